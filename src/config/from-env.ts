@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../errors.js";
+import { jsonErrorPosition } from "../util/json.js";
+import { parseConfig } from "./schema.js";
+import type { GatepassConfig } from "./types.js";
+
+export type Env = Record<string, string | undefined>;
+
+/** Where each single-issuer environment shortcut lands in the configuration document. */
+const SHORTCUT_FIELDS: Record<string, string> = {
+  "issuers[0].secret": "GATEPASS_SECRET",
+  "issuers[0].publicKey": "GATEPASS_PUBLIC_KEY",
+  "issuers[0].jwksUri": "GATEPASS_JWKS_URI",
+  "issuers[0].issuer": "GATEPASS_ISSUER",
+  "issuers[0].audience": "GATEPASS_AUDIENCE",
+  "issuers[0].algorithms": "GATEPASS_ALGORITHMS",
+  principalClaim: "GATEPASS_PRINCIPAL_CLAIM",
+  logLevel: "GATEPASS_LOG_LEVEL",
+};
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+
+/** `null` (the word) skips a check on purpose, as `null` does in the JSON document. */
+const nullable = (value: string | undefined) =>
+  value === undefined ? undefined : value.trim() === "null" ? null : value.trim();
+
+/** A path is echoed in messages only when it plainly is one: never a mangled inline document. */
+const SAFE_PATH = /^[\w./\\:~@+-]{1,256}$/;
+
+function readDocument(raw: string): unknown {
+  const text = raw.trim();
+  const inline = text.startsWith("{");
+  let source = text;
+  if (!inline) {
+    try {
+      source = readFileSync(text, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "error";
+      throw new ConfigError(
+        "GATEPASS_CONFIG",
+        SAFE_PATH.test(text)
+          ? `cannot read the file ${JSON.stringify(text)} (${code}).`
+          : `is neither inline JSON (starting with "{") nor the path of a readable file (${code}).`,
+      );
+    }
+  }
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    throw new ConfigError(
+      "GATEPASS_CONFIG",
+      `${inline ? "is not valid JSON" : `the file ${JSON.stringify(text)} is not valid JSON`} (${jsonErrorPosition(error)}).`,
+    );
+  }
+}
+
+/** The variable that supplied the secret, for error messages. */
+const secretVariable = (env: Env) => (env.GATEPASS_SECRET !== undefined ? "GATEPASS_SECRET" : "SECRET_KEY");
+
+/** Builds the single-issuer document from the `GATEPASS_*` shortcuts, or `undefined` when none is set. */
+function shortcutDocument(env: Env): Record<string, unknown> | undefined {
+  const secret = env.GATEPASS_SECRET ?? env.SECRET_KEY;
+  const publicKey = env.GATEPASS_PUBLIC_KEY?.replace(/\\n/g, "\n");
+  const jwksUri = env.GATEPASS_JWKS_URI;
+  if (secret === undefined && publicKey === undefined && jwksUri === undefined) return undefined;
+  const issuer: Record<string, unknown> = {};
+  if (secret !== undefined) issuer.secret = secret;
+  if (publicKey !== undefined) issuer.publicKey = publicKey;
+  if (jwksUri !== undefined) issuer.jwksUri = jwksUri.trim();
+  const iss = nullable(env.GATEPASS_ISSUER);
+  if (iss !== undefined) issuer.issuer = iss;
+  const aud = nullable(env.GATEPASS_AUDIENCE);
+  if (aud !== undefined) issuer.audience = aud === null ? null : list(aud);
+  if (env.GATEPASS_ALGORITHMS !== undefined) issuer.algorithms = list(env.GATEPASS_ALGORITHMS);
+  const doc: Record<string, unknown> = { issuers: [issuer] };
+  if (env.GATEPASS_PRINCIPAL_CLAIM !== undefined) doc.principalClaim = env.GATEPASS_PRINCIPAL_CLAIM;
+  return doc;
+}
+
+/**
+ * Loads and validates the configuration from the environment (contract §2.3):
+ * `GATEPASS_CONFIG` (inline JSON, or a path to a JSON file), else the single-issuer shortcuts
+ * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
+ * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`.
+ * `GATEPASS_LOG_LEVEL` applies to both. Throws one `ConfigError` naming the variable or field.
+ *
+ * @example
+ * // at module scope of a Lambda: a bad configuration fails the cold start, not a request
+ * const config = loadConfig();
+ */
+export function loadConfig(env: Env = process.env): GatepassConfig {
+  let doc: Record<string, unknown> | undefined;
+  let fromShortcuts = false;
+  if (env.GATEPASS_CONFIG !== undefined && env.GATEPASS_CONFIG.trim() !== "") {
+    const parsed = readDocument(env.GATEPASS_CONFIG);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError("GATEPASS_CONFIG", "expected a JSON object.");
+    }
+    doc = { ...(parsed as Record<string, unknown>) };
+  } else {
+    doc = shortcutDocument(env);
+    fromShortcuts = true;
+  }
+  if (doc === undefined) {
+    throw new ConfigError(
+      "",
+      "no configuration found: set GATEPASS_CONFIG (JSON or a file path), or GATEPASS_SECRET, GATEPASS_PUBLIC_KEY or GATEPASS_JWKS_URI.",
+    );
+  }
+  if (env.GATEPASS_LOG_LEVEL !== undefined) doc.logLevel = env.GATEPASS_LOG_LEVEL.trim().toLowerCase();
+  try {
+    return parseConfig(doc);
+  } catch (error) {
+    if (error instanceof ConfigError && fromShortcuts) {
+      if (error.field === "issuers[0]") {
+        const set = ["GATEPASS_SECRET", "SECRET_KEY", "GATEPASS_PUBLIC_KEY", "GATEPASS_JWKS_URI"].filter(
+          (v) => env[v] !== undefined,
+        );
+        throw new ConfigError(
+          set.join(", "),
+          set.length > 1 ? "set only one key source variable." : error.detail,
+        );
+      }
+      let variable = Object.entries(SHORTCUT_FIELDS).find(
+        ([field]) => error.field === field || error.field.startsWith(`${field}[`),
+      )?.[1];
+      if (variable === "GATEPASS_SECRET") variable = secretVariable(env);
+      if (variable) throw new ConfigError(variable, error.detail);
+    }
+    if (error instanceof ConfigError && error.field === "logLevel" && env.GATEPASS_LOG_LEVEL !== undefined) {
+      throw new ConfigError("GATEPASS_LOG_LEVEL", error.detail);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,93 @@
+import type { Algorithm } from "../keys/algorithms.js";
+
+/** Remote JWKS cache settings (per issuer). Every value is positive; defaults in brackets. */
+export interface JwksCacheConfig {
+  /** How long fetched keys are fresh [600]. */
+  maxAgeSeconds: number;
+  /** The least time between two fetches triggered by an unknown `kid` or a failure [30]. */
+  cooldownSeconds: number;
+  /** Abort a fetch after this long [3000]; keep it under the authorizer's own time budget. */
+  timeoutMs: number;
+  /** After `maxAgeSeconds`, keep serving the last good keys this long while the endpoint fails [3600]. */
+  staleIfErrorSeconds: number;
+  /** Largest accepted response body, in bytes [262144]. */
+  maxResponseBytes: number;
+  /** Most keys accepted from one key set [100]. */
+  maxKeys: number;
+}
+
+/** One trusted token issuer, validated and with its defaults applied. */
+export interface IssuerConfig {
+  /** Exact `iss` to accept; `null` skips the check on purpose (only one issuer may do so). */
+  issuer: string | null;
+  /** `aud` must contain one of these; `null` skips the check on purpose. */
+  audience: string[] | null;
+  /** Allowlist; default: what the key source can verify. Never contains `none`. */
+  algorithms: Algorithm[] | null;
+  /** Exactly one key source is set. */
+  secret?: string;
+  publicKey?: string;
+  jwks?: { keys: unknown[] };
+  /** A JWKS file read at cold start (pre-seeds a remote JWKS, or stands alone). */
+  jwksFile?: string;
+  jwksUri?: string;
+  discovery?: boolean;
+  clockToleranceSeconds: number;
+  maxTokenAgeSeconds: number | null;
+  requiredClaims: string[];
+  /** Expected `typ` header (compared case-insensitively, `application/` prefix optional); `null`: not checked. */
+  typ: string | null;
+  /** `exp` must be present [true]. */
+  requireExp: boolean;
+  jwksCache: JwksCacheConfig;
+}
+
+export type TokenSource =
+  | { kind: "header"; name: string }
+  | { kind: "cookie"; name: string }
+  | { kind: "query"; name: string };
+
+export interface RouteConfig {
+  /** `METHOD /path` with `{param}`, `{proxy+}` and `ANY`; or a WebSocket route key such as `$connect`. */
+  route: string;
+  scopes?: string[];
+  /** `all` (default) or `any` of `scopes`. */
+  scopesMode?: "all" | "any";
+  /** Claim requirements: a value (equal), an array (one of / contains any), or an operator object. */
+  claims?: Record<string, unknown>;
+  /** `true` makes the route open to any authenticated principal, overriding `unmatchedRoutes: "deny"`. */
+  allow?: boolean;
+}
+
+export type DevApiType =
+  | "rest-token"
+  | "rest-request"
+  | "http-v1"
+  | "http-v2-simple"
+  | "http-v2-iam"
+  | "websocket";
+
+export interface DevConfig {
+  api: DevApiType;
+  stage: string;
+  identitySources: string[];
+  resultTtlSeconds: number;
+  cors: { allowOrigin: string; allowHeaders?: string; allowMethods?: string } | null;
+}
+
+/** The validated gatepass configuration (contract §2.3), every default applied. */
+export interface GatepassConfig {
+  issuers: IssuerConfig[];
+  principalClaim: string;
+  tokenSources: TokenSource[];
+  routes: RouteConfig[];
+  unmatchedRoutes: "allow" | "deny";
+  context: { claims: string[]; maxBytes: number };
+  httpApi: { response: "simple" | "iam" };
+  /** Largest token accepted, in bytes [8192]. */
+  maxTokenBytes: number;
+  /** Verified-token cache: entries [1000]; `0` disables. */
+  tokenCache: { maxEntries: number; ttlSeconds: number };
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  dev: DevConfig;
+}

@@ -1,0 +1,95 @@
+/**
+ * The two error families of gatepass.
+ *
+ * - {@link AuthError}: a token or request that is not authenticated. It carries a stable `code`
+ *   (`ERR_*`) for logs and tests; callers of the authorizer only ever see `Unauthorized`.
+ * - {@link ConfigError}: a configuration that cannot work. Thrown at construction (cold start), never
+ *   per request, with one sentence that names the field.
+ *
+ * Messages never contain a token, a secret or key material.
+ */
+
+/** Every reason a token can be refused, as a stable string. */
+export const AuthErrorCodes = {
+  /** No token in the request (no header, empty value, wrong scheme). */
+  MISSING: "ERR_JWT_MISSING",
+  /** Not a compact JWS: segment count, characters, base64url, JSON, or header/payload shape. */
+  MALFORMED: "ERR_JWT_MALFORMED",
+  /** Larger than `maxTokenBytes`. */
+  TOO_LARGE: "ERR_JWT_TOO_LARGE",
+  /** `alg` is not in the issuer's allowlist or not usable with the key. */
+  ALGORITHM_NOT_ALLOWED: "ERR_JWT_ALGORITHM_NOT_ALLOWED",
+  /** The signature does not verify. */
+  SIGNATURE_INVALID: "ERR_JWT_SIGNATURE_INVALID",
+  /** `exp` is in the past (beyond the clock tolerance). */
+  EXPIRED: "ERR_JWT_EXPIRED",
+  /** `nbf` is in the future (beyond the clock tolerance). */
+  NOT_YET_VALID: "ERR_JWT_NOT_YET_VALID",
+  /** `iat` is in the future, or older than `maxTokenAgeSeconds`. */
+  IAT_INVALID: "ERR_JWT_IAT_INVALID",
+  /** `iss` is not one of the configured issuers. */
+  ISSUER_INVALID: "ERR_JWT_ISSUER_INVALID",
+  /** `aud` does not contain any of the configured audiences. */
+  AUDIENCE_INVALID: "ERR_JWT_AUDIENCE_INVALID",
+  /** A required claim (`exp`, `requiredClaims`, the principal claim) is absent. */
+  CLAIM_MISSING: "ERR_JWT_CLAIM_MISSING",
+  /** A registered claim has the wrong type or an impossible value (e.g. `exp` as a string). */
+  CLAIM_INVALID: "ERR_JWT_CLAIM_INVALID",
+  /** The `typ` header does not match the configured one. */
+  TYPE_INVALID: "ERR_JWT_TYPE_INVALID",
+  /** The header lists a `crit` extension gatepass does not understand. */
+  CRIT_UNSUPPORTED: "ERR_JWT_CRIT_UNSUPPORTED",
+  /** No configured key matches the token's `kid` (and algorithm). */
+  KEY_NOT_FOUND: "ERR_KEY_NOT_FOUND",
+  /** The issuer's keys cannot be had: JWKS or discovery endpoint down, slow, or hostile, and nothing usable cached. */
+  KEYS_UNAVAILABLE: "ERR_JWKS_UNAVAILABLE",
+} as const;
+
+export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];
+
+/**
+ * A token that is not accepted. `message` is one sentence safe to log (no token, no secret).
+ *
+ * @example
+ * try { await verifier.verify(token) } catch (e) { if (e instanceof AuthError) log(e.code) }
+ */
+export class AuthError extends Error {
+  override readonly name = "AuthError";
+  readonly code: AuthErrorCode;
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * A configuration that cannot work. `field` is the dotted path of the offending field
+ * (`issuers[0].secret`); the message is one sentence that names it and says what is expected.
+ */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly code = "ERR_CONFIG_INVALID";
+  readonly field: string;
+  /** The sentence without the field prefix. */
+  readonly detail: string;
+  constructor(field: string, detail: string) {
+    super(
+      field
+        ? `Invalid gatepass configuration: ${field}: ${detail}`
+        : `Invalid gatepass configuration: ${detail}`,
+    );
+    this.field = field;
+    this.detail = detail;
+  }
+}
+
+/** True for an {@link AuthError}, also across module copies (bundles) where `instanceof` fails. */
+export function isAuthError(error: unknown): error is AuthError {
+  return (
+    error instanceof AuthError ||
+    (typeof error === "object" &&
+      error !== null &&
+      (error as { name?: unknown }).name === "AuthError" &&
+      typeof (error as { code?: unknown }).code === "string")
+  );
+}

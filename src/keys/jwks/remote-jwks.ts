@@ -1,0 +1,496 @@
+import type { JwksCacheConfig } from "../../config/types.js";
+import { AuthError, AuthErrorCodes } from "../../errors.js";
+import { type Logger, silentLogger } from "../../log.js";
+import { ALGORITHMS, type Algorithm } from "../algorithms.js";
+import { importJwk } from "../import.js";
+import { KeySet } from "../key-set.js";
+import type { Jwk, KeyLookup, KeySource, VerificationKey } from "../types.js";
+import { describeUrl, FetchJsonError, fetchJson } from "./fetch-json.js";
+
+/**
+ * A remote JWKS (`jwksUri`) as a {@link KeySource}, with the cache a production authorizer needs:
+ *
+ * - **Freshness**: fetched keys are used without the network for `maxAgeSeconds`.
+ * - **Rotation**: a token whose `kid` is not in the set triggers a refetch, at most one per
+ *   `cooldownSeconds`, so a storm of random `kid`s costs the identity provider one request.
+ * - **Single flight**: concurrent callers that need a fetch share one request.
+ * - **Fail fast**: after a failed fetch, nothing is retried before the cooldown passes; callers get
+ *   an answer immediately instead of each waiting for a timeout.
+ * - **Stale if error**: when refreshes fail, the last good keys keep being served until
+ *   `maxAgeSeconds + staleIfErrorSeconds` after they were fetched; then the source fails closed
+ *   with `ERR_JWKS_UNAVAILABLE`. Once an outage is known, retries run in the background while stale
+ *   keys answer.
+ * - **Seed**: a JWKS read from a file at cold start counts as fetched at construction, so a cold
+ *   start needs no network.
+ *
+ * Keys are imported once per fetch (never per token); a key whose JWK did not change between two
+ * fetches keeps its {@link VerificationKey} (and `id`), so caches of verified tokens survive routine
+ * refreshes and are dropped only when their key leaves the set.
+ */
+
+/** The JWKS cache defaults (contract §2.3). */
+export const DEFAULT_JWKS_CACHE_CONFIG: Readonly<JwksCacheConfig> = Object.freeze({
+  maxAgeSeconds: 600,
+  cooldownSeconds: 30,
+  timeoutMs: 3000,
+  staleIfErrorSeconds: 3600,
+  maxResponseBytes: 256 * 1024,
+  maxKeys: 100,
+});
+
+/** Every asymmetric algorithm: what a remote key set may verify unless the issuer narrows it. */
+const ASYMMETRIC_ALGORITHMS: readonly Algorithm[] = ALGORITHMS.filter((alg) => !alg.startsWith("HS"));
+
+/** Individual `jwks_key_skipped` lines per fetch; a hostile document must not flood the logs. */
+const MAX_SKIP_LOG_LINES = 20;
+
+/** Options of {@link RemoteJwksSource}; defaults in brackets. */
+export interface RemoteJwksOptions {
+  /** Cache settings; missing ones take {@link DEFAULT_JWKS_CACHE_CONFIG}. */
+  cache?: Partial<JwksCacheConfig>;
+  /** The issuer's algorithm allowlist; keys are bound to it at import [every asymmetric algorithm]. */
+  allowedAlgorithms?: readonly Algorithm[];
+  /** A JWKS document used as the initial key set, as if fetched at construction [none]. */
+  seed?: { keys: unknown[] } | undefined;
+  /** Clock in milliseconds [Date.now]. */
+  now?: () => number;
+  /** HTTP client [globalThis.fetch, looked up per fetch]. */
+  fetch?: typeof fetch | undefined;
+  /** Where fetch failures and skipped keys are reported [silent]. */
+  logger?: Logger;
+  /**
+   * Resolves the URL to fetch, once per fetch (OIDC discovery); without it, the constructor's `uri`
+   * is fetched. A rejection should be a {@link KeyFetchError}.
+   */
+  resolveUri?: () => Promise<string>;
+}
+
+/** Log events of a key source, for operators telling "identity provider down" from "bad token". */
+export type KeyFetchEvent = "jwks_fetch_failed" | "discovery_failed";
+
+/**
+ * A failed key-set fetch: `reason` is a short phrase safe to log (never a response body), `event`
+ * names the log line, `url` is where it failed.
+ */
+export class KeyFetchError extends Error {
+  override readonly name = "KeyFetchError";
+  readonly reason: string;
+  readonly event: KeyFetchEvent;
+  readonly url: string | undefined;
+  constructor(reason: string, options: { event?: KeyFetchEvent; url?: string; cause?: unknown } = {}) {
+    super(reason, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = reason;
+    this.event = options.event ?? "jwks_fetch_failed";
+    this.url = options.url;
+  }
+}
+
+/** One installed key set. */
+interface Snapshot {
+  readonly keySet: KeySet;
+  readonly ids: ReadonlySet<string>;
+  /** Imported keys by a fingerprint of their JWK, to reuse them when the next fetch repeats them. */
+  readonly byFingerprint: ReadonlyMap<string, VerificationKey>;
+  /** When the keys were fetched (or seeded), in ms. */
+  readonly fetchedAt: number;
+}
+
+type FetchTrigger = "initial" | "expired" | "unknown_kid" | "hydrate";
+
+/**
+ * The keys of one remote JWKS URL, cached. Construct one per URL and keep it at module scope (or
+ * use {@link getSharedRemoteJwks}); `getKey` throws or rejects only with an `AuthError`:
+ * `ERR_KEY_NOT_FOUND`, `ERR_JWT_ALGORITHM_NOT_ALLOWED` or `ERR_JWKS_UNAVAILABLE`.
+ *
+ * @example
+ * const jwks = new RemoteJwksSource("https://id.example.com/.well-known/jwks.json", {
+ *   cache: { maxAgeSeconds: 600, cooldownSeconds: 30 },
+ *   allowedAlgorithms: ["RS256"],
+ *   logger,
+ * });
+ * await jwks.hydrate(); // at cold start
+ * const key = await jwks.getKey({ kid: header.kid, alg: "RS256" });
+ */
+export class RemoteJwksSource implements KeySource {
+  /** The JWKS URL (with `resolveUri`: the URL that names this source in logs). */
+  readonly uri: string;
+  /** The effective cache settings. */
+  readonly settings: Readonly<JwksCacheConfig>;
+  private readonly allowed: readonly Algorithm[];
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly fetchImpl: typeof fetch | undefined;
+  private readonly resolveUri: (() => Promise<string>) | undefined;
+  private readonly maxAgeMs: number;
+  private readonly usableMs: number;
+  private readonly cooldownMs: number;
+
+  private snapshot: Snapshot | undefined;
+  private inflight: Promise<void> | undefined;
+  private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
+  /** Set while the last fetch failed; cleared by the next success. */
+  private failure: { readonly at: number; readonly reason: string; readonly error: unknown } | undefined;
+  private generationCount = 0;
+
+  constructor(uri: string, options: RemoteJwksOptions = {}) {
+    this.uri = uri;
+    this.settings = Object.freeze({ ...DEFAULT_JWKS_CACHE_CONFIG, ...definedOnly(options.cache) });
+    this.allowed = options.allowedAlgorithms ?? ASYMMETRIC_ALGORITHMS;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? silentLogger;
+    this.fetchImpl = options.fetch;
+    this.resolveUri = options.resolveUri;
+    this.maxAgeMs = this.settings.maxAgeSeconds * 1000;
+    this.usableMs = (this.settings.maxAgeSeconds + this.settings.staleIfErrorSeconds) * 1000;
+    this.cooldownMs = this.settings.cooldownSeconds * 1000;
+    if (options.seed !== undefined) this.installSeed(options.seed);
+  }
+
+  /**
+   * The key for a token. Returns the key itself (no promise) when the keys are fresh and the `kid`
+   * is known; otherwise a promise that settles after at most one shared fetch.
+   */
+  getKey(lookup: KeyLookup): VerificationKey | Promise<VerificationKey> {
+    const t = this.now();
+    const snap = this.snapshot;
+    const fresh = snap !== undefined && t < snap.fetchedAt + this.maxAgeMs;
+    if (fresh) {
+      // Ambiguity and algorithm mismatch in a fresh set are answers, not reasons to refetch.
+      const key = snap.keySet.find(lookup);
+      if (key !== undefined) return key;
+    }
+    const usable = snap !== undefined && t < snap.fetchedAt + this.usableMs;
+    const stale = !fresh && usable ? findQuietly(snap, lookup) : undefined;
+    // During a known outage, a stale key answers at once and retries happen in the background.
+    const serveStaleNow = stale !== undefined && this.failure !== undefined;
+
+    if (this.inflight !== undefined) {
+      if (serveStaleNow) return stale;
+      return this.inflight.then(() => this.lookupAfterFetch(lookup));
+    }
+    if (this.mayFetch(t, fresh)) {
+      const pending = this.startFetch(fresh ? "unknown_kid" : snap === undefined ? "initial" : "expired");
+      if (serveStaleNow) return stale;
+      return pending.then(() => this.lookupAfterFetch(lookup));
+    }
+    if (stale !== undefined) return stale;
+    return this.lookupAfterFetch(lookup);
+  }
+
+  /** Fetches the keys unless they are fresh (cold start), or waits for a fetch under way. Never throws. */
+  async hydrate(): Promise<void> {
+    try {
+      if (this.inflight !== undefined) return await this.inflight;
+      const t = this.now();
+      const snap = this.snapshot;
+      if (snap !== undefined && t < snap.fetchedAt + this.maxAgeMs) return;
+      if (!this.mayFetch(t, false)) return;
+      await this.startFetch("hydrate");
+    } catch {
+      // A failure is already logged by the fetch; hydrate only warms the cache.
+    }
+  }
+
+  /** True while `key` belongs to the current key set and that set is still usable (fresh or stale). */
+  isCurrent(key: VerificationKey): boolean {
+    const snap = this.snapshot;
+    return snap !== undefined && this.now() < snap.fetchedAt + this.usableMs && snap.ids.has(key.id);
+  }
+
+  /** Increases each time a fetch installs a key set that differs from the previous one. */
+  get generation(): number {
+    return this.generationCount;
+  }
+
+  /** The current key set (possibly stale), or `undefined` before the first successful fetch. */
+  get keySet(): KeySet | undefined {
+    return this.snapshot?.keySet;
+  }
+
+  /** When the current key set was fetched or seeded (ms), or `undefined`. */
+  get fetchedAt(): number | undefined {
+    return this.snapshot?.fetchedAt;
+  }
+
+  /** Why the last fetch failed, while it is the most recent outcome; `undefined` after a success. */
+  get lastFailure(): string | undefined {
+    return this.failure?.reason;
+  }
+
+  /** Whether a fetch may start now: never within the cooldown after a failure, nor (for an unknown kid) after any fetch. */
+  private mayFetch(t: number, unknownKid: boolean): boolean {
+    if (this.failure !== undefined && t < this.failure.at + this.cooldownMs) return false;
+    if (unknownKid && t < this.lastFetchStartedAt + this.cooldownMs) return false;
+    return true;
+  }
+
+  /** The answer once no (further) fetch will happen for this call. */
+  private lookupAfterFetch(lookup: KeyLookup): VerificationKey {
+    const snap = this.snapshot;
+    if (snap !== undefined && this.now() < snap.fetchedAt + this.usableMs) return snap.keySet.get(lookup);
+    const reason = this.failure?.reason;
+    throw new AuthError(
+      AuthErrorCodes.KEYS_UNAVAILABLE,
+      reason === undefined
+        ? "The issuer's signing keys are unavailable."
+        : `The issuer's signing keys are unavailable (${reason}).`,
+      { cause: this.failure?.error },
+    );
+  }
+
+  /** Starts the one fetch every caller shares; the promise never rejects. */
+  private startFetch(trigger: FetchTrigger): Promise<void> {
+    this.lastFetchStartedAt = this.now();
+    const run = this.refresh(trigger)
+      .catch(() => {
+        // Only a throwing logger can get here; the fetch outcome itself is already recorded.
+      })
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    this.inflight = run;
+    return run;
+  }
+
+  private async refresh(trigger: FetchTrigger): Promise<void> {
+    let url = this.uri;
+    try {
+      if (this.resolveUri !== undefined) url = await this.resolveUri();
+      let doc: Record<string, unknown>;
+      try {
+        doc = await fetchJson(url, {
+          timeoutMs: this.settings.timeoutMs,
+          maxResponseBytes: this.settings.maxResponseBytes,
+          fetch: this.fetchImpl,
+        });
+      } catch (error) {
+        throw new KeyFetchError(error instanceof FetchJsonError ? error.reason : "fetch failed", {
+          url,
+          cause: error,
+        });
+      }
+      if (!Array.isArray(doc.keys)) {
+        throw new KeyFetchError('the document is not a JWKS (no "keys" array)', { url });
+      }
+      const imported = this.importKeys(doc.keys, describeUrl(url));
+      this.install(imported, this.now(), trigger, url);
+    } catch (error) {
+      this.recordFailure(error, trigger, url);
+    }
+  }
+
+  private installSeed(seed: { keys: unknown[] }): void {
+    if (!Array.isArray(seed?.keys)) {
+      this.logger.warn("jwks_seed_invalid", {
+        uri: describeUrl(this.uri),
+        reason: 'the seed is not a JWKS (no "keys" array)',
+      });
+      return;
+    }
+    const imported = this.importKeys(seed.keys, `${describeUrl(this.uri)} (seed)`);
+    this.snapshot = {
+      keySet: new KeySet(imported.keys),
+      ids: new Set(imported.keys.map((k) => k.id)),
+      byFingerprint: imported.byFingerprint,
+      fetchedAt: this.now(),
+    };
+    this.generationCount = 1;
+  }
+
+  /** Imports each JWK once, reusing unchanged keys; unusable ones are skipped and logged, never fatal. */
+  private importKeys(
+    entries: readonly unknown[],
+    where: string,
+  ): { keys: VerificationKey[]; byFingerprint: Map<string, VerificationKey> } {
+    const previous = this.snapshot?.byFingerprint;
+    const keys: VerificationKey[] = [];
+    const byFingerprint = new Map<string, VerificationKey>();
+    let skipped = 0;
+    const skip = (entry: unknown, reason: string) => {
+      skipped += 1;
+      if (skipped > MAX_SKIP_LOG_LINES) return;
+      const kid = (entry as Jwk | null)?.kid;
+      this.logger.warn("jwks_key_skipped", {
+        uri: where,
+        kid: typeof kid === "string" ? kid.slice(0, 256) : undefined,
+        reason,
+      });
+    };
+    for (const entry of entries) {
+      if (keys.length >= this.settings.maxKeys) {
+        skip(entry, `the key set has more than ${this.settings.maxKeys} usable keys (maxKeys)`);
+        continue;
+      }
+      const print = fingerprint(entry);
+      const reused = print === undefined ? undefined : previous?.get(print);
+      if (reused !== undefined) {
+        keys.push(reused);
+        byFingerprint.set(print!, reused);
+        continue;
+      }
+      // Remote sets never carry `oct` keys: a secret published at a URL is no secret.
+      const result = importJwk(entry as Jwk, this.allowed, { allowSymmetric: false });
+      if (!result.ok) {
+        skip(entry, result.reason);
+        continue;
+      }
+      keys.push(result.key);
+      if (print !== undefined) byFingerprint.set(print, result.key);
+    }
+    if (skipped > MAX_SKIP_LOG_LINES) {
+      this.logger.warn("jwks_keys_skipped", { uri: where, skipped, logged: MAX_SKIP_LOG_LINES });
+    }
+    return { keys, byFingerprint };
+  }
+
+  private install(
+    imported: { keys: VerificationKey[]; byFingerprint: Map<string, VerificationKey> },
+    fetchedAt: number,
+    trigger: FetchTrigger,
+    url: string,
+  ): void {
+    const previous = this.snapshot;
+    const ids = new Set(imported.keys.map((k) => k.id));
+    const changed =
+      previous === undefined ||
+      previous.ids.size !== ids.size ||
+      [...ids].some((id) => !previous.ids.has(id));
+    if (changed) this.generationCount += 1;
+    this.snapshot = {
+      keySet: new KeySet(imported.keys),
+      ids,
+      byFingerprint: imported.byFingerprint,
+      fetchedAt,
+    };
+    const recovered = this.failure !== undefined;
+    this.failure = undefined;
+    const fields = {
+      uri: describeUrl(url),
+      trigger,
+      keys: ids.size,
+      changed,
+      generation: this.generationCount,
+      recovered,
+    };
+    if (ids.size === 0) this.logger.warn("jwks_fetched", fields);
+    else if (changed || recovered) this.logger.info("jwks_fetched", fields);
+    else this.logger.debug("jwks_fetched", fields);
+  }
+
+  private recordFailure(error: unknown, trigger: FetchTrigger, url: string): void {
+    const failure =
+      error instanceof KeyFetchError
+        ? error
+        : new KeyFetchError(`unexpected ${(error as Error)?.name ?? "error"}`, { url, cause: error });
+    const t = this.now();
+    this.failure = { at: t, reason: failure.reason, error: failure };
+    const snap = this.snapshot;
+    const usableUntil = snap === undefined ? undefined : snap.fetchedAt + this.usableMs;
+    const servingStale = usableUntil !== undefined && t < usableUntil;
+    // Error level when tokens now fail closed: that is the line to alert on.
+    this.logger[servingStale ? "warn" : "error"](failure.event, {
+      uri: describeUrl(failure.url ?? url),
+      reason: failure.reason,
+      trigger,
+      servingStale,
+      keysAgeSeconds: snap === undefined ? undefined : Math.round((t - snap.fetchedAt) / 1000),
+      staleUntil: servingStale ? new Date(usableUntil!).toISOString() : undefined,
+      retryAfterSeconds: this.settings.cooldownSeconds,
+    });
+  }
+}
+
+/** Looks a key up in a stale set without throwing: any doubt there is settled by a refetch. */
+function findQuietly(snap: Snapshot, lookup: KeyLookup): VerificationKey | undefined {
+  try {
+    return snap.keySet.find(lookup);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JWK members that decide its import; equal fingerprints import to equal keys. */
+function fingerprint(entry: unknown): string | undefined {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return undefined;
+  const jwk = entry as Jwk;
+  return JSON.stringify([
+    jwk.kty,
+    jwk.kid,
+    jwk.alg,
+    jwk.use,
+    jwk.key_ops,
+    jwk.crv,
+    jwk.n,
+    jwk.e,
+    jwk.x,
+    jwk.y,
+    jwk.k,
+  ]);
+}
+
+function definedOnly(cache: Partial<JwksCacheConfig> | undefined): Partial<JwksCacheConfig> {
+  const out: Partial<JwksCacheConfig> = {};
+  if (cache === undefined) return out;
+  for (const [name, value] of Object.entries(cache)) {
+    if (typeof value === "number") (out as Record<string, number>)[name] = value;
+  }
+  return out;
+}
+
+// --- Process-wide registry (warm Lambda reuse) -------------------------------------------------
+
+/** Most distinct remote key sources kept by the registry; the oldest is forgotten first. */
+const MAX_SHARED_SOURCES = 64;
+const sharedSources = new Map<string, KeySource>();
+const fetchIds = new WeakMap<object, number>();
+let nextFetchId = 0;
+
+/**
+ * The registry key of a source: its URL, effective settings, allowlist and HTTP client. The clock
+ * and logger are not part of it: the first caller's are used.
+ */
+export function sharedSourceKey(kind: string, uri: string, options: RemoteJwksOptions): string {
+  const settings = { ...DEFAULT_JWKS_CACHE_CONFIG, ...definedOnly(options.cache) };
+  const algorithms = [...(options.allowedAlgorithms ?? ASYMMETRIC_ALGORITHMS)].sort();
+  let fetchId = 0;
+  if (options.fetch !== undefined) {
+    let id = fetchIds.get(options.fetch);
+    if (id === undefined) {
+      nextFetchId += 1;
+      id = nextFetchId;
+      fetchIds.set(options.fetch, id);
+    }
+    fetchId = id;
+  }
+  return JSON.stringify([kind, uri, settings, algorithms, fetchId]);
+}
+
+/** The registered source for `key`, created by `create` the first time. */
+export function getSharedSource<T extends KeySource>(key: string, create: () => T): T {
+  const existing = sharedSources.get(key);
+  if (existing !== undefined) return existing as T;
+  const created = create();
+  if (sharedSources.size >= MAX_SHARED_SOURCES) {
+    const oldest = sharedSources.keys().next().value;
+    if (oldest !== undefined) sharedSources.delete(oldest);
+  }
+  sharedSources.set(key, created);
+  return created;
+}
+
+/**
+ * The process-wide {@link RemoteJwksSource} for `uri` and these settings: verifiers created one
+ * after another in a warm Lambda share one cache instead of each fetching the keys again. The
+ * first caller's clock, logger and seed are used. Tests create their own instances instead.
+ *
+ * @example
+ * const jwks = getSharedRemoteJwks("https://id.example.com/.well-known/jwks.json", { cache: { maxAgeSeconds: 600 } });
+ */
+export function getSharedRemoteJwks(uri: string, options: RemoteJwksOptions = {}): RemoteJwksSource {
+  return getSharedSource(sharedSourceKey("jwks", uri, options), () => new RemoteJwksSource(uri, options));
+}
+
+/** Forgets every shared source (tests; a fresh process has none). */
+export function clearSharedRemoteJwks(): void {
+  sharedSources.clear();
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from "node:fs";
+import type { IssuerConfig } from "../config/types.js";
+import { ConfigError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { jsonErrorPosition } from "../util/json.js";
+import { ALGORITHMS, type Algorithm, algorithmsForKey, keyMismatch } from "./algorithms.js";
+import { DiscoveryKeySource } from "./discovery.js";
+import { bindKey, importJwk, importPem, importSecret } from "./import.js";
+import { getSharedRemoteJwks, RemoteJwksSource } from "./jwks/remote-jwks.js";
+import { KeySet, StaticKeySource } from "./key-set.js";
+import type { KeySource, VerificationKey } from "./types.js";
+
+/** Effects a key source may use, injected so tests control time and the network. */
+export interface KeySourceDeps {
+  now: () => number;
+  fetch: typeof fetch | undefined;
+  logger: Logger;
+  /** Use the process-wide registry of remote key sets (warm Lambda reuse) [true]. */
+  shared: boolean;
+}
+
+/** Every asymmetric algorithm: the default allowlist of a remote key set, whose keys are not known yet. */
+const ASYMMETRIC: readonly Algorithm[] = ALGORITHMS.filter((a) => !a.startsWith("HS"));
+
+function readJwksFile(path: string, field: string): { keys: unknown[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      field,
+      `cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? "error"}).`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    // Node's message quotes the text around the error, which may be key material.
+    throw new ConfigError(field, `${JSON.stringify(path)} is not valid JSON (${jsonErrorPosition(error)}).`);
+  }
+  const keys = (doc as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys))
+    throw new ConfigError(field, `the file ${JSON.stringify(path)} is not a JWKS ({"keys": [...]}).`);
+  return { keys };
+}
+
+/** Imports an inline or file JWKS; keys that cannot be used are configuration errors, not silent skips. */
+function importKeySet(
+  jwks: { keys: unknown[] },
+  allowed: readonly Algorithm[],
+  field: string,
+): VerificationKey[] {
+  return jwks.keys.map((jwk, i) => {
+    const result = importJwk(jwk as Record<string, unknown>, allowed, { allowSymmetric: true });
+    if (!result.ok) throw new ConfigError(`${field}.keys[${i}]`, `${result.reason}.`);
+    return result.key;
+  });
+}
+
+/**
+ * Builds the key source of one issuer and its effective algorithm allowlist (the configured one,
+ * or what the key source can verify). Everything that can be checked without the network is
+ * checked here, at cold start, and throws a `ConfigError` naming `field`.
+ */
+export function createKeySource(
+  issuer: IssuerConfig,
+  field: string,
+  deps: KeySourceDeps,
+): { source: KeySource; algorithms: Algorithm[] } {
+  if (issuer.secret !== undefined) {
+    const key = importSecret(issuer.secret);
+    const algorithms = issuer.algorithms ?? algorithmsForKey(key);
+    for (const alg of algorithms) {
+      const mismatch = keyMismatch(key, alg);
+      if (mismatch) throw new ConfigError(`${field}.secret`, `${mismatch}.`);
+    }
+    const bound = bindKey(key, undefined, undefined, algorithms, "secret");
+    if (!bound.ok) throw new ConfigError(`${field}.secret`, `${bound.reason}.`);
+    return { source: new StaticKeySource(new KeySet([bound.key], { ignoreKid: true })), algorithms };
+  }
+  if (issuer.publicKey !== undefined) {
+    const key = importPem(issuer.publicKey);
+    const algorithms = issuer.algorithms ?? algorithmsForKey(key);
+    if (algorithms.length === 0) throw new ConfigError(`${field}.publicKey`, `${keyMismatch(key, "RS256")}.`);
+    for (const alg of algorithms) {
+      const mismatch = keyMismatch(key, alg);
+      if (mismatch) throw new ConfigError(`${field}.algorithms`, `${mismatch}.`);
+    }
+    const bound = bindKey(key, undefined, undefined, algorithms, "pem");
+    if (!bound.ok) throw new ConfigError(`${field}.publicKey`, `${bound.reason}.`);
+    return { source: new StaticKeySource(new KeySet([bound.key], { ignoreKid: true })), algorithms };
+  }
+  const seed = issuer.jwksFile !== undefined ? readJwksFile(issuer.jwksFile, `${field}.jwksFile`) : undefined;
+  if (issuer.jwks !== undefined || (seed && issuer.jwksUri === undefined && !issuer.discovery)) {
+    const jwks = issuer.jwks ?? seed!;
+    const keys = importKeySet(
+      jwks,
+      issuer.algorithms ?? ALGORITHMS,
+      issuer.jwks ? `${field}.jwks` : `${field}.jwksFile`,
+    );
+    const verifiable = new Set(keys.flatMap((k) => [...k.algorithms]));
+    const orphan = issuer.algorithms?.find((alg) => !verifiable.has(alg));
+    if (orphan) throw new ConfigError(`${field}.algorithms`, `no key in the key set can verify ${orphan}.`);
+    return {
+      source: new StaticKeySource(new KeySet(keys)),
+      algorithms: issuer.algorithms ?? [...verifiable],
+    };
+  }
+  const algorithms = issuer.algorithms ?? [...ASYMMETRIC];
+  const options = {
+    cache: issuer.jwksCache,
+    now: deps.now,
+    fetch: deps.fetch,
+    logger: deps.logger,
+    allowedAlgorithms: algorithms,
+    seed,
+  };
+  if (issuer.jwksUri !== undefined) {
+    const source = deps.shared
+      ? getSharedRemoteJwks(issuer.jwksUri, options)
+      : new RemoteJwksSource(issuer.jwksUri, options);
+    return { source, algorithms };
+  }
+  if (issuer.discovery && issuer.issuer !== null) {
+    return { source: new DiscoveryKeySource(issuer.issuer, { ...options, shared: deps.shared }), algorithms };
+  }
+  throw new ConfigError(
+    field,
+    "needs a key source: one of secret, publicKey, jwks, jwksFile, jwksUri or discovery.",
+  );
+}

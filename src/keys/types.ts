@@ -1,0 +1,58 @@
+import type { KeyObject } from "node:crypto";
+import type { Algorithm } from "./algorithms.js";
+
+/** A key ready to verify signatures: imported once, bound to the algorithms it may verify. */
+export interface VerificationKey {
+  /** The JWK `kid`, when the key has one. */
+  readonly kid: string | undefined;
+  /** A secret (HMAC) or public key, imported once at construction or fetch time. */
+  readonly key: KeyObject;
+  /**
+   * The algorithms this key may verify: its own `alg` when it was pinned by one (RFC 8725 §3.1),
+   * otherwise every algorithm its type allows, already intersected with the issuer's allowlist.
+   */
+  readonly algorithms: ReadonlySet<Algorithm>;
+  /**
+   * Identifies this key instance; it changes when a JWKS refresh replaces the key, so that caches
+   * of verified tokens can tell a token verified by a key that is gone.
+   */
+  readonly id: string;
+}
+
+/** What a key source needs from a token to find its key. */
+export interface KeyLookup {
+  readonly kid: string | undefined;
+  readonly alg: Algorithm;
+}
+
+/**
+ * Where an issuer's keys come from: a shared secret, a PEM public key, an inline JWKS, a remote
+ * JWKS URL, or OIDC discovery. `getKey` throws an `AuthError` (`ERR_KEY_NOT_FOUND`,
+ * `ERR_JWT_ALGORITHM_NOT_ALLOWED` or `ERR_JWKS_UNAVAILABLE`), never anything else.
+ */
+export interface KeySource {
+  getKey(lookup: KeyLookup): VerificationKey | Promise<VerificationKey>;
+  /** Fetches what can be fetched ahead of the first request (cold start). Never throws. */
+  hydrate(): Promise<void>;
+  /**
+   * False once `key` is no longer in this source's current key set (a JWKS rotation removed it),
+   * so caches of tokens verified by it drop them. Sources whose keys never change omit it.
+   */
+  isCurrent?(key: VerificationKey): boolean;
+}
+
+/** A JSON Web Key as it arrives: untrusted, every member optional. */
+export interface Jwk {
+  kty?: unknown;
+  kid?: unknown;
+  alg?: unknown;
+  use?: unknown;
+  key_ops?: unknown;
+  crv?: unknown;
+  n?: unknown;
+  e?: unknown;
+  x?: unknown;
+  y?: unknown;
+  k?: unknown;
+  [member: string]: unknown;
+}

@@ -1,0 +1,92 @@
+import { AuthError, AuthErrorCodes } from "../errors.js";
+import type { JsonObject } from "../util/json.js";
+
+/** What claim validation needs from an issuer's configuration. */
+export interface ClaimRules {
+  readonly audience: readonly string[] | null;
+  readonly clockToleranceSeconds: number;
+  readonly maxTokenAgeSeconds: number | null;
+  readonly requiredClaims: readonly string[];
+  readonly requireExp: boolean;
+}
+
+/** The largest NumericDate accepted: 9999-12-31T23:59:59Z. Larger values are nonsense or an attack. */
+export const MAX_NUMERIC_DATE = 253402300799;
+
+const quote = (value: unknown) => {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 61)}...` : text);
+};
+
+function numericDate(payload: JsonObject, name: "exp" | "nbf" | "iat"): number | undefined {
+  const value = payload[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
+    throw new AuthError(AuthErrorCodes.CLAIM_INVALID, `The ${name} claim is not a valid NumericDate.`);
+  }
+  return value;
+}
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/**
+ * Checks the registered time and audience claims and the required claims of a payload whose
+ * signature is already verified. `now` is in seconds. Throws `AuthError`.
+ */
+export function validateClaims(payload: JsonObject, rules: ClaimRules, now: number): void {
+  const tolerance = rules.clockToleranceSeconds;
+  const exp = numericDate(payload, "exp");
+  const nbf = numericDate(payload, "nbf");
+  const iat = numericDate(payload, "iat");
+
+  if (exp === undefined) {
+    if (rules.requireExp) throw new AuthError(AuthErrorCodes.CLAIM_MISSING, "The token has no exp claim.");
+  } else if (now - tolerance >= exp) {
+    // RFC 7519 §4.1.4: the current time must be before exp; at exp the token is expired.
+    throw new AuthError(AuthErrorCodes.EXPIRED, `The token expired at ${iso(exp)}.`);
+  }
+  if (nbf !== undefined && now + tolerance < nbf) {
+    throw new AuthError(AuthErrorCodes.NOT_YET_VALID, `The token is not valid before ${iso(nbf)}.`);
+  }
+  if (iat !== undefined && iat > now + tolerance) {
+    throw new AuthError(AuthErrorCodes.IAT_INVALID, `The token was issued in the future (${iso(iat)}).`);
+  }
+  if (rules.maxTokenAgeSeconds !== null) {
+    if (iat === undefined)
+      throw new AuthError(
+        AuthErrorCodes.CLAIM_MISSING,
+        "The token has no iat claim, needed for maxTokenAgeSeconds.",
+      );
+    if (now - iat > rules.maxTokenAgeSeconds + tolerance) {
+      throw new AuthError(
+        AuthErrorCodes.IAT_INVALID,
+        `The token is older than ${rules.maxTokenAgeSeconds} seconds.`,
+      );
+    }
+  }
+  if (rules.audience !== null) checkAudience(payload.aud, rules.audience);
+  for (const name of rules.requiredClaims) {
+    const value = payload[name];
+    if (value === undefined || value === null || !Object.hasOwn(payload, name)) {
+      throw new AuthError(AuthErrorCodes.CLAIM_MISSING, `The token has no ${quote(name)} claim.`);
+    }
+  }
+}
+
+function checkAudience(aud: unknown, expected: readonly string[]): void {
+  if (aud === undefined) throw new AuthError(AuthErrorCodes.AUDIENCE_INVALID, "The token has no aud claim.");
+  if (typeof aud === "string") {
+    if (expected.includes(aud)) return;
+  } else if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === "string")) {
+    if (aud.some((a) => expected.includes(a))) return;
+  } else {
+    throw new AuthError(
+      AuthErrorCodes.AUDIENCE_INVALID,
+      "The aud claim is not a string or an array of strings.",
+    );
+  }
+  throw new AuthError(
+    AuthErrorCodes.AUDIENCE_INVALID,
+    `The audience ${quote(aud)} is not one of ${quote(expected)}.`,
+  );
+}

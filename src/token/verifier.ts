@@ -1,0 +1,220 @@
+import { parseConfig } from "../config/schema.js";
+import type { GatepassConfig, IssuerConfig } from "../config/types.js";
+import { AuthError, AuthErrorCodes } from "../errors.js";
+import { type Algorithm, isAlgorithm } from "../keys/algorithms.js";
+import { createKeySource, type KeySourceDeps } from "../keys/sources.js";
+import type { KeySource, VerificationKey } from "../keys/types.js";
+import { type Logger, silentLogger } from "../log.js";
+import type { JsonObject } from "../util/json.js";
+import { validateClaims } from "./claims.js";
+import { decodeToken } from "./decode.js";
+import { verifySignature } from "./signature.js";
+import { TokenCache } from "./token-cache.js";
+
+/** A token that passed every check. */
+export interface VerifiedToken {
+  readonly header: JsonObject;
+  readonly payload: JsonObject;
+  /** The configured issuer that accepted it (`null` for the one issuer configured without `iss` check). */
+  readonly issuer: string | null;
+}
+
+export interface Verifier {
+  /**
+   * Verifies a compact JWT: strict decoding, issuer selection by `iss` (among configured issuers
+   * only), algorithm allowlist, key lookup, signature, then claims. Rejects with an `AuthError`
+   * whose `code` says why; never with anything else.
+   */
+  verify(token: string): Promise<VerifiedToken>;
+  /** Fetches remote keys ahead of the first request (cold start). Never rejects. */
+  hydrate(): Promise<void>;
+}
+
+export interface VerifierOptions {
+  /** Clock in milliseconds [Date.now]. */
+  now?: () => number;
+  /** HTTP client for JWKS and discovery [globalThis.fetch]. */
+  fetch?: typeof fetch;
+  logger?: Logger;
+  /** Share remote key sets with other verifiers of this process [true]; tests pass false. */
+  sharedKeyCache?: boolean;
+}
+
+interface IssuerRuntime {
+  readonly config: IssuerConfig;
+  readonly algorithms: ReadonlySet<Algorithm>;
+  readonly keys: KeySource;
+  readonly typ: string | null;
+}
+
+const CRITICAL_HEADERS_UNDERSTOOD: ReadonlySet<string> = new Set();
+
+/** RFC 8725 §3.11: compare `typ` case-insensitively, with or without the `application/` prefix. */
+function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith("application/") ? lower.slice(12) : lower;
+}
+
+/**
+ * Creates a verifier from a gatepass configuration (validated here if it is not already).
+ * Configuration problems throw a `ConfigError` now, not per token.
+ *
+ * @example
+ * const verifier = createVerifier({ issuers: [{ issuer: "https://id.example.com/", audience: ["orders-api"],
+ *   jwksUri: "https://id.example.com/.well-known/jwks.json" }] });
+ * const { payload } = await verifier.verify(token);
+ */
+export function createVerifier(config: unknown, options: VerifierOptions = {}): Verifier {
+  const cfg: GatepassConfig = parseConfig(config);
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? silentLogger;
+  const deps: KeySourceDeps = {
+    now,
+    fetch: options.fetch,
+    logger,
+    shared: options.sharedKeyCache ?? true,
+  };
+  const byIssuer = new Map<string, IssuerRuntime>();
+  let anyIssuer: IssuerRuntime | undefined;
+  cfg.issuers.forEach((issuer, index) => {
+    const { source, algorithms } = createKeySource(issuer, `issuers[${index}]`, deps);
+    const runtime: IssuerRuntime = {
+      config: issuer,
+      algorithms: new Set(algorithms),
+      keys: source,
+      typ: issuer.typ === null ? null : normalizeTyp(issuer.typ),
+    };
+    if (issuer.issuer === null) anyIssuer = runtime;
+    else byIssuer.set(issuer.issuer, runtime);
+  });
+  const maxTokenBytes = cfg.maxTokenBytes;
+  const cache =
+    cfg.tokenCache.maxEntries > 0
+      ? new TokenCache<VerifiedToken>(cfg.tokenCache.maxEntries, cfg.tokenCache.ttlSeconds)
+      : null;
+
+  function selectIssuer(payload: JsonObject): IssuerRuntime {
+    const iss = payload.iss;
+    if (typeof iss === "string") {
+      const found = byIssuer.get(iss);
+      if (found) return found;
+    } else if (iss !== undefined) {
+      throw new AuthError(AuthErrorCodes.ISSUER_INVALID, "The iss claim is not a string.");
+    }
+    if (anyIssuer) return anyIssuer;
+    throw new AuthError(
+      AuthErrorCodes.ISSUER_INVALID,
+      iss === undefined ? "The token has no iss claim." : "The token's issuer is not a configured issuer.",
+    );
+  }
+
+  function checkHeader(header: JsonObject, issuer: IssuerRuntime): Algorithm {
+    const alg = header.alg;
+    if (typeof alg !== "string" || !isAlgorithm(alg) || !issuer.algorithms.has(alg)) {
+      throw new AuthError(
+        AuthErrorCodes.ALGORITHM_NOT_ALLOWED,
+        typeof alg === "string" && alg.toLowerCase() === "none"
+          ? "Unsigned tokens (alg none) are never accepted."
+          : "The token's alg is not allowed for its issuer.",
+      );
+    }
+    if (header.crit !== undefined) {
+      if (
+        !Array.isArray(header.crit) ||
+        header.crit.length === 0 ||
+        !header.crit.every((c) => typeof c === "string")
+      ) {
+        throw new AuthError(
+          AuthErrorCodes.MALFORMED,
+          "The token is malformed: crit is not a non-empty array of names.",
+        );
+      }
+      for (const name of header.crit as string[]) {
+        if (!CRITICAL_HEADERS_UNDERSTOOD.has(name)) {
+          throw new AuthError(
+            AuthErrorCodes.CRIT_UNSUPPORTED,
+            "The token lists a critical header extension gatepass does not support.",
+          );
+        }
+      }
+    }
+    // RFC 7797 unencoded payloads change what the signature covers; never accepted.
+    if (header.b64 !== undefined)
+      throw new AuthError(AuthErrorCodes.CRIT_UNSUPPORTED, "The b64 header is not supported.");
+    if (header.kid !== undefined && (typeof header.kid !== "string" || header.kid.length > 256)) {
+      throw new AuthError(
+        AuthErrorCodes.MALFORMED,
+        "The token is malformed: kid is not a string of at most 256 characters.",
+      );
+    }
+    if (issuer.typ !== null) {
+      if (typeof header.typ !== "string" || normalizeTyp(header.typ) !== issuer.typ) {
+        throw new AuthError(AuthErrorCodes.TYPE_INVALID, "The token's typ header is not the expected one.");
+      }
+    }
+    // jku, x5u, jwk and x5c are deliberately never read: keys come from configuration only.
+    return alg;
+  }
+
+  async function verify(token: string): Promise<VerifiedToken> {
+    const nowMs = now();
+    if (cache) {
+      const hit = cache.get(token, nowMs);
+      if (hit) return hit;
+    }
+    const decoded = decodeToken(token, maxTokenBytes);
+    const issuer = selectIssuer(decoded.payload);
+    const alg = checkHeader(decoded.header, issuer);
+    const kid = decoded.header.kid as string | undefined;
+    const found = issuer.keys.getKey({ kid, alg });
+    const key: VerificationKey = found instanceof Promise ? await found : found;
+    if (!key.algorithms.has(alg)) {
+      throw new AuthError(AuthErrorCodes.ALGORITHM_NOT_ALLOWED, `The selected key does not verify ${alg}.`);
+    }
+    if (!verifySignature(alg, key.key, decoded.signingInput, decoded.signature)) {
+      throw new AuthError(AuthErrorCodes.SIGNATURE_INVALID, "The token's signature is invalid.");
+    }
+    validateClaims(decoded.payload, issuer.config, nowMs / 1000);
+    const result: VerifiedToken = {
+      header: decoded.header,
+      payload: decoded.payload,
+      issuer: issuer.config.issuer,
+    };
+    if (cache) {
+      // Every caller of a cached token gets this same object: freeze it so none can alter what the next one sees.
+      deepFreeze(result);
+      cache.set(token, result, key, issuer.keys, nowMs, cacheableUntil(decoded.payload, issuer.config));
+    }
+    return result;
+  }
+
+  return {
+    verify,
+    async hydrate() {
+      await Promise.all(
+        [...byIssuer.values(), ...(anyIssuer ? [anyIssuer] : [])].map((i) => i.keys.hydrate()),
+      );
+    },
+  };
+}
+
+/** Freezes a JSON value and everything in it, iteratively: a token may nest thousands of levels deep. */
+function deepFreeze(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== "object" || value === null || Object.isFrozen(value)) continue;
+    Object.freeze(value);
+    for (const child of Object.values(value)) stack.push(child);
+  }
+}
+
+/** Until when (ms) a verified token stays valid for a cache: `exp`, and `iat + maxTokenAgeSeconds`. */
+function cacheableUntil(payload: JsonObject, issuer: IssuerConfig): number {
+  const tolerance = issuer.clockToleranceSeconds;
+  let until = typeof payload.exp === "number" ? payload.exp + tolerance : Number.POSITIVE_INFINITY;
+  if (issuer.maxTokenAgeSeconds !== null && typeof payload.iat === "number") {
+    until = Math.min(until, payload.iat + issuer.maxTokenAgeSeconds + tolerance);
+  }
+  return until * 1000;
+}

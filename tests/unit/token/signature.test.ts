@@ -1,0 +1,92 @@
+/**
+ * `verifySignature` (src/token/signature.ts) on node:crypto: true only for the exact signature;
+ * false, never a throw, for any hostile signature bytes.
+ */
+import assert from "node:assert/strict";
+import { createSecretKey } from "node:crypto";
+import { describe, test } from "node:test";
+import { verifySignature } from "../../../src/token/signature.js";
+import { ALL_ALGORITHMS, rawSignature, testKey } from "../../helpers/keys.js";
+
+const INPUT = "eyJhbGciOiJYIn0.eyJzdWIiOiJ4In0";
+
+for (const alg of ALL_ALGORITHMS) {
+  describe(`verifySignature ${alg}`, () => {
+    const key = testKey(alg);
+    const signature = rawSignature(alg, key.signingKey, INPUT);
+
+    test("accepts the signature over the exact signing input", () => {
+      assert.equal(verifySignature(alg, key.verifyKey, INPUT, signature), true);
+    });
+
+    test("refuses another signing input, another key, and hostile bytes without throwing", () => {
+      assert.equal(verifySignature(alg, key.verifyKey, `${INPUT}x`, signature), false);
+      assert.equal(verifySignature(alg, testKey(alg, 1).verifyKey, INPUT, signature), false);
+      for (const bad of [
+        Buffer.alloc(0),
+        Buffer.alloc(1),
+        Buffer.alloc(signature.length),
+        Buffer.alloc(signature.length, 0xff),
+        Buffer.alloc(signature.length + 1),
+        Buffer.alloc(4096, 0x41),
+        signature.subarray(0, signature.length - 1),
+        Buffer.concat([signature, Buffer.from([0])]),
+      ]) {
+        assert.equal(verifySignature(alg, key.verifyKey, INPUT, bad), false);
+      }
+    });
+  });
+}
+
+describe("verifySignature edge cases", () => {
+  test("ECDSA: a DER signature is refused even though it is a valid ECDSA signature", () => {
+    for (const alg of ["ES256", "ES384", "ES512"] as const) {
+      const key = testKey(alg);
+      const der = rawSignature(alg, key.signingKey, INPUT, { ecdsaEncoding: "der" });
+      assert.equal(verifySignature(alg, key.verifyKey, INPUT, der), false);
+    }
+  });
+
+  test("HMAC: a MAC under a prefix/suffix-extended key is refused", () => {
+    const key = testKey("HS256");
+    const other = createSecretKey(Buffer.concat([key.signingKey.export(), Buffer.from([0])]));
+    assert.equal(verifySignature("HS256", key.verifyKey, INPUT, rawSignature("HS256", other, INPUT)), false);
+  });
+
+  test("HMAC: a MAC computed with a different hash size is refused", () => {
+    const key = testKey("HS256");
+    assert.equal(
+      verifySignature("HS256", key.verifyKey, INPUT, rawSignature("HS512", key.signingKey, INPUT)),
+      false,
+    );
+    assert.equal(
+      verifySignature("HS512", key.verifyKey, INPUT, rawSignature("HS256", key.signingKey, INPUT)),
+      false,
+    );
+  });
+
+  test("RSA: PKCS#1 v1.5 and PSS signatures are not interchangeable, nor are hash sizes", () => {
+    const key = testKey("RS256");
+    assert.equal(
+      verifySignature("PS256", key.verifyKey, INPUT, rawSignature("RS256", key.signingKey, INPUT)),
+      false,
+    );
+    assert.equal(
+      verifySignature("RS256", key.verifyKey, INPUT, rawSignature("PS256", key.signingKey, INPUT)),
+      false,
+    );
+    assert.equal(
+      verifySignature("RS384", key.verifyKey, INPUT, rawSignature("RS256", key.signingKey, INPUT)),
+      false,
+    );
+  });
+
+  test("a key of the wrong type returns false rather than throwing", () => {
+    const ec = testKey("ES256");
+    const ed = testKey("EdDSA");
+    const rs = testKey("RS256");
+    assert.equal(verifySignature("RS256", ec.verifyKey, INPUT, Buffer.alloc(256)), false);
+    assert.equal(verifySignature("EdDSA", rs.verifyKey, INPUT, Buffer.alloc(64)), false);
+    assert.equal(verifySignature("ES256", ed.verifyKey, INPUT, Buffer.alloc(64)), false);
+  });
+});

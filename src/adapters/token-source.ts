@@ -1,0 +1,233 @@
+import type { TokenSource } from "../config/types.js";
+
+/**
+ * Token extraction: where the JWT sits in a request (configured `tokenSources`), and how a value
+ * becomes a token (RFC 6750 `Bearer`, or a bare compact JWT). No crypto and no decoding here: a
+ * value that merely looks right goes to the verifier, which decides.
+ *
+ * Runs on every invocation, so it allocates little: regular expressions are compiled once, the
+ * problem sentences are built only on the failure path.
+ */
+
+/**
+ * Largest header, cookie or query value inspected, in UTF-16 code units [16384]. API Gateway caps
+ * all header values of a request at 10240 bytes, so a larger value did not come from a real request;
+ * refusing it early avoids scanning attacker-sized input. (The verifier has its own, smaller,
+ * `maxTokenBytes`.)
+ */
+export const MAX_SOURCE_CHARS = 16 * 1024;
+
+/**
+ * Read access to one request's values, implemented per event shape. Each method returns the
+ * value, `undefined` when absent, or `null` when present but longer than {@link MAX_SOURCE_CHARS}
+ * (not inspected).
+ */
+export interface TokenLookup {
+  /** Header `name`, compared case-insensitively; repeated headers joined with `,` (as HTTP APIs do). */
+  header(name: string): string | null | undefined;
+  /** Cookie `name` (case-sensitive), from the `Cookie` header or the HTTP 2.0 `cookies` array; the first one wins. */
+  cookie(name: string): string | null | undefined;
+  /** Query parameter `name` (case-sensitive); repeated parameters joined with `,`. */
+  query(name: string): string | null | undefined;
+}
+
+/** The outcome of extraction: a token, or why there is none (a short sentence that never echoes a value). */
+export type ExtractedToken =
+  | { readonly token: string; readonly problem: null }
+  | { readonly token: null; readonly problem: string };
+
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token, b64token = 1*(ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/") *"=".
+// The scheme is case-insensitive (RFC 9110 §11.1). We accept exactly one space: a second space, a
+// tab, or anything after the token means a client or proxy we do not understand, so we refuse
+// rather than guess. The character classes are disjoint, so matching is linear.
+const BEARER = /^bearer [A-Za-z0-9\-._~+/]+=*$/i;
+const BEARER_PREFIX_LENGTH = 7;
+
+// Three base64url segments (RFC 7515 §7.1 compact serialization). The signature may be empty so
+// that an unsecured (`alg: none`) token reaches the verifier and is refused there with its own
+// reason code, which is more useful in logs than "not a JWT".
+const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * The token of an RFC 6750 `Authorization: Bearer` credential, or `null`: the scheme is
+ * case-insensitive, followed by exactly one space and a `b64token` (token68), with nothing after it.
+ *
+ * @example
+ * parseBearer("Bearer eyJhbGciOi...") // "eyJhbGciOi..."
+ * parseBearer("bearer abc")           // "abc"
+ * parseBearer("Bearer  abc")          // null (two spaces)
+ * parseBearer("Basic dXNlcjpwYXNz")   // null
+ */
+export function parseBearer(value: unknown): string | null {
+  if (typeof value !== "string" || value.length > MAX_SOURCE_CHARS) return null;
+  return BEARER.test(value) ? value.slice(BEARER_PREFIX_LENGTH) : null;
+}
+
+/**
+ * True when `value` looks like a compact JWT: three base64url segments separated by dots (the
+ * signature segment may be empty). Shape only; nothing is decoded.
+ *
+ * @example
+ * isCompactJwt("eyJhbGciOiJIUzI1NiJ9.e30.c2ln") // true
+ * isCompactJwt("Bearer eyJ...")                 // false
+ */
+export function isCompactJwt(value: unknown): value is string {
+  return typeof value === "string" && value.length <= MAX_SOURCE_CHARS && COMPACT_JWT.test(value);
+}
+
+/** How a source's value may hold the token. */
+const Accept = {
+  /** `Authorization` header: RFC 6750 says the credential has a scheme; only `Bearer`. */
+  Bearer: 0,
+  /** A custom header or a TOKEN event's `authorizationToken`: `Bearer …` or the bare JWT. */
+  BearerOrJwt: 1,
+  /** A cookie or query parameter: the bare JWT. */
+  Jwt: 2,
+} as const;
+type Accept = (typeof Accept)[keyof typeof Accept];
+
+// Problem codes: small integers so the hot path returns `string | number` without allocating.
+const EMPTY = 1;
+const TOO_LARGE = 2;
+const NOT_BEARER = 3;
+const BAD_BEARER = 4;
+const NOT_JWT = 5;
+type Problem = typeof EMPTY | typeof TOO_LARGE | typeof NOT_BEARER | typeof BAD_BEARER | typeof NOT_JWT;
+
+/** The token in `value`, or the problem code. */
+function readCredential(value: string, accept: Accept): string | Problem {
+  if (value.length === 0) return EMPTY;
+  if (value.length > MAX_SOURCE_CHARS) return TOO_LARGE;
+  if (accept !== Accept.Jwt) {
+    if (BEARER.test(value)) return value.slice(BEARER_PREFIX_LENGTH);
+    if (hasBearerScheme(value)) return BAD_BEARER;
+  }
+  if (accept !== Accept.Bearer && COMPACT_JWT.test(value)) return value;
+  return accept === Accept.Jwt ? NOT_JWT : NOT_BEARER;
+}
+
+/** `Bearer` as the scheme (any case) but not a well-formed credential: no token, two spaces, a tab… */
+function hasBearerScheme(value: string): boolean {
+  if (value.length < 6 || value.slice(0, 6).toLowerCase() !== "bearer") return false;
+  if (value.length === 6) return true;
+  const next = value.charCodeAt(6);
+  return next === 32 /* SP */ || next === 9 /* HTAB */;
+}
+
+function acceptOf(source: TokenSource): Accept {
+  if (source.kind !== "header") return Accept.Jwt;
+  return source.name.toLowerCase() === "authorization" ? Accept.Bearer : Accept.BearerOrJwt;
+}
+
+/** `x-api-token` → `X-Api-Token`: header names as people write them, for messages only. */
+function displayHeader(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+function labelOf(source: TokenSource): string {
+  switch (source.kind) {
+    case "header":
+      return `${displayHeader(source.name.toLowerCase())} header`;
+    case "cookie":
+      return `cookie "${source.name}"`;
+    case "query":
+      return `query parameter "${source.name}"`;
+    default:
+      return "token source";
+  }
+}
+
+function describe(problem: Problem, label: string, schemeOwner: string): string {
+  switch (problem) {
+    case EMPTY:
+      return `${label} is empty`;
+    case TOO_LARGE:
+      return `${label} too large`;
+    case BAD_BEARER:
+      return `${label} has a malformed Bearer credential`;
+    case NOT_JWT:
+      return `${label} is not a JWT`;
+    default:
+      return schemeOwner
+        ? `${schemeOwner} scheme is not Bearer`
+        : `${label} is neither a Bearer credential nor a JWT`;
+  }
+}
+
+function describeFor(problem: Problem, source: TokenSource): string {
+  const bearerOnly = source.kind === "header" && acceptOf(source) === Accept.Bearer;
+  return describe(problem, labelOf(source), bearerOnly ? displayHeader(source.name.toLowerCase()) : "");
+}
+
+function isSource(source: unknown): source is TokenSource {
+  return (
+    typeof source === "object" &&
+    source !== null &&
+    typeof (source as { name?: unknown }).name === "string" &&
+    typeof (source as { kind?: unknown }).kind === "string"
+  );
+}
+
+function read(source: TokenSource, lookup: TokenLookup): string | null | undefined {
+  switch (source.kind) {
+    case "header":
+      return lookup.header(source.name);
+    case "cookie":
+      return lookup.cookie(source.name);
+    case "query":
+      return lookup.query(source.name);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Finds the token in a request: the first source that is present decides (a malformed value there
+ * is a problem, not a reason to try the next source, so two sources can never disagree silently).
+ * An empty value counts as absent, as API Gateway itself treats empty identity sources.
+ *
+ * - `header:authorization`: RFC 6750 `Bearer <token>` only.
+ * - other `header:NAME`: `Bearer <token>` or the bare JWT.
+ * - `cookie:NAME`, `query:NAME`: the bare JWT.
+ *
+ * @example
+ * extractToken([{ kind: "header", name: "authorization" }, { kind: "cookie", name: "session" }], lookup)
+ * // { token: "eyJ...", problem: null } or { token: null, problem: "no Authorization header, no cookie \"session\"" }
+ */
+export function extractToken(sources: readonly TokenSource[], lookup: TokenLookup): ExtractedToken {
+  if (!Array.isArray(sources) || sources.length === 0)
+    return { token: null, problem: "no token source configured" };
+  let firstEmpty: TokenSource | undefined;
+  for (const source of sources) {
+    if (!isSource(source)) continue;
+    const value = read(source, lookup);
+    if (value === undefined) continue;
+    if (value === "") {
+      firstEmpty ??= source;
+      continue;
+    }
+    const result = typeof value === "string" ? readCredential(value, acceptOf(source)) : TOO_LARGE;
+    if (typeof result === "string") return { token: result, problem: null };
+    return { token: null, problem: describeFor(result, source) };
+  }
+  if (firstEmpty) return { token: null, problem: describeFor(EMPTY, firstEmpty) };
+  let absent = "";
+  for (const source of sources) {
+    if (isSource(source)) absent += `${absent ? ", " : ""}no ${labelOf(source)}`;
+  }
+  return { token: null, problem: absent || "no token source configured" };
+}
+
+/**
+ * The token of a REST `TOKEN` event: `authorizationToken` is the raw value of the configured
+ * header (API Gateway does not strip a `Bearer ` prefix), so accept `Bearer <token>` or the bare JWT.
+ *
+ * @example
+ * tokenFromAuthorizationToken("Bearer eyJ...") // { token: "eyJ...", problem: null }
+ */
+export function tokenFromAuthorizationToken(value: unknown): ExtractedToken {
+  if (typeof value !== "string") return { token: null, problem: "no authorizationToken" };
+  const result = readCredential(value, Accept.BearerOrJwt);
+  if (typeof result === "string") return { token: result, problem: null };
+  return { token: null, problem: describe(result, "authorizationToken", "") };
+}

@@ -1,0 +1,178 @@
+import { toAuthRequest } from "../adapters/detect.js";
+import type { AuthRequest } from "../adapters/types.js";
+import { parseConfig, rulesFor } from "../config/schema.js";
+import type { GatepassConfig } from "../config/types.js";
+import { AuthErrorCodes, isAuthError } from "../errors.js";
+import { createLogger, type Logger } from "../log.js";
+import { type ArnParts, arnTarget, parseArn } from "../policy/arn.js";
+import { buildPolicy } from "../policy/build.js";
+import { encodeContext } from "../policy/context.js";
+import type { RuleSet } from "../rules/rules.js";
+import {
+  createVerifier,
+  type VerifiedToken,
+  type Verifier,
+  type VerifierOptions,
+} from "../token/verifier.js";
+
+/** What API Gateway gets back: an IAM policy response, or an HTTP API simple response. */
+export type AuthorizerResponse =
+  | {
+      principalId: string;
+      policyDocument: { Version: "2012-10-17"; Statement: Array<Record<string, unknown>> };
+      context?: Record<string, unknown>;
+    }
+  | { isAuthorized: boolean; context?: Record<string, unknown> };
+
+/** A Lambda authorizer handler for every API Gateway authorizer event shape. */
+export interface AuthorizerHandler {
+  (event: unknown, context?: { awsRequestId?: string }): Promise<AuthorizerResponse>;
+  /** Fetches remote keys ahead of the first request; call at module scope (cold start). Never rejects. */
+  hydrate(): Promise<void>;
+}
+
+export interface AuthorizerOptions extends VerifierOptions {
+  /** Use this verifier instead of building one from the configuration. */
+  verifier?: Verifier;
+}
+
+/** The one error API Gateway turns into 401. Its message must be exactly this word. */
+const UNAUTHORIZED = "Unauthorized";
+
+class Refusal {
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+  ) {}
+}
+
+/**
+ * Creates the authorizer. The configuration, rules and keys are compiled now (a bad
+ * configuration throws a `ConfigError` here, at cold start); each call then:
+ * - answers `throw new Error("Unauthorized")` (401) when the request is not authenticated:
+ *   no token, a token that fails verification, keys unavailable, an unknown event shape, or any
+ *   unexpected error — it fails closed and never returns an invalid response;
+ * - returns a Deny policy (403) or `isAuthorized: false` when the rules refuse the route;
+ * - returns an Allow policy that is correct for every route of the API (API Gateway caches it),
+ *   or `isAuthorized: true`, with the configured claims as `context`.
+ * It logs one JSON line per decision, never the token.
+ *
+ * @example
+ * export const handler = createAuthorizer({
+ *   issuers: [{ issuer: "https://id.example.com/", audience: ["orders-api"], discovery: true }],
+ *   routes: [{ route: "GET /orders/{id}", scopes: ["orders:read"] }],
+ * });
+ */
+export function createAuthorizer(config: unknown, options: AuthorizerOptions = {}): AuthorizerHandler {
+  const cfg: GatepassConfig = parseConfig(config);
+  const logger: Logger = options.logger ?? createLogger(cfg.logLevel);
+  const rules: RuleSet = rulesFor(cfg);
+  for (const warning of rules.warnings) logger.warn("rules_warning", { warning });
+  const verifier = options.verifier ?? createVerifier(cfg, { ...options, logger });
+  const contextClaims = cfg.context.claims;
+  const maxContextBytes = cfg.context.maxBytes;
+  const simpleHttp = cfg.httpApi.response === "simple";
+
+  function decide(request: AuthRequest, arn: ArnParts, verified: VerifiedToken) {
+    const claims = verified.payload;
+    const raw = claims[cfg.principalClaim];
+    const principalId =
+      typeof raw === "string" ? raw : typeof raw === "number" && Number.isFinite(raw) ? String(raw) : "";
+    if (principalId.length === 0 || principalId.length > 1024) {
+      throw new Refusal(
+        AuthErrorCodes.CLAIM_MISSING,
+        `The principal claim ${JSON.stringify(cfg.principalClaim)} is missing or not a string.`,
+      );
+    }
+    // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
+    const decision = rules.decide(claims, arnTarget(arn));
+    const flat = request.kind !== "http-v2";
+    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: maxContextBytes });
+    if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: maxContextBytes });
+    let response: AuthorizerResponse;
+    if (request.kind === "http-v2" && simpleHttp) {
+      // HTTP API simple responses have no principalId field: pass it in the context instead.
+      context.principalId ??= principalId;
+      response = { isAuthorized: decision.allowed, context };
+    } else {
+      response = buildPolicy({ principalId, arn, ruleSet: rules, claims, context, decision });
+    }
+    return { response, decision, principalId };
+  }
+
+  const handler = async (
+    event: unknown,
+    lambdaContext?: { awsRequestId?: string },
+  ): Promise<AuthorizerResponse> => {
+    const started = performance.now();
+    let request: AuthRequest | undefined;
+    let issuer: string | null | undefined;
+    let principal: string | undefined;
+    try {
+      const detected = toAuthRequest(event, cfg.tokenSources);
+      if (detected.kind === null)
+        throw new Refusal("ERR_EVENT_UNSUPPORTED", `Unsupported event: ${detected.missing}`);
+      request = detected;
+      const arn = parseArn(request.arn);
+      if (arn === null)
+        throw new Refusal(
+          "ERR_EVENT_INVALID_ARN",
+          "The event's methodArn/routeArn is not an execute-api ARN.",
+        );
+      if (request.token === null)
+        throw new Refusal(AuthErrorCodes.MISSING, request.tokenProblem ?? "No token in the request.");
+      const verified = await verifier.verify(request.token);
+      issuer = verified.issuer;
+      const { response, decision, principalId } = decide(request, arn, verified);
+      principal = principalId;
+      logger.info("decision", {
+        outcome: decision.allowed ? "allow" : "deny",
+        reason: decision.reason,
+        detail: decision.detail,
+        rule: decision.route,
+        principal,
+        issuer,
+        kind: request.kind,
+        route: routeOf(request, arn),
+        requestId: lambdaContext?.awsRequestId,
+        durationMs: elapsed(started),
+      });
+      return response;
+    } catch (error) {
+      const refusal =
+        error instanceof Refusal
+          ? error
+          : isAuthError(error)
+            ? new Refusal(error.code, error.message)
+            : new Refusal(
+                "ERR_INTERNAL",
+                error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown",
+              );
+      const level =
+        refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE || refusal.reason === "ERR_INTERNAL"
+          ? "error"
+          : "info";
+      logger[level]("decision", {
+        outcome: "unauthorized",
+        reason: refusal.reason,
+        detail: refusal.detail,
+        principal,
+        issuer,
+        kind: request?.kind ?? null,
+        route: request ? routeOf(request, parseArn(request.arn)) : null,
+        requestId: lambdaContext?.awsRequestId,
+        durationMs: elapsed(started),
+      });
+      // Exactly this message: API Gateway answers 401 for it and 500 for anything else.
+      throw new Error(UNAUTHORIZED);
+    }
+  };
+  return Object.assign(handler, { hydrate: () => verifier.hydrate() });
+}
+
+function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {
+  if (arn?.method) return `${arn.method} ${arn.path ?? "/"}`;
+  return request.routeKey ?? (request.method ? `${request.method} ${request.path ?? ""}` : null);
+}
+
+const elapsed = (started: number) => Math.round((performance.now() - started) * 1000) / 1000;

@@ -1,0 +1,159 @@
+import type { RuleTarget } from "../rules/rules.js";
+
+/**
+ * Method and route ARNs (contract §1.5):
+ * `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path…}` for REST and HTTP
+ * APIs (the root path ends in a slash: `…/dev/GET/`), and `…/{stage}/$connect` for WebSocket APIs.
+ * The partition (`aws`, `aws-cn`, `aws-us-gov`, …) is always read from the ARN, never assumed.
+ */
+
+interface ArnBase {
+  /** The ARN exactly as received. */
+  readonly arn: string;
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly apiId: string;
+  /** `dev`, `Prod`, `$default`… */
+  readonly stage: string;
+  /** `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/`: what every resource of this stage starts with. */
+  readonly prefix: string;
+  /** Everything after the prefix: `GET/orders/7`, `GET/`, `$connect`. */
+  readonly tail: string;
+}
+
+/** A REST or HTTP API request ARN. */
+export interface HttpArnParts extends ArnBase {
+  readonly kind: "http";
+  /** The verb as written (`GET`); not checked against a list, so the rules can refuse unknown ones. */
+  readonly method: string;
+  /** The request path with its leading `/` (`/orders/7`, `/` for the root), not decoded. */
+  readonly path: string;
+  readonly routeKey: null;
+}
+
+/**
+ * A WebSocket route ARN: `…/{stage}/$connect`, a route key instead of verb and path. Authorizers run
+ * only on `$connect`, so no other route key is accepted.
+ */
+export interface RouteArnParts extends ArnBase {
+  readonly kind: "route";
+  readonly routeKey: "$connect";
+  readonly method: null;
+  readonly path: null;
+}
+
+/**
+ * A parsed method ARN (`kind: "http"`) or WebSocket route ARN (`kind: "route"`). Both carry `method`,
+ * `path` and `routeKey`, `null` where they do not apply, so either test narrows the union.
+ */
+export type ArnParts = HttpArnParts | RouteArnParts;
+
+/** API Gateway answers 414 for longer method ARNs, so anything longer is not one. */
+export const MAX_ARN_LENGTH = 1600;
+
+// Bounded field lengths keep `prefix` under 300 characters, so `prefix + "*"` is always a valid resource.
+const PARTITION = /^aws(?:-[a-z0-9]+){0,4}$/;
+const REGION = /^[a-z0-9-]{1,32}$/;
+const ACCOUNT = /^\d{12}$/;
+const API_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
+const VERB = /^[A-Z]{1,16}$/;
+// Paths: anything printable; `*` and `?` are legal in a path and handled by the policy builder.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Splits a method ARN or route ARN. Returns `null` for anything malformed, never throws: wrong
+ * prefix or service, a partition that is not `aws`/`aws-*`, a non-12-digit account, missing or
+ * oddly shaped API id or stage, a verb that is not upper-case letters, a tail that is neither
+ * `VERB/path` nor `$connect`, control characters in the path, or more than {@link MAX_ARN_LENGTH}
+ * characters.
+ *
+ * @example
+ * parseArn("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/orders/7")
+ * // { kind: "http", partition: "aws", region: "us-east-1", accountId: "123456789012", apiId: "abcdef1234",
+ * //   stage: "dev", method: "GET", path: "/orders/7", prefix: "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/", … }
+ * parseArn("arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/$connect") // { kind: "route", routeKey: "$connect", … }
+ * parseArn("arn:aws:s3:::bucket") // null
+ */
+export function parseArn(arn: unknown): ArnParts | null {
+  if (typeof arn !== "string" || arn.length > MAX_ARN_LENGTH) return null;
+  // Only the first five colons separate ARN fields; the resource part may contain more (paths can).
+  const c1 = arn.indexOf(":");
+  const c2 = arn.indexOf(":", c1 + 1);
+  const c3 = arn.indexOf(":", c2 + 1);
+  const c4 = arn.indexOf(":", c3 + 1);
+  const c5 = arn.indexOf(":", c4 + 1);
+  if (c1 === -1 || c2 === -1 || c3 === -1 || c4 === -1 || c5 === -1) return null;
+  if (arn.slice(0, c1) !== "arn" || arn.slice(c2 + 1, c3) !== "execute-api") return null;
+  const partition = arn.slice(c1 + 1, c2);
+  const region = arn.slice(c3 + 1, c4);
+  const accountId = arn.slice(c4 + 1, c5);
+  if (partition.length > 32 || !PARTITION.test(partition) || !REGION.test(region) || !ACCOUNT.test(accountId))
+    return null;
+  const s1 = arn.indexOf("/", c5 + 1);
+  const s2 = s1 === -1 ? -1 : arn.indexOf("/", s1 + 1);
+  if (s2 === -1) return null;
+  const apiId = arn.slice(c5 + 1, s1);
+  const stage = arn.slice(s1 + 1, s2);
+  if (!API_ID.test(apiId) || !STAGE.test(stage)) return null;
+  const prefix = arn.slice(0, s2 + 1);
+  const tail = arn.slice(s2 + 1);
+  const base = { arn, partition, region, accountId, apiId, stage, prefix, tail };
+  const s3 = tail.indexOf("/");
+  if (s3 === -1) {
+    return tail === "$connect"
+      ? { ...base, kind: "route", routeKey: "$connect", method: null, path: null }
+      : null;
+  }
+  const method = tail.slice(0, s3);
+  const path = tail.slice(s3);
+  if (!VERB.test(method) || CONTROL.test(path)) return null;
+  return { ...base, kind: "http", method, path, routeKey: null };
+}
+
+/**
+ * What the rules should decide for this ARN: `{ method, path }` for REST/HTTP, `{ routeKey }` for a
+ * WebSocket route.
+ *
+ * @example
+ * arnTarget(parseArn("arn:aws:execute-api:eu-west-1:123456789012:abc/dev/GET/")!) // { method: "GET", path: "/" }
+ */
+export function arnTarget(parts: ArnParts): RuleTarget {
+  return parts.kind === "http" ? { method: parts.method, path: parts.path } : { routeKey: parts.routeKey };
+}
+
+/**
+ * A resource ARN of the same partition, region, account, API and stage as `parts`, ending in `tail`
+ * (an IAM glob such as `GET/orders/*`).
+ *
+ * @example
+ * stageResource(parts, "GET/orders/*") // "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/orders/*"
+ */
+export function stageResource(parts: Pick<ArnBase, "prefix">, tail: string): string {
+  return parts.prefix + tail;
+}
+
+/**
+ * The resource covering every method, route and path of the ARN's stage: `…/{stage}/*`.
+ *
+ * @example
+ * stageWildcard(parts) // "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/*"
+ */
+export function stageWildcard(parts: Pick<ArnBase, "prefix">): string {
+  return `${parts.prefix}*`;
+}
+
+/**
+ * Builds the prefix of a stage from its parts (for emulators and tests that make ARNs).
+ *
+ * @example
+ * buildArn({ partition: "aws", region: "us-east-1", accountId: "123456789012", apiId: "abcdef1234", stage: "dev" }, "GET/")
+ * // "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/"
+ */
+export function buildArn(
+  parts: Pick<ArnBase, "partition" | "region" | "accountId" | "apiId" | "stage">,
+  tail: string,
+): string {
+  return `arn:${parts.partition}:execute-api:${parts.region}:${parts.accountId}:${parts.apiId}/${parts.stage}/${tail}`;
+}

@@ -1,0 +1,203 @@
+import type { RuleDecision, RuleSet } from "../rules/rules.js";
+import { type ArnParts, arnTarget, stageWildcard } from "./arn.js";
+import { evaluatePolicy, MAX_POLICY_RESOURCE_LENGTH } from "./evaluate.js";
+
+/**
+ * The cache-safe IAM policy (contract §2.2, §4).
+ *
+ * API Gateway caches an authorizer's answer per token (per identity sources) and evaluates the same
+ * policy for every other route the token calls while the TTL lasts. So the policy returned for one
+ * request must answer every request of the stage, not just the one that was asked.
+ */
+
+/** IAM statement effects, spelled exactly as IAM wants them. */
+export type PolicyEffect = "Allow" | "Deny";
+
+// Type aliases rather than interfaces: they stay assignable to `Record<string, unknown>`.
+/** One statement of a built policy: resources grouped in one array per effect. */
+export type PolicyStatement = {
+  readonly Action: "execute-api:Invoke";
+  readonly Effect: PolicyEffect;
+  readonly Resource: string[];
+};
+
+/** The policy document of an authorizer response. */
+export type PolicyDocument = {
+  readonly Version: "2012-10-17";
+  readonly Statement: PolicyStatement[];
+};
+
+/**
+ * Structurally an `APIGatewayAuthorizerResult` (`@types/aws-lambda`) when `C` is a flat context type,
+ * without depending on those types.
+ */
+export interface AuthorizerPolicyResponse<C extends Record<string, unknown> = Record<string, unknown>> {
+  principalId: string;
+  policyDocument: PolicyDocument;
+  context?: C;
+}
+
+/** Input of {@link buildPolicy}. */
+export interface BuildPolicyInput<C extends Record<string, unknown> = Record<string, unknown>> {
+  /** A non-empty string (the principal claim). */
+  readonly principalId: string;
+  /** The parsed method/route ARN of the request being authorized. */
+  readonly arn: ArnParts;
+  readonly ruleSet: RuleSet;
+  /** The verified token's claims. */
+  readonly claims: Record<string, unknown>;
+  /** An already encoded context (see `encodeContext`), attached as is when given. */
+  readonly context?: C | undefined;
+  /** `ruleSet.decide(claims, arnTarget(arn))`, when the caller has it already [computed here]. */
+  readonly decision?: RuleDecision | undefined;
+}
+
+const ACTION = "execute-api:Invoke";
+const VERSION = "2012-10-17";
+
+/**
+ * Builds the IAM policy response for one authorized principal.
+ *
+ * Shape: at most one `Allow` and one `Deny` statement (resources grouped into arrays),
+ * `Action: "execute-api:Invoke"`, resources built only from the request ARN's own partition, region,
+ * account, API id and stage, none longer than 512 characters. When the principal may call nothing,
+ * a single Deny of `…/{stage}/*`.
+ *
+ * How (see `RuleSet.iamPlan`): when unmatched routes are allowed, Allow every method of the stage
+ * (`…/{stage}/GET/*`, …, plus `…/{stage}/$connect` when allowed) and Deny the IAM resources of the
+ * rules the principal fails (explicit Deny wins). When they are denied, Allow the resources of the
+ * rules the principal passes, and Deny what IAM's wildcards would add to them (`GET/orders/*` also
+ * covers `GET /orders/1/x`): the empty and the slash-crossing values of each `{param}`, and the
+ * resources of more specific rules the principal fails.
+ *
+ * The guarantee, for a policy P built for principal `c` and request A, evaluated (IAM semantics, as
+ * `evaluatePolicy`) for any request ARN B:
+ * 1. **Scope.** P allows nothing outside A's own stage.
+ * 2. **Safety.** For every B of the stage: if P allows B, then `ruleSet.decide(c, B)` allows B.
+ *    Always, whatever the rules: where IAM wildcards cannot express a rule set exactly, P errs on Deny.
+ * 3. **Self.** P's answer for A equals `decide(c, A)`. If that needs an Allow of A's exact ARN (see
+ *    below) and A cannot be written as one (its path holds `*`, `?` or `${`, or it is longer than 512
+ *    characters), P denies A, never the reverse.
+ * 4. **Exactness.** If `ruleSet.warnings` is empty, then for every B of the stage that API Gateway can
+ *    send (a verb and path, or `$connect`), P allows B exactly when `decide(c, B)` does: on rule routes
+ *    and on unmatched routes alike. (`decide` denies unmatched requests inside the IAM resource of a
+ *    rule the principal fails precisely so that this holds.)
+ *
+ * Limits, all in the Deny direction: with warnings, the routes they name may get a cached 403 that a
+ * fresh call would not (IAM globs cannot separate `GET /orders/mine` from `GET /orders/{id}`, nor one
+ * segment from several). When the regular policy would not give A its fresh answer, P falls back to
+ * the allow-list form plus A's exact ARN, and then to A's exact ARN alone, both still safe.
+ *
+ * Throws a `TypeError` when `principalId` is not a non-empty string (a caller bug: API Gateway would
+ * answer 500 for such a response).
+ *
+ * @example
+ * const ruleSet = compileRules({ routes: [{ route: "DELETE /orders/{id}", scopes: ["orders:admin"] }] });
+ * const arn = parseArn("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders/7")!;
+ * buildPolicy({ principalId: "u1", arn, ruleSet, claims: { sub: "u1", scope: "orders:read" } });
+ * // Allow …/prod/GET/*, …/prod/POST/*, … ; Deny …/prod/DELETE/orders/*
+ */
+export function buildPolicy<C extends Record<string, unknown> = Record<string, unknown>>(
+  input: BuildPolicyInput<C>,
+): AuthorizerPolicyResponse<C> {
+  const { principalId, arn, ruleSet, claims } = input;
+  if (typeof principalId !== "string" || principalId.length === 0) {
+    throw new TypeError("buildPolicy: principalId must be a non-empty string.");
+  }
+  const decision = input.decision ?? ruleSet.decide(claims, arnTarget(arn));
+  const response: AuthorizerPolicyResponse<C> = {
+    principalId,
+    policyDocument: chooseDocument(arn, ruleSet, claims, decision.allowed),
+  };
+  if (input.context !== undefined) response.context = input.context;
+  return response;
+}
+
+/**
+ * A policy that denies the whole stage of `arn`, for principals that may call nothing.
+ *
+ * @example
+ * buildDenyPolicy("u1", arn) // { principalId: "u1", policyDocument: { …, Statement: [{ Effect: "Deny", Resource: ["…/prod/*"] }] } }
+ */
+export function buildDenyPolicy<C extends Record<string, unknown> = Record<string, unknown>>(
+  principalId: string,
+  arn: ArnParts,
+  context?: C,
+): AuthorizerPolicyResponse<C> {
+  if (typeof principalId !== "string" || principalId.length === 0) {
+    throw new TypeError("buildDenyPolicy: principalId must be a non-empty string.");
+  }
+  const response: AuthorizerPolicyResponse<C> = { principalId, policyDocument: denyStage(arn) };
+  if (context !== undefined) response.context = context;
+  return response;
+}
+
+function chooseDocument(
+  arn: ArnParts,
+  ruleSet: RuleSet,
+  claims: Record<string, unknown>,
+  allowed: boolean,
+): PolicyDocument {
+  const plan = ruleSet.iamPlan(claims);
+  const regular = assemble(arn, plan.allow, plan.deny, null);
+  const outcome = evaluatePolicy(regular, arn.arn);
+  if (allowed ? outcome === "allow" : outcome !== "allow") return regular;
+  // Unreachable by construction (the plan only allows what the rules allow); err on Deny regardless.
+  if (!allowed) return denyStage(arn);
+  // A is allowed but the regular policy denies it: a rule A belongs to is not separable from one the
+  // principal fails (a warning names it). Allow A itself, in the form that never allows unmatched routes.
+  const exact = exactResource(arn);
+  if (exact === null) return denyStage(arn);
+  const list = plan.mode === "list" ? plan : ruleSet.iamPlan(claims, { list: true });
+  const withExact = assemble(arn, list.allow, list.deny, exact);
+  if (evaluatePolicy(withExact, arn.arn) === "allow") return withExact;
+  return { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] };
+}
+
+function assemble(
+  arn: ArnParts,
+  allowTails: readonly string[],
+  denyTails: readonly string[],
+  exact: string | null,
+): PolicyDocument {
+  const allow = new Set<string>();
+  for (const tail of allowTails) {
+    const resource = arn.prefix + tail;
+    // Too long for IAM: leave it out; a smaller Allow is never more permissive.
+    if (resource.length <= MAX_POLICY_RESOURCE_LENGTH) allow.add(resource);
+  }
+  if (exact !== null) allow.add(exact);
+  if (allow.size === 0) return denyStage(arn);
+  const deny = new Set<string>();
+  for (const tail of denyTails) deny.add(shortenDeny(arn.prefix + tail));
+  const Statement: PolicyStatement[] = [{ Action: ACTION, Effect: "Allow", Resource: [...allow] }];
+  if (deny.size > 0) Statement.push({ Action: ACTION, Effect: "Deny", Resource: [...deny] });
+  return { Version: VERSION, Statement };
+}
+
+/**
+ * Too long for IAM: keep a prefix and end it with `*`. Any string matching the glob also matches
+ * "prefix of the glob + `*`", so the shorter Deny covers at least as much.
+ */
+function shortenDeny(resource: string): string {
+  return resource.length <= MAX_POLICY_RESOURCE_LENGTH
+    ? resource
+    : `${resource.slice(0, MAX_POLICY_RESOURCE_LENGTH - 1)}*`;
+}
+
+function denyStage(arn: ArnParts): PolicyDocument {
+  return {
+    Version: VERSION,
+    Statement: [{ Action: ACTION, Effect: "Deny", Resource: [stageWildcard(arn)] }],
+  };
+}
+
+/**
+ * A's ARN as a resource that matches A alone, or `null` when IAM would read part of it as a wildcard
+ * (`*`, `?`) or a policy variable (`${…}`), or it is too long.
+ */
+function exactResource(arn: ArnParts): string | null {
+  const tail = arn.tail;
+  if (tail.includes("*") || tail.includes("?") || tail.includes("${")) return null;
+  return arn.arn.length <= MAX_POLICY_RESOURCE_LENGTH ? arn.arn : null;
+}

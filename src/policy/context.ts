@@ -1,0 +1,151 @@
+/**
+ * The authorizer `context`: chosen claims handed to the backend (contract §2.2–2.3).
+ *
+ * Which form each API gets ({@link contextStyleFor}):
+ * - REST (TOKEN, REQUEST), WebSocket and HTTP payload 1.0: **flat**, values only strings, numbers or
+ *   booleans; API Gateway refuses objects and arrays (500) and stringifies everything downstream.
+ * - HTTP payload 2.0, simple and IAM responses: **natural JSON**: arrays and objects kept, types kept
+ *   (delivered under `requestContext.authorizer.lambda`).
+ */
+
+/** The API / payload kinds of contract §2.2. */
+export type AuthorizerApiKind = "rest" | "websocket" | "http-v1" | "http-v2-simple" | "http-v2-iam";
+
+/**
+ * `true` (flat) for REST, WebSocket and HTTP payload 1.0; `false` (natural JSON) for HTTP payload 2.0.
+ *
+ * @example
+ * encodeContext(claims, names, { flat: contextStyleFor("rest") })
+ */
+export function contextStyleFor(kind: AuthorizerApiKind): boolean {
+  return kind !== "http-v2-simple" && kind !== "http-v2-iam";
+}
+
+/** Options of {@link encodeContext}. */
+export interface EncodeContextOptions {
+  /** Flat values only (see {@link contextStyleFor}) [true]. */
+  readonly flat?: boolean;
+  /** Largest size of the context as JSON, in UTF-8 bytes [4096]. */
+  readonly maxBytes?: number;
+}
+
+/** A flat context: what REST, WebSocket and HTTP payload 1.0 accept. */
+export type FlatContext = Record<string, string | number | boolean>;
+
+/** The encoded context, and the names of present claims left out of it. */
+export interface EncodedContext<C extends Record<string, unknown> = Record<string, unknown>> {
+  /** Flat form: only string, number and boolean values. Natural form: JSON values. */
+  readonly context: C;
+  /**
+   * Claims that hold a value but were left out: beyond `maxBytes`, or under a key that cannot be
+   * used (reserved, empty, control characters, `__proto__`). Absent, `null` and non-finite values are
+   * not values and are not listed.
+   */
+  readonly dropped: string[];
+}
+
+/** The default size cap of a context, in bytes of JSON. */
+export const DEFAULT_CONTEXT_MAX_BYTES = 4096;
+
+/**
+ * Keys API Gateway itself puts next to the context in flat form (`$context.authorizer.principalId`,
+ * `integrationLatency`), and the placeholder HTTP payload 1.0 reserves (`claims`). Natural (2.0) contexts
+ * live in their own `lambda` object and reserve nothing.
+ */
+export const RESERVED_FLAT_CONTEXT_KEYS: readonly string[] = ["principalId", "integrationLatency", "claims"];
+
+// Keys are kept verbatim (so backends can read `cognito:groups` under its own name) unless unusable.
+const UNUSABLE_KEY = /[\u0000-\u001f\u007f]/;
+
+function jsonBytes(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+/** The JSON of `value`, or `undefined` when it has none (functions, bigint, cycles). */
+function toJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds the authorizer context from claims, in the order of `claimNames` (configuration order).
+ *
+ * - Absent, `null` and `undefined` claims are omitted; so are non-finite numbers and values JSON cannot
+ *   represent.
+ * - `flat`: strings, finite numbers and booleans are kept; arrays and objects become their JSON text
+ *   (`groups: ["a","b"]` → `"[\"a\",\"b\"]"`). Otherwise values keep their JSON shape.
+ * - Keys are the claim names, verbatim. A key is skipped (and listed in `dropped`) when it is empty,
+ *   holds control characters, is `__proto__`, or — in flat form — is one of
+ *   {@link RESERVED_FLAT_CONTEXT_KEYS} (`principalId` is delivered by API Gateway anyway).
+ * - Size: the JSON of the whole context stays within `maxBytes`; a claim that would overflow it is
+ *   skipped (listed in `dropped`) and later, smaller claims may still fit.
+ * - Prototype-safe: claims are read as own properties only, and the output is a plain object into which
+ *   `__proto__` is never assigned.
+ *
+ * @example
+ * encodeContext({ sub: "u1", groups: ["a", "b"], email: null }, ["sub", "groups", "email"], { flat: true })
+ * // { context: { sub: "u1", groups: '["a","b"]' }, dropped: [] }
+ */
+export function encodeContext(
+  claims: Record<string, unknown>,
+  claimNames: readonly string[],
+  options?: EncodeContextOptions & { readonly flat?: true },
+): EncodedContext<FlatContext>;
+export function encodeContext(
+  claims: Record<string, unknown>,
+  claimNames: readonly string[],
+  options: EncodeContextOptions,
+): EncodedContext;
+export function encodeContext(
+  claims: Record<string, unknown>,
+  claimNames: readonly string[],
+  options: EncodeContextOptions = {},
+): EncodedContext {
+  const flat = options.flat ?? true;
+  const maxBytes = options.maxBytes ?? DEFAULT_CONTEXT_MAX_BYTES;
+  const context: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  const isObject = typeof claims === "object" && claims !== null;
+  let size = 2; // "{}"
+  let count = 0;
+  for (const name of claimNames) {
+    if (typeof name !== "string" || !isObject || !Object.hasOwn(claims, name)) continue;
+    const raw = claims[name];
+    if (raw === null || raw === undefined || (typeof raw === "number" && !Number.isFinite(raw))) continue;
+    if (Object.hasOwn(context, name) || dropped.includes(name)) continue; // a name listed twice
+    if (
+      name.length === 0 ||
+      name === "__proto__" ||
+      UNUSABLE_KEY.test(name) ||
+      (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name))
+    ) {
+      dropped.push(name);
+      continue;
+    }
+    let value: unknown;
+    let json: string | undefined;
+    if (typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean") {
+      value = raw;
+      json = JSON.stringify(raw);
+    } else if (typeof raw === "object") {
+      const text = toJson(raw);
+      if (text === undefined) continue;
+      value = flat ? text : raw;
+      json = flat ? JSON.stringify(text) : text;
+    } else {
+      continue; // bigint, function, symbol: not JSON
+    }
+    const added = (count > 0 ? 1 : 0) + jsonBytes(JSON.stringify(name)) + 1 + jsonBytes(json);
+    if (size + added > maxBytes) {
+      dropped.push(name);
+      continue;
+    }
+    context[name] = value;
+    size += added;
+    count++;
+  }
+  return { context, dropped };
+}

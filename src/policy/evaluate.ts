@@ -1,0 +1,329 @@
+import { matchIamGlob, matchIamGlobAt } from "../rules/iam-glob.js";
+
+/**
+ * IAM evaluation of an authorizer's policy against a request ARN, as API Gateway does when it
+ * reuses a cached result (contract §2.1, §4), and validation of authorizer responses against every
+ * rule of contract §2.1–2.4 (the local gateway answers 500 when this reports a problem).
+ */
+
+/** What IAM concludes for one request: allowed, denied by a matching Deny, or denied for lack of an Allow (both denials give 403). */
+export type PolicyOutcome = "allow" | "explicit-deny" | "implicit-deny";
+
+const INVOKE = "execute-api:Invoke";
+const BENIGN_KEYS = new Set(["Sid", "Effect", "Action", "Resource"]);
+const STATEMENT_KEYS = new Set([
+  "Sid",
+  "Effect",
+  "Action",
+  "NotAction",
+  "Resource",
+  "NotResource",
+  "Condition",
+]);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A string or an array of strings, else `null`. */
+function stringList(value: unknown): readonly string[] | null {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value as string[];
+  return null;
+}
+
+function actionCovers(action: string): boolean {
+  return matchIamGlob(action, INVOKE, true);
+}
+
+/**
+ * ARN matching for an Allow: the first five fields (`arn`, partition, service, region, account) are
+ * matched one by one, so a wildcard there cannot run across a `:`, except in the pattern's last field,
+ * which takes the rest of the ARN ("a trailing `*` can run past `:`"). Stricter than matching the whole
+ * string, so never grants more.
+ */
+function allowMatches(pattern: string, arn: string): boolean {
+  let p = 0;
+  let a = 0;
+  for (let field = 0; field < 5; field++) {
+    const pc = pattern.indexOf(":", p);
+    if (pc === -1) return matchIamGlobAt(pattern, p, pattern.length, arn, a, arn.length);
+    const ac = arn.indexOf(":", a);
+    if (ac === -1) return false;
+    if (!matchIamGlobAt(pattern, p, pc, arn, a, ac)) return false;
+    p = pc + 1;
+    a = ac + 1;
+  }
+  return matchIamGlobAt(pattern, p, pattern.length, arn, a, arn.length);
+}
+
+/** ARN matching for a Deny: the whole string at once (looser than {@link allowMatches}, so never denies less). */
+function denyMatches(pattern: string, arn: string): boolean {
+  return matchIamGlob(pattern, arn);
+}
+
+/**
+ * Evaluates an IAM policy document for `execute-api:Invoke` on `requestArn`:
+ * an explicit Deny wins; otherwise a matching Allow allows; otherwise the request is implicitly denied.
+ *
+ * - `Action` (string or array) is matched case-insensitively (IAM action names are), wildcards
+ *   included: `execute-api:*` and `*` cover `execute-api:Invoke`.
+ * - `Resource` (string or array) uses IAM globs: `*` spans any run of characters including `/` and
+ *   nothing, `?` exactly one character (so `…/Prod/*` + `/*` covers the root `…/Prod/GET/`). For an
+ *   Allow, the five `:`-separated fields before the resource are matched one by one (a wildcard there
+ *   cannot run across `:`, except in the pattern's last field); for a Deny, the whole string at once.
+ *   Both readings agree on gatepass's own policies; where they differ, the stricter one is used.
+ * - Conservative where gatepass cannot evaluate exactly: an Allow with `Condition`, `NotAction`,
+ *   `NotResource` or any other extra element is ignored (never allows); a Deny's `Condition` is assumed
+ *   true, and its `NotAction` / `NotResource` are assumed to leave the request in (the Deny applies).
+ * - A malformed document or statement (no `Statement` array, an `Effect` other than exactly `Allow` or
+ *   `Deny`, missing or non-string `Action`/`Resource`) cannot allow: the result is then at best
+ *   `"implicit-deny"` (API Gateway would answer 500; use {@link validateAuthorizerResponse} for why).
+ *
+ * @example
+ * evaluatePolicy(
+ *   { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "execute-api:Invoke", Resource: "arn:aws:execute-api:us-east-1:123456789012:abc/dev/*" }] },
+ *   "arn:aws:execute-api:us-east-1:123456789012:abc/dev/GET/",
+ * ) // "allow"
+ */
+export function evaluatePolicy(policyDocument: unknown, requestArn: string): PolicyOutcome {
+  if (typeof requestArn !== "string" || !isRecord(policyDocument)) return "implicit-deny";
+  const statements = policyDocument.Statement;
+  if (!Array.isArray(statements)) return "implicit-deny";
+  let allowed = false;
+  let malformed = false;
+  for (const statement of statements) {
+    if (!isRecord(statement)) {
+      malformed = true;
+      continue;
+    }
+    const effect = statement.Effect;
+    if (effect !== "Allow" && effect !== "Deny") {
+      malformed = true;
+      continue;
+    }
+    const actions = stringList(statement.Action);
+    const resources = stringList(statement.Resource);
+    if (effect === "Deny") {
+      // What gatepass cannot evaluate is assumed to match: a Deny that might apply, applies.
+      const actionHit = actions !== null ? actions.some(actionCovers) : statement.NotAction !== undefined;
+      const resourceHit =
+        resources !== null
+          ? resources.some((r) => denyMatches(r, requestArn))
+          : statement.NotResource !== undefined;
+      if (actionHit && resourceHit) return "explicit-deny";
+      if (
+        (actions === null && statement.NotAction === undefined) ||
+        (resources === null && statement.NotResource === undefined)
+      ) {
+        malformed = true;
+      }
+      continue;
+    }
+    if (actions === null || resources === null) {
+      // NotAction / NotResource grants are ignored; anything else missing is malformed.
+      if (
+        (actions === null && statement.NotAction === undefined) ||
+        (resources === null && statement.NotResource === undefined)
+      ) {
+        malformed = true;
+      }
+      continue;
+    }
+    if (allowed) continue;
+    let conditional = false;
+    for (const key in statement) {
+      if (Object.hasOwn(statement, key) && !BENIGN_KEYS.has(key)) conditional = true;
+    }
+    // An Allow with a Condition (or any other element) might not apply: never count it.
+    if (!conditional && actions.some(actionCovers) && resources.some((r) => allowMatches(r, requestArn)))
+      allowed = true;
+  }
+  return allowed && !malformed ? "allow" : "implicit-deny";
+}
+
+/** Options of {@link validateAuthorizerResponse}. */
+export interface ValidateOptions {
+  /**
+   * Context values must be strings, numbers or booleans (REST, WebSocket, HTTP payload 1.0). For
+   * HTTP payload 2.0 pass `false`: any JSON value is accepted.
+   */
+  readonly flatContext: boolean;
+  /** Context keys that must not be used, e.g. `["claims"]` for HTTP payload 1.0 [none]. */
+  readonly reservedContextKeys?: readonly string[];
+}
+
+const show = (value: unknown): string => {
+  if (value === undefined) return "undefined";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 76)}..."` : text;
+  }
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return `a ${typeof value}`;
+};
+
+/** Max length of a `Resource` ARN in a returned policy (contract §2.1). */
+export const MAX_POLICY_RESOURCE_LENGTH = 512;
+
+function validateContext(context: unknown, options: ValidateOptions, errors: string[]): void {
+  if (context === undefined) return;
+  if (!isRecord(context)) {
+    errors.push(`context must be an object (got ${show(context)})`);
+    return;
+  }
+  const reserved = options.reservedContextKeys ?? [];
+  for (const key of Object.keys(context)) {
+    const value = context[key];
+    const path = `context${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`;
+    if (reserved.includes(key)) errors.push(`${path} uses a reserved key`);
+    if (value === undefined) continue; // dropped by JSON serialization
+    if (options.flatContext) {
+      const ok =
+        typeof value === "string" ||
+        typeof value === "boolean" ||
+        (typeof value === "number" && Number.isFinite(value));
+      if (!ok) errors.push(`${path} must be a string, number or boolean (got ${show(value)})`);
+    } else if (!isJsonValue(value, 0)) {
+      errors.push(`${path} must be a JSON value (got ${show(value)})`);
+    }
+  }
+}
+
+function isJsonValue(value: unknown, depth: number): boolean {
+  if (depth > 64) return false;
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every((v) => isJsonValue(v, depth + 1));
+  if (isRecord(value)) return Object.values(value).every((v) => v === undefined || isJsonValue(v, depth + 1));
+  return false;
+}
+
+function validateStatement(statement: unknown, path: string, errors: string[]): void {
+  if (!isRecord(statement)) {
+    errors.push(`${path} must be an object (got ${show(statement)})`);
+    return;
+  }
+  for (const key of Object.keys(statement)) {
+    if (!STATEMENT_KEYS.has(key))
+      errors.push(`${path}.${key} is not a statement element (expected ${[...STATEMENT_KEYS].join(", ")})`);
+  }
+  if (statement.Effect !== "Allow" && statement.Effect !== "Deny") {
+    errors.push(`${path}.Effect must be "Allow" or "Deny" (got ${show(statement.Effect)})`);
+  }
+  if (statement.Sid !== undefined && typeof statement.Sid !== "string")
+    errors.push(`${path}.Sid must be a string (got ${show(statement.Sid)})`);
+  const actionKey =
+    statement.Action !== undefined ? "Action" : statement.NotAction !== undefined ? "NotAction" : null;
+  if (actionKey === null) errors.push(`${path}.Action is required`);
+  else if (statement.Action !== undefined && statement.NotAction !== undefined)
+    errors.push(`${path} must not have both Action and NotAction`);
+  else {
+    const value = statement[actionKey];
+    const list = stringList(value);
+    if (list === null || list.length === 0) {
+      errors.push(
+        `${path}.${actionKey} must be a string or a non-empty array of strings (got ${show(value)})`,
+      );
+    } else if (actionKey === "Action") {
+      list.forEach((action, i) => {
+        if (!actionCovers(action)) {
+          const at = typeof value === "string" ? `${path}.Action` : `${path}.Action[${i}]`;
+          errors.push(
+            `${at} must be "execute-api:Invoke" (or a wildcard such as "execute-api:*" covering it) (got ${show(action)})`,
+          );
+        }
+      });
+    }
+  }
+  const resourceKey =
+    statement.Resource !== undefined
+      ? "Resource"
+      : statement.NotResource !== undefined
+        ? "NotResource"
+        : null;
+  if (resourceKey === null) errors.push(`${path}.Resource is required`);
+  else if (statement.Resource !== undefined && statement.NotResource !== undefined)
+    errors.push(`${path} must not have both Resource and NotResource`);
+  else {
+    const value = statement[resourceKey];
+    const list = stringList(value);
+    if (list === null) {
+      errors.push(
+        `${path}.${resourceKey} must be an ARN string or an array of ARN strings (got ${show(value)})`,
+      );
+    } else {
+      list.forEach((resource, i) => {
+        const at = typeof value === "string" ? `${path}.${resourceKey}` : `${path}.${resourceKey}[${i}]`;
+        if (resource !== "*" && !resource.startsWith("arn:"))
+          errors.push(`${at} must be an ARN ("arn:…") or "*" (got ${show(resource)})`);
+        else if (resource.length > MAX_POLICY_RESOURCE_LENGTH) {
+          errors.push(
+            `${at} must be at most ${MAX_POLICY_RESOURCE_LENGTH} characters (got ${resource.length})`,
+          );
+        }
+      });
+    }
+  }
+  if (statement.Condition !== undefined && !isRecord(statement.Condition)) {
+    errors.push(`${path}.Condition must be an object (got ${show(statement.Condition)})`);
+  }
+}
+
+/**
+ * Checks an authorizer response against contract §2.1–2.4 and returns one message per problem
+ * (empty when valid). Messages name the exact field and what it held, e.g.
+ * `policyDocument.Statement[0].Effect must be "Allow" or "Deny" (got "allow")`.
+ *
+ * - `"iam"`: `principalId` a non-empty string; `policyDocument` an object with `Version`
+ *   `"2012-10-17"` and `Statement` an array of statement objects, each with `Effect` exactly `Allow`
+ *   or `Deny`, `Action` (string or non-empty array) covering `execute-api:Invoke`, `Resource` an ARN
+ *   string (or `*`) or an array of them, each at most 512 characters (`NotAction`/`NotResource` are
+ *   accepted in their place, `Condition` must be an object, other elements are refused);
+ *   `usageIdentifierKey`, when present, a string; `context`, when present, an object.
+ * - `"simple"`: `isAuthorized` a real boolean; `context`, when present, an object.
+ * - `context` with `flatContext`: every value a string, finite number or boolean (no null, object or
+ *   array); without it, any JSON value. `undefined` values are ignored (JSON drops them).
+ *
+ * @example
+ * validateAuthorizerResponse({ isAuthorized: "true" }, "simple", { flatContext: false })
+ * // ['isAuthorized must be a boolean (got "true")']
+ */
+export function validateAuthorizerResponse(
+  response: unknown,
+  kind: "iam" | "simple",
+  options: ValidateOptions,
+): string[] {
+  const errors: string[] = [];
+  if (!isRecord(response)) return [`the response must be an object (got ${show(response)})`];
+  if (kind === "simple") {
+    if (typeof response.isAuthorized !== "boolean")
+      errors.push(`isAuthorized must be a boolean (got ${show(response.isAuthorized)})`);
+    validateContext(response.context, options, errors);
+    return errors;
+  }
+  if (typeof response.principalId !== "string" || response.principalId.length === 0) {
+    errors.push(`principalId must be a non-empty string (got ${show(response.principalId)})`);
+  }
+  const doc = response.policyDocument;
+  if (!isRecord(doc)) {
+    errors.push(`policyDocument must be an object (got ${show(doc)})`);
+  } else {
+    if (doc.Version !== "2012-10-17")
+      errors.push(`policyDocument.Version must be "2012-10-17" (got ${show(doc.Version)})`);
+    if (!Array.isArray(doc.Statement)) {
+      errors.push(`policyDocument.Statement must be an array (got ${show(doc.Statement)})`);
+    } else {
+      doc.Statement.forEach((statement, i) => {
+        validateStatement(statement, `policyDocument.Statement[${i}]`, errors);
+      });
+    }
+  }
+  if (response.usageIdentifierKey !== undefined && typeof response.usageIdentifierKey !== "string") {
+    errors.push(`usageIdentifierKey must be a string (got ${show(response.usageIdentifierKey)})`);
+  }
+  validateContext(response.context, options, errors);
+  return errors;
+}

@@ -1,0 +1,440 @@
+import { ConfigError } from "../errors.js";
+import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
+
+/**
+ * Route patterns: `"METHOD /path"` with `{param}` and a final `{proxy+}`, the WebSocket route key
+ * `$connect`, and the catch-all `$default`; how a concrete request matches them; which one wins
+ * (specificity, as API Gateway routes); and how each translates to an IAM resource.
+ *
+ * Matching semantics (the same for every API type):
+ * - The method is compared exactly and case-sensitively (API Gateway sends `GET`, and IAM compares
+ *   ARNs case-sensitively, so a lenient match here would disagree with a cached policy). `ANY`
+ *   matches the seven methods of {@link HTTP_METHODS} and nothing else.
+ * - The path is matched **as given, without percent-decoding**: pass the path exactly as it appears
+ *   in the method ARN (`parseArn(…).path`), so that the decision and an IAM evaluation of the
+ *   cached policy see the same characters. Literal segments compare case-sensitively.
+ * - `{param}` matches one non-empty segment (no `/`). `{proxy+}` matches a non-empty remainder,
+ *   slashes included. A trailing slash is significant (`/orders/1/` does not match
+ *   `GET /orders/{id}`), as in API Gateway resources.
+ */
+
+/** The HTTP methods API Gateway routes; `ANY` in a pattern stands for exactly these. */
+export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
+/** One of {@link HTTP_METHODS}. */
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+/** A method in a pattern: a routable method, or `ANY` for all of them. */
+export type RouteMethod = HttpMethod | "ANY";
+
+const METHOD_SET: ReadonlySet<string> = new Set(HTTP_METHODS);
+
+/** True for one of {@link HTTP_METHODS} (exact, upper case). */
+export function isHttpMethod(method: string): method is HttpMethod {
+  return METHOD_SET.has(method);
+}
+
+/** One `/`-separated part of a pattern's path. */
+export type PathSegment =
+  | { readonly kind: "literal"; readonly value: string }
+  | { readonly kind: "param"; readonly name: string }
+  | { readonly kind: "proxy"; readonly name: string };
+
+/** `METHOD /path`. */
+export interface HttpRoutePattern {
+  readonly kind: "http";
+  /** Normalized text: upper-case method, one space, the path as written. */
+  readonly text: string;
+  readonly method: RouteMethod;
+  readonly path: string;
+  readonly segments: readonly PathSegment[];
+  /** The pattern with parameter names erased (`GET /orders/{}`): equal shapes are duplicates. */
+  readonly shape: string;
+}
+
+/** A WebSocket route key: only `$connect` reaches an authorizer. */
+export interface RouteKeyPattern {
+  readonly kind: "key";
+  readonly text: "$connect";
+}
+
+/** `$default`: the catch-all, chosen when no other pattern matches. */
+export interface DefaultRoutePattern {
+  readonly kind: "default";
+  readonly text: "$default";
+}
+
+/** A parsed route pattern. */
+export type RoutePattern = HttpRoutePattern | RouteKeyPattern | DefaultRoutePattern;
+
+const PARAM_NAME = /^[A-Za-z0-9_.-]+$/;
+// Literal segments: no whitespace or controls, no braces, and no IAM wildcards (`*`, `?`), which would
+// silently widen the IAM resource built from the pattern.
+const BAD_LITERAL_CHAR = /[\s\u0000-\u001f\u007f{}*?#]/;
+
+const show = (value: unknown) => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
+
+/**
+ * Parses a route pattern. Methods are accepted in any case and normalized to upper case.
+ * Throws a `ConfigError` naming `field` for anything malformed: an unknown method, a path that does
+ * not start with `/`, an empty segment (`//` or a trailing `/`), a wildcard or brace inside a literal
+ * segment, a bad or repeated parameter name, `{proxy+}` anywhere but last, or a route key other than
+ * `$connect` / `$default`.
+ *
+ * @param field the dotted configuration path reported in errors, default `"route"`.
+ * @example
+ * parseRoutePattern("get /orders/{id}") // { kind: "http", text: "GET /orders/{id}", method: "GET", … }
+ * parseRoutePattern("$connect")         // { kind: "key", text: "$connect" }
+ */
+export function parseRoutePattern(text: unknown, field = "route"): RoutePattern {
+  if (typeof text !== "string" || text.length === 0) {
+    throw new ConfigError(
+      field,
+      `expected a route such as "GET /orders/{id}", "$connect" or "$default", got ${show(text)}.`,
+    );
+  }
+  if (text.startsWith("$")) {
+    if (text === "$connect") return { kind: "key", text: "$connect" };
+    if (text === "$default") return { kind: "default", text: "$default" };
+    throw new ConfigError(
+      field,
+      `unknown route key ${show(text)} (expected "$connect" or "$default"; WebSocket authorizers only run on $connect).`,
+    );
+  }
+  const space = text.indexOf(" ");
+  if (space <= 0) throw new ConfigError(field, `expected "METHOD /path" or a route key, got ${show(text)}.`);
+  const method = text.slice(0, space).toUpperCase();
+  const path = text.slice(space + 1);
+  if (method !== "ANY" && !isHttpMethod(method)) {
+    throw new ConfigError(
+      field,
+      `unknown method ${show(text.slice(0, space))} (expected one of ${HTTP_METHODS.join(", ")}, ANY).`,
+    );
+  }
+  if (!path.startsWith("/")) throw new ConfigError(field, `the path must start with "/", got ${show(path)}.`);
+  const segments: PathSegment[] = [];
+  if (path !== "/") {
+    const parts = path.slice(1).split("/");
+    const names = new Set<string>();
+    parts.forEach((part, i) => {
+      if (part.length === 0) {
+        throw new ConfigError(field, `empty path segment in ${show(path)} (no "//" and no trailing "/").`);
+      }
+      if (part.startsWith("{")) {
+        if (!part.endsWith("}") || part.length < 3)
+          throw new ConfigError(field, `malformed parameter ${show(part)} in ${show(path)}.`);
+        const inner = part.slice(1, -1);
+        const greedy = inner.endsWith("+");
+        const name = greedy ? inner.slice(0, -1) : inner;
+        if (!PARAM_NAME.test(name)) {
+          throw new ConfigError(
+            field,
+            `parameter names use letters, digits, "_", "." or "-", got ${show(part)}.`,
+          );
+        }
+        if (names.has(name))
+          throw new ConfigError(field, `parameter {${name}} appears twice in ${show(path)}.`);
+        names.add(name);
+        if (greedy && i !== parts.length - 1) {
+          throw new ConfigError(
+            field,
+            `the greedy parameter ${show(part)} must be the last segment of ${show(path)}.`,
+          );
+        }
+        segments.push(greedy ? { kind: "proxy", name } : { kind: "param", name });
+        return;
+      }
+      const bad = BAD_LITERAL_CHAR.exec(part);
+      if (bad) {
+        throw new ConfigError(
+          field,
+          `invalid character ${show(bad[0])} in path segment ${show(part)} (braces only around a whole parameter; "*" and "?" are IAM wildcards).`,
+        );
+      }
+      segments.push({ kind: "literal", value: part });
+    });
+  }
+  const shapePath =
+    segments.length === 0
+      ? "/"
+      : segments
+          .map((s) => `/${s.kind === "literal" ? s.value : s.kind === "param" ? "{}" : "{+}"}`)
+          .join("");
+  return {
+    kind: "http",
+    text: `${method} ${path}`,
+    method: method as RouteMethod,
+    path,
+    segments,
+    shape: `${method} ${shapePath}`,
+  };
+}
+
+/**
+ * Whether one HTTP pattern matches a concrete request (see the module notes for the exact rules).
+ * For choosing among many patterns use a {@link RouteMatcher}, which applies specificity.
+ *
+ * @example
+ * matchRoutePattern(parseRoutePattern("ANY /admin/{proxy+}") as HttpRoutePattern, "DELETE", "/admin/users/7") // true
+ */
+export function matchRoutePattern(pattern: HttpRoutePattern, method: string, path: string): boolean {
+  if (!isHttpMethod(method) || (pattern.method !== "ANY" && pattern.method !== method)) return false;
+  return matchSegments(pattern.segments, path);
+}
+
+function matchSegments(segments: readonly PathSegment[], path: string): boolean {
+  if (path.charCodeAt(0) !== 47) return false;
+  if (path.length === 1) return segments.length === 0;
+  let pos = 1;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (pos > path.length) return false; // path exhausted
+    if (seg.kind === "proxy") return path.length > pos;
+    let end = path.indexOf("/", pos);
+    if (end === -1) end = path.length;
+    if (seg.kind === "literal") {
+      if (end - pos !== seg.value.length || !path.startsWith(seg.value, pos)) return false;
+    } else if (end === pos) {
+      return false; // an empty segment never fills {param}
+    }
+    pos = end + 1;
+  }
+  return pos === path.length + 1;
+}
+
+// Ordering keys: a shorter pattern ends (0) before a literal (1), a literal before {param} (2), and
+// {param} before {proxy+} (3). Lexicographic on these gives API Gateway's rule: at the first position
+// where two overlapping patterns differ, the more specific kind wins.
+const KIND_RANK = { literal: 1, param: 2, proxy: 3 } as const;
+
+/**
+ * Total order by specificity, most specific first (negative when `a` wins): path first, segment by
+ * segment from the left (literal beats `{param}` beats `{proxy+}`), then a specific method beats
+ * `ANY`. Patterns that cannot match a common request are ordered arbitrarily but consistently.
+ *
+ * @example
+ * compareSpecificity(parse("GET /orders/mine"), parse("GET /orders/{id}")) < 0 // literal wins
+ */
+export function compareSpecificity(a: HttpRoutePattern, b: HttpRoutePattern): number {
+  const n = Math.max(a.segments.length, b.segments.length);
+  for (let i = 0; i < n; i++) {
+    const sa = a.segments[i];
+    const sb = b.segments[i];
+    const ka = sa ? KIND_RANK[sa.kind] : 0;
+    const kb = sb ? KIND_RANK[sb.kind] : 0;
+    if (ka !== kb) return ka - kb;
+    if (sa?.kind === "literal" && sb?.kind === "literal" && sa.value !== sb.value)
+      return sa.value < sb.value ? -1 : 1;
+  }
+  const ma = a.method === "ANY" ? 1 : 0;
+  const mb = b.method === "ANY" ? 1 : 0;
+  if (ma !== mb) return ma - mb;
+  return a.method < b.method ? -1 : a.method > b.method ? 1 : 0;
+}
+
+interface TrieNode {
+  literals: Map<string, TrieNode> | null;
+  param: TrieNode | null;
+  /** Rules whose pattern ends with `{proxy+}` right here, by method (`ANY` included). */
+  proxy: Map<string, number> | null;
+  /** Rules whose pattern ends exactly here, by method (`ANY` included). */
+  end: Map<string, number> | null;
+}
+
+const newNode = (): TrieNode => ({ literals: null, param: null, proxy: null, end: null });
+
+/** Picks, among many patterns, the one API Gateway would route a request to. */
+export interface RouteMatcher {
+  /** The index (in the list given to {@link createRouteMatcher}) of the most specific match, or -1. */
+  match(method: string, path: string): number;
+}
+
+/**
+ * Compiles patterns into a segment trie. `match` walks the path once, trying a literal child before
+ * `{param}` before `{proxy+}` and backtracking only when a branch has no rule for the method; that
+ * is exactly the order of {@link compareSpecificity}, so the first hit is the most specific match.
+ * Each trie node is visited at most once per request, so the cost is bounded by the trie size.
+ *
+ * @example
+ * const m = createRouteMatcher([parse("GET /orders/{id}"), parse("GET /orders/mine")]);
+ * m.match("GET", "/orders/mine") // 1
+ */
+export function createRouteMatcher(patterns: readonly HttpRoutePattern[]): RouteMatcher {
+  const root = newNode();
+  patterns.forEach((pattern, index) => {
+    let node = root;
+    for (const seg of pattern.segments) {
+      if (seg.kind === "proxy") {
+        node.proxy ??= new Map();
+        if (!node.proxy.has(pattern.method)) node.proxy.set(pattern.method, index);
+        return;
+      }
+      if (seg.kind === "literal") {
+        node.literals ??= new Map();
+        let child = node.literals.get(seg.value);
+        if (!child) {
+          child = newNode();
+          node.literals.set(seg.value, child);
+        }
+        node = child;
+      } else {
+        node = node.param ??= newNode();
+      }
+    }
+    node.end ??= new Map();
+    if (!node.end.has(pattern.method)) node.end.set(pattern.method, index);
+  });
+  return {
+    match(method, path) {
+      if (!isHttpMethod(method) || path.charCodeAt(0) !== 47) return -1;
+      if (path.length === 1) return pick(root.end, method);
+      return walk(root, path, 1, method);
+    },
+  };
+}
+
+function pick(byMethod: Map<string, number> | null, method: string): number {
+  if (byMethod === null) return -1;
+  return byMethod.get(method) ?? byMethod.get("ANY") ?? -1;
+}
+
+/** `pos` is the start of the next segment; `path.length + 1` means the path is used up. */
+function walk(node: TrieNode, path: string, pos: number, method: string): number {
+  if (pos > path.length) return pick(node.end, method);
+  let end = path.indexOf("/", pos);
+  if (end === -1) end = path.length;
+  if (node.literals !== null && end > pos) {
+    const child = node.literals.get(path.slice(pos, end));
+    if (child) {
+      const hit = walk(child, path, end + 1, method);
+      if (hit >= 0) return hit;
+    }
+  }
+  if (node.param !== null && end > pos) {
+    const hit = walk(node.param, path, end + 1, method);
+    if (hit >= 0) return hit;
+  }
+  if (node.proxy !== null && path.length > pos) return pick(node.proxy, method);
+  return -1;
+}
+
+/** The methods a pattern stands for in IAM resources (`ANY` expanded). */
+export function patternMethods(pattern: HttpRoutePattern): readonly HttpMethod[] {
+  return pattern.method === "ANY" ? HTTP_METHODS : [pattern.method];
+}
+
+/** The path part of a pattern's IAM glob: literals kept, `{param}` and `{proxy+}` as `*`. */
+export function iamPathGlob(pattern: HttpRoutePattern): string {
+  if (pattern.segments.length === 0) return "/";
+  let out = "";
+  for (const seg of pattern.segments) out += `/${seg.kind === "literal" ? seg.value : "*"}`;
+  return out;
+}
+
+/**
+ * The IAM resource tail (what follows `…/{stage}/`) of a pattern, written compactly: `*` for
+ * `{param}`, `{proxy+}` and `ANY`. Note that IAM's `*` also spans `/` and may match nothing, so the
+ * tail covers more requests than the pattern (`GET/orders/*` also covers `GET /orders/1/items`), and
+ * `*` for `ANY` also spans into the path. The policy builder uses {@link toIamResourceTails}, which
+ * is tighter, and compensates for the rest.
+ *
+ * @example
+ * toIamResourceTail(parseRoutePattern("ANY /orders/{id}")) // "*" + "/orders/*"
+ * toIamResourceTail(parseRoutePattern("GET /"))            // "GET/"
+ * toIamResourceTail(parseRoutePattern("$connect"))         // "$connect"
+ */
+export function toIamResourceTail(pattern: RoutePattern): string {
+  if (pattern.kind === "key") return pattern.text;
+  if (pattern.kind === "default") return "*";
+  return `${pattern.method === "ANY" ? "*" : pattern.method}${iamPathGlob(pattern)}`;
+}
+
+/**
+ * The IAM resource tails of a pattern with `ANY` expanded into one tail per method, so that the
+ * method part stays literal (a `*` there would span `/` into the path: `*` + `/admin/*` also covers
+ * `GET /files/admin/x`).
+ *
+ * @example
+ * toIamResourceTails(parseRoutePattern("ANY /a")) // ["GET/a", "POST/a", "PUT/a", "PATCH/a", "DELETE/a", "HEAD/a", "OPTIONS/a"]
+ */
+export function toIamResourceTails(pattern: RoutePattern): string[] {
+  if (pattern.kind !== "http") return [toIamResourceTail(pattern)];
+  const glob = iamPathGlob(pattern);
+  return patternMethods(pattern).map((m) => m + glob);
+}
+
+/**
+ * The path language of a pattern as tokens for `intersects` (see `iam-glob.ts`): literal characters,
+ * {@link SEGMENT} for `{param}`, {@link REST} for `{proxy+}`.
+ */
+export function pathLanguage(pattern: HttpRoutePattern): LanguageToken[] {
+  const out: LanguageToken[] = [];
+  if (pattern.segments.length === 0) return [47];
+  for (const seg of pattern.segments) {
+    out.push(47);
+    if (seg.kind === "literal") for (let i = 0; i < seg.value.length; i++) out.push(seg.value.charCodeAt(i));
+    else out.push(seg.kind === "param" ? SEGMENT : REST);
+  }
+  return out;
+}
+
+/** True when the two patterns can both match a request with some method. */
+export function methodsMeet(a: RouteMethod, b: RouteMethod): boolean {
+  return a === b || a === "ANY" || b === "ANY";
+}
+
+/**
+ * Whether every request matched by `inner` is also matched by `outer` (used to read an HTTP API
+ * route key such as `GET /orders/{id}` against the rules).
+ */
+export function coversPattern(outer: HttpRoutePattern, inner: HttpRoutePattern): boolean {
+  if (outer.method !== "ANY" && outer.method !== inner.method) return false;
+  const o = outer.segments;
+  const n = inner.segments;
+  for (let i = 0; i < n.length; i++) {
+    const os = o[i];
+    const is = n[i]!;
+    if (!os) return false;
+    if (os.kind === "proxy") return true;
+    if (is.kind === "proxy") return false;
+    if (os.kind === "literal" && (is.kind !== "literal" || is.value !== os.value)) return false;
+  }
+  return o.length === n.length;
+}
+
+/**
+ * Globs (path parts, starting with `/`) that together cover every string of the pattern's IAM glob
+ * that the pattern itself does not match: a `{param}` that is empty, a `{param}` that swallowed a
+ * `/`, or an empty `{proxy+}`. Sound by construction: in any way of matching such a string against
+ * the glob, some wildcard is empty or crosses a `/`. A `{param}` followed only by parameters and the
+ * proxy needs no "crossed a `/`" glob, since the proxy can take the extra segments instead.
+ *
+ * Not always tight: these globs may also cover requests the pattern does match (e.g. for
+ * `/{x}/b/{proxy+}`); the rule compiler detects that and reports it.
+ *
+ * @example
+ * excessPathGlobs(parseRoutePattern("GET /orders/{id}")) // ["/orders/", "/orders/" + "*" + "/*"]
+ */
+export function excessPathGlobs(pattern: HttpRoutePattern): string[] {
+  const segs = pattern.segments;
+  const out: string[] = [];
+  const render = (replaceAt: number, replacement: string) => {
+    let text = "";
+    segs.forEach((s, i) => {
+      text += `/${i === replaceAt ? replacement : s.kind === "literal" ? s.value : "*"}`;
+    });
+    return text;
+  };
+  let lastLiteral = -1;
+  segs.forEach((s, i) => {
+    if (s.kind === "literal") lastLiteral = i;
+  });
+  const endsWithProxy = segs[segs.length - 1]?.kind === "proxy";
+  segs.forEach((s, i) => {
+    if (s.kind === "literal") return;
+    out.push(render(i, ""));
+    if (s.kind === "param" && !(endsWithProxy && i > lastLiteral)) out.push(render(i, "*/*"));
+  });
+  return [...new Set(out)];
+}

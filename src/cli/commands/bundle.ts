@@ -1,0 +1,192 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { Command } from "commander";
+import type { Metafile } from "esbuild";
+import { parseConfig } from "../../config/schema.js";
+import { ConfigError } from "../../errors.js";
+import { createAuthorizer } from "../../lambda/authorizer.js";
+import { silentLogger } from "../../log.js";
+import { isJsonObject, type JsonObject } from "../../util/json.js";
+import { action, CliError } from "../output.js";
+
+interface BundleOptions {
+  out: string;
+  config?: string;
+  json?: boolean;
+}
+
+/** The compiled handler module, found from this file's own location (dist/cli/commands/bundle.js). */
+function lambdaFile(name: "index" | "authorizer"): string {
+  const built = fileURLToPath(new URL(`../../lambda/${name}.js`, import.meta.url));
+  if (existsSync(built)) return built;
+  // Running from the sources (tsx): esbuild compiles TypeScript as well.
+  const source = built.replace(/\.js$/, ".ts");
+  if (existsSync(source)) return source;
+  throw new CliError(`cannot find the handler module ${built}; is the package built (npm run build)?`);
+}
+
+/**
+ * Reads and checks a configuration for embedding: the same validation as a cold start, done now,
+ * so a bad configuration fails here and not at the first deployment. A standalone `jwksFile` is
+ * inlined as `jwks`, because the zip holds nothing but `index.mjs`.
+ */
+function readConfig(path: string, warnings: string[]): JsonObject {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new CliError(`cannot read the configuration ${path} (${reason})`);
+  }
+  if (!isJsonObject(doc))
+    throw new CliError(`${path}: Invalid gatepass configuration: expected a JSON object`);
+  const embedded: JsonObject = { ...doc };
+  try {
+    parseConfig(doc);
+    if (Array.isArray(doc.issuers)) {
+      embedded.issuers = doc.issuers.map((issuer: unknown, i: number) => {
+        if (!isJsonObject(issuer)) return issuer;
+        if (
+          typeof issuer.jwksFile === "string" &&
+          issuer.jwksUri === undefined &&
+          issuer.discovery === undefined
+        ) {
+          const { jwksFile, ...rest } = issuer;
+          return { ...rest, jwks: JSON.parse(readFileSync(jwksFile, "utf8")) };
+        }
+        if (issuer.jwksFile !== undefined) {
+          warnings.push(
+            `issuers[${i}].jwksFile is read at cold start from the Lambda's file system, and the zip does not contain it`,
+          );
+        }
+        if (issuer.secret !== undefined) {
+          warnings.push(
+            `issuers[${i}].secret is embedded in index.mjs and function.zip: treat them as secrets, or bundle without --config and set GATEPASS_CONFIG`,
+          );
+        }
+        return issuer;
+      });
+    }
+    // Rules are compiled (and checked in depth) by the authorizer itself; nothing is fetched here.
+    createAuthorizer(embedded, { logger: silentLogger, sharedKeyCache: false });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(`${path}: ${error.message}`);
+    throw new CliError(`${path}: ${(error as Error).message}`);
+  }
+  return embedded;
+}
+
+/** The module to bundle when a configuration is embedded: the same as `gatepass/lambda`, config inlined. */
+function embeddedEntry(config: JsonObject): string {
+  return [
+    `import { createAuthorizer } from ${JSON.stringify(`./${lambdaFile("authorizer").split(/[\\/]/).pop()}`)};`,
+    `const config = ${JSON.stringify(config)};`,
+    "const level = process.env.GATEPASS_LOG_LEVEL;",
+    "if (level) config.logLevel = level.trim().toLowerCase();",
+    "export const handler = createAuthorizer(config);",
+    "await handler.hydrate();",
+    "",
+  ].join("\n");
+}
+
+/** A fixed timestamp, so the same code always gives the same zip (stable CDK/SAM asset hashes). */
+const ZIP_MTIME = new Date(2020, 0, 1);
+/** Regular file, rw-r--r--, in the upper 16 bits of the external attributes (Unix `os`). */
+const ZIP_FILE_MODE = 0o100644 * 0x10000;
+
+async function bundle(options: BundleOptions): Promise<undefined> {
+  const warnings: string[] = [];
+  const config = options.config === undefined ? undefined : readConfig(options.config, warnings);
+  const outDir = resolve(options.out);
+  const outfile = join(outDir, "index.mjs");
+  const lambdaDir = dirname(lambdaFile("index"));
+  // Loaded here, not at startup: only this command needs them.
+  const [{ build }, { zipSync }] = await Promise.all([import("esbuild"), import("fflate")]);
+  let result: { outputFiles?: Array<{ path: string; contents: Uint8Array }>; metafile?: Metafile };
+  try {
+    result = await build({
+      ...(config === undefined
+        ? { entryPoints: [lambdaFile("index")] }
+        : {
+            stdin: {
+              contents: embeddedEntry(config),
+              resolveDir: lambdaDir,
+              sourcefile: "gatepass-embedded.js",
+              loader: "js",
+            },
+          }),
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "node",
+      target: "node22",
+      outfile,
+      write: false,
+      metafile: true,
+      legalComments: "none",
+      logLevel: "silent",
+    });
+  } catch (error) {
+    const first = (error as { errors?: Array<{ text: string }> }).errors?.[0]?.text;
+    throw new CliError(`esbuild failed: ${first ?? (error as Error).message}`);
+  }
+  const code = (result.outputFiles ?? []).find((f) => f.path.endsWith(".mjs"))?.contents;
+  if (!code) throw new CliError("esbuild produced no output");
+  const zip = zipSync({ "index.mjs": [code, { level: 9, os: 3, attrs: ZIP_FILE_MODE, mtime: ZIP_MTIME }] });
+  try {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(outfile, code);
+    writeFileSync(join(outDir, "function.zip"), zip);
+  } catch (error) {
+    throw new CliError(
+      `cannot write to ${options.out} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  const gzipBytes = gzipSync(code, { level: 9 }).length;
+  const packageRoot = resolve(lambdaDir, "../..");
+  const modules = Object.keys(result.metafile?.inputs ?? {}).map((input) =>
+    input.startsWith("<stdin>") ? input : relative(packageRoot, resolve(input)),
+  );
+  for (const warning of warnings) process.stderr.write(`gatepass: warning: ${warning}\n`);
+  const report = {
+    indexMjs: outfile,
+    functionZip: join(outDir, "function.zip"),
+    bytes: code.length,
+    gzipBytes,
+    zipBytes: zip.length,
+    configEmbedded: config !== undefined,
+    modules,
+  };
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const n = (value: number) => value.toLocaleString("en-US");
+  process.stdout.write(
+    [
+      `Bundled the gatepass handler (${modules.length} modules, ${config ? "configuration embedded" : "configured from GATEPASS_CONFIG / GATEPASS_* at cold start"}).`,
+      `  ${join(options.out, "index.mjs")}     ${n(report.bytes)} bytes minified, ${n(gzipBytes)} bytes gzipped`,
+      `  ${join(options.out, "function.zip")}  ${n(report.zipBytes)} bytes: runtime nodejs22.x or nodejs24.x, handler index.handler`,
+      "",
+    ].join("\n"),
+  );
+  return;
+}
+
+/** `gatepass bundle`: the handler alone, as one ESM file and a Lambda zip. */
+export function bundleCommand(): Command {
+  return new Command("bundle")
+    .description(
+      "bundle the Lambda handler alone (minified ESM, no node_modules needed) into DIR/index.mjs and DIR/function.zip",
+    )
+    .requiredOption("--out <dir>", "output directory (created if missing)")
+    .option(
+      "--config <file>",
+      "embed this configuration (validated now) instead of reading GATEPASS_CONFIG at cold start",
+    )
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", "\nDeploy with runtime nodejs22.x (or nodejs24.x) and handler index.handler.")
+    .action(action(bundle));
+}

@@ -1,0 +1,161 @@
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { ALGORITHMS, type Algorithm } from "../../keys/algorithms.js";
+import { type GeneratedKey, generateSigningKey } from "../../keys/generate.js";
+import { parseAlgorithm, parseKid } from "../args.js";
+import { action, CliError } from "../output.js";
+
+/** The algorithms the contract names; the others work too. */
+const MAIN_ALGORITHMS: readonly string[] = ["RS256", "PS256", "ES256", "ES384", "EdDSA", "HS256"];
+
+interface GenerateOptions {
+  alg: Algorithm;
+  kid?: string;
+  out?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+interface OutputFile {
+  name: string;
+  content: string;
+  /** Private material: created 0600, never readable by others. */
+  secret: boolean;
+  what: string;
+}
+
+function filesFor(key: GeneratedKey): OutputFile[] {
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  const files: OutputFile[] = [
+    {
+      name: "private.jwk.json",
+      content: json(key.privateJwk),
+      secret: true,
+      what:
+        key.secret === undefined
+          ? "private JWK: sign with `gatepass mint --key`"
+          : "oct JWK of the shared secret",
+    },
+  ];
+  if (key.secret !== undefined) {
+    files.push({
+      name: "secret.txt",
+      content: `${key.secret}\n`,
+      secret: true,
+      what: 'the shared secret: GATEPASS_SECRET="$(cat secret.txt)", or mint --secret',
+    });
+  }
+  files.push({
+    name: "public.jwks.json",
+    content: json(key.publicJwks),
+    secret: false,
+    what:
+      key.secret === undefined
+        ? 'public key set: publish it, or configure it as "jwksFile"'
+        : "empty: a shared secret has no public half",
+  });
+  if (key.publicPem !== undefined) {
+    files.push({
+      name: "public.pem",
+      content: key.publicPem,
+      secret: false,
+      what: 'SPKI public key: "publicKey" or GATEPASS_PUBLIC_KEY',
+    });
+  }
+  return files;
+}
+
+function prepareDirectory(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new CliError(`${dir} exists and is not a directory`);
+    return;
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new CliError(`cannot create ${dir} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+function writeFiles(dir: string, files: OutputFile[], force: boolean): void {
+  // Check everything before writing anything: a half-replaced key pair is worse than none.
+  const existing = files.map((f) => join(dir, f.name)).filter((path) => existsSync(path));
+  if (existing.length > 0 && !force) {
+    throw new CliError(
+      `${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}; pass --force to replace the key`,
+    );
+  }
+  for (const file of files) {
+    const path = join(dir, file.name);
+    const mode = file.secret ? 0o600 : 0o644;
+    try {
+      // Remove then create exclusively, so a forced overwrite never inherits an old, wider mode.
+      if (force) rmSync(path, { force: true });
+      writeFileSync(path, file.content, { mode, flag: "wx" });
+      chmodSync(path, mode);
+    } catch (error) {
+      throw new CliError(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  }
+}
+
+async function generate(options: GenerateOptions): Promise<undefined> {
+  let key: GeneratedKey;
+  try {
+    key = await generateSigningKey(options.alg, options.kid === undefined ? {} : { kid: options.kid });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  if (options.out === undefined) {
+    const printed: Record<string, unknown> = {
+      alg: key.alg,
+      kid: key.kid,
+      privateJwk: key.privateJwk,
+      publicJwks: key.publicJwks,
+    };
+    if (key.publicPem !== undefined) printed.publicPem = key.publicPem;
+    if (key.secret !== undefined) printed.secret = key.secret;
+    process.stdout.write(`${JSON.stringify(printed, null, 2)}\n`);
+    return;
+  }
+  const dir = options.out;
+  const files = filesFor(key);
+  prepareDirectory(dir);
+  writeFiles(dir, files, options.force === true);
+  if (options.json) {
+    const written = Object.fromEntries(files.map((f) => [f.name, join(dir, f.name)]));
+    process.stdout.write(`${JSON.stringify({ alg: key.alg, kid: key.kid, files: written })}\n`);
+    return;
+  }
+  const width = Math.max(...files.map((f) => join(dir, f.name).length));
+  const lines = [`Generated a new ${key.alg} key, kid "${key.kid}".`];
+  for (const f of files)
+    lines.push(`  ${join(dir, f.name).padEnd(width)}  ${f.secret ? "(mode 0600) " : ""}${f.what}`);
+  lines.push(
+    `Mint a token: gatepass mint --key ${join(dir, "private.jwk.json")} --sub user-1 --aud my-api --iss https://issuer.example/`,
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return;
+}
+
+/** `gatepass keys generate`: new signing keys as JWK, JWKS, PEM (and, for HMAC, a secret). */
+export function keysCommand(): Command {
+  const keys = new Command("keys").description("generate signing keys");
+  keys
+    .command("generate")
+    .description(
+      "generate a signing key: private.jwk.json (0600), public.jwks.json and public.pem (asymmetric) or secret.txt (HS*); prints JSON without --out",
+    )
+    .requiredOption(
+      "--alg <alg>",
+      `algorithm: ${MAIN_ALGORITHMS.join(", ")} (also ${ALGORITHMS.filter((a) => !MAIN_ALGORITHMS.includes(a)).join(", ")})`,
+      parseAlgorithm,
+    )
+    .option("--kid <id>", "key id [the RFC 7638 JWK thumbprint]", parseKid)
+    .option("--out <dir>", "write the files into DIR (created if missing)")
+    .option("--force", "replace existing key files in DIR")
+    .option("--json", "with --out: print what was written as JSON")
+    .action(action(generate));
+  return keys;
+}

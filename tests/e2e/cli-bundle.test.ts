@@ -1,0 +1,271 @@
+/**
+ * e2e: `gatepass bundle` → DIR/index.mjs imported by a fresh Node process in a temp directory with
+ * no node_modules anywhere on its path, invoked with REST TOKEN events; the zip holds exactly
+ * index.mjs (0644); the bundle stays under its size budget.
+ */
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { unzipSync } from "fflate";
+import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli-helpers.js";
+
+/**
+ * Size budgets of the handler bundle, in bytes, set from the measurement when written (71,440
+ * minified, 24,330 gzip) with ~3% headroom: a test that fails when the bundle grows. Raise them only
+ * on purpose, and say why.
+ */
+const BUNDLE_BUDGET_BYTES = 72 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 25 * 1024;
+/** The project's target for the minified bundle; not met yet (see the todo test). */
+const PROJECT_TARGET_BYTES = 30 * 1024;
+
+const ISSUER = "https://id.example.com/";
+const AUDIENCE = "orders-api";
+const METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42";
+
+interface BundleReport {
+  bytes: number;
+  gzipBytes: number;
+  zipBytes: number;
+  configEmbedded: boolean;
+  modules: string[];
+}
+
+let root: string;
+let config: Record<string, unknown>;
+let plain: { dir: string; report: BundleReport };
+let embedded: { dir: string; report: BundleReport };
+let token: string;
+let expired: string;
+
+async function bundle(dir: string, extra: string[] = []): Promise<BundleReport> {
+  const result = await runCli(["bundle", "--out", dir, "--json", ...extra]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as BundleReport;
+}
+
+/**
+ * A resolve hook for the child process: any import that is not a Node builtin or a file fails, so
+ * the bundle cannot lean on a node_modules directory even if one exists above the temp dir.
+ */
+const NO_PACKAGES_HOOK = `
+  import { isBuiltin } from "node:module";
+  export async function resolve(specifier, context, next) {
+    if (!isBuiltin(specifier) && !/^(file:|\\.{1,2}\\/|\\/)/.test(specifier) && !specifier.startsWith("data:")) {
+      throw new Error("the bundle imports a package: " + specifier);
+    }
+    return next(specifier, context);
+  }`;
+
+/**
+ * Copies `bundleFile` alone into a new temp directory and imports it from a fresh `node` whose cwd
+ * is that directory, with no NODE_PATH and package imports refused; calls its handler with each event.
+ */
+async function invoke(bundleFile: string, events: unknown[], env: Record<string, string> = {}) {
+  const cwd = tempDir("gatepass-lambda-");
+  const copy = join(cwd, "index.mjs");
+  copyFileSync(bundleFile, copy);
+  const script = `
+    import { register } from "node:module";
+    register("data:text/javascript," + encodeURIComponent(process.env.HOOK));
+    const { handler } = await import(process.env.BUNDLE_URL);
+    const results = [];
+    for (const event of JSON.parse(process.env.EVENTS)) {
+      try { results.push({ response: await handler(event, { awsRequestId: "test" }) }); }
+      catch (error) { results.push({ error: error.message }); }
+    }
+    process.stderr.write("RESULTS " + JSON.stringify(results) + "\\n");
+  `;
+  const result = await runNode(["--input-type=module", "-e", script], {
+    cwd,
+    env: {
+      BUNDLE_URL: pathToFileURL(copy).href,
+      EVENTS: JSON.stringify(events),
+      HOOK: NO_PACKAGES_HOOK,
+      NODE_PATH: "",
+      ...env,
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const line = result.stderr.split("\n").find((l) => l.startsWith("RESULTS "));
+  assert.ok(line, result.stderr);
+  return {
+    results: JSON.parse(line.slice("RESULTS ".length)) as Array<{
+      response?: Record<string, unknown>;
+      error?: string;
+    }>,
+    logs: result.stdout,
+  };
+}
+
+const tokenEvent = (value: string) => ({
+  type: "TOKEN",
+  authorizationToken: `Bearer ${value}`,
+  methodArn: METHOD_ARN,
+});
+
+function assertAllow(response: Record<string, unknown> | undefined) {
+  assert.ok(response, "a response");
+  assert.equal(response.principalId, "user-1");
+  const doc = response.policyDocument as {
+    Version: string;
+    Statement: Array<{ Effect: string; Action: string }>;
+  };
+  assert.equal(doc.Version, "2012-10-17");
+  assert.ok(doc.Statement.some((s) => s.Effect === "Allow"));
+}
+
+before(async () => {
+  root = tempDir();
+  const keys = join(root, "keys");
+  const generated = await runCli(["keys", "generate", "--alg", "ES256", "--out", keys]);
+  assert.equal(generated.code, 0, generated.stderr);
+  const jwks = JSON.parse(readFileSync(join(keys, "public.jwks.json"), "utf8"));
+  config = { issuers: [{ issuer: ISSUER, audience: [AUDIENCE], jwks }], logLevel: "warn" };
+  const configFile = join(root, "gatepass.config.json");
+  writeFileSync(configFile, JSON.stringify(config));
+  const key = join(keys, "private.jwk.json");
+  const [p, e, t, x] = await Promise.all([
+    bundle(join(root, "plain")),
+    bundle(join(root, "embedded"), ["--config", configFile]),
+    runCli(["mint", "--key", key, "--iss", ISSUER, "--aud", AUDIENCE, "--sub", "user-1"]),
+    runCli([
+      "mint",
+      "--key",
+      key,
+      "--iss",
+      ISSUER,
+      "--aud",
+      AUDIENCE,
+      "--sub",
+      "user-1",
+      "--claim",
+      `exp=${Math.floor(Date.now() / 1000) - 60}`,
+    ]),
+  ]);
+  plain = { dir: join(root, "plain"), report: p };
+  embedded = { dir: join(root, "embedded"), report: e };
+  token = t.stdout.trim();
+  expired = x.stdout.trim();
+});
+
+after(() => cleanupTempDirs());
+
+describe("gatepass bundle", { concurrency: true }, () => {
+  test("index.mjs runs with no node_modules: GATEPASS_CONFIG from the environment, Allow and 401", async () => {
+    const { results } = await invoke(
+      join(plain.dir, "index.mjs"),
+      [tokenEvent(token), tokenEvent(expired), tokenEvent("garbage")],
+      {
+        GATEPASS_CONFIG: JSON.stringify(config),
+      },
+    );
+    assertAllow(results[0]?.response);
+    assert.deepEqual(results[1], { error: "Unauthorized" });
+    assert.deepEqual(results[2], { error: "Unauthorized" });
+  });
+
+  test("--config embeds the configuration: no environment needed", async () => {
+    assert.equal(embedded.report.configEmbedded, true);
+    const { results } = await invoke(join(embedded.dir, "index.mjs"), [
+      tokenEvent(token),
+      tokenEvent(expired),
+    ]);
+    assertAllow(results[0]?.response);
+    assert.deepEqual(results[1], { error: "Unauthorized" });
+  });
+
+  test("without a configuration the bundle fails at import (a Lambda init error), naming what is missing", async () => {
+    const cwd = tempDir("gatepass-lambda-");
+    const bundleUrl = pathToFileURL(join(plain.dir, "index.mjs")).href;
+    const result = await runNode(["--input-type=module", "-e", "await import(process.env.BUNDLE_URL)"], {
+      cwd,
+      env: { BUNDLE_URL: bundleUrl },
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /GATEPASS_CONFIG/);
+  });
+
+  test("the handler only: ESM, export handler, node builtins only, no CLI or dev code", () => {
+    for (const { dir, report } of [plain, embedded]) {
+      const code = readFileSync(join(dir, "index.mjs"), "utf8");
+      assert.match(
+        code,
+        /export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{\s*handler\s*\}|export const handler/,
+      );
+      const specifiers = [
+        ...code.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|\bimport\s*"([^"]+)"/g),
+      ].map((m) => m[1] ?? m[2] ?? m[3]);
+      for (const specifier of specifiers) assert.ok(isBuiltin(specifier!), `bundle imports ${specifier}`);
+      assert.ok(report.modules.length > 0);
+      for (const module of report.modules) {
+        assert.doesNotMatch(
+          module,
+          /node_modules|[\\/]cli[\\/]|[\\/]dev[\\/]/,
+          `unexpected module in the bundle: ${module}`,
+        );
+      }
+      assert.doesNotMatch(code, /commander|esbuild|fflate/);
+    }
+  });
+
+  test("function.zip holds exactly index.mjs, mode 0644", () => {
+    for (const { dir } of [plain, embedded]) {
+      const zip = readFileSync(join(dir, "function.zip"));
+      const files = unzipSync(zip);
+      assert.deepEqual(Object.keys(files), ["index.mjs"]);
+      assert.deepEqual(Buffer.from(files["index.mjs"]!), readFileSync(join(dir, "index.mjs")));
+      // Central directory header: "version made by" host (3 = Unix), external attributes (mode << 16).
+      const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+      assert.ok(central > 0);
+      assert.equal(zip[central + 5], 3, "made on Unix, so the mode applies");
+      assert.equal(zip.readUInt32LE(central + 38) >>> 16, 0o100644);
+    }
+  });
+
+  test(`bundle size budget: ≤ ${BUNDLE_BUDGET_BYTES} bytes minified, ≤ ${BUNDLE_GZIP_BUDGET_BYTES} gzip`, () => {
+    const { bytes, gzipBytes, zipBytes } = plain.report;
+    assert.equal(bytes, readFileSync(join(plain.dir, "index.mjs")).length);
+    console.log(`# bundle: ${bytes} bytes minified, ${gzipBytes} gzip, ${zipBytes} zip`);
+    assert.ok(
+      bytes <= BUNDLE_BUDGET_BYTES,
+      `index.mjs is ${bytes} bytes, over the ${BUNDLE_BUDGET_BYTES}-byte budget`,
+    );
+    assert.ok(
+      gzipBytes <= BUNDLE_GZIP_BUDGET_BYTES,
+      `index.mjs is ${gzipBytes} bytes gzipped, over ${BUNDLE_GZIP_BUDGET_BYTES}`,
+    );
+    // The embedded configuration adds only itself.
+    assert.ok(embedded.report.bytes - bytes < 2048);
+  });
+
+  test(`project target: ≤ ${PROJECT_TARGET_BYTES} bytes minified`, {
+    todo: "the library's handler is ~71 KB minified",
+  }, () => {
+    assert.ok(plain.report.bytes <= PROJECT_TARGET_BYTES, `index.mjs is ${plain.report.bytes} bytes`);
+  });
+
+  test("a bad --config fails before bundling: exit 1, one line naming the field", async () => {
+    const bad = join(root, "bad.json");
+    writeFileSync(
+      bad,
+      JSON.stringify({ issuers: [{ issuer: ISSUER, audiance: ["x"], jwks: { keys: [] } }] }),
+    );
+    const out = join(root, "bad-out");
+    const result = await runCli(["bundle", "--out", out, "--config", bad]);
+    assert.equal(result.code, 1);
+    assert.ok(isOneLineError(result.stderr), result.stderr);
+    assert.match(result.stderr, /Invalid gatepass configuration: issuers\[0\]\.audiance/);
+    assert.equal(existsSync(join(out, "index.mjs")), false);
+  });
+
+  test("human output reports the sizes", async () => {
+    const result = await runCli(["bundle", "--out", join(root, "human")]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /index\.mjs\s+[\d,]+ bytes minified, [\d,]+ bytes gzipped/);
+    assert.match(result.stdout, /function\.zip\s+[\d,]+ bytes/);
+  });
+});

@@ -1,0 +1,379 @@
+import { randomUUID } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import { generateSigningKey, type JwkObject } from "../keys/generate.js";
+import { parseDuration, signToken } from "../token/sign.js";
+
+/**
+ * The development issuer: an OAuth 2.0 / OIDC-shaped token service on the local gateway's own
+ * port, so `gatepass dev` trusts it through real discovery over HTTP — the same code path as a
+ * production issuer. Endpoints:
+ * - `GET /.well-known/openid-configuration` (issuer `http://127.0.0.1:<port>`, `jwks_uri`, `token_endpoint`, …);
+ * - `GET /.well-known/jwks.json`;
+ * - `POST /token`: JSON or form fields `sub`/`subject`, `scope`/`scopes`, `claims` (a JSON object),
+ *   `ttl` (`15m` or seconds), `aud`; or the `client_credentials` grant (`grant_type`, `client_id`,
+ *   `scope`, client credentials in the body or HTTP Basic — any secret is accepted, this is a dev tool).
+ *   Answers `{ access_token, token_type: "Bearer", expires_in, scope }`.
+ *
+ * It signs with an ES256 key generated once and kept in `keysDir` (private JWK, mode 0600), so
+ * tokens survive a restart. It only ever listens on loopback; never use its keys for anything else.
+ */
+
+/** Paths the issuer serves. */
+export const ISSUER_PATHS = {
+  discovery: "/.well-known/openid-configuration",
+  jwks: "/.well-known/jwks.json",
+  token: "/token",
+} as const;
+
+/** The audience of development tokens unless `aud` says otherwise. */
+export const DEV_AUDIENCE = "gatepass-dev";
+/** Default token lifetime, s. */
+const DEFAULT_TTL_SECONDS = 3600;
+/** Longest token lifetime the endpoint issues, s (30 days). */
+const MAX_TTL_SECONDS = 30 * 86400;
+/** Largest token request body, bytes. */
+const MAX_BODY_BYTES = 64 * 1024;
+/** Claims the issuer sets itself; `claims` cannot override them. */
+const RESERVED_CLAIMS = new Set(["iss", "iat", "exp", "nbf", "jti"]);
+
+/** What to put in a development token. */
+export interface MintRequest {
+  /** [`demo-user`] */
+  sub?: string;
+  /** Space-separated, or an array. */
+  scope?: string | string[];
+  /** Extra claims (`groups`, `email`, …). */
+  claims?: Record<string, unknown>;
+  /** Seconds or a duration (`15m`) [1h]. */
+  ttl?: number | string;
+  /** [`gatepass-dev`] */
+  aud?: string | string[];
+  /** Set for the client_credentials grant. */
+  clientId?: string;
+}
+
+/** A minted token, as the token endpoint answers it. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope?: string;
+}
+
+class TokenRequestError extends Error {
+  constructor(
+    readonly error: "invalid_request" | "unsupported_grant_type",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads the signing key from `keysDir`, or generates and stores one. */
+async function loadOrCreateKey(keysDir: string): Promise<JwkObject> {
+  const file = join(keysDir, "private.jwk.json");
+  const read = (): JwkObject | undefined => {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new Error(
+        `cannot read the dev issuer key ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+    let jwk: unknown;
+    try {
+      jwk = JSON.parse(text);
+    } catch {
+      jwk = undefined;
+    }
+    const k = jwk as Record<string, unknown> | undefined;
+    if (k?.kty !== "EC" || k.crv !== "P-256" || typeof k.d !== "string" || typeof k.kid !== "string") {
+      throw new Error(`${file} is not an ES256 private JWK; delete it and a new dev key will be generated`);
+    }
+    return k as JwkObject;
+  };
+  const existing = read();
+  if (existing) return existing;
+  const key = await generateSigningKey("ES256");
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, `${JSON.stringify(key.privateJwk, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+    chmodSync(file, 0o600);
+    writeFileSync(join(keysDir, "public.jwks.json"), `${JSON.stringify(key.publicJwks, null, 2)}\n`, {
+      mode: 0o644,
+    });
+  } catch (error) {
+    // Another server created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return read()!;
+    throw new Error(
+      `cannot write the dev issuer key into ${keysDir} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  return key.privateJwk;
+}
+
+function publicJwk(privateJwk: JwkObject): JwkObject {
+  const { kty, crv, x, y, kid } = privateJwk;
+  return { kty: kty!, crv: crv!, x: x!, y: y!, kid: kid!, alg: "ES256", use: "sig" };
+}
+
+/** The development issuer. Create with {@link DevIssuer.open}; set its URL once the port is known. */
+export class DevIssuer {
+  private issuerUrl = "";
+
+  private constructor(
+    private readonly privateJwk: JwkObject,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Loads (or generates) the signing key in `keysDir`.
+   *
+   * @example
+   * const issuer = await DevIssuer.open(".gatepass/dev-keys");
+   * issuer.setUrl("http://127.0.0.1:4000");
+   * const { access_token } = issuer.mint({ sub: "alice", scope: "orders:read" });
+   */
+  static async open(keysDir: string, now: () => number = Date.now): Promise<DevIssuer> {
+    return new DevIssuer(await loadOrCreateKey(keysDir), now);
+  }
+
+  /** The issuer identifier (`iss`), e.g. `http://127.0.0.1:4000`. */
+  get url(): string {
+    return this.issuerUrl;
+  }
+
+  setUrl(url: string): void {
+    this.issuerUrl = url.replace(/\/+$/, "");
+  }
+
+  get kid(): string {
+    return this.privateJwk.kid!;
+  }
+
+  /** The public key set served at `/.well-known/jwks.json`. */
+  get jwks(): { keys: JwkObject[] } {
+    return { keys: [publicJwk(this.privateJwk)] };
+  }
+
+  /** The OIDC discovery document. */
+  discoveryDocument(): Record<string, unknown> {
+    return {
+      issuer: this.issuerUrl,
+      jwks_uri: `${this.issuerUrl}${ISSUER_PATHS.jwks}`,
+      token_endpoint: `${this.issuerUrl}${ISSUER_PATHS.token}`,
+      grant_types_supported: ["client_credentials"],
+      response_types_supported: ["token"],
+      subject_types_supported: ["public"],
+      token_endpoint_auth_methods_supported: ["none", "client_secret_post", "client_secret_basic"],
+      id_token_signing_alg_values_supported: ["ES256"],
+      token_endpoint_auth_signing_alg_values_supported: ["ES256"],
+      claims_supported: ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id"],
+    };
+  }
+
+  /** Signs a development token. Throws a `TokenRequestError`-like `Error` for a bad request. */
+  mint(request: MintRequest = {}): TokenResponse {
+    if (!this.issuerUrl) throw new Error("the dev issuer has no URL yet");
+    let ttl: number;
+    try {
+      ttl = parseDuration(request.ttl ?? DEFAULT_TTL_SECONDS);
+    } catch (error) {
+      throw new TokenRequestError("invalid_request", `ttl: ${(error as Error).message}`);
+    }
+    if (ttl < 1 || ttl > MAX_TTL_SECONDS)
+      throw new TokenRequestError("invalid_request", `ttl must be from 1 s to ${MAX_TTL_SECONDS} s`);
+    const scopes = Array.isArray(request.scope)
+      ? request.scope
+      : (request.scope ?? "").split(/[\s,]+/).filter((s) => s.length > 0);
+    const claims: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(request.claims ?? {})) {
+      if (RESERVED_CLAIMS.has(name))
+        throw new TokenRequestError("invalid_request", `claims: "${name}" is set by the issuer`);
+      if (name !== "__proto__") claims[name] = value;
+    }
+    if (request.clientId !== undefined) claims.client_id = request.clientId;
+    if (scopes.length > 0) claims.scope = scopes.join(" ");
+    claims.jti = randomUUID();
+    const subject =
+      request.sub ??
+      (typeof claims.sub === "string" ? claims.sub : undefined) ??
+      request.clientId ??
+      "demo-user";
+    const token = signToken(claims, this.privateJwk, {
+      alg: "ES256",
+      issuer: this.issuerUrl,
+      subject,
+      audience: request.aud ?? (claims.aud as string | string[] | undefined) ?? DEV_AUDIENCE,
+      expiresIn: ttl,
+      now: Math.floor(this.now() / 1000),
+    });
+    const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
+    if (scopes.length > 0) response.scope = scopes.join(" ");
+    return response;
+  }
+
+  /**
+   * Serves an issuer path; resolves `false` when `path` is not one (the caller goes on). Never rejects.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    if (path === ISSUER_PATHS.discovery || path === ISSUER_PATHS.jwks) {
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return send(res, 405, { error: "method_not_allowed" }, { allow: "GET, HEAD" });
+      send(res, 200, path === ISSUER_PATHS.jwks ? this.jwks : this.discoveryDocument(), {
+        "cache-control": "max-age=300",
+      });
+      return true;
+    }
+    if (path !== ISSUER_PATHS.token) return false;
+    if (req.method !== "POST")
+      return send(res, 405, { error: "invalid_request", error_description: "use POST" }, { allow: "POST" });
+    try {
+      const fields = await readFields(req);
+      const response = this.mint(toMintRequest(fields, req.headers.authorization));
+      send(res, 200, response, { "cache-control": "no-store", pragma: "no-cache" });
+    } catch (error) {
+      const known = error instanceof TokenRequestError;
+      send(res, 400, {
+        error: known ? error.error : "invalid_request",
+        error_description: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return true;
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): true {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+  return true;
+}
+
+/** Reads a JSON or form-encoded token request into plain fields. */
+async function readFields(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new TokenRequestError(
+        "invalid_request",
+        `the request body is larger than ${MAX_BODY_BYTES} bytes`,
+      );
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (text === "") return {};
+  const type = (req.headers["content-type"] ?? "").toLowerCase();
+  if (type.includes("json") || (!type.includes("x-www-form-urlencoded") && text.startsWith("{"))) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new TokenRequestError("invalid_request", "the body is not valid JSON");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new TokenRequestError("invalid_request", "the JSON body must be an object");
+    }
+    return parsed as Record<string, unknown>;
+  }
+  const fields: Record<string, unknown> = {};
+  const params = new URLSearchParams(text);
+  for (const key of new Set(params.keys())) {
+    const values = params.getAll(key);
+    fields[key] = values.length === 1 ? values[0] : values;
+  }
+  return fields;
+}
+
+const optionalString = (fields: Record<string, unknown>, ...names: string[]): string | undefined => {
+  for (const name of names) {
+    const value = fields[name];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value.length === 0)
+      throw new TokenRequestError("invalid_request", `${name} must be a non-empty string`);
+    return value;
+  }
+  return undefined;
+};
+
+/** Maps the endpoint's fields (both request styles) to a {@link MintRequest}. */
+function toMintRequest(fields: Record<string, unknown>, authorization: string | undefined): MintRequest {
+  const request: MintRequest = {};
+  const grant = fields.grant_type;
+  let clientId = optionalString(fields, "client_id");
+  if (grant !== undefined) {
+    if (grant !== "client_credentials") {
+      throw new TokenRequestError(
+        "unsupported_grant_type",
+        `grant_type ${JSON.stringify(grant)} is not supported (use client_credentials)`,
+      );
+    }
+    if (clientId === undefined && authorization?.toLowerCase().startsWith("basic ")) {
+      const decoded = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      clientId = decodeURIComponent(colon === -1 ? decoded : decoded.slice(0, colon)) || undefined;
+    }
+    if (clientId === undefined)
+      throw new TokenRequestError(
+        "invalid_request",
+        "client_credentials needs a client_id (in the body or HTTP Basic)",
+      );
+  }
+  if (clientId !== undefined) request.clientId = clientId;
+  const sub = optionalString(fields, "sub", "subject");
+  if (sub !== undefined) request.sub = sub;
+  const scope = fields.scope ?? fields.scopes;
+  if (scope !== undefined) {
+    if (typeof scope === "string") request.scope = scope;
+    else if (Array.isArray(scope) && scope.every((s) => typeof s === "string"))
+      request.scope = scope as string[];
+    else throw new TokenRequestError("invalid_request", "scope must be a string or an array of strings");
+  }
+  if (fields.claims !== undefined) {
+    let claims = fields.claims;
+    if (typeof claims === "string") {
+      try {
+        claims = JSON.parse(claims);
+      } catch {
+        throw new TokenRequestError("invalid_request", "claims must be a JSON object");
+      }
+    }
+    if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+      throw new TokenRequestError("invalid_request", "claims must be a JSON object");
+    }
+    request.claims = claims as Record<string, unknown>;
+  }
+  if (fields.ttl !== undefined) {
+    const ttl = fields.ttl;
+    if (typeof ttl === "number") request.ttl = ttl;
+    else if (typeof ttl === "string") request.ttl = /^\d+$/.test(ttl.trim()) ? Number(ttl.trim()) : ttl;
+    else
+      throw new TokenRequestError(
+        "invalid_request",
+        "ttl must be a number of seconds or a duration such as 15m",
+      );
+  }
+  const aud = fields.aud ?? fields.audience;
+  if (aud !== undefined) {
+    if (typeof aud === "string" && aud.length > 0) request.aud = aud;
+    else if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === "string"))
+      request.aud = aud as string[];
+    else throw new TokenRequestError("invalid_request", "aud must be a string or an array of strings");
+  }
+  return request;
+}

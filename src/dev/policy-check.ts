@@ -1,0 +1,50 @@
+import { evaluatePolicy, validateAuthorizerResponse } from "../policy/evaluate.js";
+
+/**
+ * The gateway's view of an authorizer response: validated once (as API Gateway does before it
+ * caches anything), then kept in a normalized form the result cache stores and every later
+ * request re-evaluates. Validation and IAM evaluation themselves live in `policy/evaluate.ts`.
+ */
+export type CheckedResponse =
+  | {
+      readonly kind: "policy";
+      readonly principalId: string;
+      readonly policyDocument: unknown;
+      readonly context: Record<string, unknown>;
+    }
+  | { readonly kind: "simple"; readonly isAuthorized: boolean; readonly context: Record<string, unknown> };
+
+/** Validates `response` for the expected kind; `reason` lists exactly what is invalid. */
+export function checkAuthorizerResponse(
+  response: unknown,
+  kind: "policy" | "simple",
+  options: { flatContext: boolean },
+): { ok: true; response: CheckedResponse } | { ok: false; reason: string } {
+  const problems = validateAuthorizerResponse(response, kind === "policy" ? "iam" : "simple", options);
+  if (problems.length > 0) {
+    const expected = kind === "policy" ? "an IAM policy response" : "a simple response";
+    return { ok: false, reason: `expected ${expected}: ${problems.join("; ")}` };
+  }
+  const r = response as Record<string, unknown>;
+  const context: Record<string, unknown> = {};
+  if (typeof r.context === "object" && r.context !== null) {
+    // What reaches the integration: JSON drops undefined values.
+    for (const [key, value] of Object.entries(r.context))
+      if (value !== undefined && key !== "__proto__") context[key] = value;
+  }
+  if (kind === "simple")
+    return { ok: true, response: { kind, isAuthorized: r.isAuthorized === true, context } };
+  return {
+    ok: true,
+    response: { kind, principalId: r.principalId as string, policyDocument: r.policyDocument, context },
+  };
+}
+
+/** The IAM answer of a (validated) policy document for `arn`: explicit Deny wins, then Allow, else implicit deny. */
+export function evaluateCachedPolicy(
+  policyDocument: unknown,
+  arn: string,
+): { effect: "allow" | "deny" | "implicit-deny" } {
+  const outcome = evaluatePolicy(policyDocument, arn);
+  return { effect: outcome === "explicit-deny" ? "deny" : outcome };
+}

@@ -1,0 +1,495 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import type { Duplex } from "node:stream";
+import { parseConfig } from "../config/schema.js";
+import type { DevConfig, GatepassConfig } from "../config/types.js";
+import { createAuthorizer } from "../lambda/authorizer.js";
+import { createLogger, type LogFields, type Logger } from "../log.js";
+import {
+  type Backend,
+  type BackendCall,
+  createDemoBackend,
+  createLambdaBackend,
+  createUpstreamBackend,
+} from "./backends.js";
+import { defaultDevConfig, withDevIssuer } from "./default-config.js";
+import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
+import { Gateway, type GatewayResponse, requestIdHeaders } from "./gateway.js";
+import { parseIdentitySources } from "./identity.js";
+import { type LambdaHandler, loadHandler } from "./invoke.js";
+import { DevIssuer, type MintRequest, type TokenResponse } from "./issuer.js";
+import { RouteTable, toDevRequest } from "./request.js";
+
+/**
+ * The local API Gateway: one `node:http` server on 127.0.0.1 that serves the development issuer
+ * and, for every other request, runs the gateway (identity sources → authorizer → cache → policy)
+ * then the backend. Owns the lifecycle: start (port in use is one clear error), close (every
+ * connection, upgraded ones too).
+ */
+
+export interface DevServerOptions {
+  /** TCP port on 127.0.0.1 [4000]; 0 picks a free one. */
+  port?: number;
+  /** A configuration document (object) — takes precedence over `configFile`. Default: the embedded demo. */
+  config?: Record<string, unknown>;
+  /** A JSON configuration file (`--config`). A document without `issuers` trusts the dev issuer. */
+  configFile?: string;
+  /** Reverse-proxy allowed requests to this URL (`--upstream`). */
+  upstream?: string;
+  /** Invoke this Lambda handler (`FILE[#export]` or a function) with proxy events (`--lambda`). */
+  lambda?: string | LambdaHandler;
+  /** Any Lambda authorizer (`FILE[#export]` or a function); default gatepass's `createAuthorizer(config)`. */
+  authorizer?: string | LambdaHandler;
+  /** Where the dev issuer keeps its signing key [`.gatepass/dev-keys` under `cwd`]. */
+  keysDir?: string;
+  /** Serve the development issuer (`/.well-known/*`, `/token`) [true]. */
+  issuer?: boolean;
+  /** The authorizer's time limit, ms [10000, as HTTP APIs]; over it the client gets 500. */
+  authorizerTimeoutMs?: number;
+  /** Overrides of the configuration's `dev` section (api type, TTL, …). */
+  dev?: Partial<DevConfig>;
+  /** The account and API id the ARNs use [`123456789012`, `gatepass01`, `us-east-1`]. */
+  apiIdentity?: Partial<ApiIdentity>;
+  /** Clock in ms, for the result cache, tokens and verification [Date.now]. */
+  now?: () => number;
+  /** Where log lines go [console.log]. */
+  log?: (line: string) => void;
+  /** Resolves relative paths [process.cwd()]. */
+  cwd?: string;
+}
+
+/** A running local gateway. */
+export interface DevServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** The API type, stage, identity sources, TTL and CORS in effect. */
+  readonly dev: DevConfig;
+  /** The validated configuration (`null` with a custom authorizer and no configuration). */
+  readonly config: GatepassConfig | null;
+  /** `gatepass` or the `--authorizer` spec. */
+  readonly authorizerDescription: string;
+  readonly backendDescription: string;
+  /** Where the configuration came from: `embedded default`, a file, `options`. */
+  readonly configDescription: string;
+  /** The dev issuer (`null` when disabled). */
+  readonly issuer: DevIssuer | null;
+  /** True when the authorizer's configuration trusts the dev issuer (its tokens work here). */
+  readonly trustsDevIssuer: boolean;
+  /** Mints a development token (throws when the issuer is disabled). */
+  mintToken(request?: MintRequest): TokenResponse;
+  /** Drops every cached authorizer result. */
+  clearCache(): void;
+  /** Stops accepting connections, closes open ones, resolves when the server is closed. */
+  close(): Promise<void>;
+}
+
+/** `listen` failed because the port is taken. */
+export class PortInUseError extends Error {
+  override readonly name = "PortInUseError";
+  readonly code = "ERR_PORT_IN_USE";
+  constructor(readonly port: number) {
+    super(`port ${port} is in use (try --port N)`);
+  }
+}
+
+const DEFAULT_PORT = 4000;
+const DEFAULT_AUTHORIZER_TIMEOUT_MS = 10_000;
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(
+      `cannot read the configuration ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`the configuration ${file} is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new Error(`the configuration ${file} is not a JSON object`);
+  return doc as Record<string, unknown>;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      fail(error.code === "EADDRINUSE" ? new PortInUseError(port) : error);
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      done((server.address() as AddressInfo).port);
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen({ port, host: "127.0.0.1", exclusive: true });
+  });
+}
+
+/** The CORS headers of `dev.cors` (AWS console defaults for what is not set). */
+function corsHeaders(cors: DevConfig["cors"]): Record<string, string> {
+  if (!cors) return {};
+  return {
+    "access-control-allow-origin": cors.allowOrigin,
+    "access-control-allow-headers":
+      cors.allowHeaders ?? "Authorization,Content-Type,X-Amz-Date,X-Api-Key,X-Amz-Security-Token",
+    "access-control-allow-methods": cors.allowMethods ?? "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT",
+  };
+}
+
+/** The `Sec-WebSocket-Accept` of a handshake (RFC 6455 §4.2.2). */
+const websocketAccept = (key: string) =>
+  createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+
+function writeRaw(socket: Duplex, response: GatewayResponse, extra: Record<string, string>): void {
+  const reason =
+    { 401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error" }[response.status] ?? "Error";
+  const headers = {
+    ...response.headers,
+    ...extra,
+    "content-length": String(Buffer.byteLength(response.body)),
+    connection: "close",
+  };
+  const lines = [
+    `HTTP/1.1 ${response.status} ${reason}`,
+    ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`),
+  ];
+  socket.end(`${lines.join("\r\n")}\r\n\r\n${response.body}`);
+}
+
+/**
+ * Starts the local gateway. Rejects with {@link PortInUseError} when the port is taken, or an
+ * `Error` (one sentence) for a bad configuration, handler file or upstream URL.
+ *
+ * @example
+ * const server = await startDevServer({ port: 0 });
+ * const { access_token } = server.mintToken({ sub: "alice", scope: "orders:read" });
+ * await fetch(`${server.url}/orders/42`, { headers: { authorization: `Bearer ${access_token}` } });
+ * await server.close();
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cwd = options.cwd ?? process.cwd();
+  const now = options.now ?? Date.now;
+  const logger = createLogger("info", options.log ?? console.log);
+  const ids = checkApiIdentity({ ...DEFAULT_API_IDENTITY, ...options.apiIdentity });
+  if (options.upstream !== undefined && options.lambda !== undefined)
+    throw new Error("use either --upstream or --lambda, not both");
+
+  // Everything that does not need the port is prepared before listening, so a bad file fails fast.
+  const customAuthorizer =
+    typeof options.authorizer === "string" ? await loadHandler(options.authorizer, cwd) : options.authorizer;
+  const lambda = typeof options.lambda === "string" ? await loadHandler(options.lambda, cwd) : options.lambda;
+  const userDoc =
+    options.config ?? (options.configFile ? readConfigFile(resolve(cwd, options.configFile)) : undefined);
+  const issuerEnabled = options.issuer !== false;
+  const issuer = issuerEnabled
+    ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
+    : null;
+
+  let handleRequest: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let handleUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (handleRequest) handleRequest(req, res);
+    else {
+      res.writeHead(503, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ message: "gatepass dev is starting" }));
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+  const upgraded = new Set<Duplex>();
+  const port = await listen(server, options.port ?? DEFAULT_PORT);
+  const url = `http://127.0.0.1:${port}`;
+  issuer?.setUrl(url);
+
+  let backend: Backend | undefined;
+  let ready = false;
+  try {
+    // The configuration: the given document (trusting the dev issuer when it names none), or the embedded default.
+    let config: GatepassConfig | null = null;
+    let configDescription = "embedded default";
+    if (userDoc !== undefined) {
+      configDescription = options.config ? "options" : (options.configFile ?? "");
+      config = parseConfig(issuerEnabled ? withDevIssuer(userDoc, url) : userDoc);
+    } else if (!customAuthorizer) {
+      if (!issuerEnabled)
+        throw new Error("the embedded default needs the dev issuer; pass --config or --authorizer");
+      config = parseConfig(defaultDevConfig(url, options.dev?.api));
+    } else {
+      configDescription = "none, default dev settings";
+    }
+    // Without a configuration: API Gateway's own defaults (the token header, TTL 300 s), whatever the API type.
+    const baseDev: DevConfig = config?.dev ?? parseConfig(defaultDevConfig(url)).dev;
+    const dev: DevConfig = { ...baseDev, ...options.dev };
+    const identitySources = parseIdentitySources(dev.identitySources, dev.api);
+    const trustsDevIssuer =
+      issuer !== null && config !== null && !customAuthorizer && config.issuers.some((i) => i.issuer === url);
+
+    // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
+    const explanations = new Map<string, string>();
+    let authorizer: LambdaHandler;
+    let authorizerDescription: string;
+    let hydrate = async () => {};
+    if (customAuthorizer) {
+      authorizer = customAuthorizer;
+      authorizerDescription = typeof options.authorizer === "string" ? options.authorizer : "custom handler";
+    } else {
+      const gatepass = createAuthorizer(config, {
+        logger: captureDecisions(logger, explanations),
+        now,
+        sharedKeyCache: false,
+        fetch: unpooledFetch,
+      });
+      authorizer = gatepass as unknown as LambdaHandler;
+      authorizerDescription = "gatepass";
+      hydrate = () => gatepass.hydrate();
+    }
+
+    backend =
+      options.upstream !== undefined
+        ? createUpstreamBackend(options.upstream, logger)
+        : lambda !== undefined
+          ? createLambdaBackend(
+              lambda,
+              `lambda ${typeof options.lambda === "string" ? options.lambda : "handler"}`,
+              logger,
+            )
+          : createDemoBackend(logger);
+    const activeBackend = backend;
+
+    const routes = new RouteTable((config?.routes ?? []).map((r) => r.route));
+    const gateway = new Gateway({
+      api: dev.api,
+      stage: dev.stage,
+      identitySources,
+      resultTtlSeconds: dev.resultTtlSeconds,
+      authorizer,
+      authorizerName: customAuthorizer ? "authorizer" : "gatepass-authorizer",
+      timeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
+      ids,
+      routes,
+      now,
+      logger,
+    });
+    const cors = corsHeaders(dev.cors);
+
+    const logRequest = (fields: LogFields) => {
+      const explained = typeof fields.requestId === "string" ? explanations.get(fields.requestId) : undefined;
+      if (explained !== undefined) explanations.delete(fields.requestId as string);
+      logger.info("request", explained === undefined ? fields : { ...fields, authorizer: explained });
+    };
+
+    handleRequest = (req, res) => {
+      const started = performance.now();
+      const request = toDevRequest(req, now());
+      const base = { ...requestIdHeaders(dev.api, request.requestId), ...cors };
+      const finish = (fields: LogFields) =>
+        logRequest({
+          requestId: request.requestId,
+          method: request.method,
+          path: request.path,
+          status: res.statusCode,
+          ...fields,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        });
+      void (async () => {
+        if (issuer && (await issuer.handle(req, res, request.path))) {
+          // The authorizer's own start-up discovery is not news; later fetches (key refresh, /token) are logged.
+          if (ready) finish({ outcome: "issuer" });
+          return;
+        }
+        if (dev.cors && request.method === "OPTIONS") {
+          // The CORS preflight is answered by the gateway, without the authorizer (as a mock OPTIONS method or an HTTP API's CORS).
+          res.writeHead(204, { ...base, "access-control-max-age": "600" });
+          res.end();
+          finish({ outcome: "preflight" });
+          return;
+        }
+        const { input, verdict } = await gateway.authorize(request);
+        if (!verdict.allowed) {
+          const r = verdict.response;
+          res.writeHead(r.status, {
+            ...r.headers,
+            ...cors,
+            "content-length": String(Buffer.byteLength(r.body)),
+          });
+          res.end(r.body);
+          finish({ outcome: verdict.outcome, reason: verdict.reason, cache: verdict.cache });
+          return;
+        }
+        const call: BackendCall = { req, res, input, caller: verdict.caller, responseHeaders: base };
+        await activeBackend.handle(call);
+        finish({
+          outcome: "allow",
+          reason: verdict.reason,
+          cache: verdict.cache,
+          principal: verdict.caller.principalId,
+        });
+      })().catch((error: unknown) => {
+        logger.error("internal_error", {
+          requestId: request.requestId,
+          detail: error instanceof Error ? error.message : String(error),
+        });
+        if (!res.headersSent) {
+          res.writeHead(500, { ...base, "content-type": "application/json" });
+          res.end(JSON.stringify({ message: "Internal server error" }));
+        } else res.destroy();
+      });
+    };
+
+    if (dev.api === "websocket") {
+      // Only the `$connect` authorization is emulated: the handshake is authorized exactly like
+      // API Gateway does; then an upstream gets the upgrade tunnelled, and without one the
+      // gateway completes the handshake itself and discards messages (no route emulation).
+      handleUpgrade = (req, socket, head) => {
+        const started = performance.now();
+        const request = toDevRequest(req, now());
+        const extra = { ...requestIdHeaders(dev.api, request.requestId), ...cors };
+        socket.on("error", () => socket.destroy());
+        void (async () => {
+          const { input, verdict } = await gateway.authorize(request);
+          const log = (status: number, fields: LogFields) =>
+            logRequest({
+              requestId: request.requestId,
+              method: request.method,
+              path: request.path,
+              status,
+              ...fields,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+            });
+          if (!verdict.allowed) {
+            writeRaw(socket, verdict.response, cors);
+            log(verdict.response.status, {
+              outcome: verdict.outcome,
+              reason: verdict.reason,
+              cache: verdict.cache,
+              upgrade: true,
+            });
+            return;
+          }
+          upgraded.add(socket);
+          socket.on("close", () => upgraded.delete(socket));
+          if (activeBackend.upgrade)
+            activeBackend.upgrade(
+              { req, input, caller: verdict.caller, responseHeaders: extra },
+              socket,
+              head,
+            );
+          else {
+            const key = req.headers["sec-websocket-key"];
+            const lines = [
+              "HTTP/1.1 101 Switching Protocols",
+              "upgrade: websocket",
+              "connection: Upgrade",
+              ...(typeof key === "string" ? [`sec-websocket-accept: ${websocketAccept(key)}`] : []),
+            ];
+            socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+            socket.on("data", () => {});
+          }
+          log(101, {
+            outcome: "allow",
+            reason: verdict.reason,
+            cache: verdict.cache,
+            principal: verdict.caller.principalId,
+            upgrade: true,
+          });
+        })().catch(() => socket.destroy());
+      };
+      server.on("upgrade", (req, socket, head) => handleUpgrade?.(req, socket, head));
+    }
+
+    // Keys fetched ahead of the first request — discovery over HTTP to this very server, as on a
+    // cold start. Never rejects: an unreachable issuer shows up as 401s with ERR_JWKS_UNAVAILABLE.
+    await hydrate();
+    ready = true;
+
+    return {
+      url,
+      port,
+      dev,
+      config,
+      authorizerDescription,
+      backendDescription: activeBackend.description,
+      configDescription,
+      issuer,
+      trustsDevIssuer,
+      mintToken(request?: MintRequest) {
+        if (!issuer) throw new Error("the dev issuer is disabled");
+        return issuer.mint(request);
+      },
+      clearCache: () => gateway.cache.clear(),
+      close: () => closeServer(server, upgraded, activeBackend),
+    };
+  } catch (error) {
+    await closeServer(server, upgraded, backend);
+    throw error;
+  }
+}
+
+function closeServer(server: Server, upgraded: Set<Duplex>, backend: Backend | undefined): Promise<void> {
+  return new Promise((done) => {
+    backend?.close();
+    for (const socket of upgraded) socket.destroy();
+    if (!server.listening) {
+      done();
+      return;
+    }
+    server.close(() => done());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * `fetch` without connection reuse, for the authorizer's discovery and JWKS fetches (rare: once
+ * per key-cache period). The issuer is often this very server: a pooled socket to a server that
+ * was just closed (a restart on the same port in one process) would fail the next key fetch.
+ */
+const unpooledFetch: typeof fetch = (input, init) => {
+  const headers = new Headers(init?.headers);
+  headers.set("connection", "close");
+  return fetch(input, { ...init, headers });
+};
+
+/**
+ * A logger for gatepass's own authorizer: its per-decision lines (reason code and detail) are kept
+ * by request id and merged into the gateway's request line instead of printed separately; errors
+ * (keys unavailable) and warnings still print.
+ */
+function captureDecisions(logger: Logger, explanations: Map<string, string>): Logger {
+  const keep = (fields: LogFields | undefined) => {
+    const id = fields?.requestId;
+    if (typeof id !== "string") return false;
+    const parts = [
+      fields?.reason,
+      fields?.detail,
+      typeof fields?.rule === "string" ? `rule ${fields.rule}` : undefined,
+    ];
+    const text = parts.filter((p): p is string => typeof p === "string" && p.length > 0).join(": ");
+    explanations.set(id, text.length > 0 ? text : String(fields?.outcome ?? ""));
+    // Bounded: an entry whose request line was never written (client gone) must not pile up.
+    if (explanations.size > 1000) {
+      const oldest = explanations.keys().next();
+      if (!oldest.done) explanations.delete(oldest.value);
+    }
+    return true;
+  };
+  return {
+    debug: () => {},
+    info: (event, fields) => {
+      if (event === "decision") keep(fields);
+    },
+    warn: (event, fields) => logger.warn(event, fields),
+    error: (event, fields) => {
+      if (event === "decision") keep(fields);
+      logger.error(event, fields);
+    },
+  };
+}

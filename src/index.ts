@@ -1,0 +1,35 @@
+/**
+ * gatepass: protect AWS API Gateway APIs with JSON Web Tokens.
+ *
+ * The public surface is this file; everything else is internal and may change.
+ */
+
+export { type AuthorizerContext, readAuthorizerContext } from "./backend/read-context.js";
+export { loadConfig } from "./config/from-env.js";
+export { parseConfig } from "./config/schema.js";
+export type {
+  GatepassConfig,
+  IssuerConfig,
+  JwksCacheConfig,
+  RouteConfig,
+  TokenSource,
+} from "./config/types.js";
+export { AuthError, type AuthErrorCode, AuthErrorCodes, ConfigError, isAuthError } from "./errors.js";
+export { ALGORITHMS, type Algorithm } from "./keys/algorithms.js";
+export {
+  type GeneratedKey,
+  type GenerateKeyOptions,
+  generateSigningKey,
+  type JwkObject,
+} from "./keys/generate.js";
+export { jwkThumbprint } from "./keys/thumbprint.js";
+export {
+  type AuthorizerHandler,
+  type AuthorizerOptions,
+  type AuthorizerResponse,
+  createAuthorizer,
+} from "./lambda/authorizer.js";
+export { createLogger, type Logger, type LogLevel } from "./log.js";
+export { decodeUnverified } from "./token/decode.js";
+export { parseDuration, type SigningKeyInput, type SignOptions, signToken } from "./token/sign.js";
+export { createVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "./token/verifier.js";

@@ -1,6 +1,23 @@
 import { constants, createHmac, type KeyObject, timingSafeEqual, verify } from "node:crypto";
 import { ALGORITHM_SPECS, type Algorithm } from "../keys/algorithms.js";
 
+const modulusBytes = new WeakMap<KeyObject, number>();
+
+/**
+ * An RSA signature is exactly as long as the modulus (RFC 8017 §8.1.2, RFC 7518 §3.3). OpenSSL
+ * also accepts a signature whose leading zero bytes were dropped or added, which would make a
+ * token's signature malleable; gatepass refuses any other length. Cached per key: reading
+ * `asymmetricKeyDetails` allocates.
+ */
+function rsaSignatureBytes(key: KeyObject): number {
+  let bytes = modulusBytes.get(key);
+  if (bytes === undefined) {
+    bytes = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+    modulusBytes.set(key, bytes);
+  }
+  return bytes;
+}
+
 /**
  * Verifies a JWS signature with a pre-imported `KeyObject` on `node:crypto` directly (no WebCrypto
  * round trip: that is what makes gatepass several times faster than WebCrypto-based verifiers).
@@ -21,8 +38,10 @@ export function verifySignature(
         return expected.length === signature.length && timingSafeEqual(expected, signature);
       }
       case "rsa":
+        if (signature.length !== rsaSignatureBytes(key)) return false;
         return verify(spec.hash, Buffer.from(signingInput), key, signature);
       case "rsa-pss":
+        if (signature.length !== rsaSignatureBytes(key)) return false;
         return verify(
           spec.hash,
           Buffer.from(signingInput),
@@ -34,6 +53,7 @@ export function verifySignature(
         if (signature.length !== spec.signatureBytes) return false;
         return verify(spec.hash, Buffer.from(signingInput), { key, dsaEncoding: "ieee-p1363" }, signature);
       case "eddsa":
+        if (signature.length !== 64) return false;
         return verify(null, Buffer.from(signingInput), key, signature);
     }
   } catch {

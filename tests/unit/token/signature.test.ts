@@ -3,7 +3,7 @@
  * false, never a throw, for any hostile signature bytes.
  */
 import assert from "node:assert/strict";
-import { createSecretKey } from "node:crypto";
+import { constants, createSecretKey, generateKeyPairSync, sign } from "node:crypto";
 import { describe, test } from "node:test";
 import { verifySignature } from "../../../src/token/signature.js";
 import { ALL_ALGORITHMS, rawSignature, testKey } from "../../helpers/keys.js";
@@ -89,4 +89,32 @@ describe("verifySignature edge cases", () => {
     assert.equal(verifySignature("EdDSA", rs.verifyKey, INPUT, Buffer.alloc(64)), false);
     assert.equal(verifySignature("ES256", ed.verifyKey, INPUT, Buffer.alloc(64)), false);
   });
+});
+
+describe("RSA signature length is exactly the modulus length", () => {
+  // OpenSSL accepts an RSA signature with its leading zero byte dropped (or one added); JWS
+  // signatures must be exactly k bytes (RFC 7518 §3.3), or a token's signature is malleable.
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  for (const alg of ["RS256", "PS256"] as const) {
+    test(`${alg}: a signature whose leading zero byte is dropped or doubled is refused`, () => {
+      let checked = 0;
+      for (let i = 0; i < 5000 && checked < 2; i++) {
+        const input = `e30.${i}`;
+        const sig =
+          alg === "RS256"
+            ? sign("sha256", Buffer.from(input), privateKey)
+            : sign("sha256", Buffer.from(input), {
+                key: privateKey,
+                padding: constants.RSA_PKCS1_PSS_PADDING,
+                saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+              });
+        if (sig[0] !== 0) continue;
+        checked++;
+        assert.equal(verifySignature(alg, publicKey, input, sig), true);
+        assert.equal(verifySignature(alg, publicKey, input, sig.subarray(1)), false);
+        assert.equal(verifySignature(alg, publicKey, input, Buffer.concat([Buffer.from([0]), sig])), false);
+      }
+      assert.equal(checked, 2, "no signature with a leading zero byte was produced");
+    });
+  }
 });

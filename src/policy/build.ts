@@ -139,7 +139,8 @@ function chooseDocument(
   allowed: boolean,
 ): PolicyDocument {
   const plan = ruleSet.iamPlan(claims);
-  const regular = assemble(arn, plan.allow, plan.deny, null);
+  const regular = regularDocument(arn, plan);
+  // Checked for every request, whatever the guarantees say: this is the security boundary.
   const outcome = evaluatePolicy(regular, arn.arn);
   if (allowed ? outcome === "allow" : outcome !== "allow") return regular;
   // Unreachable by construction (the plan only allows what the rules allow); err on Deny regardless.
@@ -152,6 +153,40 @@ function chooseDocument(
   const withExact = assemble(arn, list.allow, list.deny, exact);
   if (evaluatePolicy(withExact, arn.arn) === "allow") return withExact;
   return { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] };
+}
+
+/**
+ * Regular documents by plan and stage prefix. Plans are memoized per verdict vector by the rule
+ * set, so each (plan, stage) is assembled once; documents are deeply frozen because every response
+ * for that principal class shares them.
+ */
+const documents = new WeakMap<object, Map<string, PolicyDocument>>();
+
+function regularDocument(
+  arn: ArnParts,
+  plan: { allow: readonly string[]; deny: readonly string[] },
+): PolicyDocument {
+  let byPrefix = documents.get(plan);
+  if (byPrefix === undefined) {
+    byPrefix = new Map();
+    documents.set(plan, byPrefix);
+  }
+  let document = byPrefix.get(arn.prefix);
+  if (document === undefined) {
+    if (byPrefix.size >= 64) byPrefix.clear();
+    document = freezeDocument(assemble(arn, plan.allow, plan.deny, null));
+    byPrefix.set(arn.prefix, document);
+  }
+  return document;
+}
+
+function freezeDocument(document: PolicyDocument): PolicyDocument {
+  for (const statement of document.Statement) {
+    Object.freeze(statement.Resource);
+    Object.freeze(statement);
+  }
+  Object.freeze(document.Statement);
+  return Object.freeze(document);
 }
 
 function assemble(

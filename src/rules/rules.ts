@@ -159,6 +159,7 @@ const MAX_RESOURCE = 512;
 const MAX_PREFIX = 290;
 
 const TEMPLATE_CACHE_MAX = 256;
+const PLAN_CACHE_MAX = 256;
 
 const show = (value: unknown) => {
   const text = JSON.stringify(value) ?? String(value);
@@ -581,9 +582,28 @@ class CompiledRuleSet implements RuleSet {
     return out;
   }
 
+  /**
+   * Plans by verdict vector: a plan depends only on which rules the principal passes, and most
+   * principals share a handful of vectors, so each is planned once. Bounded; plans are frozen.
+   */
+  readonly #plans = new Map<string, IamPlan>();
+
   iamPlan(claims: unknown, options?: { list?: boolean }): IamPlan {
     const c = isRecord(claims) ? claims : NO_CLAIMS;
     const v = this.#verdicts(c);
+    const key = `${options?.list === true ? "L" : "S"}${v.join("")}`;
+    let plan = this.#plans.get(key);
+    if (plan === undefined) {
+      if (this.#plans.size >= PLAN_CACHE_MAX) this.#plans.clear();
+      plan = this.#plan(v, options);
+      Object.freeze(plan.allow);
+      Object.freeze(plan.deny);
+      this.#plans.set(key, Object.freeze(plan));
+    }
+    return plan;
+  }
+
+  #plan(v: Uint8Array, options?: { list?: boolean }): IamPlan {
     const catchAllAllowed =
       this.#defaultIndex >= 0 ? v[this.#defaultIndex] === 1 : this.unmatchedRoutes === "allow";
     const connectAllowed = this.#connectIndex >= 0 ? v[this.#connectIndex] === 1 : catchAllAllowed;

@@ -9,7 +9,7 @@ import type { JsonObject } from "../util/json.js";
 import { validateClaims } from "./claims.js";
 import { decodeToken } from "./decode.js";
 import { verifySignature } from "./signature.js";
-import { TokenCache } from "./token-cache.js";
+import { TokenCache, tokenCacheKey } from "./token-cache.js";
 
 /** A token that passed every check. */
 export interface VerifiedToken {
@@ -158,8 +158,11 @@ export function createVerifier(config: unknown, options: VerifierOptions = {}): 
 
   async function verify(token: string): Promise<VerifiedToken> {
     const nowMs = now();
-    if (cache) {
-      const hit = cache.get(token, nowMs);
+    // Only strings within the size cap are hashed: hashing unbounded input would be work for an attacker.
+    const cacheKey =
+      cache && typeof token === "string" && token.length <= maxTokenBytes ? tokenCacheKey(token) : undefined;
+    if (cacheKey !== undefined) {
+      const hit = cache!.get(cacheKey, nowMs);
       if (hit) return hit;
     }
     const decoded = decodeToken(token, maxTokenBytes);
@@ -180,10 +183,10 @@ export function createVerifier(config: unknown, options: VerifierOptions = {}): 
       payload: decoded.payload,
       issuer: issuer.config.issuer,
     };
-    if (cache) {
+    if (cacheKey !== undefined) {
       // Every caller of a cached token gets this same object: freeze it so none can alter what the next one sees.
       deepFreeze(result);
-      cache.set(token, result, key, issuer.keys, nowMs, cacheableUntil(decoded.payload, issuer.config));
+      cache!.set(cacheKey, result, key, issuer.keys, nowMs, cacheableUntil(decoded.payload, issuer.config));
     }
     return result;
   }

@@ -28,33 +28,30 @@ export function parseJsonObject(text: string): JsonObject | undefined {
  * gatepass rejects, so two parties can never read different claims from one token).
  */
 export function countTopLevelMembers(text: string): number {
+  // Every member of the outer object has exactly one `:` at depth 1 outside strings. Strings are
+  // skipped with indexOf (native), which is what makes this cheap on the per-request path.
   let depth = 0;
   let count = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-      continue;
-    }
-    if (c === 34) {
-      // A string opening at depth 1 right after `{` or `,` is a member name.
-      if (depth === 1 && isMemberStart(text, i)) count++;
-      inString = true;
+    if (c === 34 /* " */) {
+      let end = text.indexOf('"', i + 1);
+      while (end > 0 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end < 0) return -1;
+      i = end;
+    } else if (c === 58 /* : */) {
+      if (depth === 1) count++;
     } else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
     else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return count;
 }
 
-function isMemberStart(text: string, quote: number): boolean {
-  for (let j = quote - 1; j >= 0; j--) {
-    const c = text.charCodeAt(j);
-    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
-    return c === 123 || c === 44; // { or ,
-  }
-  return false;
+/** True when the quote at `at` is preceded by an odd number of backslashes. */
+function isEscaped(text: string, at: number): boolean {
+  let n = 0;
+  for (let j = at - 1; j >= 0 && text.charCodeAt(j) === 92; j--) n++;
+  return (n & 1) === 1;
 }
 
 /** A JSON.parse failure described by position only: its message quotes the text, which may hold a secret. */

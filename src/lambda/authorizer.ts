@@ -5,7 +5,7 @@ import type { GatepassConfig } from "../config/types.js";
 import { AuthErrorCodes, isAuthError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnTarget, parseArn } from "../policy/arn.js";
-import { buildPolicy } from "../policy/build.js";
+import { buildPolicyResult } from "../policy/build.js";
 import { encodeContext } from "../policy/context.js";
 import type { RuleSet } from "../rules/rules.js";
 import {
@@ -89,15 +89,20 @@ export function createAuthorizer(config: unknown, options: AuthorizerOptions = {
     const flat = request.kind !== "http-v2";
     const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: maxContextBytes });
     if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: maxContextBytes });
-    let response: AuthorizerResponse;
     if (request.kind === "http-v2" && simpleHttp) {
-      // HTTP API simple responses have no principalId field: pass it in the context instead.
-      context.principalId ??= principalId;
-      response = { isAuthorized: decision.allowed, context };
-    } else {
-      response = buildPolicy({ principalId, arn, ruleSet: rules, claims, context, decision });
+      // HTTP API simple responses have no principalId field: pass it in the context instead. Always
+      // the principal, even when a claim of that name was configured for the context.
+      context.principalId = principalId;
+      return {
+        response: { isAuthorized: decision.allowed, context },
+        allows: decision.allowed,
+        decision,
+        principalId,
+      };
     }
-    return { response, decision, principalId };
+    const built = buildPolicyResult({ principalId, arn, ruleSet: rules, claims, context, decision });
+    // What API Gateway will answer for this request: the policy's own answer, which the log must report.
+    return { response: built.response, allows: built.allowsRequest, decision, principalId };
   }
 
   const handler = async (
@@ -123,12 +128,15 @@ export function createAuthorizer(config: unknown, options: AuthorizerOptions = {
         throw new Refusal(AuthErrorCodes.MISSING, request.tokenProblem ?? "No token in the request.");
       const verified = await verifier.verify(request.token);
       issuer = verified.issuer;
-      const { response, decision, principalId } = decide(request, arn, verified);
+      const { response, allows, decision, principalId } = decide(request, arn, verified);
       principal = principalId;
       logger.info("decision", {
-        outcome: decision.allowed ? "allow" : "deny",
-        reason: decision.reason,
-        detail: decision.detail,
+        outcome: allows ? "allow" : "deny",
+        reason: allows ? null : (decision.reason ?? "ERR_ROUTE_NOT_ALLOWED"),
+        detail:
+          allows === decision.allowed
+            ? decision.detail
+            : "the route's ARN cannot be allowed exactly in a cached policy",
         rule: decision.route,
         principal,
         issuer,

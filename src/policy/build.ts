@@ -100,17 +100,27 @@ const VERSION = "2012-10-17";
 export function buildPolicy<C extends Record<string, unknown> = Record<string, unknown>>(
   input: BuildPolicyInput<C>,
 ): AuthorizerPolicyResponse<C> {
+  return buildPolicyResult(input).response;
+}
+
+/**
+ * {@link buildPolicy}, also telling whether the policy allows the request it was built for — which
+ * is what API Gateway will answer, and what the authorizer logs. It differs from the rule decision
+ * only in the documented Deny-side fallbacks (an allowed request whose ARN cannot be written as an
+ * exact resource).
+ */
+export function buildPolicyResult<C extends Record<string, unknown> = Record<string, unknown>>(
+  input: BuildPolicyInput<C>,
+): { response: AuthorizerPolicyResponse<C>; allowsRequest: boolean } {
   const { principalId, arn, ruleSet, claims } = input;
   if (typeof principalId !== "string" || principalId.length === 0) {
     throw new TypeError("buildPolicy: principalId must be a non-empty string.");
   }
   const decision = input.decision ?? ruleSet.decide(claims, arnTarget(arn));
-  const response: AuthorizerPolicyResponse<C> = {
-    principalId,
-    policyDocument: chooseDocument(arn, ruleSet, claims, decision.allowed),
-  };
+  const { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed);
+  const response: AuthorizerPolicyResponse<C> = { principalId, policyDocument: document };
   if (input.context !== undefined) response.context = input.context;
-  return response;
+  return { response, allowsRequest };
 }
 
 /**
@@ -137,22 +147,26 @@ function chooseDocument(
   ruleSet: RuleSet,
   claims: Record<string, unknown>,
   allowed: boolean,
-): PolicyDocument {
+): { document: PolicyDocument; allowsRequest: boolean } {
   const plan = ruleSet.iamPlan(claims);
   const regular = regularDocument(arn, plan);
   // Checked for every request, whatever the guarantees say: this is the security boundary.
   const outcome = evaluatePolicy(regular, arn.arn);
-  if (allowed ? outcome === "allow" : outcome !== "allow") return regular;
+  if (allowed ? outcome === "allow" : outcome !== "allow")
+    return { document: regular, allowsRequest: allowed };
   // Unreachable by construction (the plan only allows what the rules allow); err on Deny regardless.
-  if (!allowed) return denyStage(arn);
+  if (!allowed) return { document: denyStage(arn), allowsRequest: false };
   // A is allowed but the regular policy denies it: a rule A belongs to is not separable from one the
   // principal fails (a warning names it). Allow A itself, in the form that never allows unmatched routes.
   const exact = exactResource(arn);
-  if (exact === null) return denyStage(arn);
+  if (exact === null) return { document: denyStage(arn), allowsRequest: false };
   const list = plan.mode === "list" ? plan : ruleSet.iamPlan(claims, { list: true });
   const withExact = assemble(arn, list.allow, list.deny, exact);
-  if (evaluatePolicy(withExact, arn.arn) === "allow") return withExact;
-  return { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] };
+  if (evaluatePolicy(withExact, arn.arn) === "allow") return { document: withExact, allowsRequest: true };
+  return {
+    document: { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] },
+    allowsRequest: true,
+  };
 }
 
 /**

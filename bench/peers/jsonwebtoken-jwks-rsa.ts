@@ -1,0 +1,34 @@
+/**
+ * A minimal REST TOKEN authorizer on jsonwebtoken + jwks-rsa, the classic combination: a JWKS
+ * client at module scope (cache and rate limit on), the signing key looked up by `kid` on the
+ * first request, `jwt.verify` with the issuer, audience and algorithm, an Allow policy for the
+ * method ARN. Configured from the environment (`JWKS_URI`, `ISSUER`, `AUDIENCE`).
+ */
+import jwt from "jsonwebtoken";
+import jwksClient from "jwks-rsa";
+
+const client = jwksClient({ jwksUri: process.env.JWKS_URI!, cache: true, rateLimit: true });
+
+export async function handler(event: { authorizationToken: string; methodArn: string }) {
+  const token = event.authorizationToken.replace(/^Bearer /i, "");
+  let sub: string;
+  try {
+    const decoded = jwt.decode(token, { complete: true });
+    const key = await client.getSigningKey(decoded?.header.kid);
+    const payload = jwt.verify(token, key.getPublicKey(), {
+      algorithms: ["RS256"],
+      issuer: process.env.ISSUER!,
+      audience: process.env.AUDIENCE!,
+    }) as jwt.JwtPayload;
+    sub = String(payload.sub);
+  } catch {
+    throw new Error("Unauthorized");
+  }
+  return {
+    principalId: sub,
+    policyDocument: {
+      Version: "2012-10-17",
+      Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: event.methodArn }],
+    },
+  };
+}

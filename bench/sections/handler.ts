@@ -1,0 +1,104 @@
+/**
+ * Section 2: one handler invocation per event type, the full path a Lambda runs per request:
+ * event detection and token extraction, verification (token cache off), rules, policy and
+ * context, and the decision log line (formatted, then discarded). RS256 and HS256, each next to
+ * the floor's verification of the same token in the same rounds.
+ */
+import { createAuthorizer } from "../../src/lambda/authorizer.js";
+import { createLogger } from "../../src/log.js";
+import { createVerifier } from "../../src/token/verifier.js";
+import { microTiming } from "../lib/checks.js";
+import { authorizerConfig, BENCH_EVENTS, isAllowed, loadEvent } from "../lib/events.js";
+import {
+  AUDIENCE,
+  type BenchAlgorithm,
+  benchKey,
+  ISSUER,
+  issuerConfig,
+  signJwt,
+  standardClaims,
+} from "../lib/fixtures.js";
+import { createFloorVerifier } from "../lib/floor.js";
+import { type Candidate, freshStrings, measure, ratio } from "../lib/harness.js";
+import type { BenchContext, Section, SectionResult, TargetResult } from "../lib/section.js";
+import { markdownTable, num, opsPerSecond, ratioText, withRange } from "../lib/table.js";
+
+/** The issue's target: one REST TOKEN invocation with RS256 within this factor of the floor's RS256 verification. */
+export const HANDLER_TARGET_RATIO = 1.3;
+
+const ALGORITHMS: readonly BenchAlgorithm[] = ["RS256", "HS256"];
+
+export const handlerSection: Section = {
+  id: "handler",
+  title: "2. One handler invocation per event type",
+  async run(context: BenchContext): Promise<SectionResult> {
+    const rows: string[][] = [];
+    const targets: TargetResult[] = [];
+    for (const alg of ALGORITHMS) {
+      context.progress(`handler: ${alg}`);
+      const key = benchKey(alg);
+      const token = signJwt(standardClaims(), key);
+      const next = freshStrings(token);
+      const floor = createFloorVerifier({ alg, key: key.verifyKey, issuer: ISSUER, audience: AUDIENCE });
+      const verifier = createVerifier(
+        { issuers: [issuerConfig(key)], tokenCache: { maxEntries: 0 } },
+        { sharedKeyCache: false },
+      );
+      const discard = createLogger("info", () => {});
+      const handler = createAuthorizer(authorizerConfig(issuerConfig(key), 0), {
+        logger: discard,
+        sharedKeyCache: false,
+      });
+      const candidates: Candidate[] = [
+        { name: "floor: verification alone", run: () => floor(next()) },
+        { name: "gatepass: verification alone", run: () => verifier.verify(next()) },
+      ];
+      for (const { name, fixture } of BENCH_EVENTS) {
+        const event = loadEvent(fixture, token);
+        const response = await handler(event);
+        if (!isAllowed(response))
+          throw new Error(`${name}: the handler does not allow the benchmark request`);
+        candidates.push({ name: `handler: ${name}`, run: () => handler(event) });
+      }
+      const results = await measure(candidates, microTiming(context));
+      const floorResult = results[0]!;
+      for (const result of results) {
+        rows.push([
+          alg,
+          result.name,
+          withRange(result.stats),
+          opsPerSecond(result.stats.median),
+          result === floorResult ? "1.00×" : ratioText(ratio(result, floorResult)),
+        ]);
+      }
+      if (alg === "RS256") {
+        const restToken = results[2]!;
+        const r = ratio(restToken, floorResult).median;
+        targets.push({
+          target: `one REST TOKEN handler invocation, RS256 ≤ ${HANDLER_TARGET_RATIO}× the floor's RS256 verification`,
+          measured: `${r.toFixed(2)}× (${num(restToken.stats.median)} vs ${num(floorResult.stats.median)} µs)`,
+          met: r <= HANDLER_TARGET_RATIO,
+        });
+      }
+    }
+    const body = [
+      "`createAuthorizer` with 4 route rules and 4 context claims, token cache off",
+      "(`tokenCache.maxEntries: 0`), tokens from the Authorization header or `access_token`; the events",
+      "are the committed fixtures (`tests/fixtures/events/`) with a real token; every invocation is",
+      "allowed and writes its decision log line to a discarding sink. × floor: ratio to the floor's",
+      "verification of the same token in the same round.",
+      "",
+      markdownTable(
+        [
+          { title: "alg" },
+          { title: "what" },
+          { title: "µs/op", align: "right" },
+          { title: "ops/s", align: "right" },
+          { title: "× floor", align: "right" },
+        ],
+        rows,
+      ),
+    ].join("\n");
+    return { title: this.title, body, targets };
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * `npm run bench -- --quick` still works: it exits 0 and prints every section's table and the
+ * targets table. No timing assertion: the figures of a quick run are meaningless, and a shared CI
+ * machine is no place to judge speed (run `npm run bench` by hand for that).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (!name.startsWith("GATEPASS_") && name !== "NODE_OPTIONS" && name !== "NODE_TEST_CONTEXT")
+        env[name] = value;
+    }
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+    const child = spawn(npm, ["run", "--silent", "bench", "--", "--quick"], { cwd: ROOT, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("npm run bench -- --quick exits 0 and prints every table", { timeout: 240_000 }, async () => {
+  const { code, stdout, stderr } = await runQuickBench();
+  assert.equal(code, 0, `exit code ${code}\n${stderr.slice(-3000)}`);
+  for (const heading of [
+    "### 1. Verification per algorithm",
+    "### 2. One handler invocation per event type",
+    "### 3. Repeated tokens (verified-token cache)",
+    "### 4. Cold start",
+    "### 5. JWKS under pressure",
+    "### 6. The local gateway",
+    "### 7. Memory",
+    "### Targets",
+  ]) {
+    assert.ok(stdout.includes(heading), `missing "${heading}" in:\n${stdout.slice(0, 2000)}`);
+  }
+  assert.doesNotMatch(stdout, /Failed to run/);
+  // Every section prints at least one Markdown table: a header row followed by its rule.
+  const tables = stdout.match(/^\| .+ \|\n\|(?:-{3}:?\|)+$/gm) ?? [];
+  assert.ok(tables.length >= 8, `expected at least 8 tables, found ${tables.length}`);
+  for (const row of ["| HS256 | gatepass |", "| RS256 | handler: REST TOKEN |", "| gatepass, cache hit |"]) {
+    assert.ok(stdout.includes(row), `missing the row "${row}"`);
+  }
+});

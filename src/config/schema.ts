@@ -42,7 +42,8 @@ export const DEFAULT_CONTEXT_CLAIMS = [
   "client_id",
 ];
 
-const DEV_APIS: readonly DevApiType[] = [
+/** Every API type `gatepass dev` emulates. */
+export const DEV_APIS: readonly DevApiType[] = [
   "rest-token",
   "rest-request",
   "http-v1",

@@ -13,12 +13,13 @@ import { unzipSync } from "fflate";
 import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli-helpers.js";
 
 /**
- * Size budgets of the handler bundle, in bytes, set from the measurement when written (71,440
- * minified, 24,330 gzip) with ~3% headroom: a test that fails when the bundle grows. Raise them only
- * on purpose, and say why.
+ * Size budgets of the handler bundle, in bytes, set from the measurement (75,163 minified, 25,419
+ * gzip) with ~3% headroom: a test that fails when the bundle grows. Raise them only on purpose, and
+ * say why. Raised once from 72/25 KiB for the cold-start key checks, RSA signature-length check and
+ * memoized policies (+3.7 KB).
  */
-const BUNDLE_BUDGET_BYTES = 72 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 25 * 1024;
+const BUNDLE_BUDGET_BYTES = 76 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 26 * 1024;
 /** The project's target for the minified bundle; not met yet (see the todo test). */
 const PROJECT_TARGET_BYTES = 30 * 1024;
 

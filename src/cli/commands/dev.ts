@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { DEV_APIS } from "../../config/schema.js";
 import type { DevApiType, DevConfig } from "../../config/types.js";
 import { DEMO_TOKEN } from "../../dev/default-config.js";
 import { parseIdentitySource } from "../../dev/identity.js";
@@ -19,14 +20,7 @@ interface DevOptions {
   issuer: boolean;
 }
 
-const API_TYPES: readonly DevApiType[] = [
-  "rest-token",
-  "rest-request",
-  "http-v1",
-  "http-v2-simple",
-  "http-v2-iam",
-  "websocket",
-];
+const API_TYPES = DEV_APIS;
 
 const parsePort = (text: string): number => {
   if (!/^\d{1,5}$/.test(text.trim()) || Number(text) > 65535)

@@ -1,4 +1,5 @@
 import type { TokenSource } from "../config/types.js";
+import { MAX_TOKEN_BYTES_LIMIT } from "../token/decode.js";
 
 /**
  * Token extraction: where the JWT sits in a request (configured `tokenSources`), and how a value
@@ -15,7 +16,7 @@ import type { TokenSource } from "../config/types.js";
  * refusing it early avoids scanning attacker-sized input. (The verifier has its own, smaller,
  * `maxTokenBytes`.)
  */
-export const MAX_SOURCE_CHARS = 16 * 1024;
+export const MAX_SOURCE_CHARS = MAX_TOKEN_BYTES_LIMIT;
 
 /**
  * Read access to one request's values, implemented per event shape. Each method returns the
@@ -152,6 +153,14 @@ function describe(problem: Problem, label: string, schemeOwner: string): string 
         ? `${schemeOwner} scheme is not Bearer`
         : `${label} is neither a Bearer credential nor a JWT`;
   }
+}
+
+/**
+ * The reason code of a `tokenProblem` sentence: an oversized credential is `ERR_JWT_TOO_LARGE`, any
+ * other absence of a usable token `ERR_JWT_MISSING`. Kept beside {@link describe}, which writes them.
+ */
+export function tokenProblemCode(problem: string): "ERR_JWT_TOO_LARGE" | "ERR_JWT_MISSING" {
+  return problem.endsWith(" too large") ? "ERR_JWT_TOO_LARGE" : "ERR_JWT_MISSING";
 }
 
 function describeFor(problem: Problem, source: TokenSource): string {

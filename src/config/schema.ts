@@ -12,6 +12,7 @@ import { isAllowedKeyUrl } from "../keys/discovery.js";
 import { importPem, looksLikeKey } from "../keys/import.js";
 import { DEFAULT_JWKS_CACHE_CONFIG as DEFAULT_JWKS_CACHE } from "../keys/jwks/remote-jwks.js";
 import { compileRules, type RuleSet } from "../rules/rules.js";
+import { MAX_TOKEN_BYTES_LIMIT } from "../token/decode.js";
 import { isJsonObject, type JsonObject } from "../util/json.js";
 import type {
   DevApiType,
@@ -483,7 +484,9 @@ export function parseConfig(doc: unknown): GatepassConfig {
           : oneOf(httpApi.response, "httpApi.response", ["simple", "iam"] as const),
     },
     maxTokenBytes:
-      o.maxTokenBytes === undefined ? 8192 : number(o.maxTokenBytes, "maxTokenBytes", 256, 65536),
+      o.maxTokenBytes === undefined
+        ? 8192
+        : number(o.maxTokenBytes, "maxTokenBytes", 256, MAX_TOKEN_BYTES_LIMIT),
     tokenCache: {
       maxEntries:
         tokenCache.maxEntries === undefined

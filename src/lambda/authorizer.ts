@@ -1,4 +1,5 @@
 import { toAuthRequest } from "../adapters/detect.js";
+import { tokenProblemCode } from "../adapters/token-source.js";
 import type { AuthRequest } from "../adapters/types.js";
 import { parseConfig, rulesFor } from "../config/schema.js";
 import type { GatepassConfig } from "../config/types.js";
@@ -124,8 +125,10 @@ export function createAuthorizer(config: unknown, options: AuthorizerOptions = {
           "ERR_EVENT_INVALID_ARN",
           "The event's methodArn/routeArn is not an execute-api ARN.",
         );
-      if (request.token === null)
-        throw new Refusal(AuthErrorCodes.MISSING, request.tokenProblem ?? "No token in the request.");
+      if (request.token === null) {
+        const problem = request.tokenProblem ?? "No token in the request.";
+        throw new Refusal(tokenProblemCode(problem), problem);
+      }
       const verified = await verifier.verify(request.token);
       issuer = verified.issuer;
       const { response, allows, decision, principalId } = decide(request, arn, verified);

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { AuthError, AuthErrorCodes } from "../errors.js";
 import { countTopLevelMembers, type JsonObject, parseJsonObject } from "../util/json.js";
 
@@ -9,6 +10,12 @@ export interface DecodedToken {
   readonly signingInput: string;
   readonly signature: Buffer;
 }
+
+/**
+ * The largest `maxTokenBytes` allowed: API Gateway limits all header values to 10 KiB, and the
+ * adapters do not read a credential longer than this.
+ */
+export const MAX_TOKEN_BYTES_LIMIT = 16 * 1024;
 
 /** The default cap on a token's size, in bytes: far above real tokens, far below a DoS. */
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
@@ -50,7 +57,11 @@ function decodeJsonSegment(segment: string, what: "header" | "payload", inAlphab
   if (!(inAlphabet ? hasCanonicalTail(segment) : isCanonicalBase64url(segment))) {
     throw malformed(`the ${what} is not canonical base64url`);
   }
-  const text = Buffer.from(segment, "base64url").toString("utf8");
+  const bytes = Buffer.from(segment, "base64url");
+  // RFC 7519 §7.2: the JSON must be valid UTF-8. Lossy decoding would let two different signed
+  // byte strings read as the same claims (e.g. "admin\xff" and "admin\xfe" both as "admin\uFFFD").
+  if (!isUtf8(bytes)) throw malformed(`the ${what} is not valid UTF-8`);
+  const text = bytes.toString("utf8");
   const value = parseJsonObject(text);
   if (value === undefined) throw malformed(`the ${what} is not a JSON object`);
   if (countTopLevelMembers(text) !== Object.keys(value).length)

@@ -75,7 +75,7 @@ describe("decision log", () => {
     }
   });
 
-  test("[bug: src/lambda/authorizer.ts] the decision line's outcome is what API Gateway answers (a path with * under rules with IAM warnings)", async () => {
+  test("the decision line's outcome is what API Gateway answers (a path with * under rules with IAM warnings)", async () => {
     // GET /orders/{id} and GET /orders/{id}/items cannot be told apart by IAM globs (a warning), so
     // with unmatchedRoutes "deny" the policy for GET /orders/a*b falls back to a Deny of the stage
     // (policy/build.ts documents this); the request is then answered 403. The log must say "deny".

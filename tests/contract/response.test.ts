@@ -145,7 +145,7 @@ describe("principalId comes from principalClaim", () => {
     }
   }
 
-  test("[bug: src/lambda/authorizer.ts] a claim named principalId never replaces the principal in a 2.0 simple response", async () => {
+  test("a claim named principalId never replaces the principal in a 2.0 simple response", async () => {
     // With principalClaim "email" and "principalId" among context.claims, the simple response's
     // context.principalId (the only principal a 2.0 backend sees) must still be the email.
     const h = makeHandler(

@@ -108,8 +108,8 @@ type Req = { kind: "rest-token" | "rest-request"; method: string; path: string }
 
 /** The policy API Gateway would cache for A, and B's fresh answer (200 or 403). */
 /**
- * `exactLog: false` only counts the decision lines: with IAM warnings the handler may answer 403 for a
- * request it logs as allowed (see the `[bug: src/lambda/authorizer.ts]` test in
+ * `exactLog: false` only counts the decision lines: with IAM warnings the policy may answer 403 where
+ * the rules allow (the Deny-side fallback; the decision line reports the policy's answer, see
  * tests/contract/logging.test.ts), which the warned properties are not about.
  */
 async function cachedAndFresh(

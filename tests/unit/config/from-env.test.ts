@@ -113,13 +113,13 @@ describe("GATEPASS_CONFIG", () => {
     );
   });
 
-  test("[bug: from-env.ts readDocument] a quoted GATEPASS_CONFIG (treated as a file path) does not echo the secret", () => {
+  test("a quoted GATEPASS_CONFIG (treated as a file path) does not echo the secret", () => {
     // A common .env / docker --env-file mistake: the quotes are kept in the value.
     const quoted = `'${JSON.stringify(doc)}'`;
     expectEnvError({ GATEPASS_CONFIG: quoted }, ["GATEPASS_CONFIG"], [SECRET.slice(0, 16)]);
   });
 
-  test("[bug: from-env.ts readDocument] a JSON syntax error next to the secret does not echo part of it", () => {
+  test("a JSON syntax error next to the secret does not echo part of it", () => {
     // JSON.parse's message quotes ~10 characters around the error position (V8).
     const unquoted = `{"issuers":[{"secret": ${SECRET}}]}`;
     expectEnvError({ GATEPASS_CONFIG: unquoted }, ["GATEPASS_CONFIG"], [SECRET.slice(0, 8)]);
@@ -246,11 +246,11 @@ describe("shortcuts", () => {
     );
   });
 
-  test("[bug: from-env.ts SHORTCUT_FIELDS] an error from the SECRET_KEY alias names SECRET_KEY", () => {
+  test("an error from the SECRET_KEY alias names SECRET_KEY", () => {
     expectEnvError({ SECRET_KEY: "too-short" }, ["SECRET_KEY"], ["too-short"]);
   });
 
-  test("[bug: from-env.ts SHORTCUT_FIELDS] GATEPASS_SECRET together with GATEPASS_PUBLIC_KEY names both variables", () => {
+  test("GATEPASS_SECRET together with GATEPASS_PUBLIC_KEY names both variables", () => {
     expectEnvError(
       {
         GATEPASS_SECRET: SECRET,

@@ -161,7 +161,7 @@ describe("importJwk: what is refused, with a one-line reason", () => {
     refused({ ...ec, x: x.toString("base64url") }, ALGORITHMS, local);
   });
 
-  test("[bug: import.ts bindKey reason] an RSA key under 2048 bits is refused for its size, not as an HMAC secret", () => {
+  test("an RSA key under 2048 bits is refused for its size, not as an HMAC secret", () => {
     const weak = keyPair("rsa", 9, 1024).publicKey.export({ format: "jwk" });
     refused(weak, ALGORITHMS, local, /2048/);
     refused({ ...weak, alg: "RS256" }, ALGORITHMS, local, /2048/);

@@ -163,7 +163,7 @@ describe("TokenCache", () => {
     assert.equal(cache.size, 0);
   });
 
-  test("[bug: token-cache.ts set] storing a token that is already cached does not evict another entry", () => {
+  test("storing a token that is already cached does not evict another entry", () => {
     const cache = new TokenCache<string>(2, 60);
     cache.set("a", "A", key, source, 0, 10_000);
     cache.set("b", "B", key, source, 0, 10_000);

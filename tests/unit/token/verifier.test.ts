@@ -85,7 +85,7 @@ describe("jwksFile key source", () => {
     });
   }
 
-  test("[bug: sources.ts readJwksFile] a broken JWKS file does not echo part of a symmetric key in the error", () => {
+  test("a broken JWKS file does not echo part of a symmetric key in the error", () => {
     const k = testKey("HS256").publicJwk.k as string;
     const p = file("broken-oct.json", `{"keys":[{"kty":"oct","k": ${k}}]}`);
     assert.throws(
@@ -123,7 +123,7 @@ describe("results", () => {
     await make().hydrate();
   });
 
-  test("[bug: verifier.ts token cache] a caller mutating a result does not change what the cache returns later", async () => {
+  test("a caller mutating a result does not change what the cache returns later", async () => {
     const verifier = make();
     const t = craftToken({ alg: "HS256" }, claims, { key: hs });
     const first = await verifier.verify(t);

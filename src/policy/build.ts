@@ -150,7 +150,13 @@ function chooseDocument(
 ): { document: PolicyDocument; allowsRequest: boolean } {
   const plan = ruleSet.iamPlan(claims);
   const regular = regularDocument(arn, plan);
-  // Checked for every request, whatever the guarantees say: this is the security boundary.
+  // An allowed request under rules without IAM warnings is allowed by the regular policy: that is
+  // guarantee 4 (exactness), property-tested. Skipping its evaluation saves about a tenth of an
+  // invocation. Everything else — every denied request, any rule set with warnings, paths holding
+  // IAM wildcard characters — is evaluated: a Deny decision must never leave with an Allow policy.
+  if (allowed && ruleSet.warnings.length === 0 && !hasGlobCharacters(arn.tail)) {
+    return { document: regular, allowsRequest: true };
+  }
   const outcome = evaluatePolicy(regular, arn.arn);
   if (allowed ? outcome === "allow" : outcome !== "allow")
     return { document: regular, allowsRequest: allowed };
@@ -240,6 +246,8 @@ function denyStage(arn: ArnParts): PolicyDocument {
     Statement: [{ Action: ACTION, Effect: "Deny", Resource: [stageWildcard(arn)] }],
   };
 }
+
+const hasGlobCharacters = (tail: string) => tail.includes("*") || tail.includes("?") || tail.includes("$");
 
 /**
  * A's ARN as a resource that matches A alone, or `null` when IAM would read part of it as a wildcard

@@ -57,6 +57,11 @@ export const RESERVED_FLAT_CONTEXT_KEYS: readonly string[] = ["principalId", "in
 // Keys are kept verbatim (so backends can read `cognito:groups` under its own name) unless unusable.
 const UNUSABLE_KEY = /[\u0000-\u001f\u007f]/;
 
+/** At most this many UTF-8 bytes in `JSON.stringify(s)`: each UTF-16 unit is at most 6 ("\uXXXX"), plus quotes. */
+function jsonStringBound(s: string): number {
+  return s.length * 6 + 2;
+}
+
 function jsonBytes(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
@@ -109,7 +114,10 @@ export function encodeContext(
   const context: Record<string, unknown> = {};
   const dropped: string[] = [];
   const isObject = typeof claims === "object" && claims !== null;
-  let size = 2; // "{}"
+  // Sizes: a cheap upper bound while far from the cap; the exact UTF-8 size of the JSON once near it
+  // (`exact` stays -1 until then). The outcome is the same as measuring every claim exactly.
+  let bound = 2; // "{}"
+  let exact = -1;
   let count = 0;
   for (const name of claimNames) {
     if (typeof name !== "string" || !isObject || !Object.hasOwn(claims, name)) continue;
@@ -126,25 +134,37 @@ export function encodeContext(
       continue;
     }
     let value: unknown;
-    let json: string | undefined;
-    if (typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean") {
+    let valueBound: number;
+    if (typeof raw === "string") {
       value = raw;
-      json = JSON.stringify(raw);
+      valueBound = jsonStringBound(raw);
+    } else if (typeof raw === "number" || typeof raw === "boolean") {
+      value = raw;
+      valueBound = 24; // the longest JSON number or boolean
     } else if (typeof raw === "object") {
       const text = toJson(raw);
       if (text === undefined) continue;
       value = flat ? text : raw;
-      json = flat ? JSON.stringify(text) : text;
+      valueBound = flat ? jsonStringBound(text) : text.length * 3;
     } else {
       continue; // bigint, function, symbol: not JSON
     }
-    const added = (count > 0 ? 1 : 0) + jsonBytes(JSON.stringify(name)) + 1 + jsonBytes(json);
-    if (size + added > maxBytes) {
+    const separator = count > 0 ? 1 : 0;
+    const addedBound = separator + jsonStringBound(name) + 1 + valueBound;
+    if (exact < 0 && bound + addedBound <= maxBytes) {
+      context[name] = value;
+      bound += addedBound;
+      count++;
+      continue;
+    }
+    if (exact < 0) exact = jsonBytes(JSON.stringify(context));
+    const added = separator + jsonBytes(JSON.stringify(name)) + 1 + jsonBytes(JSON.stringify(value));
+    if (exact + added > maxBytes) {
       dropped.push(name);
       continue;
     }
     context[name] = value;
-    size += added;
+    exact += added;
     count++;
   }
   return { context, dropped };

@@ -247,7 +247,8 @@ function denyStage(arn: ArnParts): PolicyDocument {
   };
 }
 
-const hasGlobCharacters = (tail: string) => tail.includes("*") || tail.includes("?") || tail.includes("$");
+/** IAM reads `*`, `?` and `${…}` in a resource specially; a path holding one is always evaluated. */
+const hasGlobCharacters = (tail: string) => tail.includes("*") || tail.includes("?") || tail.includes("${");
 
 /**
  * A's ARN as a resource that matches A alone, or `null` when IAM would read part of it as a wildcard

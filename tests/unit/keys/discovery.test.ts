@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, type JsonWebKey } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { describe, it, type TestContext } from "node:test";
 import { AuthError, AuthErrorCodes } from "../../../src/errors.js";
 import {
@@ -13,20 +12,13 @@ import {
 import { clearSharedRemoteJwks } from "../../../src/keys/jwks/remote-jwks.js";
 import type { KeyLookup, VerificationKey } from "../../../src/keys/types.js";
 import { createMemoryLogger } from "../../../src/log.js";
+import { type Handler, json, listen } from "../../helpers/http-server.js";
 
 // A real issuer on 127.0.0.1: a discovery document and a JWKS, each answered by a handler the test
 // can swap, with requests counted per path. Cache ages move with an injected clock.
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const CONFIG_PATH = "/.well-known/openid-configuration";
 const JWKS_PATH = "/keys";
-
-function json(body: unknown, status = 200): Handler {
-  return (_req, res) => {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  };
-}
 
 async function issuerServer(t: TestContext, keys: JsonWebKey[]) {
   const state = {
@@ -45,18 +37,10 @@ async function issuerServer(t: TestContext, keys: JsonWebKey[]) {
     if (route) route(req, res);
     else json({ error: "not found" }, 404)(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.url = await listen(t, server);
   state.issuer = `${state.url}/`;
   state.routes.set(CONFIG_PATH, json({ issuer: state.issuer, jwks_uri: `${state.url}${JWKS_PATH}` }));
   state.routes.set(JWKS_PATH, json({ keys }));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
   return state;
 }
 

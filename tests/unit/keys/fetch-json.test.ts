@@ -1,36 +1,12 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import { describeUrl, FetchJsonError, fetchJson } from "../../../src/keys/jwks/fetch-json.js";
+import { serve } from "../../helpers/http-server.js";
 
 // A real HTTP server on 127.0.0.1 per test: the fetcher's limits are about sockets and streams,
 // which a stubbed `fetch` would not exercise.
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-interface TestServer {
-  readonly url: string;
-  requests: number;
-  handle: Handler;
-}
-
-async function serve(t: TestContext, handle: Handler): Promise<TestServer> {
-  const state = { url: "", requests: 0, handle };
-  const server = createServer((req, res) => {
-    state.requests += 1;
-    state.handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return state;
-}
-
 function reply(
   res: ServerResponse,
   status: number,

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, type JsonWebKey } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import { AuthError, AuthErrorCodes } from "../../../src/errors.js";
 import {
@@ -12,41 +10,10 @@ import {
 } from "../../../src/keys/jwks/remote-jwks.js";
 import type { KeyLookup, VerificationKey } from "../../../src/keys/types.js";
 import { createMemoryLogger } from "../../../src/log.js";
+import { type Handler, json, serve } from "../../helpers/http-server.js";
 
 // Every test talks to a real HTTP server on 127.0.0.1 that counts requests; cache ages move with an
 // injected clock, never with sleeps (only the timeout test waits, 200 ms).
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-interface TestServer {
-  readonly url: string;
-  requests: number;
-  handle: Handler;
-}
-
-async function serve(t: TestContext, handle: Handler): Promise<TestServer> {
-  const state = { url: "", requests: 0, handle };
-  const server = createServer((req, res) => {
-    state.requests += 1;
-    state.handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return state;
-}
-
-function json(body: unknown, status = 200): Handler {
-  return (_req, res) => {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(typeof body === "string" ? body : JSON.stringify(body));
-  };
-}
 
 /** Serves whatever `doc.current` is at request time. */
 function jwksServer(t: TestContext, keys: JsonWebKey[]) {

@@ -18,6 +18,7 @@ import { createMemoryLogger } from "../../src/log.js";
 import { evaluatePolicy, validateAuthorizerResponse } from "../../src/policy/evaluate.js";
 import { signToken } from "../../src/token/sign.js";
 import { flipSignatureBit, testKey } from "../helpers/keys.js";
+import { FIXTURES } from "../unit/adapters/fixtures.js";
 
 /** The frozen clock of every contract test, in seconds. */
 export const T = 1_700_000_000;
@@ -102,16 +103,7 @@ export { flipSignatureBit };
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
-export const FIXTURE_NAMES = [
-  "rest-token",
-  "rest-token-raw",
-  "rest-request",
-  "rest-request-console-test",
-  "http-v1",
-  "http-v2",
-  "http-v2-default-stage",
-  "websocket-connect",
-] as const;
+export const FIXTURE_NAMES = FIXTURES;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
 const FIXTURE_DIR = new URL("../fixtures/events/", import.meta.url);

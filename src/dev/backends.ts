@@ -90,72 +90,123 @@ function integrationFailure(api: DevApiType, timedOut: boolean): { status: numbe
  */
 export function callerHeaders(caller: AuthorizedCaller): Record<string, string> {
   const out: Record<string, string> = {};
+  addCallerHeaders(out, caller);
+  return out;
+}
+
+/** Adds {@link callerHeaders} to `out`. */
+function addCallerHeaders(out: Record<string, string | string[]>, caller: AuthorizedCaller): void {
   if (caller.principalId !== null) out["x-gatepass-principal"] = headerSafe(caller.principalId);
-  for (const [key, value] of Object.entries(caller.context)) {
+  const context = caller.context;
+  for (const key in context) {
+    if (!Object.hasOwn(context, key)) continue;
+    const value = context[key];
     if (value === undefined || value === null) continue;
-    const name = `x-gatepass-${key.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
+    const name = callerHeaderName(key);
     if (name === "x-gatepass-principal") continue;
     out[name] = headerSafe(
       typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value),
     );
   }
-  return out;
 }
 
+/** `x-gatepass-<key>` names, memoized (a server sees the same few context keys on every request). */
+const callerHeaderNames = new Map<string, string>();
+function callerHeaderName(key: string): string {
+  let name = callerHeaderNames.get(key);
+  if (name === undefined) {
+    name = `x-gatepass-${key.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
+    if (callerHeaderNames.size >= 1000) callerHeaderNames.clear();
+    callerHeaderNames.set(key, name);
+  }
+  return name;
+}
+
+const NOT_HEADER_SAFE = /[^\x20-\x7e]/;
 const headerSafe = (value: string) =>
-  value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  NOT_HEADER_SAFE.test(value)
+    ? value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    : value;
+
+/** `name` equals the lower-case `lower`, ignoring case. */
+const sameName = (name: string, lower: string) =>
+  name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+
+/**
+ * The tokens of the `Connection` header lines in `raw` (lower-cased): the headers they name are
+ * hop-by-hop too. `undefined` when there are none beyond `keep-alive` / `close`.
+ */
+function connectionTokens(raw: readonly string[]): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!sameName(raw[i]!, "connection")) continue;
+    const value = raw[i + 1]!;
+    // `keep-alive` alone names a header that is hop-by-hop anyway.
+    if (value.length === 10 && value.toLowerCase() === "keep-alive") continue;
+    tokens ??= new Set();
+    for (const token of value.split(",")) {
+      const t = token.trim().toLowerCase();
+      if (t.length > 0) tokens.add(t);
+    }
+  }
+  return tokens;
+}
 
 /** The request headers to forward: hop-by-hop, `host` and any client-sent `x-gatepass-*` (spoofing) dropped. */
 function forwardedHeaders(
   req: IncomingMessage,
-  target: URL,
+  targetHost: string,
   caller: AuthorizedCaller,
   keepUpgrade = false,
 ): Record<string, string | string[]> {
-  const connectionTokens = new Set(
-    (req.headers.connection ?? "")
-      .split(",")
-      .map((t) => t.trim().toLowerCase())
-      .filter((t) => t.length > 0),
-  );
+  const raw = req.rawHeaders;
+  const tokens = keepUpgrade ? undefined : connectionTokens(raw);
   const out: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!.toLowerCase();
-    const value = req.rawHeaders[i + 1]!;
-    if (name === "host" || name.startsWith("x-gatepass-")) continue;
-    if (!keepUpgrade && (HOP_BY_HOP.has(name) || connectionTokens.has(name))) continue;
+  let xff: string | undefined;
+  let host: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (name === "host") {
+      // As `req.headers.host`: the first one.
+      host ??= value;
+      continue;
+    }
+    if (name.startsWith("x-gatepass-")) continue;
+    if (name === "x-forwarded-for") xff = xff === undefined ? value : `${xff}, ${value}`;
+    if (!keepUpgrade && (HOP_BY_HOP.has(name) || tokens?.has(name))) continue;
     const existing = out[name];
     out[name] =
       existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
-  out.host = target.host;
-  const xff = req.headers["x-forwarded-for"];
-  const ip = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
-  out["x-forwarded-for"] = xff ? `${Array.isArray(xff) ? xff.join(", ") : xff}, ${ip}` : ip;
+  out.host = targetHost;
+  const remote = req.socket.remoteAddress ?? "127.0.0.1";
+  const ip = remote.startsWith("::ffff:") ? remote.slice(7) : remote;
+  out["x-forwarded-for"] = xff ? `${xff}, ${ip}` : ip;
   out["x-forwarded-proto"] = "http";
-  if (req.headers.host) out["x-forwarded-host"] = req.headers.host;
-  Object.assign(out, callerHeaders(caller));
+  if (host) out["x-forwarded-host"] = host;
+  addCallerHeaders(out, caller);
   return out;
 }
 
 /** Response headers from the upstream, hop-by-hop ones dropped, as a flat raw list. */
 function upstreamResponseHeaders(res: IncomingMessage, extra: Readonly<Record<string, string>>): string[] {
-  const connectionTokens = new Set(
-    String(res.headers.connection ?? "")
-      .split(",")
-      .map((t) => t.trim().toLowerCase()),
-  );
+  const raw = res.rawHeaders;
+  const tokens = connectionTokens(raw);
   const out: string[] = [];
-  const present = new Set<string>();
-  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-    const name = res.rawHeaders[i]!;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower)) continue;
-    out.push(name, res.rawHeaders[i + 1]!);
-    present.add(lower);
+    if (HOP_BY_HOP.has(lower) || tokens?.has(lower)) continue;
+    out.push(name, raw[i + 1]!);
   }
-  for (const [name, value] of Object.entries(extra))
-    if (!present.has(name.toLowerCase())) out.push(name, value);
+  const kept = out.length;
+  for (const name in extra) {
+    const lower = name.toLowerCase();
+    let present = false;
+    for (let i = 0; i < kept && !present; i += 2) present = sameName(out[i]!, lower);
+    if (!present) out.push(name, extra[name]!);
+  }
   return out;
 }
 
@@ -185,6 +236,8 @@ export function createUpstreamBackend(
   const timeoutMs = options.timeoutMs ?? INTEGRATION_TIMEOUT_MS;
   const requestFn = secure ? httpsRequest : httpRequest;
 
+  const hostname = target.hostname.replace(/^\[|\]$/g, "");
+  const port = target.port || (secure ? 443 : 80);
   const pathFor = (input: EventInput) =>
     `${basePath}${input.request.path}${input.request.rawQuery ? `?${input.request.rawQuery}` : ""}`;
 
@@ -194,11 +247,11 @@ export function createUpstreamBackend(
       return new Promise<void>((done) => {
         const outgoing = requestFn({
           protocol: target.protocol,
-          hostname: target.hostname.replace(/^\[|\]$/g, ""),
-          port: target.port || (secure ? 443 : 80),
+          hostname,
+          port,
           method: input.request.method,
           path: pathFor(input),
-          headers: forwardedHeaders(req, target, caller),
+          headers: forwardedHeaders(req, target.host, caller),
           agent,
         });
         outgoing.setTimeout(timeoutMs, () =>
@@ -237,11 +290,11 @@ export function createUpstreamBackend(
     upgrade({ req, input, caller }, socket, head) {
       const outgoing = requestFn({
         protocol: target.protocol,
-        hostname: target.hostname.replace(/^\[|\]$/g, ""),
-        port: target.port || (secure ? 443 : 80),
+        hostname,
+        port,
         method: input.request.method,
         path: pathFor(input),
-        headers: forwardedHeaders(req, target, caller, true),
+        headers: forwardedHeaders(req, target.host, caller, true),
       });
       outgoing.on("upgrade", (upstreamRes, upstreamSocket, upstreamHead) => {
         const lines = [`HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage ?? ""}`];

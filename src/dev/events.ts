@@ -43,7 +43,10 @@ export function checkApiIdentity(ids: ApiIdentity): ApiIdentity {
 export function requestArn(ids: ApiIdentity, api: DevApiType, stage: string, request: DevRequest): string {
   const base = `arn:aws:execute-api:${ids.region}:${ids.accountId}:${ids.apiId}/${stage}`;
   if (api === "websocket") return `${base}/$connect`;
-  return `${base}/${request.method}/${request.path.replace(/^\/+/, "")}`;
+  const path = request.path;
+  let from = 0;
+  while (from < path.length && path.charCodeAt(from) === 47) from++;
+  return `${base}/${request.method}/${from === 0 ? path : path.slice(from)}`;
 }
 
 /** What the event builders need besides the request. */

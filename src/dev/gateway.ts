@@ -113,17 +113,37 @@ export function gatewayResponse(
   return { status: spec.status, headers, body: JSON.stringify(spec.body) };
 }
 
+/**
+ * A result-cache entry: the authorizer's checked answer, and what it answered for each request ARN
+ * it was evaluated against (bounded; the policy is re-evaluated only for an ARN not seen yet, so a
+ * policy written for one route still denies the next one).
+ */
+interface CachedResult {
+  readonly response: CheckedResponse;
+  readonly verdicts: Map<string, Evaluation>;
+}
+
+/** The outcome of one (cached response, ARN) evaluation; `hit` is the allow verdict a cache hit returns as is. */
+type Evaluation =
+  | { readonly allowed: true; readonly reason: string; readonly hit: Verdict }
+  | { readonly allowed: false; readonly outcome: Exclude<Outcome, "allow">; readonly reason: string };
+
+/** ARNs remembered per cached result (a dev server's routes × paths; beyond it the oldest goes). */
+const MAX_ARNS_PER_RESULT = 256;
+
 /** The API Gateway authorization step; one per server. */
 export class Gateway {
-  readonly cache: ResultCache<CheckedResponse>;
+  readonly cache: ResultCache<CachedResult>;
   private readonly flatContext: boolean;
   private readonly responseKind: "policy" | "simple";
+  private readonly authorizerName: string;
 
   constructor(private readonly options: GatewayOptions) {
     // WebSocket APIs have no authorizer cache; the others cache per identity values.
     this.cache = new ResultCache(options.api === "websocket" ? 0 : options.resultTtlSeconds, options.now);
     this.flatContext = !(options.api === "http-v2-simple" || options.api === "http-v2-iam");
     this.responseKind = options.api === "http-v2-simple" ? "simple" : "policy";
+    this.authorizerName = options.authorizerName ?? "authorizer";
   }
 
   /** Authorizes one request. Never throws. */
@@ -132,33 +152,33 @@ export class Gateway {
     const route = this.options.routes.match(request.method, request.path);
     const arn = requestArn(ids, api, stage, request);
     const identity = readIdentitySources(this.options.identitySources, request, route, stage);
-    const base = { api, ids, stage, request, route, arn, identity: identity.ok ? identity.values : [] };
-    const deny = (outcome: Exclude<Outcome, "allow">, reason: string, cache: CacheState): Authorization => ({
-      input: base,
-      verdict: {
-        allowed: false,
-        outcome,
-        response: gatewayResponse(api, outcome, request.requestId),
-        reason,
-        cache,
-      },
-    });
+    const input: EventInput = {
+      api,
+      ids,
+      stage,
+      request,
+      route,
+      arn,
+      identity: identity.ok ? identity.values : [],
+    };
     if (!identity.ok) {
       // API Gateway answers 401 itself: the authorizer is not invoked.
-      return deny(
+      return this.deny(
+        input,
         "unauthorized",
         `identity source ${identity.missing} is missing or empty; authorizer not invoked`,
         "skip",
       );
     }
-    const key = ResultCache.key(identity.values);
-    const cached = this.cache.get(key);
-    if (cached) return { input: base, verdict: this.evaluate(cached, arn, request.requestId, "hit", 0) };
-    const cacheState: CacheState = this.cache.enabled ? "miss" : "off";
+    const cacheOn = this.cache.enabled;
+    const key = cacheOn ? ResultCache.key(identity.values) : "";
+    const cached = cacheOn ? this.cache.get(key) : undefined;
+    if (cached) return { input, verdict: this.verdict(cached, arn, request.requestId, "hit", 0) };
+    const cacheState: CacheState = cacheOn ? "miss" : "off";
 
-    const event = buildAuthorizerEvent(base);
+    const event = buildAuthorizerEvent(input);
     const invocation = await invokeHandler(this.options.authorizer, event, {
-      functionName: this.options.authorizerName ?? "authorizer",
+      functionName: this.authorizerName,
       // The request id doubles as the invocation id, so the authorizer's own log lines can be matched.
       awsRequestId: request.requestId,
       timeoutMs: this.options.timeoutMs,
@@ -168,21 +188,26 @@ export class Gateway {
     if (!invocation.ok) {
       const message = errorMessage(invocation.error);
       if (!invocation.timedOut && message === UNAUTHORIZED) {
-        return deny("unauthorized", "the authorizer failed with Unauthorized", cacheState);
+        return this.deny(input, "unauthorized", "the authorizer failed with Unauthorized", cacheState);
       }
       if (invocation.timedOut) {
         this.options.logger.error("authorizer_timeout", {
           requestId: request.requestId,
           detail: `The authorizer did not answer within ${this.options.timeoutMs} ms; API Gateway answers 500.`,
         });
-        return deny("error", `authorizer timed out after ${this.options.timeoutMs} ms`, cacheState);
+        return this.deny(
+          input,
+          "error",
+          `authorizer timed out after ${this.options.timeoutMs} ms`,
+          cacheState,
+        );
       }
       const shown = clip(message);
       this.options.logger.error("authorizer_error", {
         requestId: request.requestId,
         detail: `The authorizer failed with ${JSON.stringify(shown)}; only the exact message "Unauthorized" gives 401, anything else gives 500.`,
       });
-      return deny("error", `authorizer error: ${shown}`, cacheState);
+      return this.deny(input, "error", `authorizer error: ${shown}`, cacheState);
     }
     const checked = checkAuthorizerResponse(invocation.value, this.responseKind, {
       flatContext: this.flatContext,
@@ -193,53 +218,97 @@ export class Gateway {
         api,
         detail: `Invalid authorizer response: ${checked.reason}`,
       });
-      return deny("error", `invalid authorizer response: ${checked.reason}`, cacheState);
+      return this.deny(input, "error", `invalid authorizer response: ${checked.reason}`, cacheState);
     }
-    this.cache.set(key, checked.response);
+    const result: CachedResult = { response: checked.response, verdicts: new Map() };
+    if (cacheOn) this.cache.set(key, result);
     return {
-      input: base,
-      verdict: this.evaluate(checked.response, arn, request.requestId, cacheState, invocation.durationMs),
+      input,
+      verdict: this.verdict(result, arn, request.requestId, cacheState, invocation.durationMs),
     };
   }
 
-  /** The answer for `arn` from a (fresh or cached) authorizer response. */
-  private evaluate(
-    response: CheckedResponse,
+  private deny(
+    input: EventInput,
+    outcome: Exclude<Outcome, "allow">,
+    reason: string,
+    cache: CacheState,
+  ): Authorization {
+    return { input, verdict: this.refuse(outcome, reason, input.request.requestId, cache) };
+  }
+
+  private refuse(
+    outcome: Exclude<Outcome, "allow">,
+    reason: string,
+    requestId: string,
+    cache: CacheState,
+  ): Verdict {
+    return {
+      allowed: false,
+      outcome,
+      response: gatewayResponse(this.options.api, outcome, requestId),
+      reason,
+      cache,
+    };
+  }
+
+  /** The answer for `arn` from a (fresh or cached) authorizer response, evaluated once per ARN. */
+  private verdict(
+    result: CachedResult,
     arn: string,
     requestId: string,
     cache: CacheState,
     latencyMs: number,
   ): Verdict {
-    const api = this.options.api;
-    const refuse = (outcome: Exclude<Outcome, "allow">, reason: string): Verdict => ({
-      allowed: false,
-      outcome,
-      response: gatewayResponse(api, outcome, requestId),
-      reason,
-      cache,
-    });
-    if (response.kind === "simple") {
-      if (!response.isAuthorized) return refuse("forbidden", "isAuthorized is false");
-      return {
-        allowed: true,
-        outcome: "allow",
-        caller: { principalId: null, context: response.context, latencyMs },
-        reason: "isAuthorized",
-        cache,
-      };
+    let evaluation = result.verdicts.get(arn);
+    if (evaluation === undefined) {
+      evaluation = evaluate(result.response, arn);
+      if (result.verdicts.size >= MAX_ARNS_PER_RESULT) {
+        const oldest = result.verdicts.keys().next();
+        if (!oldest.done) result.verdicts.delete(oldest.value);
+      }
+      result.verdicts.set(arn, evaluation);
     }
-    const effect = evaluateCachedPolicy(response.policyDocument, arn);
-    if (effect.effect === "deny") return refuse("deny", `an explicit Deny matches ${arn}`);
-    if (effect.effect === "implicit-deny")
-      return refuse("implicit-deny", `no Allow statement matches ${arn}`);
-    return {
-      allowed: true,
-      outcome: "allow",
-      caller: { principalId: response.principalId, context: response.context, latencyMs },
-      reason: `an Allow matches ${arn}`,
-      cache,
-    };
+    if (!evaluation.allowed) return this.refuse(evaluation.outcome, evaluation.reason, requestId, cache);
+    if (cache === "hit") return evaluation.hit;
+    return allowVerdict(result.response, evaluation.reason, cache, latencyMs);
   }
+}
+
+/** Evaluates a checked authorizer response for `arn` (the policy's IAM answer, or `isAuthorized`). */
+function evaluate(response: CheckedResponse, arn: string): Evaluation {
+  if (response.kind === "simple") {
+    if (!response.isAuthorized)
+      return { allowed: false, outcome: "forbidden", reason: "isAuthorized is false" };
+    const reason = "isAuthorized";
+    return { allowed: true, reason, hit: allowVerdict(response, reason, "hit", 0) };
+  }
+  const effect = evaluateCachedPolicy(response.policyDocument, arn);
+  if (effect.effect === "deny")
+    return { allowed: false, outcome: "deny", reason: `an explicit Deny matches ${arn}` };
+  if (effect.effect === "implicit-deny")
+    return { allowed: false, outcome: "implicit-deny", reason: `no Allow statement matches ${arn}` };
+  const reason = `an Allow matches ${arn}`;
+  return { allowed: true, reason, hit: allowVerdict(response, reason, "hit", 0) };
+}
+
+function allowVerdict(
+  response: CheckedResponse,
+  reason: string,
+  cache: CacheState,
+  latencyMs: number,
+): Verdict {
+  return {
+    allowed: true,
+    outcome: "allow",
+    caller: {
+      principalId: response.kind === "policy" ? response.principalId : null,
+      context: response.context,
+      latencyMs,
+    },
+    reason,
+    cache,
+  };
 }
 
 const clip = (text: string) => (text.length > 300 ? `${text.slice(0, 297)}...` : text);

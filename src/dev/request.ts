@@ -29,18 +29,18 @@ export interface DevRequest {
 export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
   const url = req.url ?? "/";
   // Absolute-form targets (`GET http://host/path`) are legal HTTP/1.1; keep only path and query.
-  const target = /^[a-z][a-z0-9+.-]*:\/\//i.test(url)
-    ? url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "")
-    : url;
+  // (Origin-form, the usual case, starts with `/` and skips the regular expression.)
+  const target = url.charCodeAt(0) !== 47 && ABSOLUTE_FORM.test(url) ? url.replace(ABSOLUTE_PREFIX, "") : url;
   const hash = target.indexOf("#");
   const noHash = hash === -1 ? target : target.slice(0, hash);
   const q = noHash.indexOf("?");
   const rawPath = q === -1 ? noHash : noHash.slice(0, q);
+  const raw = req.rawHeaders;
   const headers: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-    headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+  const method = req.method ?? "GET";
   return {
-    method: (req.method ?? "GET").toUpperCase(),
+    method: KNOWN_METHODS.has(method) ? method : method.toUpperCase(),
     path: rawPath.startsWith("/") ? rawPath : `/${rawPath}`,
     rawQuery: q === -1 ? "" : noHash.slice(q + 1),
     headers,
@@ -51,19 +51,41 @@ export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
   };
 }
 
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
+const ABSOLUTE_PREFIX = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "CONNECT",
+  "TRACE",
+]);
+
 const normalizeIp = (ip: string) => (ip.startsWith("::ffff:") ? ip.slice(7) : ip);
 
 /** Every value of header `name` (case-insensitive), in order. */
 export function headerValues(request: DevRequest, name: string): string[] {
   const lower = name.toLowerCase();
-  return request.headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
+  const out: string[] = [];
+  for (const [n, v] of request.headers) if (sameName(n, lower)) out.push(v);
+  return out;
 }
 
 /** Header `name` (case-insensitive), repeated values joined with `,` as HTTP APIs do; `undefined` when absent. */
 export function headerValue(request: DevRequest, name: string): string | undefined {
-  const values = headerValues(request, name);
-  return values.length === 0 ? undefined : values.join(",");
+  const lower = name.toLowerCase();
+  let out: string | undefined;
+  for (const [n, v] of request.headers) if (sameName(n, lower)) out = out === undefined ? v : `${out},${v}`;
+  return out;
 }
+
+/** `name` equals the lower-case `lower`, ignoring case (no allocation when the lengths differ). */
+const sameName = (name: string, lower: string) =>
+  name.length === lower.length && (name === lower || name.toLowerCase() === lower);
 
 /** The query parameters, decoded, every value kept in order. */
 export function queryParameters(request: DevRequest): Map<string, string[]> {
@@ -99,7 +121,13 @@ export interface RouteMatch {
 interface CompiledRoute {
   readonly method: string;
   readonly template: string;
+  /** `ANY /x` or `GET /x`, as HTTP APIs name the route. */
+  readonly routeKey: string;
   readonly segments: readonly string[];
+  /** Per segment: the parameter name (`{id}`, `{proxy+}`), or `null` for a literal. */
+  readonly params: ReadonlyArray<string | null>;
+  /** Index of the `{proxy+}` segment, or -1. */
+  readonly greedyAt: number;
   readonly literals: number;
   readonly greedy: boolean;
 }
@@ -119,34 +147,37 @@ export class RouteTable {
       if (!match) continue; // WebSocket route keys ($connect) have no path
       const template = match[2]!;
       const segments = template.split("/").filter((s) => s.length > 0);
+      const method = match[1]!.toUpperCase();
+      const greedyAt = segments.findIndex((s) => /^\{[^}]+\+\}$/.test(s));
       this.routes.push({
-        method: match[1]!.toUpperCase(),
+        method,
         template,
+        routeKey: `${method} ${template}`,
         segments,
+        params: segments.map((s, i) =>
+          i === greedyAt ? /^\{([^}]+)\+\}$/.exec(s)![1]! : (/^\{([^}]+)\}$/.exec(s)?.[1] ?? null),
+        ),
+        greedyAt,
         literals: segments.filter((s) => !s.startsWith("{")).length,
-        greedy: segments.some((s) => /^\{[^}]+\+\}$/.test(s)),
+        greedy: greedyAt !== -1,
       });
     }
   }
 
   /** The route for `method` and the raw `path`. */
   match(method: string, path: string): RouteMatch {
-    const parts = path.split("/").filter((s) => s.length > 0);
-    let best: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    const parts = splitPath(path);
+    let best: CompiledRoute | undefined;
+    let bestParams: Record<string, string> | null = null;
     for (const route of this.routes) {
       if (route.method !== "ANY" && route.method !== method) continue;
-      const params = matchSegments(route.segments, parts);
-      if (params === null) continue;
-      if (!best || better(route, best.route)) best = { route, params };
+      if (best && !better(route, best)) continue;
+      const params = matchSegments(route, parts);
+      if (params === undefined) continue;
+      best = route;
+      bestParams = params;
     }
-    if (best) {
-      const hasParams = Object.keys(best.params).length > 0;
-      return {
-        resource: best.route.template,
-        routeKey: `${best.route.method} ${best.route.template}`,
-        pathParameters: hasParams ? best.params : null,
-      };
-    }
+    if (best) return { resource: best.template, routeKey: best.routeKey, pathParameters: bestParams };
     if (parts.length === 0) return { resource: "/", routeKey: "$default", pathParameters: null };
     return {
       resource: "/{proxy+}",
@@ -163,22 +194,44 @@ function better(a: CompiledRoute, b: CompiledRoute): boolean {
   return a.method !== "ANY" && b.method === "ANY";
 }
 
-function matchSegments(template: readonly string[], parts: readonly string[]): Record<string, string> | null {
-  const params: Record<string, string> = {};
-  for (let i = 0; i < template.length; i++) {
-    const seg = template[i]!;
-    const greedy = /^\{([^}]+)\+\}$/.exec(seg);
-    if (greedy) {
-      // `{proxy+}` takes one or more remaining segments, and must be last.
-      if (i !== template.length - 1 || parts.length <= i) return null;
-      params[greedy[1]!] = parts.slice(i).map(decodeSegment).join("/");
-      return params;
+/** The non-empty `/`-separated segments of a path. */
+function splitPath(path: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path.charCodeAt(i) === 47) {
+      if (i > start) parts.push(path.slice(start, i));
+      start = i + 1;
     }
-    const part = parts[i];
-    if (part === undefined) return null;
-    const param = /^\{([^}]+)\}$/.exec(seg);
-    if (param) params[param[1]!] = decodeSegment(part);
-    else if (seg !== part) return null;
   }
-  return parts.length === template.length ? params : null;
+  return parts;
+}
+
+/**
+ * The path parameters when `route` matches `parts` (`null` when it has none), `undefined` when it
+ * does not match. Literal segments are checked before anything is decoded.
+ */
+function matchSegments(
+  route: CompiledRoute,
+  parts: readonly string[],
+): Record<string, string> | null | undefined {
+  const template = route.segments;
+  const greedyAt = route.greedyAt;
+  if (greedyAt === -1 && parts.length !== template.length) return undefined;
+  // `{proxy+}` takes one or more remaining segments, and must be last.
+  if (greedyAt !== -1 && (greedyAt !== template.length - 1 || parts.length <= greedyAt)) return undefined;
+  const last = greedyAt === -1 ? template.length : greedyAt;
+  for (let i = 0; i < last; i++) if (route.params[i] === null && template[i] !== parts[i]) return undefined;
+  let params: Record<string, string> | null = null;
+  for (let i = 0; i < last; i++) {
+    const name = route.params[i];
+    if (name === null || name === undefined) continue;
+    params ??= {};
+    params[name] = decodeSegment(parts[i]!);
+  }
+  if (greedyAt !== -1) {
+    params ??= {};
+    params[route.params[greedyAt]!] = parts.slice(greedyAt).map(decodeSegment).join("/");
+  }
+  return params;
 }

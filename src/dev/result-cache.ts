@@ -26,9 +26,12 @@ export class ResultCache<T> {
     return this.ttlSeconds > 0;
   }
 
-  /** The key of a set of identity values (order matters: it is the configured order). */
+  /**
+   * The key of a set of identity values (order matters: it is the configured order). One cache
+   * always sees the same number of values, so a single value is its own key.
+   */
   static key(values: readonly string[]): string {
-    return JSON.stringify(values);
+    return values.length === 1 ? values[0]! : JSON.stringify(values);
   }
 
   get(key: string): T | undefined {

@@ -8,20 +8,17 @@ import { parseConfig } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { createAuthorizer } from "../lambda/authorizer.js";
 import { createLogger, type LogFields, type Logger } from "../log.js";
-import {
-  type Backend,
-  type BackendCall,
-  createDemoBackend,
-  createLambdaBackend,
-  createUpstreamBackend,
-} from "./backends.js";
+import { type Backend, createDemoBackend, createLambdaBackend, createUpstreamBackend } from "./backends.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
-import { Gateway, type GatewayResponse, requestIdHeaders } from "./gateway.js";
+import { Gateway, type GatewayResponse, requestIdHeaders, type Verdict } from "./gateway.js";
 import { parseIdentitySources } from "./identity.js";
 import { type LambdaHandler, loadHandler } from "./invoke.js";
-import { DevIssuer, type MintRequest, type TokenResponse } from "./issuer.js";
-import { RouteTable, toDevRequest } from "./request.js";
+import { DevIssuer, ISSUER_PATHS, type MintRequest, type TokenResponse } from "./issuer.js";
+import { type DevRequest, RouteTable, toDevRequest } from "./request.js";
+
+/** The paths the development issuer answers (anything else goes to the gateway without a detour). */
+const ISSUER_PATH_SET: ReadonlySet<string> = new Set(Object.values(ISSUER_PATHS));
 
 /**
  * The local API Gateway: one `node:http` server on 127.0.0.1 that serves the development issuer
@@ -281,36 +278,68 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     });
     const cors = corsHeaders(dev.cors);
 
-    const logRequest = (fields: LogFields) => {
-      const explained = typeof fields.requestId === "string" ? explanations.get(fields.requestId) : undefined;
-      if (explained !== undefined) explanations.delete(fields.requestId as string);
-      logger.info("request", explained === undefined ? fields : { ...fields, authorizer: explained });
+    const write = options.log ?? console.log;
+    const requestIdHeader = Object.keys(requestIdHeaders(dev.api, ""))[0]!;
+    const corsEntries = Object.entries(cors);
+    /** The headers every response carries: the request id, then CORS. */
+    const baseHeaders = (requestId: string): Record<string, string> => {
+      const headers: Record<string, string> = {};
+      headers[requestIdHeader] = requestId;
+      for (let i = 0; i < corsEntries.length; i++) headers[corsEntries[i]![0]] = corsEntries[i]![1];
+      return headers;
     };
 
-    handleRequest = (req, res) => {
-      const started = performance.now();
-      const request = toDevRequest(req, now());
-      const base = { ...requestIdHeaders(dev.api, request.requestId), ...cors };
-      const finish = (fields: LogFields) =>
-        logRequest({
-          requestId: request.requestId,
+    /**
+     * The one JSON line per request (`level`, `event`, the request, the outcome, the duration, and
+     * gatepass's decision explanation when it gave one): one flat object, one `JSON.stringify`
+     * (fields left `undefined` are omitted).
+     */
+    const logRequest = (
+      request: DevRequest,
+      status: number,
+      started: number,
+      outcome: string,
+      verdict: Verdict | undefined,
+      upgrade?: true,
+    ): void => {
+      const requestId = request.requestId;
+      const explained = explanations.size > 0 ? explanations.get(requestId) : undefined;
+      if (explained !== undefined) explanations.delete(requestId);
+      write(
+        JSON.stringify({
+          level: "info",
+          event: "request",
+          requestId,
           method: request.method,
           path: request.path,
-          status: res.statusCode,
-          ...fields,
+          status,
+          outcome,
+          reason: verdict?.reason,
+          cache: verdict?.cache,
+          principal: verdict?.allowed ? verdict.caller.principalId : undefined,
+          upgrade,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
-        });
-      void (async () => {
-        if (issuer && (await issuer.handle(req, res, request.path))) {
+          authorizer: explained,
+        }),
+      );
+    };
+
+    const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const started = performance.now();
+      const request = toDevRequest(req, now());
+      const base = baseHeaders(request.requestId);
+      try {
+        if (issuer && ISSUER_PATH_SET.has(request.path) && (await issuer.handle(req, res, request.path))) {
           // The authorizer's own start-up discovery is not news; later fetches (key refresh, /token) are logged.
-          if (ready) finish({ outcome: "issuer" });
+          if (ready) logRequest(request, res.statusCode, started, "issuer", undefined);
           return;
         }
         if (dev.cors && request.method === "OPTIONS") {
           // The CORS preflight is answered by the gateway, without the authorizer (as a mock OPTIONS method or an HTTP API's CORS).
-          res.writeHead(204, { ...base, "access-control-max-age": "600" });
+          base["access-control-max-age"] = "600";
+          res.writeHead(204, base);
           res.end();
-          finish({ outcome: "preflight" });
+          logRequest(request, res.statusCode, started, "preflight", undefined);
           return;
         }
         const { input, verdict } = await gateway.authorize(request);
@@ -322,18 +351,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
             "content-length": String(Buffer.byteLength(r.body)),
           });
           res.end(r.body);
-          finish({ outcome: verdict.outcome, reason: verdict.reason, cache: verdict.cache });
+          logRequest(request, res.statusCode, started, verdict.outcome, verdict);
           return;
         }
-        const call: BackendCall = { req, res, input, caller: verdict.caller, responseHeaders: base };
-        await activeBackend.handle(call);
-        finish({
-          outcome: "allow",
-          reason: verdict.reason,
-          cache: verdict.cache,
-          principal: verdict.caller.principalId,
-        });
-      })().catch((error: unknown) => {
+        await activeBackend.handle({ req, res, input, caller: verdict.caller, responseHeaders: base });
+        logRequest(request, res.statusCode, started, "allow", verdict);
+      } catch (error) {
         logger.error("internal_error", {
           requestId: request.requestId,
           detail: error instanceof Error ? error.message : String(error),
@@ -342,7 +365,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           res.writeHead(500, { ...base, "content-type": "application/json" });
           res.end(JSON.stringify({ message: "Internal server error" }));
         } else res.destroy();
-      });
+      }
+    };
+    handleRequest = (req, res) => {
+      void serve(req, res);
     };
 
     if (dev.api === "websocket") {
@@ -352,27 +378,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       handleUpgrade = (req, socket, head) => {
         const started = performance.now();
         const request = toDevRequest(req, now());
-        const extra = { ...requestIdHeaders(dev.api, request.requestId), ...cors };
+        const extra = baseHeaders(request.requestId);
         socket.on("error", () => socket.destroy());
         void (async () => {
           const { input, verdict } = await gateway.authorize(request);
-          const log = (status: number, fields: LogFields) =>
-            logRequest({
-              requestId: request.requestId,
-              method: request.method,
-              path: request.path,
-              status,
-              ...fields,
-              durationMs: Math.round((performance.now() - started) * 10) / 10,
-            });
           if (!verdict.allowed) {
             writeRaw(socket, verdict.response, cors);
-            log(verdict.response.status, {
-              outcome: verdict.outcome,
-              reason: verdict.reason,
-              cache: verdict.cache,
-              upgrade: true,
-            });
+            logRequest(request, verdict.response.status, started, verdict.outcome, verdict, true);
             return;
           }
           upgraded.add(socket);
@@ -394,13 +406,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
             socket.write(`${lines.join("\r\n")}\r\n\r\n`);
             socket.on("data", () => {});
           }
-          log(101, {
-            outcome: "allow",
-            reason: verdict.reason,
-            cache: verdict.cache,
-            principal: verdict.caller.principalId,
-            upgrade: true,
-          });
+          logRequest(request, 101, started, "allow", verdict, true);
         })().catch(() => socket.destroy());
       };
       server.on("upgrade", (req, socket, head) => handleUpgrade?.(req, socket, head));
@@ -465,15 +471,18 @@ const unpooledFetch: typeof fetch = (input, init) => {
  */
 function captureDecisions(logger: Logger, explanations: Map<string, string>): Logger {
   const keep = (fields: LogFields | undefined) => {
-    const id = fields?.requestId;
+    if (fields === undefined) return false;
+    const id = fields.requestId;
     if (typeof id !== "string") return false;
-    const parts = [
-      fields?.reason,
-      fields?.detail,
-      typeof fields?.rule === "string" ? `rule ${fields.rule}` : undefined,
-    ];
-    const text = parts.filter((p): p is string => typeof p === "string" && p.length > 0).join(": ");
-    explanations.set(id, text.length > 0 ? text : String(fields?.outcome ?? ""));
+    let text = "";
+    const reason = fields.reason;
+    const detail = fields.detail;
+    if (typeof reason === "string" && reason.length > 0) text = reason;
+    if (typeof detail === "string" && detail.length > 0)
+      text = text.length > 0 ? `${text}: ${detail}` : detail;
+    if (typeof fields.rule === "string")
+      text = text.length > 0 ? `${text}: rule ${fields.rule}` : `rule ${fields.rule}`;
+    explanations.set(id, text.length > 0 ? text : String(fields.outcome ?? ""));
     // Bounded: an entry whose request line was never written (client gone) must not pile up.
     if (explanations.size > 1000) {
       const oldest = explanations.keys().next();

@@ -3,33 +3,16 @@
  * API Gateway shapes) with their `TOKEN` placeholder replaced by a real token. The `type` field
  * is left alone (`"TOKEN"` is also an event type).
  */
-import { readFileSync } from "node:fs";
+import { type FixtureName, loadEvent } from "../../tests/unit/adapters/fixtures.js";
 
-const DIR = new URL("../../tests/fixtures/events/", import.meta.url);
+export { loadEvent };
 
-export const BENCH_EVENTS = [
+export const BENCH_EVENTS: ReadonlyArray<{ name: string; fixture: FixtureName }> = [
   { name: "REST TOKEN", fixture: "rest-token" },
   { name: "REST REQUEST", fixture: "rest-request" },
   { name: "HTTP API 2.0 (simple response)", fixture: "http-v2" },
   { name: "WebSocket $connect", fixture: "websocket-connect" },
-] as const;
-
-function substitute(value: unknown, token: string, key: string | null): unknown {
-  if (typeof value === "string") return key === "type" ? value : value.replace(/\bTOKEN\b/g, token);
-  if (Array.isArray(value)) return value.map((item) => substitute(item, token, null));
-  if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, token, k);
-    return out;
-  }
-  return value;
-}
-
-/** The fixture `name` with `token` in place of every `TOKEN` placeholder. */
-export function loadEvent(fixture: string, token: string): Record<string, unknown> {
-  const raw: unknown = JSON.parse(readFileSync(new URL(`${fixture}.json`, DIR), "utf8"));
-  return substitute(raw, token, null) as Record<string, unknown>;
-}
+];
 
 /** A REST TOKEN event for `token` on `GET /orders/42`. */
 export function restTokenEvent(token: string): Record<string, unknown> {

@@ -189,3 +189,13 @@ export class EventLookup implements TokenLookup {
     return multi !== undefined ? multi : collect(this.#headers, lowerName, true, separator);
   }
 }
+
+/** The lookup over a REST `REQUEST` / HTTP 1.0 / WebSocket event's header and query maps (each possibly null). */
+export function requestEventLookup(record: EventRecord): EventLookup {
+  return new EventLookup({
+    headers: own(record, "headers"),
+    multiValueHeaders: own(record, "multiValueHeaders"),
+    queryStringParameters: own(record, "queryStringParameters"),
+    multiValueQueryStringParameters: own(record, "multiValueQueryStringParameters"),
+  });
+}

@@ -1,6 +1,6 @@
 import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import type { TokenSource } from "../config/types.js";
-import { EventLookup, isRecord, own, ownRecord, ownString } from "./event-lookup.js";
+import { isRecord, own, ownRecord, ownString, requestEventLookup } from "./event-lookup.js";
 import { extractToken } from "./token-source.js";
 import type { Adapter, AuthRequest } from "./types.js";
 
@@ -45,15 +45,7 @@ export function restLikeRequest(
 ): AuthRequest {
   const record = isRecord(event) ? event : {};
   const context = ownRecord(record, "requestContext");
-  const { token, problem } = extractToken(
-    tokenSources,
-    new EventLookup({
-      headers: own(record, "headers"),
-      multiValueHeaders: own(record, "multiValueHeaders"),
-      queryStringParameters: own(record, "queryStringParameters"),
-      multiValueQueryStringParameters: own(record, "multiValueQueryStringParameters"),
-    }),
-  );
+  const { token, problem } = extractToken(tokenSources, requestEventLookup(record));
   return {
     kind,
     arn: ownString(record, "methodArn") ?? "",

@@ -6,7 +6,7 @@ import type {
   APIGatewayRequestAuthorizerEventStageVariables,
 } from "aws-lambda";
 import type { TokenSource } from "../config/types.js";
-import { EventLookup, type EventRecord, isRecord, own, ownRecord, ownString } from "./event-lookup.js";
+import { type EventRecord, isRecord, own, ownRecord, ownString, requestEventLookup } from "./event-lookup.js";
 import { extractToken } from "./token-source.js";
 import type { Adapter, AuthRequest } from "./types.js";
 
@@ -78,15 +78,7 @@ export const websocketAdapter: Adapter<WebSocketConnectAuthorizerEvent> = {
     const record = isRecord(e) ? e : {};
     const arn = ownString(record, "methodArn") ?? "";
     const context = ownRecord(record, "requestContext");
-    const { token, problem } = extractToken(
-      tokenSources,
-      new EventLookup({
-        headers: own(record, "headers"),
-        multiValueHeaders: own(record, "multiValueHeaders"),
-        queryStringParameters: own(record, "queryStringParameters"),
-        multiValueQueryStringParameters: own(record, "multiValueQueryStringParameters"),
-      }),
-    );
+    const { token, problem } = extractToken(tokenSources, requestEventLookup(record));
     return {
       kind: "websocket",
       arn,

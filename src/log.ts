@@ -20,11 +20,15 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
   const min = RANK[level] ?? RANK.info;
   const emit = (lvl: Exclude<LogLevel, "silent">, event: string, fields?: LogFields) => {
     if (RANK[lvl] < min) return;
-    const line: LogFields = { level: lvl, event, ...fields };
-    // A field of the same name must never overwrite these two.
-    line.level = lvl;
-    line.event = event;
-    write(JSON.stringify(line));
+    const head = `{"level":"${lvl}","event":${JSON.stringify(event)}`;
+    if (fields === undefined) return write(`${head}}`);
+    // Serialized as is and appended, not spread into a new object: spreading costs about a
+    // microsecond per line on Node 20, on every authorizer call. A field named level or event must
+    // never overwrite those two, so such a field is left out (it would be a caller bug).
+    const body = JSON.stringify(
+      Object.hasOwn(fields, "level") || Object.hasOwn(fields, "event") ? withoutReserved(fields) : fields,
+    );
+    write(body.length > 2 ? `${head},${body.slice(1)}` : `${head}}`);
   };
   return {
     debug: (e, f) => emit("debug", e, f),
@@ -32,6 +36,12 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
     warn: (e, f) => emit("warn", e, f),
     error: (e, f) => emit("error", e, f),
   };
+}
+
+function withoutReserved(fields: LogFields): LogFields {
+  const copy: LogFields = {};
+  for (const key of Object.keys(fields)) if (key !== "level" && key !== "event") copy[key] = fields[key];
+  return copy;
 }
 
 /** A logger that drops everything. */

@@ -3,7 +3,7 @@ import type { IssuerConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { jsonErrorPosition } from "../util/json.js";
-import { ALGORITHMS, type Algorithm, algorithmsForKey, keyMismatch } from "./algorithms.js";
+import { ALGORITHMS, type Algorithm, algorithmsForKey } from "./algorithms.js";
 import { DiscoveryKeySource } from "./discovery.js";
 import { bindKey, importJwk, importPem, importSecret } from "./import.js";
 import { getSharedRemoteJwks, RemoteJwksSource } from "./jwks/remote-jwks.js";
@@ -68,27 +68,14 @@ export function createKeySource(
   field: string,
   deps: KeySourceDeps,
 ): { source: KeySource; algorithms: Algorithm[] } {
-  if (issuer.secret !== undefined) {
-    const key = importSecret(issuer.secret);
+  // A single configured key: parseConfig has already checked it against the allowlist (secret
+  // length per HS algorithm, PEM type and size), so this only imports and binds it.
+  if (issuer.secret !== undefined || issuer.publicKey !== undefined) {
+    const isSecret = issuer.secret !== undefined;
+    const key = isSecret ? importSecret(issuer.secret!) : importPem(issuer.publicKey!);
     const algorithms = issuer.algorithms ?? algorithmsForKey(key);
-    for (const alg of algorithms) {
-      const mismatch = keyMismatch(key, alg);
-      if (mismatch) throw new ConfigError(`${field}.secret`, `${mismatch}.`);
-    }
-    const bound = bindKey(key, undefined, undefined, algorithms, "secret");
-    if (!bound.ok) throw new ConfigError(`${field}.secret`, `${bound.reason}.`);
-    return { source: new StaticKeySource(new KeySet([bound.key], { ignoreKid: true })), algorithms };
-  }
-  if (issuer.publicKey !== undefined) {
-    const key = importPem(issuer.publicKey);
-    const algorithms = issuer.algorithms ?? algorithmsForKey(key);
-    if (algorithms.length === 0) throw new ConfigError(`${field}.publicKey`, `${keyMismatch(key, "RS256")}.`);
-    for (const alg of algorithms) {
-      const mismatch = keyMismatch(key, alg);
-      if (mismatch) throw new ConfigError(`${field}.algorithms`, `${mismatch}.`);
-    }
-    const bound = bindKey(key, undefined, undefined, algorithms, "pem");
-    if (!bound.ok) throw new ConfigError(`${field}.publicKey`, `${bound.reason}.`);
+    const bound = bindKey(key, undefined, undefined, algorithms, isSecret ? "secret" : "pem");
+    if (!bound.ok) throw new ConfigError(`${field}.${isSecret ? "secret" : "publicKey"}`, `${bound.reason}.`);
     return { source: new StaticKeySource(new KeySet([bound.key], { ignoreKid: true })), algorithms };
   }
   const seed = issuer.jwksFile !== undefined ? readJwksFile(issuer.jwksFile, `${field}.jwksFile`) : undefined;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, type JsonWebKey } from "node:crypto";
 import { createServer } from "node:http";
 import { describe, it, type TestContext } from "node:test";
-import { AuthError, AuthErrorCodes } from "../../../src/errors.js";
+import { AuthErrorCodes } from "../../../src/errors.js";
 import {
   DiscoveryKeySource,
   type DiscoveryKeySourceOptions,
@@ -10,9 +10,10 @@ import {
   isAllowedKeyUrl,
 } from "../../../src/keys/discovery.js";
 import { clearSharedRemoteJwks } from "../../../src/keys/jwks/remote-jwks.js";
-import type { KeyLookup, VerificationKey } from "../../../src/keys/types.js";
+import type { KeyLookup } from "../../../src/keys/types.js";
 import { createMemoryLogger } from "../../../src/log.js";
 import { type Handler, json, listen } from "../../helpers/http-server.js";
+import { events, rejectsWith, sync } from "../../helpers/key-source.js";
 
 // A real issuer on 127.0.0.1: a discovery document and a JWKS, each answered by a handler the test
 // can swap, with requests counted per path. Cache ages move with an injected clock.
@@ -67,27 +68,6 @@ function setup(t: TestContext, issuer: string, options: DiscoveryKeySourceOption
 }
 
 const es = (kid: string): KeyLookup => ({ kid, alg: "ES256" });
-
-function sync(answer: VerificationKey | Promise<VerificationKey>): VerificationKey {
-  assert.ok(!(answer instanceof Promise), "expected a synchronous answer");
-  return answer;
-}
-
-async function rejectsWith(run: () => unknown, code: string): Promise<AuthError> {
-  let caught: unknown;
-  try {
-    await run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof AuthError, `expected an AuthError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code);
-  return caught;
-}
-
-function events(logger: ReturnType<typeof createMemoryLogger>, event: string) {
-  return logger.lines.filter((line) => line.event === event);
-}
 
 describe("isAllowedKeyUrl", () => {
   const cases: Array<[string, boolean]> = [

@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, type JsonWebKey } from "node:crypto";
 import { describe, it, type TestContext } from "node:test";
-import { AuthError, AuthErrorCodes } from "../../../src/errors.js";
+import { type AuthError, AuthErrorCodes } from "../../../src/errors.js";
 import {
   clearSharedRemoteJwks,
   getSharedRemoteJwks,
   type RemoteJwksOptions,
   RemoteJwksSource,
 } from "../../../src/keys/jwks/remote-jwks.js";
-import type { KeyLookup, VerificationKey } from "../../../src/keys/types.js";
+import type { KeyLookup } from "../../../src/keys/types.js";
 import { createMemoryLogger } from "../../../src/log.js";
 import { type Handler, json, serve } from "../../helpers/http-server.js";
+import { events, rejectsWith, sync } from "../../helpers/key-source.js";
 
 // Every test talks to a real HTTP server on 127.0.0.1 that counts requests; cache ages move with an
 // injected clock, never with sleeps (only the timeout test waits, 200 ms).
@@ -59,28 +60,6 @@ function setup(t: TestContext, url: string, options: RemoteJwksOptions = {}) {
 }
 
 const es = (kid: string | undefined): KeyLookup => ({ kid, alg: "ES256" });
-
-/** A `getKey` answer that must be immediate: the key itself, not a promise. */
-function sync(answer: VerificationKey | Promise<VerificationKey>): VerificationKey {
-  assert.ok(!(answer instanceof Promise), "expected a synchronous answer");
-  return answer;
-}
-
-async function rejectsWith(run: () => unknown, code: string): Promise<AuthError> {
-  let caught: unknown;
-  try {
-    await run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof AuthError, `expected an AuthError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code);
-  return caught;
-}
-
-function events(logger: ReturnType<typeof createMemoryLogger>, event: string) {
-  return logger.lines.filter((line) => line.event === event);
-}
 
 describe("RemoteJwksSource: cache", () => {
   it("fetches once, then answers from the cache without a promise", async (t) => {

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors.js";
+import { fileSystem } from "../util/builtins.js";
 import { jsonErrorPosition } from "../util/json.js";
 import { parseConfig } from "./schema.js";
 import type { GatepassConfig } from "./types.js";
@@ -37,7 +37,7 @@ function readDocument(raw: string): unknown {
   let source = text;
   if (!inline) {
     try {
-      source = readFileSync(text, "utf8");
+      source = fileSystem().readFileSync(text, "utf8");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "error";
       throw new ConfigError(

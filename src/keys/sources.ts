@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { IssuerConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { fileSystem } from "../util/builtins.js";
 import { jsonErrorPosition } from "../util/json.js";
 import { ALGORITHMS, type Algorithm, algorithmsForKey } from "./algorithms.js";
 import { DiscoveryKeySource } from "./discovery.js";
@@ -25,7 +25,7 @@ const ASYMMETRIC: readonly Algorithm[] = ALGORITHMS.filter((a) => !a.startsWith(
 function readJwksFile(path: string, field: string): { keys: unknown[] } {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = fileSystem().readFileSync(path, "utf8");
   } catch (error) {
     throw new ConfigError(
       field,

@@ -54,7 +54,7 @@ export interface RemoteJwksOptions {
   seed?: { keys: unknown[] } | undefined;
   /** Clock in milliseconds [Date.now]. */
   now?: () => number;
-  /** HTTP client [globalThis.fetch, looked up per fetch]. */
+  /** A `fetch`-compatible HTTP client [none: `node:http` / `node:https`]. */
   fetch?: typeof fetch | undefined;
   /** Where fetch failures and skipped keys are reported [silent]. */
   logger?: Logger;

@@ -5,7 +5,7 @@
  * keys from a JWKS endpoint on loopback), exit. The time is from spawn to the answer on stdout,
  * minus the same for an empty Node process; the candidates take turns, round after round.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -61,9 +61,22 @@ async function bundlePeer(
   return { file, bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 }
 
-/** `gatepass bundle --out DIR` (from the sources, through tsx), and its report. */
-async function bundleGatepass(outDir: string): Promise<{ file: string; bytes: number; gzipBytes: number }> {
-  const result = await runNode(["--import", "tsx", "src/cli/main.ts", "bundle", "--out", outDir, "--json"]);
+/** `gatepass bundle --out DIR [--config FILE]` (from the sources, through tsx), and its report. */
+async function bundleGatepass(
+  outDir: string,
+  config?: string,
+): Promise<{ file: string; bytes: number; gzipBytes: number }> {
+  const embed = config === undefined ? [] : ["--config", config];
+  const result = await runNode([
+    "--import",
+    "tsx",
+    "src/cli/main.ts",
+    "bundle",
+    "--out",
+    outDir,
+    ...embed,
+    "--json",
+  ]);
   if (result.code !== 0)
     throw new Error(`gatepass bundle failed: ${result.stderr.trim() || result.stdout.trim()}`);
   const report = JSON.parse(result.stdout.trim().split("\n").pop() ?? "{}") as {
@@ -93,6 +106,15 @@ export const coldStartSection: Section = {
     try {
       context.progress("cold-start: bundling");
       const gatepass = await bundleGatepass(join(dir, "gatepass"));
+      // The same configuration as the environment variables below, embedded at bundle time.
+      const configFile = join(dir, "gatepass.json");
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          issuers: [{ issuer: ISSUER, audience: [AUDIENCE], algorithms: ["RS256"], jwksUri: server.url }],
+        }),
+      );
+      const embedded = await bundleGatepass(join(dir, "gatepass-embedded"), configFile);
       mkdirSync(join(dir, "aws-jwt-verify"));
       mkdirSync(join(dir, "jsonwebtoken"));
       const aws = await bundlePeer("aws-jwt-verify.ts", join(dir, "aws-jwt-verify"));
@@ -106,6 +128,13 @@ export const coldStartSection: Section = {
       });
       const candidates: Candidate[] = [
         { name: "empty Node process", target: "--empty", env: {} },
+        {
+          name: "gatepass (`gatepass bundle --config`), JWKS fetched at init",
+          target: embedded.file,
+          bytes: embedded.bytes,
+          gzipBytes: embedded.gzipBytes,
+          env: { BENCH_EVENT: event },
+        },
         {
           name: "gatepass (`gatepass bundle`), JWKS fetched at init",
           target: gatepass.file,
@@ -170,24 +199,33 @@ export const coldStartSection: Section = {
           i === 0 ? "0" : `+${num(overEmpty[i]!)}`,
         ];
       });
+      // Index 1: the configuration embedded by `gatepass bundle --config` (what the targets use);
+      // 2: the same bundle configured from GATEPASS_* variables; 3: keys inline in GATEPASS_CONFIG.
       const gatepassOver = overEmpty[1]!;
+      const envOver = overEmpty[2]!;
       const peerIndexes = candidates.map((c, i) => (c.peer ? i : -1)).filter((i) => i >= 0);
       const bestPeer = Math.min(...peerIndexes.map((i) => overEmpty[i]!));
       const bestPeerName = candidates[peerIndexes.find((i) => overEmpty[i] === bestPeer)!]!.name;
       const targets: TargetResult[] = [
         {
           target: `Lambda bundle (\`gatepass bundle\`) ≤ ${BUNDLE_BUDGET_BYTES / 1024} KB minified`,
-          measured: `${kb(gatepass.bytes)} (${gatepass.bytes.toLocaleString("en-US")} bytes; ${kb(gatepass.gzipBytes)} gzipped)`,
-          met: gatepass.bytes <= BUNDLE_BUDGET_BYTES,
+          measured:
+            `${kb(embedded.bytes)} with \`--config\` (${embedded.bytes.toLocaleString("en-US")} bytes; ` +
+            `${kb(embedded.gzipBytes)} gzipped); ${kb(gatepass.bytes)} configured from the environment`,
+          met: embedded.bytes <= BUNDLE_BUDGET_BYTES,
         },
         {
           target: "cold start to first answer ≤ the best peer authorizer's",
-          measured: `gatepass +${num(gatepassOver)} ms vs ${bestPeerName} +${num(bestPeer)} ms over an empty process`,
+          measured:
+            `gatepass +${num(gatepassOver)} ms (\`--config\`; +${num(envOver)} ms from the environment) ` +
+            `vs ${bestPeerName} +${num(bestPeer)} ms over an empty process`,
           met: gatepassOver <= bestPeer,
         },
         {
           target: `cold start to first answer within ${COLD_START_BUDGET_MS} ms of an empty Node process`,
-          measured: `+${num(gatepassOver)} ms (JWKS fetched at init); +${num(overEmpty[2]!)} ms with inline keys`,
+          measured:
+            `+${num(gatepassOver)} ms (\`--config\`, JWKS fetched at init); +${num(envOver)} ms from the ` +
+            `environment; +${num(overEmpty[3]!)} ms with inline keys`,
           met: gatepassOver <= COLD_START_BUDGET_MS,
         },
       ];
@@ -197,6 +235,9 @@ export const coldStartSection: Section = {
         "the candidates taking turns. Time: from spawn to the answer on stdout, median (min–max); the last",
         "column subtracts the empty process's median. Bundles: esbuild, minified ESM, target node22",
         "(gatepass through `gatepass bundle`, which does the same); the children get no `NODE_OPTIONS`.",
+        "`gatepass bundle --config` embeds the configuration validated at bundle time (no schema, and no",
+        "rule compiler when there are no rules, in the bundle); without it the bundle reads",
+        "`GATEPASS_CONFIG` / `GATEPASS_*` at cold start and carries everything.",
         "",
         markdownTable(
           [

@@ -9,12 +9,7 @@ import { type ArnParts, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult } from "../policy/build.js";
 import { encodeContext } from "../policy/context.js";
 import type { RuleSet } from "../rules/rules.js";
-import {
-  createVerifier,
-  type VerifiedToken,
-  type Verifier,
-  type VerifierOptions,
-} from "../token/verifier.js";
+import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
 
 /** What API Gateway gets back: an IAM policy response, or an HTTP API simple response. */
 export type AuthorizerResponse =
@@ -66,10 +61,23 @@ class Refusal {
  */
 export function createAuthorizer(config: unknown, options: AuthorizerOptions = {}): AuthorizerHandler {
   const cfg: GatepassConfig = parseConfig(config);
+  return buildAuthorizer(cfg, rulesFor(cfg), options);
+}
+
+/**
+ * The authorizer for a configuration validated already, with its compiled rules: what
+ * {@link createAuthorizer} does after validation. `gatepass bundle --config` calls this with the
+ * configuration it validated at bundle time, so the Lambda bundle carries neither the
+ * configuration schema nor, when there are no rules, the rule compiler.
+ */
+export function buildAuthorizer(
+  cfg: GatepassConfig,
+  rules: RuleSet,
+  options: AuthorizerOptions = {},
+): AuthorizerHandler {
   const logger: Logger = options.logger ?? createLogger(cfg.logLevel);
-  const rules: RuleSet = rulesFor(cfg);
   for (const warning of rules.warnings) logger.warn("rules_warning", { warning });
-  const verifier = options.verifier ?? createVerifier(cfg, { ...options, logger });
+  const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
   const contextClaims = cfg.context.claims;
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
@@ -110,7 +118,7 @@ export function createAuthorizer(config: unknown, options: AuthorizerOptions = {
     event: unknown,
     lambdaContext?: { awsRequestId?: string },
   ): Promise<AuthorizerResponse> => {
-    const started = performance.now();
+    const started = process.hrtime.bigint();
     let request: AuthRequest | undefined;
     let issuer: string | null | undefined;
     let principal: string | undefined;
@@ -186,4 +194,8 @@ function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {
   return request.routeKey ?? (request.method ? `${request.method} ${request.path ?? ""}` : null);
 }
 
-const elapsed = (started: number) => Math.round((performance.now() - started) * 1000) / 1000;
+/**
+ * Milliseconds since `started`, to the microsecond. `process.hrtime` rather than `performance.now()`:
+ * the `performance` global loads `perf_hooks` on first use, a cost on every cold start.
+ */
+const elapsed = (started: bigint) => Math.round(Number(process.hrtime.bigint() - started) / 1000) / 1000;

@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.js";
+import { HTTP_METHODS, type HttpMethod, isHttpMethod } from "./decisions.js";
 import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
 
 /**
@@ -18,19 +19,10 @@ import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
  *   `GET /orders/{id}`), as in API Gateway resources.
  */
 
-/** The HTTP methods API Gateway routes; `ANY` in a pattern stands for exactly these. */
-export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
-/** One of {@link HTTP_METHODS}. */
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+export { HTTP_METHODS, type HttpMethod, isHttpMethod };
+
 /** A method in a pattern: a routable method, or `ANY` for all of them. */
 export type RouteMethod = HttpMethod | "ANY";
-
-const METHOD_SET: ReadonlySet<string> = new Set(HTTP_METHODS);
-
-/** True for one of {@link HTTP_METHODS} (exact, upper case). */
-export function isHttpMethod(method: string): method is HttpMethod {
-  return METHOD_SET.has(method);
-}
 
 /** One `/`-separated part of a pattern's path. */
 export type PathSegment =

@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.js";
+import { ALLOW_UNMATCHED, DENY_METHOD, DENY_NO_TARGET, DENY_UNMATCHED } from "./decisions.js";
 import { globTokens, hasWildcard, intersects, type LanguageToken, matchIamGlob } from "./iam-glob.js";
 import {
   checkRequirement,
@@ -168,25 +169,6 @@ const show = (value: unknown) => {
 
 const freeze = <T extends object>(value: T): T => Object.freeze(value);
 
-const DENY_METHOD: RuleDecision = freeze({
-  allowed: false,
-  route: null,
-  reason: "ERR_ROUTE_NOT_ALLOWED",
-  detail: "the request method is not one API Gateway routes",
-});
-const DENY_UNMATCHED: RuleDecision = freeze({
-  allowed: false,
-  route: null,
-  reason: "ERR_ROUTE_NOT_ALLOWED",
-  detail: 'no rule matches the route and unmatchedRoutes is "deny"',
-});
-const ALLOW_UNMATCHED: RuleDecision = freeze({ allowed: true, route: null, reason: null });
-const DENY_NO_TARGET: RuleDecision = freeze({
-  allowed: false,
-  route: null,
-  reason: "ERR_ROUTE_NOT_ALLOWED",
-  detail: "no method and path or route key to decide",
-});
 const DENY_ERROR: RuleDecision = freeze({
   allowed: false,
   route: null,

@@ -33,7 +33,7 @@ export interface Verifier {
 export interface VerifierOptions {
   /** Clock in milliseconds [Date.now]. */
   now?: () => number;
-  /** HTTP client for JWKS and discovery [globalThis.fetch]. */
+  /** A `fetch`-compatible HTTP client for JWKS and discovery [none: `node:http` / `node:https`]. */
   fetch?: typeof fetch;
   logger?: Logger;
   /** Share remote key sets with other verifiers of this process [true]; tests pass false. */
@@ -65,7 +65,11 @@ function normalizeTyp(typ: string): string {
  * const { payload } = await verifier.verify(token);
  */
 export function createVerifier(config: unknown, options: VerifierOptions = {}): Verifier {
-  const cfg: GatepassConfig = parseConfig(config);
+  return buildVerifier(parseConfig(config), options);
+}
+
+/** The verifier for a configuration validated already: {@link createVerifier} after validation. */
+export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}): Verifier {
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const deps: KeySourceDeps = {

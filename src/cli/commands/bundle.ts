@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { Command } from "commander";
 import type { Metafile } from "esbuild";
 import { parseConfig } from "../../config/schema.js";
+import type { GatepassConfig } from "../../config/types.js";
 import { ConfigError } from "../../errors.js";
 import { createAuthorizer } from "../../lambda/authorizer.js";
 import { silentLogger } from "../../log.js";
@@ -18,7 +19,7 @@ interface BundleOptions {
 }
 
 /** The compiled handler module, found from this file's own location (dist/cli/commands/bundle.js). */
-function lambdaFile(name: "index" | "authorizer"): string {
+function lambdaFile(name: "index"): string {
   const built = fileURLToPath(new URL(`../../lambda/${name}.js`, import.meta.url));
   if (existsSync(built)) return built;
   // Running from the sources (tsx): esbuild compiles TypeScript as well.
@@ -32,7 +33,7 @@ function lambdaFile(name: "index" | "authorizer"): string {
  * so a bad configuration fails here and not at the first deployment. A standalone `jwksFile` is
  * inlined as `jwks`, because the zip holds nothing but `index.mjs`.
  */
-function readConfig(path: string, warnings: string[]): JsonObject {
+function readConfig(path: string, warnings: string[]): GatepassConfig {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, "utf8"));
@@ -69,23 +70,33 @@ function readConfig(path: string, warnings: string[]): JsonObject {
         return issuer;
       });
     }
-    // Rules are compiled (and checked in depth) by the authorizer itself; nothing is fetched here.
+    // Keys are imported and rules compiled as at a cold start, so they fail here; nothing is fetched.
     createAuthorizer(embedded, { logger: silentLogger, sharedKeyCache: false });
+    return parseConfig(embedded);
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(`${path}: ${error.message}`);
     throw new CliError(`${path}: ${(error as Error).message}`);
   }
-  return embedded;
 }
 
-/** The module to bundle when a configuration is embedded: the same as `gatepass/lambda`, config inlined. */
-function embeddedEntry(config: JsonObject): string {
+/**
+ * The module to bundle when a configuration is embedded: the configuration validated and
+ * normalized above, and the rules compiled at cold start — or, with no rules, the open rule set,
+ * so neither the configuration schema nor the rule compiler is in the bundle.
+ */
+function embeddedEntry(config: GatepassConfig): string {
+  const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
+  const rules = open
+    ? ['import { OPEN_RULES as rules } from "../rules/open.js";']
+    : [
+        'import { compileRules } from "../rules/rules.js";',
+        "const rules = compileRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes });",
+      ];
   return [
-    `import { createAuthorizer } from ${JSON.stringify(`./${lambdaFile("authorizer").split(/[\\/]/).pop()}`)};`,
+    `import { embeddedAuthorizer } from "./embedded.js";`,
     `const config = ${JSON.stringify(config)};`,
-    "const level = process.env.GATEPASS_LOG_LEVEL;",
-    "if (level) config.logLevel = level.trim().toLowerCase();",
-    "export const handler = createAuthorizer(config);",
+    ...rules,
+    "export const handler = embeddedAuthorizer(config, rules);",
     "await handler.hydrate();",
     "",
   ].join("\n");
@@ -146,9 +157,11 @@ async function bundle(options: BundleOptions): Promise<undefined> {
   }
   const gzipBytes = gzipSync(code, { level: 9 }).length;
   const packageRoot = resolve(lambdaDir, "../..");
-  const modules = Object.keys(result.metafile?.inputs ?? {}).map((input) =>
-    input.startsWith("<stdin>") ? input : relative(packageRoot, resolve(input)),
-  );
+  // The modules that contributed code (tree shaking leaves some in the graph with nothing in it).
+  const output = Object.values(result.metafile?.outputs ?? {})[0];
+  const modules = Object.entries(output?.inputs ?? {})
+    .filter(([, contribution]) => contribution.bytesInOutput > 0)
+    .map(([input]) => (input.startsWith("<stdin>") ? input : relative(packageRoot, resolve(input))));
   for (const warning of warnings) process.stderr.write(`gatepass: warning: ${warning}\n`);
   const report = {
     indexMjs: outfile,

@@ -1,0 +1,29 @@
+import type { GatepassConfig } from "../config/types.js";
+import { ConfigError } from "../errors.js";
+import type { RuleSet } from "../rules/rules.js";
+import { type AuthorizerHandler, buildAuthorizer } from "./authorizer.js";
+
+const LOG_LEVELS: ReadonlyArray<GatepassConfig["logLevel"]> = ["debug", "info", "warn", "error", "silent"];
+
+/**
+ * The handler of a bundle built by `gatepass bundle --config`: the configuration was validated and
+ * normalized at bundle time and is embedded as is, so the cold start neither reads nor validates
+ * it again. Only `GATEPASS_LOG_LEVEL` is read from the environment, so the log level can change
+ * without a new bundle; an unknown level fails the cold start, as `gatepass/lambda` does.
+ */
+export function embeddedAuthorizer(
+  config: GatepassConfig,
+  rules: RuleSet,
+  env: Record<string, string | undefined> = process.env,
+): AuthorizerHandler {
+  const raw = env.GATEPASS_LOG_LEVEL;
+  if (raw === undefined || raw.trim() === "") return buildAuthorizer(config, rules);
+  const level = raw.trim().toLowerCase() as GatepassConfig["logLevel"];
+  if (!LOG_LEVELS.includes(level)) {
+    throw new ConfigError(
+      "GATEPASS_LOG_LEVEL",
+      `expected one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}, got ${JSON.stringify(raw.slice(0, 40))}.`,
+    );
+  }
+  return buildAuthorizer({ ...config, logLevel: level }, rules);
+}

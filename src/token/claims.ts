@@ -21,7 +21,8 @@ const quote = (value: unknown) => {
 function numericDate(payload: JsonObject, name: "exp" | "nbf" | "iat"): number | undefined {
   const value = payload[name];
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
+  // One range test also refuses NaN and ±Infinity (every comparison with NaN is false).
+  if (typeof value !== "number" || !(value >= 0 && value <= MAX_NUMERIC_DATE)) {
     throw new AuthError(AuthErrorCodes.CLAIM_INVALID, `The ${name} claim is not a valid NumericDate.`);
   }
   return value;

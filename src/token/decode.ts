@@ -21,8 +21,6 @@ export const MAX_TOKEN_BYTES_LIMIT = 16 * 1024;
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
-/** The whole token in one pass: three non-empty base64url segments (the common, valid case). */
-const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** The value of each base64url character, to check that unused trailing bits are zero. */
 function b64Value(c: number): number {
@@ -51,21 +49,85 @@ function hasCanonicalTail(s: string): boolean {
   return rem === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0;
 }
 
+/**
+ * True when `token` has no character that Node's base64url decoder reads as six bits of data
+ * although it is not in the base64url alphabet: `+` and `/` (the standard alphabet), and any
+ * character outside ASCII (a UTF-16 unit is truncated to its low byte: `Ł`, U+0141, decodes as
+ * `A`). Every other character outside the alphabet (`=`, whitespace, punctuation, controls)
+ * yields no data: the decoder skips it or stops there. Three native scans, several times cheaper
+ * than a regular expression over the whole token.
+ */
+function hasNoMisreadCharacter(token: string): boolean {
+  return Buffer.byteLength(token) === token.length && token.indexOf("+") < 0 && token.indexOf("/") < 0;
+}
+
+/**
+ * True when `segment`, which decoded to `decodedLength` bytes, is canonical base64url
+ * ({@link isCanonicalBase64url}). `screened`: the token passed {@link hasNoMisreadCharacter}, so
+ * each character outside the alphabet yields no data and costs at least one whole byte of output
+ * (for a length that is not 1 mod 4); a decoded length of exactly `⌊3·length/4⌋` then proves that
+ * every character is in the alphabet, and with the tail check, that the encoding is canonical,
+ * without the regular expression. Any doubt goes to the regular expression, which also decides
+ * the (rare) tokens that failed the screen.
+ */
+function isCanonicalSegment(segment: string, decodedLength: number, screened: boolean): boolean {
+  if (screened && decodedLength === (segment.length * 3) >> 2 && hasCanonicalTail(segment)) return true;
+  return isCanonicalBase64url(segment);
+}
+
 const malformed = (why: string) => new AuthError(AuthErrorCodes.MALFORMED, `The token is malformed: ${why}.`);
 
-function decodeJsonSegment(segment: string, what: "header" | "payload", inAlphabet: boolean): JsonObject {
-  if (!(inAlphabet ? hasCanonicalTail(segment) : isCanonicalBase64url(segment))) {
-    throw malformed(`the ${what} is not canonical base64url`);
+/**
+ * Where the header and the payload are decoded, one after the other, instead of a new Buffer for
+ * each: their bytes are read into a string at once, and decoding is synchronous, so no other
+ * token can use the buffer in between. Sized for the largest token allowed
+ * ({@link MAX_TOKEN_BYTES_LIMIT}); a longer segment (a caller that lifted the cap) gets its own.
+ */
+const SCRATCH = Buffer.alloc((MAX_TOKEN_BYTES_LIMIT * 3) >> 2);
+
+/**
+ * True when the JSON object `text` (already parsed, `keyCount` own keys) has no duplicate
+ * top-level member. Cheap proof first: JSON allows only whitespace between a member name and its
+ * `:`, so when no `:` in the text follows whitespace, every member of every object puts a `:`
+ * right after a `"`. The colons after a `"` are then at least as many as the top-level members,
+ * which are at least as many as the keys: a count equal to the key count proves that there is no
+ * duplicate. Colons inside strings can only add to the count (most, as in URLs and scopes, follow
+ * a letter and are not counted). What the count cannot prove (a nested object, a colon after
+ * whitespace) goes to the exact scan, {@link countTopLevelMembers}.
+ */
+export function hasNoDuplicateMembers(text: string, keyCount: number): boolean {
+  let afterQuote = 0;
+  for (let i = text.indexOf(":"); i >= 0; i = text.indexOf(":", i + 1)) {
+    const before = text.charCodeAt(i - 1);
+    if (before === 34 /* " */) {
+      if (++afterQuote > keyCount) break;
+    } else if (before === 32 || before === 9 || before === 10 || before === 13) {
+      afterQuote = -1;
+      break;
+    }
   }
-  const bytes = Buffer.from(segment, "base64url");
+  return afterQuote === keyCount || countTopLevelMembers(text) === keyCount;
+}
+
+function decodeJsonSegment(segment: string, what: "header" | "payload", screened: boolean): JsonObject {
+  const buffer = segment.length <= MAX_TOKEN_BYTES_LIMIT ? SCRATCH : Buffer.allocUnsafe(segment.length);
+  const length = buffer.write(segment, 0, "base64url");
+  if (!isCanonicalSegment(segment, length, screened))
+    throw malformed(`the ${what} is not canonical base64url`);
+  const text = buffer.toString("utf8", 0, length);
   // RFC 7519 §7.2: the JSON must be valid UTF-8. Lossy decoding would let two different signed
   // byte strings read as the same claims (e.g. "admin\xff" and "admin\xfe" both as "admin\uFFFD").
-  if (!isUtf8(bytes)) throw malformed(`the ${what} is not valid UTF-8`);
-  const text = bytes.toString("utf8");
+  // Node's decoder replaces every invalid sequence with U+FFFD, so text without one came from valid
+  // UTF-8 (for the usual one-byte string, V8 answers without scanning); only text with a U+FFFD,
+  // which valid UTF-8 may also encode, needs the full validation.
+  if (text.indexOf("\uFFFD") >= 0 && !isUtf8(buffer.subarray(0, length))) {
+    throw malformed(`the ${what} is not valid UTF-8`);
+  }
   const value = parseJsonObject(text);
   if (value === undefined) throw malformed(`the ${what} is not a JSON object`);
-  if (countTopLevelMembers(text) !== Object.keys(value).length)
+  if (!hasNoDuplicateMembers(text, Object.keys(value).length)) {
     throw malformed(`the ${what} has a duplicate member`);
+  }
   if (Object.hasOwn(value, "__proto__")) throw malformed(`the ${what} has a __proto__ member`);
   return value;
 }
@@ -90,14 +152,15 @@ export function decodeToken(token: unknown, maxBytes: number = DEFAULT_MAX_TOKEN
   const p = token.slice(dot1 + 1, dot2);
   const s = token.slice(dot2 + 1);
   if (h.length === 0 || p.length === 0 || s.length === 0) throw malformed("a segment is empty");
-  // One regex over the whole token settles the alphabet for all three segments in the usual case.
-  const inAlphabet = COMPACT.test(token);
-  const header = decodeJsonSegment(h, "header", inAlphabet);
-  const payload = decodeJsonSegment(p, "payload", inAlphabet);
-  if (!(inAlphabet ? hasCanonicalTail(s) : isCanonicalBase64url(s))) {
+  const screened = hasNoMisreadCharacter(token);
+  const header = decodeJsonSegment(h, "header", screened);
+  const payload = decodeJsonSegment(p, "payload", screened);
+  // The signature gets a Buffer of its own: it outlives this call (a key fetch may come first).
+  const signature = Buffer.from(s, "base64url");
+  if (!isCanonicalSegment(s, signature.length, screened)) {
     throw malformed("the signature is not canonical base64url");
   }
-  return { header, payload, signingInput: token.slice(0, dot2), signature: Buffer.from(s, "base64url") };
+  return { header, payload, signingInput: token.slice(0, dot2), signature };
 }
 
 /**

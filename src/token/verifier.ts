@@ -1,13 +1,13 @@
 import { parseConfig } from "../config/schema.js";
 import type { GatepassConfig, IssuerConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
-import { type Algorithm, isAlgorithm } from "../keys/algorithms.js";
+import type { Algorithm } from "../keys/algorithms.js";
 import { createKeySource, type KeySourceDeps } from "../keys/sources.js";
 import type { KeySource, VerificationKey } from "../keys/types.js";
 import { type Logger, silentLogger } from "../log.js";
 import type { JsonObject } from "../util/json.js";
 import { validateClaims } from "./claims.js";
-import { decodeToken } from "./decode.js";
+import { type DecodedToken, decodeToken } from "./decode.js";
 import { verifySignature } from "./signature.js";
 import { TokenCache, tokenCacheKey } from "./token-cache.js";
 
@@ -113,8 +113,9 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
   }
 
   function checkHeader(header: JsonObject, issuer: IssuerRuntime): Algorithm {
-    const alg = header.alg;
-    if (typeof alg !== "string" || !isAlgorithm(alg) || !issuer.algorithms.has(alg)) {
+    const alg = header.alg as Algorithm;
+    // The issuer's set holds only algorithms gatepass verifies: membership is also the isAlgorithm check.
+    if (typeof alg !== "string" || !issuer.algorithms.has(alg)) {
       throw new AuthError(
         AuthErrorCodes.ALGORITHM_NOT_ALLOWED,
         typeof alg === "string" && alg.toLowerCase() === "none"
@@ -160,7 +161,13 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     return alg;
   }
 
-  async function verify(token: string): Promise<VerifiedToken> {
+  /**
+   * The whole verification, synchronous while the key is at hand: the result, or a promise of it
+   * when the key must be fetched first. Kept apart from {@link verify}, an async function without
+   * `await`: one that contains an `await` costs about 0.1 µs more per call, even when it never
+   * suspends.
+   */
+  function verifyNow(token: string): VerifiedToken | Promise<VerifiedToken> {
     const nowMs = now();
     // Only strings within the size cap are hashed: hashing unbounded input would be work for an attacker.
     const cacheKey =
@@ -174,7 +181,21 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     const alg = checkHeader(decoded.header, issuer);
     const kid = decoded.header.kid as string | undefined;
     const found = issuer.keys.getKey({ kid, alg });
-    const key: VerificationKey = found instanceof Promise ? await found : found;
+    if (found instanceof Promise) {
+      return found.then((key) => verifyWithKey(decoded, issuer, alg, key, nowMs, cacheKey));
+    }
+    return verifyWithKey(decoded, issuer, alg, found, nowMs, cacheKey);
+  }
+
+  /** The signature, the claims, and the result (cached when the cache is on). */
+  function verifyWithKey(
+    decoded: DecodedToken,
+    issuer: IssuerRuntime,
+    alg: Algorithm,
+    key: VerificationKey,
+    nowMs: number,
+    cacheKey: string | undefined,
+  ): VerifiedToken {
     if (!key.algorithms.has(alg)) {
       throw new AuthError(AuthErrorCodes.ALGORITHM_NOT_ALLOWED, `The selected key does not verify ${alg}.`);
     }
@@ -193,6 +214,11 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
       cache!.set(cacheKey, result, key, issuer.keys, nowMs, cacheableUntil(decoded.payload, issuer.config));
     }
     return result;
+  }
+
+  /** Never throws: an async function turns every exception of {@link verifyNow} into a rejection. */
+  async function verify(token: string): Promise<VerifiedToken> {
+    return verifyNow(token);
   }
 
   return {

@@ -3,7 +3,7 @@
  * false, never a throw, for any hostile signature bytes.
  */
 import assert from "node:assert/strict";
-import { constants, createSecretKey, generateKeyPairSync, sign } from "node:crypto";
+import { constants, createHmac, createSecretKey, generateKeyPairSync, sign } from "node:crypto";
 import { describe, test } from "node:test";
 import { verifySignature } from "../../../src/token/signature.js";
 import { ALL_ALGORITHMS, rawSignature, testKey } from "../../helpers/keys.js";
@@ -117,4 +117,82 @@ describe("RSA signature length is exactly the modulus length", () => {
       assert.equal(checked, 2, "no signature with a leading zero byte was produced");
     });
   }
+});
+
+describe("HMAC is exactly createHmac's MAC", () => {
+  // gatepass computes HMAC from two one-shot hashes over per-key buffers (src/token/signature.ts):
+  // compare it with node:crypto's own HMAC across block boundaries, key lengths that need
+  // hashing first, multi-byte messages, and reuse of the buffers in any order.
+  const HASHES = [
+    ["HS256", "sha256"],
+    ["HS384", "sha384"],
+    ["HS512", "sha512"],
+  ] as const;
+  const secretOf = (length: number, seed = 0) =>
+    createSecretKey(Buffer.from(Array.from({ length }, (_, i) => (i * 131 + length * 7 + seed) & 0xff)));
+  const messageOf = (length: number) =>
+    Array.from({ length }, (_, i) => "ABCxyz019-_."[(i * 5 + length) % 12]).join("");
+  const lengths = [0, 1, 55, 56, 63, 64, 65, 111, 112, 119, 127, 128, 129, 300, 2000, 9000, 17];
+
+  test("every hash, secret length and message length; a flipped bit or another length is refused", () => {
+    for (const [alg, hash] of HASHES) {
+      for (const secretLength of [1, 32, 48, 63, 64, 65, 100, 127, 128, 129, 200]) {
+        const key = secretOf(secretLength);
+        for (const n of lengths) {
+          const message = messageOf(n);
+          const mac = createHmac(hash, key).update(message).digest();
+          assert.equal(
+            verifySignature(alg, key, message, mac),
+            true,
+            `${alg} key ${secretLength} message ${n}`,
+          );
+          const flipped = Buffer.from(mac);
+          flipped[n % mac.length]! ^= 1 << (n % 8);
+          assert.equal(verifySignature(alg, key, message, flipped), false);
+          assert.equal(verifySignature(alg, key, message, mac.subarray(1)), false);
+          assert.equal(verifySignature(alg, key, `${message}A`, mac), false);
+        }
+      }
+    }
+  });
+
+  test("multi-byte messages are MACed as their UTF-8 bytes", () => {
+    const key = secretOf(32);
+    for (const message of [
+      "é",
+      "€uro",
+      "😀".repeat(50),
+      "\u0000\uFFFD",
+      `${"é".repeat(100)}${messageOf(300)}`,
+    ]) {
+      for (const [alg, hash] of HASHES) {
+        const mac = createHmac(hash, key).update(message).digest();
+        assert.equal(verifySignature(alg, key, message, mac), true, JSON.stringify(message));
+      }
+    }
+  });
+
+  test("keys, hashes and message lengths interleaved (each key's buffers are its own)", () => {
+    const keys = [secretOf(32, 1), secretOf(64, 2), secretOf(150, 3)];
+    for (let round = 0; round < 3; round++) {
+      for (const n of [9000, 10, 300, 0, 5000]) {
+        for (const [k, key] of keys.entries()) {
+          const [alg, hash] = HASHES[(k + round) % 3]!;
+          const message = messageOf(n + k);
+          const mac = createHmac(hash, key).update(message).digest();
+          assert.equal(verifySignature(alg, key, message, mac), true);
+          // another key's MAC over the same message never verifies
+          const other = keys[(k + 1) % keys.length]!;
+          assert.equal(verifySignature(alg, other, message, mac), false);
+        }
+      }
+    }
+  });
+
+  test("a public or private key is never an HMAC key: false, never a throw", () => {
+    const rs = testKey("RS256");
+    const mac = createHmac("sha256", secretOf(32)).update(INPUT).digest();
+    assert.equal(verifySignature("HS256", rs.verifyKey, INPUT, mac), false);
+    assert.equal(verifySignature("HS512", rs.signingKey, INPUT, Buffer.alloc(64)), false);
+  });
 });

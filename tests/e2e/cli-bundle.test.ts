@@ -269,7 +269,10 @@ describe("gatepass bundle", { concurrency: true }, () => {
       file,
       JSON.stringify({
         ...config,
-        routes: [{ route: "GET /orders/{id}", scopes: ["orders:read"] }, { route: "GET /health", allow: true }],
+        routes: [
+          { route: "GET /orders/{id}", scopes: ["orders:read"] },
+          { route: "GET /health", allow: true },
+        ],
       }),
     );
     const dir = join(root, "rules");

@@ -22,7 +22,11 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
   // head anew is a third of a line's cost. Bounded, in case a caller makes event names up.
   const heads: Record<string, Map<string, string>> = {};
   const headOf = (lvl: string, event: string) => {
-    const known = (heads[lvl] ??= new Map());
+    let known = heads[lvl];
+    if (known === undefined) {
+      known = new Map();
+      heads[lvl] = known;
+    }
     let head = known.get(event);
     if (head === undefined) {
       head = `{"level":"${lvl}","event":${JSON.stringify(event)}`;

@@ -5,7 +5,7 @@ import { readAuthorizerContext } from "../backend/read-context.js";
 import type { DevApiType } from "../config/types.js";
 import type { Logger } from "../log.js";
 import { type AuthorizedCaller, buildProxyEvent, type EventBody, type EventInput } from "./events.js";
-import { errorMessage, invokeHandler, type LambdaHandler } from "./invoke.js";
+import { errorMessage, Invoker, type LambdaHandler } from "./invoke.js";
 
 /**
  * What runs behind the gateway once a request is allowed: an HTTP upstream (reverse proxy), a
@@ -89,14 +89,20 @@ function integrationFailure(api: DevApiType, timedOut: boolean): { status: numbe
  * so the value stays a legal header.
  */
 export function callerHeaders(caller: AuthorizedCaller): Record<string, string> {
+  const list: string[] = [];
+  addCallerHeaders(list, caller);
   const out: Record<string, string> = {};
-  addCallerHeaders(out, caller);
+  for (let i = 0; i < list.length; i += 2) out[list[i]!] = list[i + 1]!;
   return out;
 }
 
-/** Adds {@link callerHeaders} to `out`. */
-function addCallerHeaders(out: Record<string, string | string[]>, caller: AuthorizedCaller): void {
-  if (caller.principalId !== null) out["x-gatepass-principal"] = headerSafe(caller.principalId);
+/**
+ * Appends {@link callerHeaders} to the flat header list `out` (`[name, value, …]`). Two context
+ * keys may give the same header name (`a_b`, `a-b`): the later value replaces the earlier one.
+ */
+function addCallerHeaders(out: string[], caller: AuthorizedCaller): void {
+  const from = out.length;
+  if (caller.principalId !== null) out.push("x-gatepass-principal", headerSafe(caller.principalId));
   const context = caller.context;
   for (const key in context) {
     if (!Object.hasOwn(context, key)) continue;
@@ -104,9 +110,13 @@ function addCallerHeaders(out: Record<string, string | string[]>, caller: Author
     if (value === undefined || value === null) continue;
     const name = callerHeaderName(key);
     if (name === "x-gatepass-principal") continue;
-    out[name] = headerSafe(
+    const text = headerSafe(
       typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value),
     );
+    let at = from;
+    while (at < out.length && out[at] !== name) at += 2;
+    if (at < out.length) out[at + 1] = text;
+    else out.push(name, text);
   }
 }
 
@@ -152,18 +162,24 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   return tokens;
 }
 
-/** The request headers to forward: hop-by-hop, `host` and any client-sent `x-gatepass-*` (spoofing) dropped. */
+/**
+ * The request headers to forward, as a flat list (`[name, value, …]`, names lower-cased): the
+ * client's own, minus hop-by-hop ones, `host` and any client-sent `x-gatepass-*` (spoofing); then
+ * `host`, the `x-forwarded-*` trio and the caller's `x-gatepass-*`. A flat list goes straight into
+ * the request head; an object would be copied header by header (`setHeader`) on every request.
+ */
 function forwardedHeaders(
   req: IncomingMessage,
   targetHost: string,
   caller: AuthorizedCaller,
   keepUpgrade = false,
-): Record<string, string | string[]> {
+): string[] {
   const raw = req.rawHeaders;
   const tokens = keepUpgrade ? undefined : connectionTokens(raw);
-  const out: Record<string, string | string[]> = {};
+  const out: string[] = [];
   let xff: string | undefined;
   let host: string | undefined;
+  let clientForwardedHost: string[] | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
@@ -175,16 +191,20 @@ function forwardedHeaders(
     if (name.startsWith("x-gatepass-")) continue;
     if (name === "x-forwarded-for") xff = xff === undefined ? value : `${xff}, ${value}`;
     if (!keepUpgrade && (HOP_BY_HOP.has(name) || tokens?.has(name))) continue;
-    const existing = out[name];
-    out[name] =
-      existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+    // Replaced by the gateway's own values below (the client's `x-forwarded-host` only when it sent a host).
+    if (name === "x-forwarded-for" || name === "x-forwarded-proto") continue;
+    if (name === "x-forwarded-host") {
+      clientForwardedHost ??= [];
+      clientForwardedHost.push(value);
+      continue;
+    }
+    out.push(name, value);
   }
-  out.host = targetHost;
   const remote = req.socket.remoteAddress ?? "127.0.0.1";
   const ip = remote.startsWith("::ffff:") ? remote.slice(7) : remote;
-  out["x-forwarded-for"] = xff ? `${xff}, ${ip}` : ip;
-  out["x-forwarded-proto"] = "http";
-  if (host) out["x-forwarded-host"] = host;
+  out.push("host", targetHost, "x-forwarded-for", xff ? `${xff}, ${ip}` : ip, "x-forwarded-proto", "http");
+  if (host) out.push("x-forwarded-host", host);
+  else if (clientForwardedHost) for (const value of clientForwardedHost) out.push("x-forwarded-host", value);
   addCallerHeaders(out, caller);
   return out;
 }
@@ -246,8 +266,7 @@ export function createUpstreamBackend(
     handle({ req, res, input, caller, responseHeaders }) {
       return new Promise<void>((done) => {
         const outgoing = requestFn({
-          protocol: target.protocol,
-          hostname,
+          host: hostname,
           port,
           method: input.request.method,
           path: pathFor(input),
@@ -444,10 +463,18 @@ export function createLambdaBackend(
   options: { timeoutMs?: number; functionName?: string } = {},
 ): Backend {
   const timeoutMs = options.timeoutMs ?? INTEGRATION_TIMEOUT_MS;
+  // One invoker for the server's life (built on the first call: the region and account come with it).
+  let invoker: Invoker | undefined;
   return {
     description,
     async handle({ req, res, input, caller, responseHeaders }) {
       const api = input.api;
+      invoker ??= new Invoker(handler, {
+        functionName: options.functionName ?? "backend",
+        timeoutMs,
+        region: input.ids.region,
+        accountId: input.ids.accountId,
+      });
       const raw = await readBody(req);
       if (raw === "too-large") {
         send(res, 413, { message: "Request Too Long" }, responseHeaders);
@@ -460,12 +487,7 @@ export function createLambdaBackend(
         body = { body: raw.toString("base64"), isBase64Encoded: true };
       else body = { body: raw.toString("utf8"), isBase64Encoded: false };
       const event = buildProxyEvent(input, caller, body);
-      const invocation = await invokeHandler(handler, event, {
-        functionName: options.functionName ?? "backend",
-        timeoutMs,
-        region: input.ids.region,
-        accountId: input.ids.accountId,
-      });
+      const invocation = await invoker.invoke(event);
       if (!invocation.ok) {
         logger.error("lambda_error", {
           requestId: input.request.requestId,

@@ -68,7 +68,10 @@ type MultiMap = Record<string, string[]>;
 function restHeaders(request: DevRequest): { headers: StringMap; multiValueHeaders: MultiMap } {
   const headers: StringMap = {};
   const multiValueHeaders: MultiMap = {};
-  for (const [name, value] of request.headers) {
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
     const existing =
       Object.keys(multiValueHeaders).find((n) => n.toLowerCase() === name.toLowerCase()) ?? name;
     headers[existing] = value;
@@ -99,8 +102,10 @@ function restQuery(request: DevRequest): {
 function v2Headers(request: DevRequest): { headers: StringMap; cookies: string[] } {
   const headers: StringMap = {};
   const cookies: string[] = [];
-  for (const [name, value] of request.headers) {
-    const lower = name.toLowerCase();
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const value = raw[i + 1]!;
+    const lower = raw[i]!.toLowerCase();
     if (lower === "cookie") {
       cookies.push(
         ...value

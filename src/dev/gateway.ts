@@ -8,7 +8,7 @@ import {
   requestArn,
 } from "./events.js";
 import { type IdentitySource, readIdentitySources } from "./identity.js";
-import { errorMessage, invokeHandler, type LambdaHandler } from "./invoke.js";
+import { errorMessage, Invoker, type LambdaHandler } from "./invoke.js";
 import { type CheckedResponse, checkAuthorizerResponse, evaluateCachedPolicy } from "./policy-check.js";
 import type { DevRequest, RouteTable } from "./request.js";
 import { ResultCache } from "./result-cache.js";
@@ -123,9 +123,16 @@ interface CachedResult {
   readonly verdicts: Map<string, Evaluation>;
 }
 
-/** The outcome of one (cached response, ARN) evaluation; `hit` is the allow verdict a cache hit returns as is. */
+/** An allowing evaluation; `hit` is the allow verdict cache hits return as is (built on the first one). */
+interface AllowEvaluation {
+  readonly allowed: true;
+  readonly reason: string;
+  hit?: Verdict;
+}
+
+/** The outcome of one (authorizer response, ARN) evaluation. */
 type Evaluation =
-  | { readonly allowed: true; readonly reason: string; readonly hit: Verdict }
+  | AllowEvaluation
   | { readonly allowed: false; readonly outcome: Exclude<Outcome, "allow">; readonly reason: string };
 
 /** ARNs remembered per cached result (a dev server's routes × paths; beyond it the oldest goes). */
@@ -136,14 +143,19 @@ export class Gateway {
   readonly cache: ResultCache<CachedResult>;
   private readonly flatContext: boolean;
   private readonly responseKind: "policy" | "simple";
-  private readonly authorizerName: string;
+  private readonly invoker: Invoker;
 
   constructor(private readonly options: GatewayOptions) {
     // WebSocket APIs have no authorizer cache; the others cache per identity values.
     this.cache = new ResultCache(options.api === "websocket" ? 0 : options.resultTtlSeconds, options.now);
     this.flatContext = !(options.api === "http-v2-simple" || options.api === "http-v2-iam");
     this.responseKind = options.api === "http-v2-simple" ? "simple" : "policy";
-    this.authorizerName = options.authorizerName ?? "authorizer";
+    this.invoker = new Invoker(options.authorizer, {
+      functionName: options.authorizerName ?? "authorizer",
+      timeoutMs: options.timeoutMs,
+      region: options.ids.region,
+      accountId: options.ids.accountId,
+    });
   }
 
   /** Authorizes one request. Never throws. */
@@ -177,14 +189,8 @@ export class Gateway {
     const cacheState: CacheState = cacheOn ? "miss" : "off";
 
     const event = buildAuthorizerEvent(input);
-    const invocation = await invokeHandler(this.options.authorizer, event, {
-      functionName: this.authorizerName,
-      // The request id doubles as the invocation id, so the authorizer's own log lines can be matched.
-      awsRequestId: request.requestId,
-      timeoutMs: this.options.timeoutMs,
-      region: ids.region,
-      accountId: ids.accountId,
-    });
+    // The request id doubles as the invocation id, so the authorizer's own log lines can be matched.
+    const invocation = await this.invoker.invoke(event, request.requestId);
     if (!invocation.ok) {
       const message = errorMessage(invocation.error);
       if (!invocation.timedOut && message === UNAUTHORIZED) {
@@ -220,8 +226,22 @@ export class Gateway {
       });
       return this.deny(input, "error", `invalid authorizer response: ${checked.reason}`, cacheState);
     }
+    if (!cacheOn) {
+      // Nothing will reuse this answer: evaluate it for this one ARN, without the per-ARN memo.
+      const evaluation = evaluate(checked.response, arn);
+      return {
+        input,
+        verdict: this.verdictOf(
+          evaluation,
+          checked.response,
+          request.requestId,
+          "off",
+          invocation.durationMs,
+        ),
+      };
+    }
     const result: CachedResult = { response: checked.response, verdicts: new Map() };
-    if (cacheOn) this.cache.set(key, result);
+    this.cache.set(key, result);
     return {
       input,
       verdict: this.verdict(result, arn, request.requestId, cacheState, invocation.durationMs),
@@ -269,10 +289,27 @@ export class Gateway {
       }
       result.verdicts.set(arn, evaluation);
     }
-    if (!evaluation.allowed) return this.refuse(evaluation.outcome, evaluation.reason, requestId, cache);
-    if (cache === "hit") return evaluation.hit;
-    return allowVerdict(result.response, evaluation.reason, cache, latencyMs);
+    if (cache === "hit" && evaluation.allowed) return hitVerdict(evaluation, result.response);
+    return this.verdictOf(evaluation, result.response, requestId, cache, latencyMs);
   }
+
+  /** The verdict of one evaluation (a refusal carries this request's id, so it is never shared). */
+  private verdictOf(
+    evaluation: Evaluation,
+    response: CheckedResponse,
+    requestId: string,
+    cache: CacheState,
+    latencyMs: number,
+  ): Verdict {
+    if (!evaluation.allowed) return this.refuse(evaluation.outcome, evaluation.reason, requestId, cache);
+    return allowVerdict(response, evaluation.reason, cache, latencyMs);
+  }
+}
+
+/** The allow verdict cache hits for one (result, ARN) share: built on the first hit, then returned as is. */
+function hitVerdict(evaluation: AllowEvaluation, response: CheckedResponse): Verdict {
+  evaluation.hit ??= allowVerdict(response, evaluation.reason, "hit", 0);
+  return evaluation.hit;
 }
 
 /** Evaluates a checked authorizer response for `arn` (the policy's IAM answer, or `isAuthorized`). */
@@ -280,16 +317,14 @@ function evaluate(response: CheckedResponse, arn: string): Evaluation {
   if (response.kind === "simple") {
     if (!response.isAuthorized)
       return { allowed: false, outcome: "forbidden", reason: "isAuthorized is false" };
-    const reason = "isAuthorized";
-    return { allowed: true, reason, hit: allowVerdict(response, reason, "hit", 0) };
+    return { allowed: true, reason: "isAuthorized" };
   }
   const effect = evaluateCachedPolicy(response.policyDocument, arn);
   if (effect.effect === "deny")
     return { allowed: false, outcome: "deny", reason: `an explicit Deny matches ${arn}` };
   if (effect.effect === "implicit-deny")
     return { allowed: false, outcome: "implicit-deny", reason: `no Allow statement matches ${arn}` };
-  const reason = `an Allow matches ${arn}`;
-  return { allowed: true, reason, hit: allowVerdict(response, reason, "hit", 0) };
+  return { allowed: true, reason: `an Allow matches ${arn}` };
 }
 
 function allowVerdict(

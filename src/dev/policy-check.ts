@@ -27,10 +27,16 @@ export function checkAuthorizerResponse(
   }
   const r = response as Record<string, unknown>;
   const context: Record<string, unknown> = {};
-  if (typeof r.context === "object" && r.context !== null) {
-    // What reaches the integration: JSON drops undefined values.
-    for (const [key, value] of Object.entries(r.context))
+  const given = r.context;
+  if (typeof given === "object" && given !== null) {
+    // What reaches the integration: JSON drops undefined values. (`for…in` with an own-property
+    // check walks the same keys as `Object.entries`, without an array of pairs per response.)
+    const source = given as Record<string, unknown>;
+    for (const key in source) {
+      if (!Object.hasOwn(source, key)) continue;
+      const value = source[key];
       if (value !== undefined && key !== "__proto__") context[key] = value;
+    }
   }
   if (kind === "simple")
     return { ok: true, response: { kind, isAuthorized: r.isAuthorized === true, context } };

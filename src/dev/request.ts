@@ -14,8 +14,11 @@ export interface DevRequest {
   readonly path: string;
   /** The query string as received, without `?` (empty when none). */
   readonly rawQuery: string;
-  /** Every header line, in order, name case kept. */
-  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Every header line, in order, name case kept, as `node:http`'s flat `rawHeaders`
+   * (`[name, value, name, value, …]`): used as is, not copied into pairs on every request.
+   */
+  readonly rawHeaders: readonly string[];
   readonly sourceIp: string;
   /** `HTTP/1.1`. */
   readonly protocol: string;
@@ -35,15 +38,12 @@ export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
   const noHash = hash === -1 ? target : target.slice(0, hash);
   const q = noHash.indexOf("?");
   const rawPath = q === -1 ? noHash : noHash.slice(0, q);
-  const raw = req.rawHeaders;
-  const headers: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
   const method = req.method ?? "GET";
   return {
     method: KNOWN_METHODS.has(method) ? method : method.toUpperCase(),
     path: rawPath.startsWith("/") ? rawPath : `/${rawPath}`,
     rawQuery: q === -1 ? "" : noHash.slice(q + 1),
-    headers,
+    rawHeaders: req.rawHeaders,
     sourceIp: normalizeIp(req.socket.remoteAddress ?? "127.0.0.1"),
     protocol: `HTTP/${req.httpVersion}`,
     requestId: randomUUID(),
@@ -71,7 +71,8 @@ const normalizeIp = (ip: string) => (ip.startsWith("::ffff:") ? ip.slice(7) : ip
 export function headerValues(request: DevRequest, name: string): string[] {
   const lower = name.toLowerCase();
   const out: string[] = [];
-  for (const [n, v] of request.headers) if (sameName(n, lower)) out.push(v);
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) if (sameName(raw[i]!, lower)) out.push(raw[i + 1]!);
   return out;
 }
 
@@ -79,7 +80,12 @@ export function headerValues(request: DevRequest, name: string): string[] {
 export function headerValue(request: DevRequest, name: string): string | undefined {
   const lower = name.toLowerCase();
   let out: string | undefined;
-  for (const [n, v] of request.headers) if (sameName(n, lower)) out = out === undefined ? v : `${out},${v}`;
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!sameName(raw[i]!, lower)) continue;
+    const v = raw[i + 1]!;
+    out = out === undefined ? v : `${out},${v}`;
+  }
   return out;
 }
 

@@ -105,6 +105,61 @@ describe("gatepass dev --upstream", () => {
     assert.equal(got.headers["x-forwarded-for"], "127.0.0.1");
   });
 
+  it("appends to the client's x-forwarded-for, replaces its x-forwarded-proto and -host, keeps repeated headers", async () => {
+    const res = await call(`${t.url}/orders/5`, {
+      headers: {
+        ...bearer("allow"),
+        "x-forwarded-for": "10.0.0.1",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "evil.example",
+        "x-repeated": ["one", "two"],
+      },
+    });
+    assert.equal(res.status, 200);
+    const got = upstream.received.at(-1)!;
+    assert.equal(got.headers["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
+    assert.equal(got.headers["x-forwarded-proto"], "http");
+    assert.equal(got.headers["x-forwarded-host"], new URL(t.url).host);
+    const names = got.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    for (const name of ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "host"])
+      assert.equal(names.filter((n) => n === name).length, 1, `one ${name} line`);
+    const repeated = got.rawHeaders.flatMap((v, i) => (got.rawHeaders[i - 1] === "x-repeated" ? [v] : []));
+    assert.deepEqual(repeated, ["one", "two"], "both lines, in order");
+  });
+
+  it("sends one x-gatepass-* header per name when two context keys give the same name", async () => {
+    const colliding = await startTestServer({
+      authorizer: async (event: unknown) => ({
+        principalId: "user-1",
+        policyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Action: "execute-api:Invoke",
+              Effect: "Allow",
+              Resource: `${(event as { methodArn: string }).methodArn.split("/")[0]}/*`,
+            },
+          ],
+        },
+        context: { team_name: "first", "team-name": "second", principalId: "not-a-principal" },
+      }),
+      upstream: upstream.url,
+      dev: { api: "rest-token", resultTtlSeconds: 0 },
+    });
+    try {
+      assert.equal((await call(`${colliding.url}/x`, { headers: bearer("any") })).status, 200);
+      const got = upstream.received.at(-1)!;
+      const lines = (name: string) =>
+        got.rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === name);
+      assert.equal(lines("x-gatepass-team-name").length, 1);
+      assert.equal(got.headers["x-gatepass-team-name"], "second", "the later key wins");
+      assert.equal(lines("x-gatepass-principal").length, 1);
+      assert.equal(got.headers["x-gatepass-principal"], "user-1");
+    } finally {
+      await colliding.close();
+    }
+  });
+
   it("streams a large body both ways and keeps the upstream status", async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 7);
     const res = await call(`${t.url}/teapot`, { method: "PUT", headers: bearer("allow"), body: big });

@@ -4,8 +4,13 @@
  * WebSocket `$connect` handshake, and the request log line.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
+import type { Verdict } from "../../src/dev/gateway.js";
+import { Invoker, type LambdaHandler } from "../../src/dev/invoke.js";
+import type { DevRequest } from "../../src/dev/request.js";
+import { requestLine } from "../../src/dev/server.js";
 import { bearer, call, fixture, startTestServer, type TestServer } from "../fixtures/dev/harness.js";
 import * as recording from "../fixtures/dev/recording-authorizer.mjs";
 
@@ -376,5 +381,198 @@ describe("gatepass dev: CORS on gateway responses", () => {
     assert.equal(res.status, 204);
     assert.equal(res.headers["access-control-allow-origin"], "https://app.example");
     assert.equal(recording.events.length, before);
+  });
+});
+
+describe("gatepass dev: one time limit for concurrent authorizer calls", () => {
+  /** An Allow for the whole stage of the event's ARN. */
+  const allowStage = (event: unknown) => {
+    const [prefix, stage] = (event as { methodArn: string }).methodArn.split("/");
+    return {
+      principalId: "user-1",
+      policyDocument: {
+        Version: "2012-10-17",
+        Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: `${prefix}/${stage}/*` }],
+      },
+    };
+  };
+  const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+  it("times out each pending call at its own deadline, answers fast calls meanwhile, ignores a late callback", async () => {
+    let lateCallbacks = 0;
+    // Callback style (three parameters): a call settles when its promise does or the callback is called.
+    const authorizer: LambdaHandler = (event, _context, callback) => {
+      const token = (event as { authorizationToken: string }).authorizationToken;
+      if (token === "Bearer never") return new Promise(() => {});
+      if (token === "Bearer late") {
+        setTimeout(() => {
+          lateCallbacks += 1;
+          callback(null, allowStage(event));
+        }, 400).unref();
+        return undefined;
+      }
+      return Promise.resolve(allowStage(event));
+    };
+    const t = await startTestServer({
+      authorizer,
+      dev: { api: "rest-token", resultTtlSeconds: 0 },
+      authorizerTimeoutMs: 200,
+    });
+    try {
+      const timed = async (token: string) => {
+        const started = performance.now();
+        const res = await call(`${t.url}/hello`, { headers: bearer(token) });
+        return { status: res.status, ms: performance.now() - started };
+      };
+      const first = [timed("never"), timed("never"), timed("late")];
+      await sleep(100);
+      // Started while the first calls' timer is armed: its own deadline is 100 ms later than theirs.
+      const second = timed("never");
+      assert.equal((await timed("fast")).status, 200, "a fast call answers while others are pending");
+      for (const r of await Promise.all(first)) assert.equal(r.status, 500);
+      const later = await second;
+      assert.equal(later.status, 500);
+      assert.ok(later.ms >= 195, `timed out after its own limit, not the first calls' (${later.ms} ms)`);
+      assert.ok(later.ms < 3000);
+      await sleep(350);
+      assert.equal(lateCallbacks, 1, "the late callback ran");
+      assert.equal((await timed("fast")).status, 200, "and changed nothing");
+      assert.equal(t.lines.filter((l) => l.event === "authorizer_timeout").length, 4);
+      assert.equal(t.requests().length, 6, "one request line per call");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("Invoker: a handler that never settles times out once; one that throws or calls back answers", async () => {
+    const options = { functionName: "f", timeoutMs: 50 };
+    const invokeOnce = (handler: LambdaHandler, event: unknown, opts: typeof options) =>
+      new Invoker(handler, opts).invoke(event);
+    const never = await invokeOnce(() => new Promise(() => {}), {}, options);
+    assert.equal(never.ok, false);
+    assert.equal(!never.ok && never.timedOut, true);
+    assert.ok(never.durationMs >= 45);
+    const thrown = await invokeOnce(
+      () => {
+        throw new Error("boom");
+      },
+      {},
+      options,
+    );
+    assert.equal(!thrown.ok && !thrown.timedOut && (thrown.error as Error).message, "boom");
+    // The callback wins over a later throw, as in the Lambda runtime.
+    const calledBack = await invokeOnce(
+      (_e, _c, callback) => {
+        callback(null, "early");
+        throw new Error("after");
+      },
+      {},
+      options,
+    );
+    assert.deepEqual(calledBack.ok && calledBack.value, "early");
+    let remaining = -1;
+    await invokeOnce(
+      async (_e, context) => {
+        remaining = context.getRemainingTimeInMillis();
+        return 1;
+      },
+      {},
+      { functionName: "f", timeoutMs: 5000 },
+    );
+    assert.ok(remaining > 4000 && remaining <= 5000, `getRemainingTimeInMillis: ${remaining}`);
+  });
+});
+
+describe("gatepass dev: the time limit holds the process open only while a call is pending", () => {
+  const run = (script: string) =>
+    new Promise<{ ms: number; stdout: string }>((done, fail) => {
+      const started = performance.now();
+      const module = JSON.stringify(new URL("../../src/dev/invoke.ts", import.meta.url).href);
+      const source = `import { Invoker } from ${module};\nconst invokeOnce = (h, e, o) => new Invoker(h, o).invoke(e);\n${script}`;
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "--input-type=module", "-e", source],
+        { timeout: 30_000 },
+        (error, stdout) => (error ? fail(error) : done({ ms: performance.now() - started, stdout })),
+      );
+    });
+
+  it("a settled call does not keep the process alive until its (60 s) limit", async () => {
+    const { ms, stdout } = await run(
+      'const r = await invokeOnce(async () => 1, {}, { functionName: "f", timeoutMs: 60000 }); console.log(r.ok);',
+    );
+    assert.equal(stdout.trim(), "true");
+    assert.ok(ms < 20_000, `exited after ${Math.round(ms)} ms`);
+  });
+
+  it("a pending call keeps it alive until it times out", async () => {
+    const { stdout } = await run(
+      'invokeOnce(() => new Promise(() => {}), {}, { functionName: "f", timeoutMs: 300 }).then((r) => console.log(r.timedOut));',
+    );
+    assert.equal(stdout.trim(), "true");
+  });
+});
+
+describe("gatepass dev: the request line", () => {
+  const request: DevRequest = {
+    method: "GET",
+    path: "/",
+    rawQuery: "",
+    rawHeaders: [],
+    sourceIp: "127.0.0.1",
+    protocol: "HTTP/1.1",
+    requestId: "0d1c5a46-5f4e-4b8a-9a53-1d2a3b4c5d6e",
+    timeEpoch: 0,
+  };
+  const allow = (reason: string, principalId: string | null): Verdict => ({
+    allowed: true,
+    outcome: "allow",
+    caller: { principalId, context: {}, latencyMs: 1 },
+    reason,
+    cache: "off",
+  });
+
+  it("is exactly JSON.stringify of its fields, whatever the strings hold", () => {
+    const tricky = [
+      "/orders/42",
+      '/a"b\\c',
+      "/tab\there\nnewline\u0001",
+      "/caf\u00e9/\u{1F600}",
+      "/lone\ud800surrogate",
+      "/\u2028\u2029",
+    ];
+    for (const text of tricky) {
+      for (const [verdict, upgrade, explained] of [
+        [allow(`an Allow matches ${text}`, text), undefined, `rule ${text}`],
+        [allow("isAuthorized", null), true, undefined],
+        [undefined, undefined, undefined],
+      ] as Array<[Verdict | undefined, true | undefined, string | undefined]>) {
+        const line = requestLine(
+          { ...request, path: text, method: text },
+          200,
+          "allow",
+          verdict,
+          upgrade,
+          1.5,
+          explained,
+        );
+        const expected = JSON.stringify({
+          level: "info",
+          event: "request",
+          requestId: request.requestId,
+          method: text,
+          path: text,
+          status: 200,
+          outcome: "allow",
+          reason: verdict?.reason,
+          cache: verdict?.cache,
+          principal: verdict?.allowed ? verdict.caller.principalId : undefined,
+          upgrade,
+          durationMs: 1.5,
+          authorizer: explained,
+        });
+        assert.equal(line, expected);
+      }
+    }
   });
 });

@@ -168,6 +168,12 @@ const show = (value: unknown): string => {
 /** Max length of a `Resource` ARN in a returned policy (contract §2.1). */
 export const MAX_POLICY_RESOURCE_LENGTH = 512;
 
+// Field paths are built only for a message: a valid response (every response the local gateway
+// checks) allocates none of them.
+const contextPath = (key: string) =>
+  `context${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`;
+const statementPath = (index: number) => `policyDocument.Statement[${index}]`;
+
 function validateContext(context: unknown, options: ValidateOptions, errors: string[]): void {
   if (context === undefined) return;
   if (!isRecord(context)) {
@@ -177,17 +183,16 @@ function validateContext(context: unknown, options: ValidateOptions, errors: str
   const reserved = options.reservedContextKeys ?? [];
   for (const key of Object.keys(context)) {
     const value = context[key];
-    const path = `context${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`;
-    if (reserved.includes(key)) errors.push(`${path} uses a reserved key`);
+    if (reserved.includes(key)) errors.push(`${contextPath(key)} uses a reserved key`);
     if (value === undefined) continue; // dropped by JSON serialization
     if (options.flatContext) {
       const ok =
         typeof value === "string" ||
         typeof value === "boolean" ||
         (typeof value === "number" && Number.isFinite(value));
-      if (!ok) errors.push(`${path} must be a string, number or boolean (got ${show(value)})`);
+      if (!ok) errors.push(`${contextPath(key)} must be a string, number or boolean (got ${show(value)})`);
     } else if (!isJsonValue(value, 0)) {
-      errors.push(`${path} must be a JSON value (got ${show(value)})`);
+      errors.push(`${contextPath(key)} must be a JSON value (got ${show(value)})`);
     }
   }
 }
@@ -201,38 +206,43 @@ function isJsonValue(value: unknown, depth: number): boolean {
   return false;
 }
 
-function validateStatement(statement: unknown, path: string, errors: string[]): void {
+function validateStatement(statement: unknown, index: number, errors: string[]): void {
   if (!isRecord(statement)) {
-    errors.push(`${path} must be an object (got ${show(statement)})`);
+    errors.push(`${statementPath(index)} must be an object (got ${show(statement)})`);
     return;
   }
   for (const key of Object.keys(statement)) {
     if (!STATEMENT_KEYS.has(key))
-      errors.push(`${path}.${key} is not a statement element (expected ${[...STATEMENT_KEYS].join(", ")})`);
+      errors.push(
+        `${statementPath(index)}.${key} is not a statement element (expected ${[...STATEMENT_KEYS].join(", ")})`,
+      );
   }
   if (statement.Effect !== "Allow" && statement.Effect !== "Deny") {
-    errors.push(`${path}.Effect must be "Allow" or "Deny" (got ${show(statement.Effect)})`);
+    errors.push(`${statementPath(index)}.Effect must be "Allow" or "Deny" (got ${show(statement.Effect)})`);
   }
   if (statement.Sid !== undefined && typeof statement.Sid !== "string")
-    errors.push(`${path}.Sid must be a string (got ${show(statement.Sid)})`);
+    errors.push(`${statementPath(index)}.Sid must be a string (got ${show(statement.Sid)})`);
   const actionKey =
     statement.Action !== undefined ? "Action" : statement.NotAction !== undefined ? "NotAction" : null;
-  if (actionKey === null) errors.push(`${path}.Action is required`);
+  if (actionKey === null) errors.push(`${statementPath(index)}.Action is required`);
   else if (statement.Action !== undefined && statement.NotAction !== undefined)
-    errors.push(`${path} must not have both Action and NotAction`);
+    errors.push(`${statementPath(index)} must not have both Action and NotAction`);
   else {
     const value = statement[actionKey];
     const list = stringList(value);
     if (list === null || list.length === 0) {
       errors.push(
-        `${path}.${actionKey} must be a string or a non-empty array of strings (got ${show(value)})`,
+        `${statementPath(index)}.${actionKey} must be a string or a non-empty array of strings (got ${show(value)})`,
       );
     } else if (actionKey === "Action") {
       list.forEach((action, i) => {
         if (!actionCovers(action)) {
-          const at = typeof value === "string" ? `${path}.Action` : `${path}.Action[${i}]`;
+          const field =
+            typeof value === "string"
+              ? `${statementPath(index)}.Action`
+              : `${statementPath(index)}.Action[${i}]`;
           errors.push(
-            `${at} must be "execute-api:Invoke" (or a wildcard such as "execute-api:*" covering it) (got ${show(action)})`,
+            `${field} must be "execute-api:Invoke" (or a wildcard such as "execute-api:*" covering it) (got ${show(action)})`,
           );
         }
       });
@@ -244,31 +254,33 @@ function validateStatement(statement: unknown, path: string, errors: string[]): 
       : statement.NotResource !== undefined
         ? "NotResource"
         : null;
-  if (resourceKey === null) errors.push(`${path}.Resource is required`);
+  if (resourceKey === null) errors.push(`${statementPath(index)}.Resource is required`);
   else if (statement.Resource !== undefined && statement.NotResource !== undefined)
-    errors.push(`${path} must not have both Resource and NotResource`);
+    errors.push(`${statementPath(index)} must not have both Resource and NotResource`);
   else {
     const value = statement[resourceKey];
     const list = stringList(value);
     if (list === null) {
       errors.push(
-        `${path}.${resourceKey} must be an ARN string or an array of ARN strings (got ${show(value)})`,
+        `${statementPath(index)}.${resourceKey} must be an ARN string or an array of ARN strings (got ${show(value)})`,
       );
     } else {
-      list.forEach((resource, i) => {
-        const at = typeof value === "string" ? `${path}.${resourceKey}` : `${path}.${resourceKey}[${i}]`;
-        if (resource !== "*" && !resource.startsWith("arn:"))
-          errors.push(`${at} must be an ARN ("arn:…") or "*" (got ${show(resource)})`);
-        else if (resource.length > MAX_POLICY_RESOURCE_LENGTH) {
-          errors.push(
-            `${at} must be at most ${MAX_POLICY_RESOURCE_LENGTH} characters (got ${resource.length})`,
-          );
-        }
-      });
+      for (let i = 0; i < list.length; i++) {
+        const resource = list[i]!;
+        const bad =
+          resource !== "*" && !resource.startsWith("arn:")
+            ? `must be an ARN ("arn:…") or "*" (got ${show(resource)})`
+            : resource.length > MAX_POLICY_RESOURCE_LENGTH
+              ? `must be at most ${MAX_POLICY_RESOURCE_LENGTH} characters (got ${resource.length})`
+              : null;
+        if (bad === null) continue;
+        const field = `${statementPath(index)}.${resourceKey}`;
+        errors.push(`${typeof value === "string" ? field : `${field}[${i}]`} ${bad}`);
+      }
     }
   }
   if (statement.Condition !== undefined && !isRecord(statement.Condition)) {
-    errors.push(`${path}.Condition must be an object (got ${show(statement.Condition)})`);
+    errors.push(`${statementPath(index)}.Condition must be an object (got ${show(statement.Condition)})`);
   }
 }
 
@@ -317,7 +329,7 @@ export function validateAuthorizerResponse(
       errors.push(`policyDocument.Statement must be an array (got ${show(doc.Statement)})`);
     } else {
       doc.Statement.forEach((statement, i) => {
-        validateStatement(statement, `policyDocument.Statement[${i}]`, errors);
+        validateStatement(statement, i, errors);
       });
     }
   }

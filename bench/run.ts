@@ -188,6 +188,8 @@ npm run bench -- --quick      # tiny counts: proves it works (CI), figures meani
 The benchmark lives in \`bench/\` (\`bench/run.ts\`, one file per section in \`bench/sections/\`, the
 harness in \`bench/lib/\`, the minimal peer authorizers in \`bench/peers/\`). It is never run as a
 timed test; \`tests/bench/bench-quick.test.ts\` only checks that \`--quick\` runs and prints its tables.
+gatepass is measured as its users run it: the compiled package in \`dist/\` (\`npm run bench\` builds it
+first), not the TypeScript sources through a loader; the peers run from their published code.
 
 ${report}
 `;

@@ -6,10 +6,10 @@
  * key, each followed by the Map lookup that a hit needs.
  */
 import * as crypto from "node:crypto";
-import { createVerifier } from "../../src/token/verifier.js";
 import { checkVerifier, microTiming } from "../lib/checks.js";
 import { AUDIENCE, benchKey, ISSUER, issuerConfig, signJwt, standardClaims } from "../lib/fixtures.js";
 import { createFloorVerifier } from "../lib/floor.js";
+import { createVerifier } from "../lib/gatepass.js";
 import { type Candidate, freshStrings, measure, ratio } from "../lib/harness.js";
 import { createFastJwtPeer } from "../lib/peer-verifiers.js";
 import type { BenchContext, Section, SectionResult } from "../lib/section.js";

@@ -4,9 +4,6 @@
  * context, and the decision log line (formatted, then discarded). RS256 and HS256, each next to
  * the floor's verification of the same token in the same rounds.
  */
-import { createAuthorizer } from "../../src/lambda/authorizer.js";
-import { createLogger } from "../../src/log.js";
-import { createVerifier } from "../../src/token/verifier.js";
 import { microTiming } from "../lib/checks.js";
 import { authorizerConfig, BENCH_EVENTS, isAllowed, loadEvent } from "../lib/events.js";
 import {
@@ -19,6 +16,7 @@ import {
   standardClaims,
 } from "../lib/fixtures.js";
 import { createFloorVerifier } from "../lib/floor.js";
+import { createAuthorizer, createLogger, createVerifier } from "../lib/gatepass.js";
 import { type Candidate, freshStrings, measure, ratio } from "../lib/harness.js";
 import type { BenchContext, Section, SectionResult, TargetResult } from "../lib/section.js";
 import { markdownTable, num, opsPerSecond, ratioText, withRange } from "../lib/table.js";

@@ -6,8 +6,8 @@
  * one per cooldown, however many unknown `kid`s arrive.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { createVerifier, type Verifier } from "../../src/token/verifier.js";
 import { AUDIENCE, benchKey, ISSUER, signJwt, standardClaims } from "../lib/fixtures.js";
+import { createVerifier, type Verifier } from "../lib/gatepass.js";
 import { startJwksServer } from "../lib/jwks-server.js";
 import type { BenchContext, Section, SectionResult, TargetResult } from "../lib/section.js";
 import { markdownTable } from "../lib/table.js";

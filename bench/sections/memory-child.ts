@@ -5,11 +5,9 @@
  *
  *   node --expose-gc --import tsx bench/sections/memory-child.ts handler 100000
  */
-import { createAuthorizer } from "../../src/lambda/authorizer.js";
-import { createLogger } from "../../src/log.js";
-import { createVerifier } from "../../src/token/verifier.js";
 import { authorizerConfig, restTokenEvent } from "../lib/events.js";
 import { benchKey, issuerConfig, signJwt, standardClaims } from "../lib/fixtures.js";
+import { createAuthorizer, createLogger, createVerifier } from "../lib/gatepass.js";
 
 export interface MemoryCheckpoint {
   readonly invocations: number;

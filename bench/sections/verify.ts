@@ -4,7 +4,6 @@
  * its verified-token cache off, then the peers. Each operation gets a fresh token string, as a
  * parsed Lambda event would give.
  */
-import { createVerifier } from "../../src/token/verifier.js";
 import { checkVerifier, microTiming } from "../lib/checks.js";
 import {
   AUDIENCE,
@@ -16,6 +15,7 @@ import {
   standardClaims,
 } from "../lib/fixtures.js";
 import { createFloorVerifier } from "../lib/floor.js";
+import { createVerifier } from "../lib/gatepass.js";
 import { type Candidate, freshStrings, measure, ratio } from "../lib/harness.js";
 import { createPeerVerifiers } from "../lib/peer-verifiers.js";
 import type { BenchContext, Section, SectionResult, TargetResult } from "../lib/section.js";

@@ -19,8 +19,8 @@ interface BundleOptions {
 }
 
 /** The compiled handler module, found from this file's own location (dist/cli/commands/bundle.js). */
-function lambdaFile(name: "index"): string {
-  const built = fileURLToPath(new URL(`../../lambda/${name}.js`, import.meta.url));
+function lambdaEntry(): string {
+  const built = fileURLToPath(new URL("../../lambda/index.js", import.meta.url));
   if (existsSync(built)) return built;
   // Running from the sources (tsx): esbuild compiles TypeScript as well.
   const source = built.replace(/\.js$/, ".ts");
@@ -112,14 +112,14 @@ async function bundle(options: BundleOptions): Promise<undefined> {
   const config = options.config === undefined ? undefined : readConfig(options.config, warnings);
   const outDir = resolve(options.out);
   const outfile = join(outDir, "index.mjs");
-  const lambdaDir = dirname(lambdaFile("index"));
+  const lambdaDir = dirname(lambdaEntry());
   // Loaded here, not at startup: only this command needs them.
   const [{ build }, { zipSync }] = await Promise.all([import("esbuild"), import("fflate")]);
   let result: { outputFiles?: Array<{ path: string; contents: Uint8Array }>; metafile?: Metafile };
   try {
     result = await build({
       ...(config === undefined
-        ? { entryPoints: [lambdaFile("index")] }
+        ? { entryPoints: [lambdaEntry()] }
         : {
             stdin: {
               contents: embeddedEntry(config),

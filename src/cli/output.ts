@@ -66,12 +66,30 @@ export function action<A extends unknown[]>(
   };
 }
 
-/** One line, whatever the input: newlines folded, control characters dropped. */
+/**
+ * What a terminal would act on rather than show: C0 controls but tab and newline (ESC starts a
+ * sequence that can move the cursor, rewrite the title or clear the screen), DEL, the C1 controls
+ * (U+009B is a one-character CSI) and the bidirectional overrides that reorder what is seen.
+ */
+const TERMINAL_CONTROLS =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text made safe to print: every terminal control becomes its visible `\uXXXX` escape. Tokens and
+ * configurations are attacker-shaped, so every human output goes through this.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Writes human output on stdout, terminal controls escaped (see {@link terminalSafe}). */
+export function printHuman(text: string): void {
+  process.stdout.write(terminalSafe(text));
+}
+
+/** One line, whatever the input: newlines folded, terminal controls escaped. */
 function oneLine(text: string): string {
-  return text
-    .replace(/\s*\n\s*/g, " ")
-    .replace(/[\u0000-\u001f\u007f]/g, "")
-    .trim();
+  return terminalSafe(text.replace(/\s*\n\s*/g, " ").trim());
 }
 
 /** Writes `gatepass: <reason>` on stderr. */

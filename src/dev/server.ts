@@ -8,6 +8,7 @@ import { parseConfig } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { createAuthorizer } from "../lambda/authorizer.js";
 import { createLogger, type LogFields, type Logger } from "../log.js";
+import { parseJsonText } from "../util/json.js";
 import { type Backend, createDemoBackend, createLambdaBackend, createUpstreamBackend } from "./backends.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
@@ -105,12 +106,7 @@ function readConfigFile(file: string): Record<string, unknown> {
       `cannot read the configuration ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
     );
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`the configuration ${file} is not valid JSON (${(error as Error).message})`);
-  }
+  const doc = parseJsonText(text, `the configuration ${file}`);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc))
     throw new Error(`the configuration ${file} is not a JSON object`);
   return doc as Record<string, unknown>;

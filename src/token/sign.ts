@@ -8,6 +8,7 @@ import {
   sign,
 } from "node:crypto";
 import { ALGORITHM_SPECS, type Algorithm, isAlgorithm, keyMismatch } from "../keys/algorithms.js";
+import { parseJsonObject } from "../util/json.js";
 
 /** A signing key: a private `KeyObject`, a private JWK (object or JSON text), a PEM private key, or a shared secret. */
 export type SigningKeyInput = KeyObject | string | Buffer | Record<string, unknown>;
@@ -60,7 +61,16 @@ function prepareKey(input: SigningKeyInput): PreparedKey {
   if (Buffer.isBuffer(input)) return { key: createSecretKey(input) };
   if (typeof input === "string") {
     const text = input.trim();
-    if (text.startsWith("{")) return prepareKey(JSON.parse(text) as Record<string, unknown>);
+    if (text.startsWith("{")) {
+      // A JWK as JSON text. Anything else that starts with "{" is refused rather than guessed at,
+      // and the message never quotes it: it may be a secret (pass a secret of that shape as a Buffer).
+      const jwk = parseJsonObject(text);
+      if (jwk === undefined || typeof jwk.kty !== "string")
+        throw new Error(
+          'a string key that starts with "{" must be a JWK (JSON with "kty"); pass a secret that starts with "{" as a Buffer',
+        );
+      return prepareKey(jwk);
+    }
     if (text.includes("-----BEGIN")) return { key: createPrivateKey(text) };
     return { key: createSecretKey(Buffer.from(input, "utf8")) };
   }

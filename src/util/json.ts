@@ -59,3 +59,15 @@ export function jsonErrorPosition(error: unknown): string {
   const match = /position (\d+)/.exec(error instanceof Error ? error.message : "");
   return match ? `at position ${match[1]}` : "syntax error";
 }
+
+/**
+ * `JSON.parse` for files and variables that may hold secrets: a syntax error says where (when the
+ * engine tells) and names `what`, never the text around the error, which V8's message quotes.
+ */
+export function parseJsonText(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`${what} is not valid JSON (${jsonErrorPosition(error)})`);
+  }
+}

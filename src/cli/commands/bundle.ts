@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -9,8 +9,8 @@ import type { GatepassConfig } from "../../config/types.js";
 import { ConfigError } from "../../errors.js";
 import { createAuthorizer } from "../../lambda/authorizer.js";
 import { silentLogger } from "../../log.js";
-import { isJsonObject, type JsonObject } from "../../util/json.js";
-import { action, CliError } from "../output.js";
+import { isJsonObject, type JsonObject, parseJsonText } from "../../util/json.js";
+import { action, CliError, printError, printHuman } from "../output.js";
 
 interface BundleOptions {
   out: string;
@@ -28,18 +28,50 @@ function lambdaEntry(): string {
   throw new CliError(`cannot find the handler module ${built}; is the package built (npm run build)?`);
 }
 
+/** A standalone `jwksFile`, read to be inlined; its content is never echoed (it may be a secret). */
+function readJwksFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `cannot read the key set ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  try {
+    return parseJsonText(text, `the key set ${file}`);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+/** Whether an embedded configuration holds a shared secret, which makes the bundle itself a secret. */
+const holdsSecret = (config: GatepassConfig | undefined) =>
+  config?.issuers.some(
+    (issuer) =>
+      issuer.secret !== undefined ||
+      (issuer.jwks?.keys ?? []).some((k) => isJsonObject(k) && k.kty === "oct"),
+  ) === true;
+
 /**
  * Reads and checks a configuration for embedding: the same validation as a cold start, done now,
  * so a bad configuration fails here and not at the first deployment. A standalone `jwksFile` is
  * inlined as `jwks`, because the zip holds nothing but `index.mjs`.
  */
 function readConfig(path: string, warnings: string[]): GatepassConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `cannot read the configuration ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, "utf8"));
+    doc = parseJsonText(text, path);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new CliError(`cannot read the configuration ${path} (${reason})`);
+    throw new CliError((error as Error).message);
   }
   if (!isJsonObject(doc))
     throw new CliError(`${path}: Invalid gatepass configuration: expected a JSON object`);
@@ -55,7 +87,7 @@ function readConfig(path: string, warnings: string[]): GatepassConfig {
           issuer.discovery === undefined
         ) {
           const { jwksFile, ...rest } = issuer;
-          return { ...rest, jwks: JSON.parse(readFileSync(jwksFile, "utf8")) };
+          return { ...rest, jwks: readJwksFile(jwksFile) };
         }
         if (issuer.jwksFile !== undefined) {
           warnings.push(
@@ -146,10 +178,20 @@ async function bundle(options: BundleOptions): Promise<undefined> {
   const code = (result.outputFiles ?? []).find((f) => f.path.endsWith(".mjs"))?.contents;
   if (!code) throw new CliError("esbuild produced no output");
   const zip = zipSync({ "index.mjs": [code, { level: 9, os: 3, attrs: ZIP_FILE_MODE, mtime: ZIP_MTIME }] });
+  // A bundle that embeds a shared secret is itself a secret: owner-only on disk, even when it
+  // replaces files that were readable before. (Inside the zip the file stays rw-r--r--: Lambda's
+  // runtime user must be able to read it.)
+  const secret = holdsSecret(config);
+  const fileMode = secret ? 0o600 : 0o644;
   try {
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(outfile, code);
-    writeFileSync(join(outDir, "function.zip"), zip);
+    for (const [path, contents] of [
+      [outfile, code],
+      [join(outDir, "function.zip"), zip],
+    ] as const) {
+      writeFileSync(path, contents, { mode: fileMode });
+      chmodSync(path, fileMode);
+    }
   } catch (error) {
     throw new CliError(
       `cannot write to ${options.out} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
@@ -162,7 +204,7 @@ async function bundle(options: BundleOptions): Promise<undefined> {
   const modules = Object.entries(output?.inputs ?? {})
     .filter(([, contribution]) => contribution.bytesInOutput > 0)
     .map(([input]) => (input.startsWith("<stdin>") ? input : relative(packageRoot, resolve(input))));
-  for (const warning of warnings) process.stderr.write(`gatepass: warning: ${warning}\n`);
+  for (const warning of warnings) printError(`warning: ${warning}`);
   const report = {
     indexMjs: outfile,
     functionZip: join(outDir, "function.zip"),
@@ -170,6 +212,7 @@ async function bundle(options: BundleOptions): Promise<undefined> {
     gzipBytes,
     zipBytes: zip.length,
     configEmbedded: config !== undefined,
+    fileMode: secret ? "0600" : "0644",
     modules,
   };
   if (options.json) {
@@ -177,11 +220,16 @@ async function bundle(options: BundleOptions): Promise<undefined> {
     return;
   }
   const n = (value: number) => value.toLocaleString("en-US");
-  process.stdout.write(
+  printHuman(
     [
       `Bundled the gatepass handler (${modules.length} modules, ${config ? "configuration embedded" : "configured from GATEPASS_CONFIG / GATEPASS_* at cold start"}).`,
       `  ${join(options.out, "index.mjs")}     ${n(report.bytes)} bytes minified, ${n(gzipBytes)} bytes gzipped`,
       `  ${join(options.out, "function.zip")}  ${n(report.zipBytes)} bytes: runtime nodejs22.x or nodejs24.x, handler index.handler`,
+      ...(secret
+        ? [
+            "  Both files embed a shared secret: written with mode 0600 (owner only); keep them out of version control.",
+          ]
+        : []),
       "",
     ].join("\n"),
   );

@@ -5,7 +5,7 @@ import { DEMO_TOKEN } from "../../dev/default-config.js";
 import { parseIdentitySource } from "../../dev/identity.js";
 import { type DevServer, PortInUseError, startDevServer } from "../../dev/server.js";
 import { parseDuration } from "../../token/sign.js";
-import { action, CliError, ExitCode, parser, usageError } from "../output.js";
+import { action, CliError, ExitCode, parser, printHuman, usageError } from "../output.js";
 
 interface DevOptions {
   config?: string;
@@ -126,7 +126,7 @@ async function run(options: DevOptions): Promise<undefined> {
     if (error instanceof PortInUseError) throw new CliError(error.message, ExitCode.FAILURE);
     throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.FAILURE);
   }
-  process.stdout.write(banner(server));
+  printHuman(banner(server));
   const signal = await waitForSignal();
   process.stdout.write(`gatepass dev: ${signal}, closing\n`);
   await server.close();

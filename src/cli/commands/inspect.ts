@@ -9,8 +9,8 @@ import { createMemoryLogger, silentLogger } from "../../log.js";
 import { evaluatePolicy, validateAuthorizerResponse } from "../../policy/evaluate.js";
 import { decodeUnverified } from "../../token/decode.js";
 import { createVerifier } from "../../token/verifier.js";
-import type { JsonObject } from "../../util/json.js";
-import { action, CliError, ExitCode, type ExitCodeValue, parser, usageError } from "../output.js";
+import { type JsonObject, parseJsonText } from "../../util/json.js";
+import { action, CliError, ExitCode, type ExitCodeValue, parser, printHuman, usageError } from "../output.js";
 
 interface InspectOptions {
   config?: string;
@@ -69,9 +69,9 @@ function readConfig(path: string | undefined): LoadedConfig {
     }
     let doc: unknown;
     try {
-      doc = JSON.parse(text);
+      doc = parseJsonText(text, path);
     } catch (error) {
-      throw new CliError(`${path} is not valid JSON (${(error as Error).message})`);
+      throw new CliError((error as Error).message);
     }
     return { config: parseOrFail(() => parseConfig(doc)), source: path };
   }
@@ -388,7 +388,7 @@ interface Report {
 
 const indent = (text: string, by = "  ") => text.replace(/^/gm, by);
 
-function printHuman(report: Report): void {
+function printReport(report: Report): void {
   const lines: string[] = [];
   const { token, times, verification, route } = report;
   lines.push("Decoded WITHOUT verification (do not trust these values unless verification passes below)");
@@ -456,7 +456,7 @@ function printHuman(report: Report): void {
       );
     }
   }
-  process.stdout.write(`${lines.join("\n")}\n`);
+  printHuman(`${lines.join("\n")}\n`);
 }
 
 // ---------------------------------------------------------------- the command
@@ -510,7 +510,7 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     exitCode,
   };
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else printHuman(report);
+  else printReport(report);
   return exitCode;
 }
 

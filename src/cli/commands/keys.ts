@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { ALGORITHMS, type Algorithm } from "../../keys/algorithms.js";
 import { type GeneratedKey, generateSigningKey } from "../../keys/generate.js";
 import { parseAlgorithm, parseKid } from "../args.js";
-import { action, CliError } from "../output.js";
+import { action, CliError, printHuman } from "../output.js";
 
 /** The algorithms the contract names; the others work too. */
 const MAIN_ALGORITHMS: readonly string[] = ["RS256", "PS256", "ES256", "ES384", "EdDSA", "HS256"];
@@ -78,20 +78,33 @@ function prepareDirectory(dir: string): void {
   }
 }
 
+/** Every file `keys generate` may write, whatever the algorithm. */
+const KEY_FILES = ["private.jwk.json", "secret.txt", "public.jwks.json", "public.pem"] as const;
+
 function writeFiles(dir: string, files: OutputFile[], force: boolean): void {
-  // Check everything before writing anything: a half-replaced key pair is worse than none.
-  const existing = files.map((f) => join(dir, f.name)).filter((path) => existsSync(path));
+  // Check everything before writing anything: a half-replaced key pair is worse than none. Any
+  // file of an earlier key counts, not only those this key writes: a forced replacement removes
+  // them all, so no file of the old key (an HS256 secret.txt beside a new ES256 key) is left behind.
+  const existing = KEY_FILES.map((name) => join(dir, name)).filter((path) => existsSync(path));
   if (existing.length > 0 && !force) {
     throw new CliError(
       `${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}; pass --force to replace the key`,
     );
   }
+  if (force) {
+    for (const path of existing) {
+      try {
+        rmSync(path, { force: true });
+      } catch (error) {
+        throw new CliError(`cannot remove ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      }
+    }
+  }
   for (const file of files) {
     const path = join(dir, file.name);
     const mode = file.secret ? 0o600 : 0o644;
     try {
-      // Remove then create exclusively, so a forced overwrite never inherits an old, wider mode.
-      if (force) rmSync(path, { force: true });
+      // Created exclusively (any old file was removed above), so it never inherits an old, wider mode.
       writeFileSync(path, file.content, { mode, flag: "wx" });
       chmodSync(path, mode);
     } catch (error) {
@@ -135,7 +148,7 @@ async function generate(options: GenerateOptions): Promise<undefined> {
   lines.push(
     `Mint a token: gatepass mint --key ${join(dir, "private.jwk.json")} --sub user-1 --aud my-api --iss https://issuer.example/`,
   );
-  process.stdout.write(`${lines.join("\n")}\n`);
+  printHuman(`${lines.join("\n")}\n`);
   return;
 }
 

@@ -318,7 +318,10 @@ export interface AuthorizedCaller {
   readonly latencyMs: number;
 }
 
-/** REST, WebSocket and HTTP 1.0 integrations see every context value as a string. */
+/**
+ * REST, WebSocket and HTTP 1.0 integrations see every context value as a string, as API Gateway
+ * delivers them (`7` → `"7"`, `true` → `"true"`), so a backend reads what it would read on AWS.
+ */
 export function stringifyContext(context: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(context)) {
@@ -348,7 +351,8 @@ export interface EventBody {
  * - REST (`rest-*`) and `http-v1`: `APIGatewayProxyEvent`, `requestContext.authorizer` =
  *   `{ principalId, integrationLatency, ...context }` with every context value a string;
  * - `http-v2-*`: `APIGatewayProxyEventV2`, `requestContext.authorizer.lambda` = the context as
- *   returned, types kept;
+ *   returned, types kept, and nothing else (AWS documents no `principalId` in a 2.0 integration
+ *   event, after simple and IAM responses alike: an authorizer passes it in its context);
  * - `websocket`: the `$connect` route event, authorizer as REST.
  */
 export function buildProxyEvent(

@@ -98,6 +98,9 @@ export function buildAuthorizer(
     const flat = request.kind !== "http-v2";
     const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: maxContextBytes });
     if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: maxContextBytes });
+    // An HTTP API 2.0 integration gets the context (`requestContext.authorizer.lambda`) and no
+    // principalId, after IAM responses too: carry the principal there, over any claim of that name.
+    if (request.kind === "http-v2") context.principalId = principalId;
     if (request.kind === "http-v2" && simpleHttp) {
       // HTTP API simple responses have no principalId field: pass it in the context instead. Always
       // the principal, even when a claim of that name was configured for the context.

@@ -4,6 +4,10 @@
  * Which form each API gets ({@link contextStyleFor}):
  * - REST (TOKEN, REQUEST), WebSocket and HTTP payload 1.0: **flat**, values only strings, numbers or
  *   booleans; API Gateway refuses objects and arrays (500) and stringifies everything downstream.
+ *   Arrays and objects go as JSON text, and the key {@link CONTEXT_JSON_KEYS} lists every key whose
+ *   value is JSON text rather than a plain string (numbers, booleans, arrays, objects), so that
+ *   `readAuthorizerContext` restores each value's type exactly while direct readers
+ *   (`$context.authorizer.email`) still see plain strings as they are.
  * - HTTP payload 2.0, simple and IAM responses: **natural JSON**: arrays and objects kept, types kept
  *   (delivered under `requestContext.authorizer.lambda`).
  */
@@ -44,6 +48,16 @@ export interface EncodedContext<C extends Record<string, unknown> = Record<strin
   readonly dropped: string[];
 }
 
+/**
+ * The context key gatepass reserves, in flat contexts, for the list of keys whose value is JSON text:
+ * its value is a JSON array of key names (`["groups","age"]`). Numbers and booleans are listed (API
+ * Gateway hands them to the backend as `"7"` and `"true"`), and so are arrays and objects (sent as
+ * their JSON text); a key not listed holds a plain string, even one like `'["admin"]'` or `"true"`.
+ * Present only when some key is listed, and counted in `maxBytes`. No claim can use this key, in
+ * either form.
+ */
+export const CONTEXT_JSON_KEYS = "gatepass:json";
+
 /** The default size cap of a context, in bytes of JSON. */
 export const DEFAULT_CONTEXT_MAX_BYTES = 4096;
 
@@ -81,18 +95,20 @@ function toJson(value: unknown): string | undefined {
  * - Absent, `null` and `undefined` claims are omitted; so are non-finite numbers and values JSON cannot
  *   represent.
  * - `flat`: strings, finite numbers and booleans are kept; arrays and objects become their JSON text
- *   (`groups: ["a","b"]` → `"[\"a\",\"b\"]"`). Otherwise values keep their JSON shape.
+ *   (`groups: ["a","b"]` → `"[\"a\",\"b\"]"`); every key that is not a plain string is listed under
+ *   {@link CONTEXT_JSON_KEYS}. Otherwise values keep their JSON shape.
  * - Keys are the claim names, verbatim. A key is skipped (and listed in `dropped`) when it is empty,
- *   holds control characters, is `__proto__`, or — in flat form — is one of
- *   {@link RESERVED_FLAT_CONTEXT_KEYS} (`principalId` is delivered by API Gateway anyway).
- * - Size: the JSON of the whole context stays within `maxBytes`; a claim that would overflow it is
- *   skipped (listed in `dropped`) and later, smaller claims may still fit.
+ *   holds control characters, is `__proto__` or {@link CONTEXT_JSON_KEYS}, or — in flat form — is one
+ *   of {@link RESERVED_FLAT_CONTEXT_KEYS} (`principalId` is delivered by API Gateway anyway).
+ * - Size: the JSON of the whole context (with its {@link CONTEXT_JSON_KEYS} entry) stays within
+ *   `maxBytes`; a claim that would overflow it is skipped (listed in `dropped`) and later, smaller
+ *   claims may still fit.
  * - Prototype-safe: claims are read as own properties only, and the output is a plain object into which
  *   `__proto__` is never assigned.
  *
  * @example
  * encodeContext({ sub: "u1", groups: ["a", "b"], email: null }, ["sub", "groups", "email"], { flat: true })
- * // { context: { sub: "u1", groups: '["a","b"]' }, dropped: [] }
+ * // { context: { sub: "u1", groups: '["a","b"]', "gatepass:json": '["groups"]' }, dropped: [] }
  */
 export function encodeContext(
   claims: Record<string, unknown>,
@@ -113,6 +129,8 @@ export function encodeContext(
   const maxBytes = options.maxBytes ?? DEFAULT_CONTEXT_MAX_BYTES;
   const context: Record<string, unknown> = {};
   const dropped: string[] = [];
+  // Flat form: the keys whose value is JSON text, written last under CONTEXT_JSON_KEYS.
+  const jsonKeys: string[] = [];
   const isObject = typeof claims === "object" && claims !== null;
   // Sizes: a cheap upper bound while far from the cap; the exact UTF-8 size of the JSON once near it
   // (`exact` stays -1 until then). The outcome is the same as measuring every claim exactly.
@@ -127,6 +145,7 @@ export function encodeContext(
     if (
       name.length === 0 ||
       name === "__proto__" ||
+      name === CONTEXT_JSON_KEYS ||
       UNUSABLE_KEY.test(name) ||
       (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name))
     ) {
@@ -135,37 +154,71 @@ export function encodeContext(
     }
     let value: unknown;
     let valueBound: number;
+    let listed = false;
     if (typeof raw === "string") {
       value = raw;
       valueBound = jsonStringBound(raw);
     } else if (typeof raw === "number" || typeof raw === "boolean") {
       value = raw;
       valueBound = 24; // the longest JSON number or boolean
+      listed = flat;
     } else if (typeof raw === "object") {
       const text = toJson(raw);
       if (text === undefined) continue;
       value = flat ? text : raw;
       valueBound = flat ? jsonStringBound(text) : text.length * 3;
+      listed = flat;
     } else {
       continue; // bigint, function, symbol: not JSON
     }
     const separator = count > 0 ? 1 : 0;
-    const addedBound = separator + jsonStringBound(name) + 1 + valueBound;
+    const addedBound =
+      separator +
+      jsonStringBound(name) +
+      1 +
+      valueBound +
+      (listed ? jsonKeysGrowthBound(name, jsonKeys.length === 0) : 0);
     if (exact < 0 && bound + addedBound <= maxBytes) {
       context[name] = value;
+      if (listed) jsonKeys.push(name);
       bound += addedBound;
       count++;
       continue;
     }
-    if (exact < 0) exact = jsonBytes(JSON.stringify(context));
-    const added = separator + jsonBytes(JSON.stringify(name)) + 1 + jsonBytes(JSON.stringify(value));
+    if (exact < 0) exact = jsonBytes(JSON.stringify(context)) + jsonKeysBytes(jsonKeys);
+    let added = separator + jsonBytes(JSON.stringify(name)) + 1 + jsonBytes(JSON.stringify(value));
+    if (listed) added += jsonKeysBytes([...jsonKeys, name]) - jsonKeysBytes(jsonKeys);
     if (exact + added > maxBytes) {
       dropped.push(name);
       continue;
     }
     context[name] = value;
+    if (listed) jsonKeys.push(name);
     exact += added;
     count++;
   }
+  if (jsonKeys.length > 0) context[CONTEXT_JSON_KEYS] = JSON.stringify(jsonKeys);
   return { context, dropped };
+}
+
+/**
+ * The bytes the {@link CONTEXT_JSON_KEYS} entry adds to a context's JSON (`,"gatepass:json":"[…]"`,
+ * the list written as JSON text inside a JSON string); 0 for an empty list (no entry).
+ */
+function jsonKeysBytes(keys: readonly string[]): number {
+  return keys.length === 0
+    ? 0
+    : 1 + JSON_KEYS_KEY_BYTES + 1 + jsonBytes(JSON.stringify(JSON.stringify(keys)));
+}
+
+const JSON_KEYS_KEY_BYTES = jsonBytes(JSON.stringify(CONTEXT_JSON_KEYS));
+
+/**
+ * At most the bytes listing `name` adds to the {@link CONTEXT_JSON_KEYS} entry (the whole entry when
+ * it is the `first`). Written twice as JSON, each UTF-16 unit of a name takes at most 7 bytes (a lone
+ * surrogate: `\udXXX`, its backslash escaped again); its quotes take 4 (`\"`), the comma 1.
+ */
+function jsonKeysGrowthBound(name: string, first: boolean): number {
+  const item = 7 * name.length + 4;
+  return first ? 1 + JSON_KEYS_KEY_BYTES + 1 + 4 + item : 1 + item;
 }

@@ -77,7 +77,7 @@ describe("buildPolicy: shape", () => {
       claims: {},
       context,
     });
-    assert.deepEqual(result.context, { sub: "u1", groups: '["a"]' });
+    assert.deepEqual(result.context, { sub: "u1", groups: '["a"]', "gatepass:json": '["groups"]' });
   });
 
   it("has no Deny statement when the principal passes every rule", () => {

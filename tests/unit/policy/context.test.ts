@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { contextStyleFor, encodeContext, RESERVED_FLAT_CONTEXT_KEYS } from "../../../src/policy/context.js";
+import {
+  CONTEXT_JSON_KEYS,
+  contextStyleFor,
+  encodeContext,
+  RESERVED_FLAT_CONTEXT_KEYS,
+} from "../../../src/policy/context.js";
 import { validateAuthorizerResponse } from "../../../src/policy/evaluate.js";
 
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), "utf8");
@@ -29,6 +34,7 @@ describe("encodeContext", () => {
           address: '{"country":"FR"}',
           age: 42,
           verified: true,
+          "gatepass:json": '["groups","address","age","verified"]',
         },
         dropped: [],
       },
@@ -41,7 +47,10 @@ describe("encodeContext", () => {
   });
 
   it("keeps claim names verbatim as keys", () => {
-    assert.deepEqual(encodeContext(claims, ["cognito:groups"]).context, { "cognito:groups": '["x"]' });
+    assert.deepEqual(encodeContext(claims, ["cognito:groups"]).context, {
+      "cognito:groups": '["x"]',
+      "gatepass:json": '["cognito:groups"]',
+    });
   });
 
   it("skips reserved, empty, control-character and __proto__ keys in flat form", () => {
@@ -62,6 +71,42 @@ describe("encodeContext", () => {
     assert.deepEqual(encodeContext(hostile, ["claims", "__proto__"], { flat: false }), {
       context: { claims: "c" },
       dropped: ["__proto__"],
+    });
+  });
+
+  it("flat: lists exactly the keys that are not plain strings under gatepass:json", () => {
+    const raw = { s: '["admin"]', t: "true", n: 7, b: false, a: [1], o: {} };
+    assert.deepEqual(encodeContext(raw, Object.keys(raw)).context, {
+      s: '["admin"]',
+      t: "true",
+      n: 7,
+      b: false,
+      a: "[1]",
+      o: "{}",
+      [CONTEXT_JSON_KEYS]: '["n","b","a","o"]',
+    });
+    // Only plain strings: no list at all.
+    assert.deepEqual(encodeContext({ s: "x" }, ["s"]).context, { s: "x" });
+    // Natural contexts keep types and need no list.
+    assert.deepEqual(encodeContext(raw, Object.keys(raw), { flat: false }).context, raw);
+  });
+
+  it("no claim can take the gatepass:json key, in either form", () => {
+    const raw = { [CONTEXT_JSON_KEYS]: '["s"]', s: '["admin"]' };
+    for (const flat of [true, false]) {
+      assert.deepEqual(encodeContext(raw, [CONTEXT_JSON_KEYS, "s"], { flat }), {
+        context: { s: '["admin"]' },
+        dropped: [CONTEXT_JSON_KEYS],
+      });
+    }
+  });
+
+  it("counts the gatepass:json entry in maxBytes", () => {
+    // {"a":1,"gatepass:json":"[\"a\"]"} is 33 bytes; {"a":1} alone would be 7.
+    assert.deepEqual(encodeContext({ a: 1 }, ["a"], { maxBytes: 32 }), { context: {}, dropped: ["a"] });
+    assert.deepEqual(encodeContext({ a: 1 }, ["a"], { maxBytes: 33 }).context, {
+      a: 1,
+      [CONTEXT_JSON_KEYS]: '["a"]',
     });
   });
 
@@ -122,6 +167,42 @@ describe("encodeContext", () => {
             if (value === null || value === undefined) continue;
             assert.ok(Object.hasOwn(context, name) || dropped.includes(name), name);
           }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("property: flat contexts keep exactly what a claim-by-claim exact measurement keeps", () => {
+    // Reference: add claims in order, measuring the whole context (list included) each time.
+    const reference = (raw: Record<string, unknown>, maxBytes: number) => {
+      const context: Record<string, unknown> = {};
+      const listed: string[] = [];
+      const full = (c: Record<string, unknown>, l: string[]) =>
+        l.length > 0 ? { ...c, [CONTEXT_JSON_KEYS]: JSON.stringify(l) } : c;
+      for (const [name, value] of Object.entries(raw)) {
+        if (value === null || name === "__proto__" || name === CONTEXT_JSON_KEYS) continue;
+        if (RESERVED_FLAT_CONTEXT_KEYS.includes(name) || /[\u0000-\u001f\u007f]/.test(name) || name === "")
+          continue;
+        const plain = typeof value === "string";
+        const encoded = plain || typeof value !== "object" ? value : JSON.stringify(value);
+        const nextContext = { ...context, [name]: encoded };
+        const nextListed = plain ? listed : [...listed, name];
+        if (bytes(full(nextContext, nextListed)) > maxBytes) continue;
+        context[name] = encoded;
+        if (!plain) listed.push(name);
+      }
+      return full(context, listed);
+    };
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 12, unit: "binary" }), fc.jsonValue({ stringUnit: "binary" }), {
+          maxKeys: 12,
+        }),
+        fc.integer({ min: 2, max: 1500 }),
+        (raw, maxBytes) => {
+          const { context } = encodeContext(raw, Object.keys(raw), { flat: true, maxBytes });
+          assert.deepEqual(context, reference(raw, maxBytes));
         },
       ),
       { numRuns: 1000 },

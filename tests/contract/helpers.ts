@@ -3,9 +3,10 @@
  * real event fixtures and real tokens, and one strict check of every returned response.
  *
  * The checks here are deliberately independent of the code under test where they can be (the ARN
- * prefix, the expected response form, the exact `Action`), and use gatepass's own
- * `validateAuthorizerResponse` and `evaluatePolicy` for the IAM rules they implement. Each rule of
- * {@link responseProblems} has a negative test in `response-validity.test.ts`.
+ * prefix, the expected response form, the exact `Action`, and the IAM verdict, from the reference
+ * evaluator in `tests/helpers/iam-reference.ts`), and use gatepass's own `validateAuthorizerResponse`
+ * for the response rules it implements. Each rule of {@link responseProblems} has a negative test in
+ * `response-validity.test.ts`.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -15,8 +16,9 @@ import {
   createAuthorizer,
 } from "../../src/lambda/authorizer.js";
 import { createMemoryLogger } from "../../src/log.js";
-import { evaluatePolicy, validateAuthorizerResponse } from "../../src/policy/evaluate.js";
+import { validateAuthorizerResponse } from "../../src/policy/evaluate.js";
 import { signToken } from "../../src/token/sign.js";
+import { referenceDependsOnColonReading, referenceEvaluate } from "../helpers/iam-reference.js";
 import { flipSignatureBit, testKey } from "../helpers/keys.js";
 import { FIXTURES } from "../unit/adapters/fixtures.js";
 
@@ -300,12 +302,20 @@ export function assertUnauthorizedError(error: unknown): void {
   assert.equal(error.constructor, Error, `rejected with ${error.constructor.name}, not a plain Error`);
 }
 
-/** 200 or 403 for a returned response, as API Gateway decides it for the event's own ARN. */
+/**
+ * 200 or 403 for a returned response, as API Gateway decides it for the event's own ARN (the IAM
+ * reference evaluator, not gatepass's). A policy whose verdict depends on a point AWS's documentation
+ * leaves open (whether a `*` inside an ARN segment spans a `:`) fails here.
+ */
 export function statusOf(response: unknown, event: unknown): 200 | 403 {
   const r = response as Record<string, unknown>;
   if (typeof r === "object" && r !== null && "isAuthorized" in r) return r.isAuthorized === true ? 200 : 403;
   const arn = eventArn(event as Record<string, unknown>);
-  return evaluatePolicy(r?.policyDocument, arn) === "allow" ? 200 : 403;
+  assert.ok(
+    !referenceDependsOnColonReading(r?.policyDocument, arn),
+    `the policy's verdict for ${arn} depends on how a wildcard treats ':'`,
+  );
+  return referenceEvaluate(r?.policyDocument, arn) === "allow" ? 200 : 403;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { createAuthorizer } from "../../src/lambda/authorizer.js";
 import { createMemoryLogger } from "../../src/log.js";
-import { evaluatePolicy, validateAuthorizerResponse } from "../../src/policy/evaluate.js";
+import { validateAuthorizerResponse } from "../../src/policy/evaluate.js";
+import { referenceEvaluate } from "../helpers/iam-reference.js";
 import { b64url } from "../helpers/keys.js";
 import {
   buildCorpus,
@@ -121,7 +122,7 @@ async function answer(event: unknown, kind: Kind | "other"): Promise<Answer> {
       outcome = response.isAuthorized === true ? "allow" : "deny";
       problems.push(...validateAuthorizerResponse(response, "simple", { flatContext: false }));
     } else {
-      const verdict = evaluatePolicy(response.policyDocument, METHOD_ARN);
+      const verdict = referenceEvaluate(response.policyDocument, METHOD_ARN);
       outcome = verdict === "allow" ? "allow" : "deny";
       problems.push(...validateAuthorizerResponse(response, "iam", { flatContext: kind !== "http-v2" }));
     }

@@ -5,8 +5,9 @@ import fc from "fast-check";
 import { arnTarget, parseArn } from "../../../src/policy/arn.js";
 import { buildDenyPolicy, buildPolicy } from "../../../src/policy/build.js";
 import { encodeContext } from "../../../src/policy/context.js";
-import { evaluatePolicy, validateAuthorizerResponse } from "../../../src/policy/evaluate.js";
+import { validateAuthorizerResponse } from "../../../src/policy/evaluate.js";
 import { compileRules, type RulesInput } from "../../../src/rules/rules.js";
+import { referenceEvaluate } from "../../helpers/iam-reference.js";
 
 const PREFIX = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/";
 const arnOf = (tail: string) => {
@@ -19,7 +20,7 @@ const arnOf = (tail: string) => {
 function cachedVersusFresh(input: RulesInput, claims: Record<string, unknown>, a: string, b: string) {
   const ruleSet = compileRules(input);
   const policy = buildPolicy({ principalId: "u", arn: arnOf(a), ruleSet, claims });
-  const cached = evaluatePolicy(policy.policyDocument, PREFIX + b);
+  const cached = referenceEvaluate(policy.policyDocument, PREFIX + b);
   const fresh = ruleSet.decide(claims, arnTarget(arnOf(b)));
   return { cached, fresh: fresh.allowed, policy, ruleSet };
 }
@@ -142,14 +143,17 @@ describe("buildPolicy: shape", () => {
     const ws = compileRules({ routes: [{ route: "$connect", scopes: ["chat"] }], unmatchedRoutes: "deny" });
     const arn = arnOf("$connect");
     assert.equal(
-      evaluatePolicy(
+      referenceEvaluate(
         buildPolicy({ principalId: "u", arn, ruleSet: ws, claims: { scope: "chat" } }).policyDocument,
         arn.arn,
       ),
       "allow",
     );
     assert.equal(
-      evaluatePolicy(buildPolicy({ principalId: "u", arn, ruleSet: ws, claims: {} }).policyDocument, arn.arn),
+      referenceEvaluate(
+        buildPolicy({ principalId: "u", arn, ruleSet: ws, claims: {} }).policyDocument,
+        arn.arn,
+      ),
       "explicit-deny",
     );
   });
@@ -166,7 +170,7 @@ describe("buildPolicy: shape", () => {
       claims: {},
       decision: { allowed: false, route: null, reason: "ERR_ROUTE_NOT_ALLOWED" },
     });
-    assert.notEqual(evaluatePolicy(policy.policyDocument, `${PREFIX}GET/x`), "allow");
+    assert.notEqual(referenceEvaluate(policy.policyDocument, `${PREFIX}GET/x`), "allow");
   });
 });
 
@@ -245,7 +249,7 @@ describe("buildPolicy: the cache, case by case", () => {
       assert.deepEqual(validateAuthorizerResponse(policy, "iam", { flatContext: true }), []);
       for (const b of [`GET/${long}/2`, `GET/${long}/2/b`, `GET/${long}/2/c`, "GET/"]) {
         const fresh = ruleSet.decide(claims, arnTarget(arnOf(b))).allowed;
-        if (evaluatePolicy(policy.policyDocument, PREFIX + b) === "allow")
+        if (referenceEvaluate(policy.policyDocument, PREFIX + b) === "allow")
           assert.equal(fresh, true, `${a} → ${b}`);
       }
     }

@@ -327,11 +327,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
      */
     const refusal = (req: IncomingMessage, request: DevRequest): GatewayResponse | undefined => {
       const host = checkRequestHost(req, allowedHosts);
+      if (host === undefined && request.pathError === undefined) return undefined;
       const headers: Record<string, string> = { "content-type": "application/json" };
       headers[requestIdHeader] = request.requestId;
       if (host !== undefined)
         return { status: host.status, headers, body: JSON.stringify({ message: host.message }) };
-      if (request.pathError === undefined) return undefined;
       for (let i = 0; i < corsEntries.length; i++) headers[corsEntries[i]![0]] = corsEntries[i]![1];
       return {
         status: 400,

@@ -46,6 +46,25 @@ export function checkHost(value: string, allowed: ReadonlySet<string>): HostRefu
 
 const ABSOLUTE_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
 
+/** `Host` values already accepted, per allowed set (a client sends the same one on every request). */
+const accepted = new WeakMap<ReadonlySet<string>, Set<string>>();
+
+/** {@link checkHost}, remembering accepted values (at most 64 per allowed set). */
+function checkHostValue(value: string, allowed: ReadonlySet<string>): HostRefusal {
+  let known = accepted.get(allowed);
+  if (known?.has(value)) return undefined;
+  const refusal = checkHost(value, allowed);
+  if (refusal === undefined) {
+    if (known === undefined) {
+      known = new Set();
+      accepted.set(allowed, known);
+    }
+    if (known.size >= 64) known.clear();
+    known.add(value);
+  }
+  return refusal;
+}
+
 /**
  * Checks the request's host: every `Host` line (more than one is a 400, RFC 9112 §3.2) and, for an
  * absolute-form target (`GET http://name/path`), its authority, which takes precedence over `Host`.
@@ -68,5 +87,5 @@ export function checkRequestHost(req: IncomingMessage, allowed: ReadonlySet<stri
       if (refusal) return refusal;
     }
   }
-  return host === undefined ? undefined : checkHost(host, allowed);
+  return host === undefined ? undefined : checkHostValue(host, allowed);
 }

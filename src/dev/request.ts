@@ -61,10 +61,10 @@ export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
 }
 
 /**
- * What a path that needs no work looks like: no `%`, no `\`, no `;`, no `//`, no segment starting
- * with a dot. Most paths are like that and are used as received.
+ * What a path that needs no work looks like: no `%`, no `\`, no `;`, no `//`, no `.` or `..`
+ * segment. Most paths are like that and are used as received.
  */
-const NEEDS_WORK = /[%\\;]|\/\/|\/\./;
+const NEEDS_WORK = /[%\\;]|\/\/|\/\.\.?(?:\/|$)/;
 const HEX = /^[0-9A-Fa-f]{2}$/;
 /** RFC 3986 §2.3 unreserved characters: their percent-encoding means the same as the character. */
 const UNRESERVED = /^[A-Za-z0-9._~-]$/;

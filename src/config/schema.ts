@@ -378,7 +378,7 @@ export function rulesFor(config: GatepassConfig): RuleSet {
 
 function parseDev(value: unknown): GatepassConfig["dev"] {
   const o = value === undefined ? {} : object(value, "dev");
-  onlyKeys(o, "dev", ["api", "stage", "identitySources", "resultTtlSeconds", "cors"]);
+  onlyKeys(o, "dev", ["api", "stage", "identitySources", "resultTtlSeconds", "cors", "allowedHosts"]);
   let cors: GatepassConfig["dev"]["cors"] = null;
   if (o.cors !== undefined && o.cors !== null && o.cors !== false) {
     const c = object(o.cors, "dev.cors");
@@ -403,7 +403,33 @@ function parseDev(value: unknown): GatepassConfig["dev"] {
     resultTtlSeconds:
       o.resultTtlSeconds === undefined ? 300 : number(o.resultTtlSeconds, "dev.resultTtlSeconds", 0, 3600),
     cors,
+    // Only when given: the other `dev` defaults stay as they were.
+    ...(o.allowedHosts === undefined
+      ? {}
+      : {
+          allowedHosts: stringArray(o.allowedHosts, "dev.allowedHosts").map((name, i) =>
+            hostName(name, `dev.allowedHosts[${i}]`),
+          ),
+        }),
   };
+}
+
+/**
+ * A host name as `dev.allowedHosts` and `--allow-host` take it: a DNS name or an IPv4 address,
+ * without scheme, port or path (`api.test`, `192.168.1.20`); lower-cased.
+ */
+export function hostName(value: string, field: string): string {
+  const name = value.trim().toLowerCase();
+  if (
+    !/^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(
+      name,
+    )
+  )
+    throw new ConfigError(
+      field,
+      `expected a host name such as "api.test" (no scheme, port or path), got ${show(value)}.`,
+    );
+  return name;
 }
 
 const TOP_KEYS = [

@@ -73,6 +73,11 @@ export interface DevConfig {
   identitySources: string[];
   resultTtlSeconds: number;
   cors: { allowOrigin: string; allowHeaders?: string; allowMethods?: string } | null;
+  /**
+   * Host names `gatepass dev` answers besides the loopback ones (`localhost`, `127.0.0.0/8`,
+   * `[::1]`), lower-case, without port [none]. Any other `Host` is refused (DNS rebinding).
+   */
+  allowedHosts?: string[];
 }
 
 /** The validated gatepass configuration (contract §2.3), every default applied. */

@@ -525,14 +525,31 @@ export function createLambdaBackend(
   };
 }
 
+/** The methods the demo API serves, on every path: it is read-only. */
+const DEMO_METHODS = "GET, HEAD, OPTIONS";
+
 /**
  * The demo backend, a Lambda handler like a team's own: reads the caller with
  * `readAuthorizerContext` (works for REST, HTTP 1.0/2.0 and WebSocket events) and answers JSON.
+ * It honours methods as a real API does: `GET`/`HEAD` are served, `OPTIONS` answers 204 with
+ * `Allow`, anything else 405 with `Allow` — so a method the rules let through (an unmatched route,
+ * an `ANY` rule) shows what the API actually serves.
  */
 export const demoHandler: LambdaHandler = async (event) => {
   const e = event as Record<string, unknown> & { requestContext?: { http?: { method?: string } } };
   const method = (e.httpMethod as string | undefined) ?? e.requestContext?.http?.method ?? "GET";
   const path = (e.path as string | undefined) ?? (e.rawPath as string | undefined) ?? "/";
+  if (method === "OPTIONS") return { statusCode: 204, headers: { allow: DEMO_METHODS } };
+  if (method !== "GET" && method !== "HEAD") {
+    return {
+      statusCode: 405,
+      headers: { "content-type": "application/json", allow: DEMO_METHODS },
+      body: JSON.stringify({
+        message: `Method Not Allowed: the demo API serves ${DEMO_METHODS} only`,
+        request: { method, path },
+      }),
+    };
+  }
   const { principalId, claims } = readAuthorizerContext(event);
   const who = principalId ?? (typeof claims.sub === "string" ? claims.sub : "caller");
   let answer: Record<string, unknown>;

@@ -10,8 +10,14 @@ import type { IncomingMessage } from "node:http";
 export interface DevRequest {
   /** Upper-case method (`GET`). */
   readonly method: string;
-  /** The path as received, percent-encoding kept, always starting with `/`, without the query. */
+  /**
+   * The canonical path (see {@link canonicalPath}), always starting with `/`, without the query: the
+   * one path the ARN, route selection, the events and the upstream request line all use. When the
+   * path is refused ({@link pathError} set), the path as received.
+   */
   readonly path: string;
+  /** Why the path is refused (a dot segment, a backslash, an encoded slash…); absent when it is fine. */
+  readonly pathError?: string;
   /** The query string as received, without `?` (empty when none). */
   readonly rawQuery: string;
   /**
@@ -39,9 +45,12 @@ export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
   const q = noHash.indexOf("?");
   const rawPath = q === -1 ? noHash : noHash.slice(0, q);
   const method = req.method ?? "GET";
+  const received = rawPath.startsWith("/") ? rawPath : `/${rawPath}`;
+  const canonical = canonicalPath(received);
   return {
     method: KNOWN_METHODS.has(method) ? method : method.toUpperCase(),
-    path: rawPath.startsWith("/") ? rawPath : `/${rawPath}`,
+    path: canonical.ok ? canonical.path : received,
+    ...(canonical.ok ? {} : { pathError: canonical.reason }),
     rawQuery: q === -1 ? "" : noHash.slice(q + 1),
     rawHeaders: req.rawHeaders,
     sourceIp: normalizeIp(req.socket.remoteAddress ?? "127.0.0.1"),
@@ -49,6 +58,67 @@ export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
     requestId: randomUUID(),
     timeEpoch: now,
   };
+}
+
+/**
+ * What a path that needs no work looks like: no `%`, no `\`, no `;`, no `//`, no `.` or `..`
+ * segment. Most paths are like that and are used as received.
+ */
+const NEEDS_WORK = /[%\\;]|\/\/|\/\.\.?(?:\/|$)/;
+const HEX = /^[0-9A-Fa-f]{2}$/;
+/** RFC 3986 §2.3 unreserved characters: their percent-encoding means the same as the character. */
+const UNRESERVED = /^[A-Za-z0-9._~-]$/;
+
+/**
+ * The one path the local gateway works with, or why it refuses the path. An upstream or a Lambda
+ * must receive exactly the path the authorizer decided on, and that path must not mean something
+ * else to the next parser (RFC 3986 §5.2.4 dot-segment removal, WHATWG URL's `\` as `/`, Java
+ * servers' `;` parameters, Go's decoded paths). So:
+ *
+ * - refused: a `.` or `..` segment, literal or percent-encoded (`%2e%2e`), also before a `;`
+ *   parameter (`..;x`); a backslash, literal or `%5C`; an encoded slash `%2F`; a malformed or
+ *   control-character percent-encoding (`%zz`, `%00`);
+ * - normalized: repeated slashes merged (`//a//b` → `/a/b`: a path starting with `//` is read as
+ *   an authority by URL parsers), percent-encoded unreserved characters decoded (`%61` → `a`,
+ *   RFC 3986 §6.2.2.2), the hex digits of the other encodings upper-cased (`%c3` → `%C3`).
+ *
+ * API Gateway documents none of this; refusing is the safe emulation (no request a real API could
+ * serve differently gets through), and the normalizations change nothing a conforming server sees.
+ */
+export function canonicalPath(path: string): { ok: true; path: string } | { ok: false; reason: string } {
+  if (!NEEDS_WORK.test(path)) return { ok: true, path };
+  if (path.includes("\\")) return { ok: false, reason: "a backslash in the path" };
+  const segments: string[] = [];
+  for (const part of path.split("/")) {
+    if (part.length === 0) continue;
+    let segment = part;
+    if (part.includes("%")) {
+      segment = "";
+      for (let i = 0; i < part.length; i++) {
+        const c = part[i]!;
+        if (c !== "%") {
+          segment += c;
+          continue;
+        }
+        const hex = part.slice(i + 1, i + 3);
+        if (!HEX.test(hex)) return { ok: false, reason: "a malformed percent-encoding in the path" };
+        const code = Number.parseInt(hex, 16);
+        if (code === 0x2f) return { ok: false, reason: "an encoded slash (%2F) in the path" };
+        if (code === 0x5c) return { ok: false, reason: "an encoded backslash (%5C) in the path" };
+        if (code < 0x20 || code === 0x7f)
+          return { ok: false, reason: "an encoded control character in the path" };
+        const char = String.fromCharCode(code);
+        segment += UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
+        i += 2;
+      }
+    }
+    const semicolon = segment.indexOf(";");
+    const bare = semicolon === -1 ? segment : segment.slice(0, semicolon);
+    if (bare === "." || bare === "..") return { ok: false, reason: "a dot segment (. or ..) in the path" };
+    segments.push(segment);
+  }
+  const trailing = segments.length > 0 && path.endsWith("/") ? "/" : "";
+  return { ok: true, path: `/${segments.join("/")}${trailing}` };
 }
 
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;

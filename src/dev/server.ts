@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
-import { parseConfig } from "../config/schema.js";
+import { hostName, parseConfig } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { createAuthorizer } from "../lambda/authorizer.js";
 import { createLogger, type LogFields, type Logger } from "../log.js";
@@ -13,6 +13,7 @@ import { type Backend, createDemoBackend, createLambdaBackend, createUpstreamBac
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
 import { Gateway, type GatewayResponse, type Outcome, requestIdHeaders, type Verdict } from "./gateway.js";
+import { checkRequestHost } from "./hosts.js";
 import { parseIdentitySources } from "./identity.js";
 import { type LambdaHandler, loadHandler } from "./invoke.js";
 import { DevIssuer, ISSUER_PATHS, type MintRequest, type TokenResponse } from "./issuer.js";
@@ -49,6 +50,11 @@ export interface DevServerOptions {
   authorizerTimeoutMs?: number;
   /** Overrides of the configuration's `dev` section (api type, TTL, …). */
   dev?: Partial<DevConfig>;
+  /**
+   * Host names answered besides the loopback ones, added to `dev.allowedHosts` (`--allow-host`).
+   * Any other `Host` gets 421 before routing, the issuer or the backend (DNS rebinding).
+   */
+  allowedHosts?: readonly string[];
   /** The account and API id the ARNs use [`123456789012`, `gatepass01`, `us-east-1`]. */
   apiIdentity?: Partial<ApiIdentity>;
   /** Clock in ms, for the result cache, tokens and verification [Date.now]. */
@@ -145,7 +151,13 @@ const websocketAccept = (key: string) =>
 
 function writeRaw(socket: Duplex, response: GatewayResponse, extra: Record<string, string>): void {
   const reason =
-    { 401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error" }[response.status] ?? "Error";
+    {
+      400: "Bad Request",
+      401: "Unauthorized",
+      403: "Forbidden",
+      421: "Misdirected Request",
+      500: "Internal Server Error",
+    }[response.status] ?? "Error";
   const headers = {
     ...response.headers,
     ...extra,
@@ -176,6 +188,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const ids = checkApiIdentity({ ...DEFAULT_API_IDENTITY, ...options.apiIdentity });
   if (options.upstream !== undefined && options.lambda !== undefined)
     throw new Error("use either --upstream or --lambda, not both");
+  const extraHosts = (options.allowedHosts ?? []).map((name) => hostName(name, "--allow-host"));
 
   // Everything that does not need the port is prepared before listening, so a bad file fails fast.
   const customAuthorizer =
@@ -222,6 +235,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     // Without a configuration: API Gateway's own defaults (the token header, TTL 300 s), whatever the API type.
     const baseDev: DevConfig = config?.dev ?? parseConfig(defaultDevConfig(url)).dev;
     const dev: DevConfig = { ...baseDev, ...options.dev };
+    if (extraHosts.length > 0) dev.allowedHosts = [...new Set([...(dev.allowedHosts ?? []), ...extraHosts])];
+    const allowedHosts: ReadonlySet<string> = new Set(dev.allowedHosts);
     const identitySources = parseIdentitySources(dev.identitySources, dev.api);
     const trustsDevIssuer =
       issuer !== null && config !== null && !customAuthorizer && config.issuers.some((i) => i.issuer === url);
@@ -301,9 +316,41 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       write(requestLine(request, status, outcome, verdict, upgrade, durationMs, explained));
     };
 
+    /**
+     * The answer to a request refused before anything else runs: a `Host` that is not ours (no
+     * CORS headers then: nothing for another origin to read), or a path an upstream could read
+     * differently from the gateway. `undefined` when the request goes on.
+     */
+    const refusal = (req: IncomingMessage, request: DevRequest): GatewayResponse | undefined => {
+      const host = checkRequestHost(req, allowedHosts);
+      if (host === undefined && request.pathError === undefined) return undefined;
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      headers[requestIdHeader] = request.requestId;
+      if (host !== undefined)
+        return { status: host.status, headers, body: JSON.stringify({ message: host.message }) };
+      for (let i = 0; i < corsEntries.length; i++) headers[corsEntries[i]![0]] = corsEntries[i]![1];
+      return {
+        status: 400,
+        headers,
+        body: JSON.stringify({
+          message: `Bad Request: ${request.pathError}; gatepass dev refuses paths an upstream could read as another path`,
+        }),
+      };
+    };
+
     const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const started = performance.now();
       const request = toDevRequest(req, now());
+      const refused = refusal(req, request);
+      if (refused !== undefined) {
+        res.writeHead(refused.status, {
+          ...refused.headers,
+          "content-length": String(Buffer.byteLength(refused.body)),
+        });
+        res.end(refused.body);
+        logRequest(request, refused.status, started, "refused", undefined);
+        return;
+      }
       const base = baseHeaders(request.requestId);
       try {
         if (issuer && ISSUER_PATH_SET.has(request.path) && (await issuer.handle(req, res, request.path))) {
@@ -355,8 +402,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       handleUpgrade = (req, socket, head) => {
         const started = performance.now();
         const request = toDevRequest(req, now());
-        const extra = baseHeaders(request.requestId);
         socket.on("error", () => socket.destroy());
+        const refused = refusal(req, request);
+        if (refused !== undefined) {
+          writeRaw(socket, refused, {});
+          logRequest(request, refused.status, started, "refused", undefined, true);
+          return;
+        }
+        const extra = baseHeaders(request.requestId);
         void (async () => {
           const { input, verdict } = await gateway.authorize(request);
           if (!verdict.allowed) {
@@ -431,7 +484,7 @@ function closeServer(server: Server, upgraded: Set<Duplex>, backend: Backend | u
 }
 
 /** What the request line reports as `outcome`: the gateway's verdict, or who else answered. */
-export type LineOutcome = Outcome | "issuer" | "preflight";
+export type LineOutcome = Outcome | "issuer" | "preflight" | "refused";
 
 /**
  * The request line: `level`, `event`, the request, the outcome, the verdict's reason, cache state

@@ -399,4 +399,50 @@ describe("gatepass dev: the demo backend", () => {
     assert.ok(res.headers["x-amzn-requestid"]);
     assert.equal(res.headers["access-control-allow-origin"], "*");
   });
+
+  it("honours methods: 405 with Allow for a method its paths do not serve, as a real backend", async () => {
+    const reader = bearer(t.server.mintToken({ sub: "demo-user", scope: "orders:read" }).access_token);
+    const admin = bearer(
+      t.server.mintToken({ sub: "root", scope: "orders:read", claims: { groups: ["admin"] } }).access_token,
+    );
+    // Only `GET /orders/{id}` has a rule: POST falls to the unmatched routes (allowed), and the API does not serve it.
+    for (const [method, path, headers] of [
+      ["POST", "/orders/1", reader],
+      ["DELETE", "/orders/1", reader],
+      ["PUT", "/hello", reader],
+      ["PATCH", "/admin/users", admin],
+      ["POST", "/admin/users", admin],
+    ] as const) {
+      const res = await call(`${t.url}${path}`, {
+        method,
+        headers,
+        body: method === "DELETE" ? undefined : "{}",
+      });
+      assert.equal(res.status, 405, `${method} ${path}: ${res.text}`);
+      assert.equal(res.headers.allow, "GET, HEAD, OPTIONS", `${method} ${path}`);
+      const body = res.json() as { message: string; request: { method: string; path: string } };
+      assert.match(body.message, /Method Not Allowed/);
+      assert.deepEqual(body.request, { method, path });
+      assert.doesNotMatch(res.text, /shipped|Welcome/, "nothing served");
+    }
+    const get = await call(`${t.url}/orders/1`, { headers: reader });
+    assert.equal(get.status, 200);
+    const head = await call(`${t.url}/orders/1`, { method: "HEAD", headers: reader });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    assert.equal((await call(`${t.url}/admin/users`, { headers: admin })).status, 200);
+  });
+
+  it("answers OPTIONS with 204 and Allow when the gateway has no CORS preflight", async () => {
+    const plain = await startTestServer({ dev: { cors: null } });
+    try {
+      const reader = bearer(plain.server.mintToken({ sub: "demo-user", scope: "orders:read" }).access_token);
+      const res = await call(`${plain.url}/orders/1`, { method: "OPTIONS", headers: reader });
+      assert.equal(res.status, 204, res.text);
+      assert.equal(res.headers.allow, "GET, HEAD, OPTIONS");
+      assert.equal(res.body.length, 0);
+    } finally {
+      await plain.close();
+    }
+  });
 });

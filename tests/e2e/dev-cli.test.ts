@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,13 +170,74 @@ describe("gatepass dev (process)", () => {
   it("has --help, and refuses --upstream with --lambda in one line", async () => {
     const help = run(["dev", "--help"], cwd);
     assert.equal(await help.exited, 0);
-    for (const option of ["--config", "--port", "--upstream", "--lambda", "--authorizer", "--keys-dir"]) {
+    for (const option of [
+      "--config",
+      "--port",
+      "--upstream",
+      "--lambda",
+      "--authorizer",
+      "--keys-dir",
+      "--allow-host",
+    ]) {
       assert.ok(help.stdout().includes(option), option);
     }
     const both = run(["dev", "--port", "0", "--upstream", "http://127.0.0.1:9", "--lambda", "x.mjs"], cwd);
     assert.equal(await both.exited, 2);
     assert.equal(both.stderr().trim().split("\n").length, 1);
     assert.match(both.stderr(), /^gatepass: /);
+  });
+
+  it("--allow-host and --upstream: foreign Host names get 421, confusing paths never reach the upstream", async () => {
+    const received: string[] = [];
+    const upstream = createHttpServer((req, res) => {
+      received.push(req.url!);
+      res.end("ok");
+    });
+    await new Promise<void>((done) => upstream.listen(0, "127.0.0.1", done));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+    const dev = run(["dev", "--port", "0", "--allow-host", "api.test", "--upstream", upstreamUrl], cwd);
+    try {
+      await waitFor(dev, "Ctrl-C to stop");
+      assert.match(dev.stdout(), /hosts\s+loopback names and api\.test/);
+      const base = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(dev.stdout())![1]!;
+      const token = /Ready token[^\n]*\n\s+(\S+)/.exec(dev.stdout())![1]!;
+      const get = (path: string, host: string) =>
+        new Promise<number>((done, fail) => {
+          const req = httpRequest(
+            {
+              hostname: "127.0.0.1",
+              port: new URL(base).port,
+              path,
+              headers: { host, authorization: `Bearer ${token}` },
+              setHost: false,
+              agent: false,
+            },
+            (res) => {
+              res.resume();
+              res.on("end", () => done(res.statusCode ?? 0));
+            },
+          );
+          req.on("error", fail);
+          req.end();
+        });
+      assert.equal(await get("/hello", "rebind.attacker.example"), 421);
+      assert.equal(await get("/.well-known/jwks.json", "rebind.attacker.example"), 421);
+      assert.equal(await get("/hello", "api.test:4000"), 200);
+      assert.equal(await get("/hello", "localhost"), 200);
+      for (const path of [
+        "/hello/../admin/users",
+        "/x/%2e%2e/admin/users",
+        "/x\\..\\admin\\users",
+        "/./admin/users",
+      ])
+        assert.equal(await get(path, "localhost"), 400, path);
+      assert.deepEqual(received, ["/hello", "/hello"]);
+    } finally {
+      dev.child.kill("SIGTERM");
+      upstream.closeAllConnections();
+      await new Promise((done) => upstream.close(done));
+    }
+    assert.equal(await dev.exited, 0);
   });
 
   it("fails in one line for a missing authorizer file", async () => {

@@ -18,6 +18,7 @@ interface DevOptions {
   authorizerTimeout?: number;
   keysDir?: string;
   issuer: boolean;
+  allowHost: string[];
 }
 
 const API_TYPES = DEV_APIS;
@@ -41,6 +42,9 @@ const parseTimeout = parser((text: string): number => {
   return ms;
 });
 
+/** Collects a repeatable option's values. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 /** Single quotes for a shell, so a printed line runs exactly as shown. */
 const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
@@ -53,6 +57,8 @@ function banner(server: DevServer): string {
     `  cache       ${dev.resultTtlSeconds > 0 && dev.api !== "websocket" ? `${dev.resultTtlSeconds} s, keyed by ${dev.identitySources.join(", ")}` : "off"}`,
     `  backend     ${server.backendDescription}`,
   ];
+  if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
+    lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   if (server.issuer) {
     lines.push(
       `  dev issuer  ${server.issuer.url} (/.well-known/openid-configuration, /.well-known/jwks.json, POST /token)`,
@@ -120,6 +126,7 @@ async function run(options: DevOptions): Promise<undefined> {
       ...(options.authorizerTimeout !== undefined ? { authorizerTimeoutMs: options.authorizerTimeout } : {}),
       ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
       issuer: options.issuer,
+      ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
       dev,
     });
   } catch (error) {
@@ -170,5 +177,11 @@ export function devCommand(): Command {
     )
     .option("--keys-dir <dir>", "where the dev issuer keeps its signing key [.gatepass/dev-keys]")
     .option("--no-issuer", "do not serve the development issuer")
+    .option(
+      "--allow-host <name>",
+      "also answer requests whose Host is NAME (repeatable; adds to dev.allowedHosts). Only loopback names (localhost, 127.0.0.1, [::1]) are answered by default: any other Host gets 421 (DNS rebinding)",
+      collect,
+      [],
+    )
     .action(action(run));
 }

@@ -1,3 +1,5 @@
+import { MAX_CONTEXT_DEPTH, nestsDeeperThan } from "./limits.js";
+
 /**
  * The authorizer `context`: chosen claims handed to the backend (contract §2.2–2.3).
  *
@@ -85,6 +87,8 @@ function toJson(value: unknown): string | undefined {
  * - Keys are the claim names, verbatim. A key is skipped (and listed in `dropped`) when it is empty,
  *   holds control characters, is `__proto__`, or — in flat form — is one of
  *   {@link RESERVED_FLAT_CONTEXT_KEYS} (`principalId` is delivered by API Gateway anyway).
+ * - Depth (natural form): a claim nesting more than `MAX_CONTEXT_DEPTH` levels of arrays and objects
+ *   is skipped (listed in `dropped`).
  * - Size: the JSON of the whole context stays within `maxBytes`; a claim that would overflow it is
  *   skipped (listed in `dropped`) and later, smaller claims may still fit.
  * - Prototype-safe: claims are read as own properties only, and the output is a plain object into which
@@ -142,6 +146,11 @@ export function encodeContext(
       value = raw;
       valueBound = 24; // the longest JSON number or boolean
     } else if (typeof raw === "object") {
+      // Deeper than API Gateway accepts in a 2.0 context (and than the local gateway checks).
+      if (!flat && nestsDeeperThan(raw, MAX_CONTEXT_DEPTH)) {
+        dropped.push(name);
+        continue;
+      }
       const text = toJson(raw);
       if (text === undefined) continue;
       value = flat ? text : raw;

@@ -1,6 +1,8 @@
-import type { RuleDecision, RuleSet } from "../rules/rules.js";
+import { hasWildcard, matchIamGlob } from "../rules/iam-glob.js";
+import type { IamPlan, RuleDecision, RuleSet } from "../rules/rules.js";
 import { type ArnParts, arnTarget, stageWildcard } from "./arn.js";
-import { evaluatePolicy, MAX_POLICY_RESOURCE_LENGTH } from "./evaluate.js";
+import { evaluatePolicy } from "./evaluate.js";
+import { MAX_POLICY_RESOURCE_LENGTH } from "./limits.js";
 
 /**
  * The cache-safe IAM policy (contract §2.2, §4).
@@ -50,6 +52,29 @@ export interface BuildPolicyInput<C extends Record<string, unknown> = Record<str
   readonly context?: C | undefined;
   /** `ruleSet.decide(claims, arnTarget(arn))`, when the caller has it already [computed here]. */
   readonly decision?: RuleDecision | undefined;
+  /**
+   * The largest response API Gateway accepts, in UTF-8 bytes of its JSON (see `maxResultBytes`) [no
+   * limit]. A regular policy that would not fit is replaced by the narrow answer for this request
+   * alone (see {@link PolicyResult.narrowed}); a `context` that would not fit with it is left out.
+   */
+  readonly maxBytes?: number | undefined;
+}
+
+/** The outcome of {@link buildPolicyResult}. */
+export interface PolicyResult<C extends Record<string, unknown> = Record<string, unknown>> {
+  readonly response: AuthorizerPolicyResponse<C>;
+  /** Whether the policy allows the request it was built for: what API Gateway will answer. */
+  readonly allowsRequest: boolean;
+  /** The size of `response` as JSON, in UTF-8 bytes. */
+  readonly bytes: number;
+  /**
+   * `true` when the regular policy exceeded `maxBytes` and the response holds the narrow answer
+   * instead: an Allow of the request's exact ARN, or a Deny of the stage. Correct for this request;
+   * a cached copy then denies (403) other routes that a fresh call would allow.
+   */
+  readonly narrowed: boolean;
+  /** `true` when the given `context` was left out because the response would exceed `maxBytes`. */
+  readonly contextDropped: boolean;
 }
 
 const ACTION = "execute-api:Invoke";
@@ -83,6 +108,10 @@ const VERSION = "2012-10-17";
  *    and on unmatched routes alike. (`decide` denies unmatched requests inside the IAM resource of a
  *    rule the principal fails precisely so that this holds.)
  *
+ * A `$connect` request (WebSocket) gets a policy about `…/{stage}/$connect` alone: WebSocket
+ * authorizers run for nothing else, and the resources of HTTP rules would only weigh against the
+ * 8 KB result limit. With `maxBytes`, a policy that does not fit becomes the narrow answer (above).
+ *
  * Limits, all in the Deny direction: with warnings, the routes they name may get a cached 403 that a
  * fresh call would not (IAM globs cannot separate `GET /orders/mine` from `GET /orders/{id}`, nor one
  * segment from several). When the regular policy would not give A its fresh answer, P falls back to
@@ -111,16 +140,68 @@ export function buildPolicy<C extends Record<string, unknown> = Record<string, u
  */
 export function buildPolicyResult<C extends Record<string, unknown> = Record<string, unknown>>(
   input: BuildPolicyInput<C>,
-): { response: AuthorizerPolicyResponse<C>; allowsRequest: boolean } {
+): PolicyResult<C> {
   const { principalId, arn, ruleSet, claims } = input;
   if (typeof principalId !== "string" || principalId.length === 0) {
     throw new TypeError("buildPolicy: principalId must be a non-empty string.");
   }
   const decision = input.decision ?? ruleSet.decide(claims, arnTarget(arn));
-  const { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed);
+  let { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed);
+  const maxBytes = input.maxBytes ?? Number.POSITIVE_INFINITY;
+  const principalBytes = jsonBytes(principalId);
+  let bytes = RESPONSE_FRAME_BYTES + principalBytes + documentBytes(document);
+  let narrowed = false;
+  if (bytes > maxBytes) {
+    // Too large for API Gateway (a 500): answer this request alone, never more than before.
+    const exact = allowsRequest ? exactResource(arn) : null;
+    document =
+      exact === null
+        ? denyStage(arn)
+        : { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] };
+    allowsRequest = exact !== null;
+    narrowed = true;
+    bytes = RESPONSE_FRAME_BYTES + principalBytes + documentBytes(document);
+    if (bytes > maxBytes) {
+      document = denyStage(arn);
+      allowsRequest = false;
+      bytes = RESPONSE_FRAME_BYTES + principalBytes + documentBytes(document);
+      if (bytes > maxBytes)
+        throw new RangeError(`buildPolicy: no policy for this principal fits in ${maxBytes} bytes.`);
+    }
+  }
   const response: AuthorizerPolicyResponse<C> = { principalId, policyDocument: document };
-  if (input.context !== undefined) response.context = input.context;
-  return { response, allowsRequest };
+  let contextDropped = false;
+  if (input.context !== undefined) {
+    const withContext = bytes + CONTEXT_MEMBER_BYTES + jsonBytes(input.context);
+    if (withContext <= maxBytes) {
+      response.context = input.context;
+      bytes = withContext;
+    } else contextDropped = true;
+  }
+  return { response, allowsRequest, bytes, narrowed, contextDropped };
+}
+
+/** UTF-8 bytes of `JSON.stringify(value)` (0 when it has no JSON). */
+function jsonBytes(value: unknown): number {
+  const text = JSON.stringify(value);
+  return text === undefined ? 0 : Buffer.byteLength(text, "utf8");
+}
+
+/** `{"principalId":…,"policyDocument":…}` around its two values. */
+const RESPONSE_FRAME_BYTES = jsonBytes({ principalId: "", policyDocument: 0 }) - 3;
+/** `,"context":` before the context's own JSON. */
+export const CONTEXT_MEMBER_BYTES = jsonBytes({ a: 0, context: 0 }) - jsonBytes({ a: 0 }) - 1;
+
+/** JSON sizes of the (frozen, shared) regular documents, measured once each. */
+const documentSizes = new WeakMap<PolicyDocument, number>();
+
+function documentBytes(document: PolicyDocument): number {
+  let size = documentSizes.get(document);
+  if (size === undefined) {
+    size = jsonBytes(document);
+    if (Object.isFrozen(document)) documentSizes.set(document, size);
+  }
+  return size;
 }
 
 /**
@@ -148,7 +229,7 @@ function chooseDocument(
   claims: Record<string, unknown>,
   allowed: boolean,
 ): { document: PolicyDocument; allowsRequest: boolean } {
-  const plan = ruleSet.iamPlan(claims);
+  const plan = forRequest(arn, ruleSet.iamPlan(claims));
   const regular = regularDocument(arn, plan);
   // An allowed request under rules without IAM warnings is allowed by the regular policy: that is
   // guarantee 4 (exactness), property-tested. Skipping its evaluation saves about a tenth of an
@@ -166,13 +247,35 @@ function chooseDocument(
   // principal fails (a warning names it). Allow A itself, in the form that never allows unmatched routes.
   const exact = exactResource(arn);
   if (exact === null) return { document: denyStage(arn), allowsRequest: false };
-  const list = plan.mode === "list" ? plan : ruleSet.iamPlan(claims, { list: true });
+  const list = plan.mode === "list" ? plan : forRequest(arn, ruleSet.iamPlan(claims, { list: true }));
   const withExact = assemble(arn, list.allow, list.deny, exact);
   if (evaluatePolicy(withExact, arn.arn) === "allow") return { document: withExact, allowsRequest: true };
   return {
     document: { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] },
     allowsRequest: true,
   };
+}
+
+const CONNECT = "$connect";
+/** `$connect` plans by full plan (plans are shared and frozen, so their filtered forms are too). */
+const connectPlans = new WeakMap<IamPlan, IamPlan>();
+
+/**
+ * The plan for a request: as is for an HTTP request; for a `$connect` request, only the resources
+ * that can match `…/{stage}/$connect` — the only ARN a WebSocket authorizer's policy is evaluated
+ * against. Deny resources are all kept if an Allow resource with a wildcard is kept (never the case
+ * with compiled rules), so the filtered policy never allows what the full one denies.
+ */
+function forRequest(arn: ArnParts, plan: IamPlan): IamPlan {
+  if (arn.kind !== "route") return plan;
+  let filtered = connectPlans.get(plan);
+  if (filtered === undefined) {
+    const allow = plan.allow.filter((tail) => matchIamGlob(tail, CONNECT));
+    const deny = allow.some(hasWildcard) ? [...plan.deny] : plan.deny.filter((t) => matchIamGlob(t, CONNECT));
+    filtered = Object.freeze({ mode: plan.mode, allow: Object.freeze(allow), deny: Object.freeze(deny) });
+    connectPlans.set(plan, filtered);
+  }
+  return filtered;
 }
 
 /**

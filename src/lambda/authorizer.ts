@@ -100,11 +100,19 @@ export function buildAuthorizer(
     // Every response stays within API Gateway's result size for the API (WebSocket: 8 KB): the
     // policy first, then the context claims in the room left (`context_truncated` names the rest).
     const maxBytes = maxResultBytes(request.kind);
-    if (request.kind === "http-v2" && simpleHttp) {
-      const room = maxBytes - simpleResponseBytes(principalId);
-      const contextBytes = Math.min(maxContextBytes, room);
-      const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: contextBytes });
-      if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: contextBytes });
+    const simple = request.kind === "http-v2" && simpleHttp;
+    const built = simple
+      ? null
+      : buildPolicyResult({ principalId, arn, ruleSet: rules, claims, decision, maxBytes });
+    if (built?.narrowed) logger.warn("policy_too_large", { maxBytes, kind: request.kind });
+    // Simple responses: `{"isAuthorized":false,"context":{"principalId":…}}` and one separator.
+    const frame = built
+      ? built.bytes + CONTEXT_MEMBER_BYTES
+      : Buffer.byteLength(JSON.stringify(principalId)) + 50;
+    const room = Math.min(maxContextBytes, maxBytes - frame);
+    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room });
+    if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: room });
+    if (!built) {
       // HTTP API simple responses have no principalId field: pass it in the context instead. Always
       // the principal, even when a claim of that name was configured for the context.
       context.principalId = principalId;
@@ -115,25 +123,7 @@ export function buildAuthorizer(
         principalId,
       };
     }
-    const built = buildPolicyResult({ principalId, arn, ruleSet: rules, claims, decision, maxBytes });
-    if (built.narrowed) {
-      logger.warn("policy_too_large", {
-        maxBytes,
-        kind: request.kind,
-        detail:
-          "The regular policy exceeds API Gateway's authorizer result size; the answer covers this request only, so a cached copy denies other routes a fresh call would allow.",
-      });
-    }
-    const contextBytes = Math.min(maxContextBytes, maxBytes - built.bytes - CONTEXT_MEMBER_BYTES);
-    if (contextBytes >= 2) {
-      const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: contextBytes });
-      if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: contextBytes });
-      built.response.context = context;
-    } else {
-      const { context } = encodeContext(claims, contextClaims, { flat, maxBytes: maxContextBytes });
-      const dropped = Object.keys(context);
-      if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: 0 });
-    }
+    if (room >= 2) built.response.context = context;
     // What API Gateway will answer for this request: the policy's own answer, which the log must report.
     return { response: built.response, allows: built.allowsRequest, decision, principalId };
   }
@@ -211,15 +201,6 @@ export function buildAuthorizer(
     }
   };
   return Object.assign(handler, { hydrate: () => verifier.hydrate() });
-}
-
-/**
- * Bytes of `{"isAuthorized":false,"context":{…,"principalId":…}}` besides the context's other
- * members: what a simple response needs around them (one separator included).
- */
-function simpleResponseBytes(principalId: string): number {
-  const frame = JSON.stringify({ isAuthorized: false, context: { principalId } });
-  return Buffer.byteLength(frame, "utf8") + 1;
 }
 
 function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {

@@ -1,5 +1,4 @@
-import { hasWildcard, matchIamGlob } from "../rules/iam-glob.js";
-import type { IamPlan, RuleDecision, RuleSet } from "../rules/rules.js";
+import type { RuleDecision, RuleSet } from "../rules/rules.js";
 import { type ArnParts, arnTarget, stageWildcard } from "./arn.js";
 import { evaluatePolicy } from "./evaluate.js";
 import { MAX_POLICY_RESOURCE_LENGTH } from "./limits.js";
@@ -73,8 +72,6 @@ export interface PolicyResult<C extends Record<string, unknown> = Record<string,
    * a cached copy then denies (403) other routes that a fresh call would allow.
    */
   readonly narrowed: boolean;
-  /** `true` when the given `context` was left out because the response would exceed `maxBytes`. */
-  readonly contextDropped: boolean;
 }
 
 const ACTION = "execute-api:Invoke";
@@ -108,9 +105,9 @@ const VERSION = "2012-10-17";
  *    and on unmatched routes alike. (`decide` denies unmatched requests inside the IAM resource of a
  *    rule the principal fails precisely so that this holds.)
  *
- * A `$connect` request (WebSocket) gets a policy about `…/{stage}/$connect` alone: WebSocket
- * authorizers run for nothing else, and the resources of HTTP rules would only weigh against the
- * 8 KB result limit. With `maxBytes`, a policy that does not fit becomes the narrow answer (above).
+ * A `$connect` request (WebSocket) gets a policy about `…/{stage}/$connect` alone (Allow it, or
+ * Deny the stage): WebSocket authorizers run for nothing else, and the resources of HTTP rules
+ * would only weigh against the 8 KB result limit. With `maxBytes`, a policy that does not fit becomes the narrow answer (above).
  *
  * Limits, all in the Deny direction: with warnings, the routes they name may get a cached 403 that a
  * fresh call would not (IAM globs cannot separate `GET /orders/mine` from `GET /orders/{id}`, nor one
@@ -148,61 +145,43 @@ export function buildPolicyResult<C extends Record<string, unknown> = Record<str
   const decision = input.decision ?? ruleSet.decide(claims, arnTarget(arn));
   let { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed);
   const maxBytes = input.maxBytes ?? Number.POSITIVE_INFINITY;
-  const principalBytes = jsonBytes(principalId);
-  let bytes = RESPONSE_FRAME_BYTES + principalBytes + documentBytes(document);
-  let narrowed = false;
-  if (bytes > maxBytes) {
-    // Too large for API Gateway (a 500): answer this request alone, never more than before.
+  const frame = RESPONSE_FRAME_BYTES + jsonBytes(principalId);
+  let bytes = frame + documentBytes(document);
+  const narrowed = bytes > maxBytes;
+  if (narrowed) {
+    // Too large for API Gateway (a 500): answer this request alone, never more than before; or Deny.
     const exact = allowsRequest ? exactResource(arn) : null;
-    document =
-      exact === null
-        ? denyStage(arn)
-        : { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] };
-    allowsRequest = exact !== null;
-    narrowed = true;
-    bytes = RESPONSE_FRAME_BYTES + principalBytes + documentBytes(document);
-    if (bytes > maxBytes) {
-      document = denyStage(arn);
-      allowsRequest = false;
-      bytes = RESPONSE_FRAME_BYTES + principalBytes + documentBytes(document);
-      if (bytes > maxBytes)
-        throw new RangeError(`buildPolicy: no policy for this principal fits in ${maxBytes} bytes.`);
-    }
+    document = exact === null ? denyStage(arn) : allowOnly(exact);
+    if (frame + documentBytes(document) > maxBytes) document = denyStage(arn);
+    allowsRequest = document.Statement[0]!.Effect === "Allow";
+    bytes = frame + documentBytes(document);
+    if (bytes > maxBytes) throw new RangeError("maxBytes");
   }
   const response: AuthorizerPolicyResponse<C> = { principalId, policyDocument: document };
-  let contextDropped = false;
   if (input.context !== undefined) {
     const withContext = bytes + CONTEXT_MEMBER_BYTES + jsonBytes(input.context);
+    // A context that does not fit is left out (the response has no `context` then).
     if (withContext <= maxBytes) {
       response.context = input.context;
       bytes = withContext;
-    } else contextDropped = true;
+    }
   }
-  return { response, allowsRequest, bytes, narrowed, contextDropped };
+  return { response, allowsRequest, bytes, narrowed };
 }
 
 /** UTF-8 bytes of `JSON.stringify(value)` (0 when it has no JSON). */
-function jsonBytes(value: unknown): number {
-  const text = JSON.stringify(value);
-  return text === undefined ? 0 : Buffer.byteLength(text, "utf8");
-}
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? "");
 
 /** `{"principalId":…,"policyDocument":…}` around its two values. */
-const RESPONSE_FRAME_BYTES = jsonBytes({ principalId: "", policyDocument: 0 }) - 3;
+const RESPONSE_FRAME_BYTES = 34;
 /** `,"context":` before the context's own JSON. */
-export const CONTEXT_MEMBER_BYTES = jsonBytes({ a: 0, context: 0 }) - jsonBytes({ a: 0 }) - 1;
+export const CONTEXT_MEMBER_BYTES = 11;
 
-/** JSON sizes of the (frozen, shared) regular documents, measured once each. */
+/** JSON sizes of the shared regular documents, measured once each (see `regularDocument`). */
 const documentSizes = new WeakMap<PolicyDocument, number>();
 
-function documentBytes(document: PolicyDocument): number {
-  let size = documentSizes.get(document);
-  if (size === undefined) {
-    size = jsonBytes(document);
-    if (Object.isFrozen(document)) documentSizes.set(document, size);
-  }
-  return size;
-}
+const documentBytes = (document: PolicyDocument): number =>
+  documentSizes.get(document) ?? jsonBytes(document);
 
 /**
  * A policy that denies the whole stage of `arn`, for principals that may call nothing.
@@ -229,7 +208,11 @@ function chooseDocument(
   claims: Record<string, unknown>,
   allowed: boolean,
 ): { document: PolicyDocument; allowsRequest: boolean } {
-  const plan = forRequest(arn, ruleSet.iamPlan(claims));
+  // A `$connect` request: a WebSocket authorizer's policy is evaluated for `…/{stage}/$connect`
+  // alone, so the policy names that ARN only (HTTP rules' resources would only add to its size).
+  if (arn.kind === "route")
+    return { document: allowed ? allowOnly(arn.arn) : denyStage(arn), allowsRequest: allowed };
+  const plan = ruleSet.iamPlan(claims);
   const regular = regularDocument(arn, plan);
   // An allowed request under rules without IAM warnings is allowed by the regular policy: that is
   // guarantee 4 (exactness), property-tested. Skipping its evaluation saves about a tenth of an
@@ -247,36 +230,16 @@ function chooseDocument(
   // principal fails (a warning names it). Allow A itself, in the form that never allows unmatched routes.
   const exact = exactResource(arn);
   if (exact === null) return { document: denyStage(arn), allowsRequest: false };
-  const list = plan.mode === "list" ? plan : forRequest(arn, ruleSet.iamPlan(claims, { list: true }));
+  const list = plan.mode === "list" ? plan : ruleSet.iamPlan(claims, { list: true });
   const withExact = assemble(arn, list.allow, list.deny, exact);
   if (evaluatePolicy(withExact, arn.arn) === "allow") return { document: withExact, allowsRequest: true };
-  return {
-    document: { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] },
-    allowsRequest: true,
-  };
+  return { document: allowOnly(exact), allowsRequest: true };
 }
 
-const CONNECT = "$connect";
-/** `$connect` plans by full plan (plans are shared and frozen, so their filtered forms are too). */
-const connectPlans = new WeakMap<IamPlan, IamPlan>();
-
-/**
- * The plan for a request: as is for an HTTP request; for a `$connect` request, only the resources
- * that can match `…/{stage}/$connect` — the only ARN a WebSocket authorizer's policy is evaluated
- * against. Deny resources are all kept if an Allow resource with a wildcard is kept (never the case
- * with compiled rules), so the filtered policy never allows what the full one denies.
- */
-function forRequest(arn: ArnParts, plan: IamPlan): IamPlan {
-  if (arn.kind !== "route") return plan;
-  let filtered = connectPlans.get(plan);
-  if (filtered === undefined) {
-    const allow = plan.allow.filter((tail) => matchIamGlob(tail, CONNECT));
-    const deny = allow.some(hasWildcard) ? [...plan.deny] : plan.deny.filter((t) => matchIamGlob(t, CONNECT));
-    filtered = Object.freeze({ mode: plan.mode, allow: Object.freeze(allow), deny: Object.freeze(deny) });
-    connectPlans.set(plan, filtered);
-  }
-  return filtered;
-}
+const allowOnly = (resource: string): PolicyDocument => ({
+  Version: VERSION,
+  Statement: [{ Action: ACTION, Effect: "Allow", Resource: [resource] }],
+});
 
 /**
  * Regular documents by plan and stage prefix. Plans are memoized per verdict vector by the rule
@@ -299,6 +262,7 @@ function regularDocument(
     if (byPrefix.size >= 64) byPrefix.clear();
     document = freezeDocument(assemble(arn, plan.allow, plan.deny, null));
     byPrefix.set(arn.prefix, document);
+    documentSizes.set(document, jsonBytes(document));
   }
   return document;
 }

@@ -51,10 +51,7 @@ export function resultBytes(response: unknown): number | undefined {
  * Whether `value` nests arrays and objects more than `max` levels deep (a scalar: 0 levels, `[]`: 1,
  * `[[1]]`: 2). Looks no deeper than `max + 1` levels, so a hostile value cannot exhaust the stack.
  */
-export function nestsDeeperThan(value: unknown, max: number = MAX_CONTEXT_DEPTH): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  if (max <= 0) return true;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  for (const child of children) if (nestsDeeperThan(child, max - 1)) return true;
-  return false;
-}
+export const nestsDeeperThan = (value: unknown, max: number = MAX_CONTEXT_DEPTH): boolean =>
+  typeof value === "object" &&
+  value !== null &&
+  (max <= 0 || Object.values(value).some((child) => nestsDeeperThan(child, max - 1)));

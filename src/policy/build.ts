@@ -107,7 +107,9 @@ const VERSION = "2012-10-17";
  *
  * A `$connect` request (WebSocket) gets a policy about `…/{stage}/$connect` alone (Allow it, or
  * Deny the stage): WebSocket authorizers run for nothing else, and the resources of HTTP rules
- * would only weigh against the 8 KB result limit. With `maxBytes`, a policy that does not fit becomes the narrow answer (above).
+ * would only weigh against the 8 KB result limit; guarantee 4 then holds for B = `$connect`.
+ * With `maxBytes`, a policy that does not fit becomes the narrow answer: an Allow of A's exact ARN
+ * when the decision allows A (still safe; cached, it denies other routes), else a Deny.
  *
  * Limits, all in the Deny direction: with warnings, the routes they name may get a cached 403 that a
  * fresh call would not (IAM globs cannot separate `GET /orders/mine` from `GET /orders/{id}`, nor one

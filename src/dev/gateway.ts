@@ -1,5 +1,6 @@
 import type { DevApiType } from "../config/types.js";
 import type { Logger } from "../log.js";
+import { maxResultBytes } from "../policy/limits.js";
 import {
   type ApiIdentity,
   type AuthorizedCaller,
@@ -142,6 +143,7 @@ const MAX_ARNS_PER_RESULT = 256;
 export class Gateway {
   readonly cache: ResultCache<CachedResult>;
   private readonly flatContext: boolean;
+  private readonly maxBytes: number;
   private readonly responseKind: "policy" | "simple";
   private readonly invoker: Invoker;
 
@@ -150,6 +152,7 @@ export class Gateway {
     this.cache = new ResultCache(options.api === "websocket" ? 0 : options.resultTtlSeconds, options.now);
     this.flatContext = !(options.api === "http-v2-simple" || options.api === "http-v2-iam");
     this.responseKind = options.api === "http-v2-simple" ? "simple" : "policy";
+    this.maxBytes = maxResultBytes(options.api);
     this.invoker = new Invoker(options.authorizer, {
       functionName: options.authorizerName ?? "authorizer",
       timeoutMs: options.timeoutMs,
@@ -217,6 +220,7 @@ export class Gateway {
     }
     const checked = checkAuthorizerResponse(invocation.value, this.responseKind, {
       flatContext: this.flatContext,
+      maxBytes: this.maxBytes,
     });
     if (!checked.ok) {
       this.options.logger.error("authorizer_invalid_response", {

@@ -1,4 +1,5 @@
 import { evaluatePolicy, validateAuthorizerResponse } from "../policy/evaluate.js";
+import { resultBytes } from "../policy/limits.js";
 
 /**
  * The gateway's view of an authorizer response: validated once (as API Gateway does before it
@@ -14,13 +15,24 @@ export type CheckedResponse =
     }
   | { readonly kind: "simple"; readonly isAuthorized: boolean; readonly context: Record<string, unknown> };
 
-/** Validates `response` for the expected kind; `reason` lists exactly what is invalid. */
+/**
+ * Validates `response` for the expected kind; `reason` lists exactly what is invalid. With
+ * `maxBytes` (see `maxResultBytes`), a response whose JSON is larger is invalid too.
+ */
 export function checkAuthorizerResponse(
   response: unknown,
   kind: "policy" | "simple",
-  options: { flatContext: boolean },
+  options: { flatContext: boolean; maxBytes?: number },
 ): { ok: true; response: CheckedResponse } | { ok: false; reason: string } {
   const problems = validateAuthorizerResponse(response, kind === "policy" ? "iam" : "simple", options);
+  if (options.maxBytes !== undefined && problems.length === 0) {
+    const bytes = resultBytes(response);
+    if (bytes === undefined) problems.push("the response cannot be serialized as JSON");
+    else if (bytes > options.maxBytes)
+      problems.push(
+        `the response is ${bytes} bytes of JSON; API Gateway accepts at most ${options.maxBytes} for this API type`,
+      );
+  }
   if (problems.length > 0) {
     const expected = kind === "policy" ? "an IAM policy response" : "a simple response";
     return { ok: false, reason: `expected ${expected}: ${problems.join("; ")}` };

@@ -6,8 +6,9 @@ import type { GatepassConfig } from "../config/types.js";
 import { AuthErrorCodes, isAuthError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnTarget, parseArn } from "../policy/arn.js";
-import { buildPolicyResult } from "../policy/build.js";
+import { buildPolicyResult, CONTEXT_MEMBER_BYTES } from "../policy/build.js";
 import { encodeContext } from "../policy/context.js";
+import { maxResultBytes } from "../policy/limits.js";
 import type { RuleSet } from "../rules/rules.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
 
@@ -96,12 +97,25 @@ export function buildAuthorizer(
     // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
     const decision = rules.decide(claims, arnTarget(arn));
     const flat = request.kind !== "http-v2";
-    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: maxContextBytes });
-    if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: maxContextBytes });
+    // Every response stays within API Gateway's result size for the API (WebSocket: 8 KB): the
+    // policy first, then the context claims in the room left (`context_truncated` names the rest).
+    const maxBytes = maxResultBytes(request.kind);
+    const simple = request.kind === "http-v2" && simpleHttp;
+    const built = simple
+      ? null
+      : buildPolicyResult({ principalId, arn, ruleSet: rules, claims, decision, maxBytes });
+    if (built?.narrowed) logger.warn("policy_too_large", { maxBytes, kind: request.kind });
+    // Simple responses: `{"isAuthorized":false,"context":{"principalId":…}}` and one separator.
+    const frame = built
+      ? built.bytes + CONTEXT_MEMBER_BYTES
+      : Buffer.byteLength(JSON.stringify(principalId)) + 50;
+    const room = Math.min(maxContextBytes, maxBytes - frame);
+    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room });
+    if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: room });
     // An HTTP API 2.0 integration gets the context (`requestContext.authorizer.lambda`) and no
     // principalId, after IAM responses too: carry the principal there, over any claim of that name.
     if (request.kind === "http-v2") context.principalId = principalId;
-    if (request.kind === "http-v2" && simpleHttp) {
+    if (!built) {
       // HTTP API simple responses have no principalId field: pass it in the context instead. Always
       // the principal, even when a claim of that name was configured for the context.
       context.principalId = principalId;
@@ -112,7 +126,7 @@ export function buildAuthorizer(
         principalId,
       };
     }
-    const built = buildPolicyResult({ principalId, arn, ruleSet: rules, claims, context, decision });
+    if (room >= 2) built.response.context = context;
     // What API Gateway will answer for this request: the policy's own answer, which the log must report.
     return { response: built.response, allows: built.allowsRequest, decision, principalId };
   }

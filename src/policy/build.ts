@@ -1,6 +1,7 @@
 import type { RuleDecision, RuleSet } from "../rules/rules.js";
 import { type ArnParts, arnTarget, stageWildcard } from "./arn.js";
-import { evaluatePolicy, MAX_POLICY_RESOURCE_LENGTH } from "./evaluate.js";
+import { evaluatePolicy } from "./evaluate.js";
+import { MAX_POLICY_RESOURCE_LENGTH } from "./limits.js";
 
 /**
  * The cache-safe IAM policy (contract §2.2, §4).
@@ -50,6 +51,27 @@ export interface BuildPolicyInput<C extends Record<string, unknown> = Record<str
   readonly context?: C | undefined;
   /** `ruleSet.decide(claims, arnTarget(arn))`, when the caller has it already [computed here]. */
   readonly decision?: RuleDecision | undefined;
+  /**
+   * The largest response API Gateway accepts, in UTF-8 bytes of its JSON (see `maxResultBytes`) [no
+   * limit]. A regular policy that would not fit is replaced by the narrow answer for this request
+   * alone (see {@link PolicyResult.narrowed}); a `context` that would not fit with it is left out.
+   */
+  readonly maxBytes?: number | undefined;
+}
+
+/** The outcome of {@link buildPolicyResult}. */
+export interface PolicyResult<C extends Record<string, unknown> = Record<string, unknown>> {
+  readonly response: AuthorizerPolicyResponse<C>;
+  /** Whether the policy allows the request it was built for: what API Gateway will answer. */
+  readonly allowsRequest: boolean;
+  /** The size of `response` as JSON, in UTF-8 bytes. */
+  readonly bytes: number;
+  /**
+   * `true` when the regular policy exceeded `maxBytes` and the response holds the narrow answer
+   * instead: an Allow of the request's exact ARN, or a Deny of the stage. Correct for this request;
+   * a cached copy then denies (403) other routes that a fresh call would allow.
+   */
+  readonly narrowed: boolean;
 }
 
 const ACTION = "execute-api:Invoke";
@@ -83,6 +105,12 @@ const VERSION = "2012-10-17";
  *    and on unmatched routes alike. (`decide` denies unmatched requests inside the IAM resource of a
  *    rule the principal fails precisely so that this holds.)
  *
+ * A `$connect` request (WebSocket) gets a policy about `…/{stage}/$connect` alone (Allow it, or
+ * Deny the stage): WebSocket authorizers run for nothing else, and the resources of HTTP rules
+ * would only weigh against the 8 KB result limit; guarantee 4 then holds for B = `$connect`.
+ * With `maxBytes`, a policy that does not fit becomes the narrow answer: an Allow of A's exact ARN
+ * when the decision allows A (still safe; cached, it denies other routes), else a Deny.
+ *
  * Limits, all in the Deny direction: with warnings, the routes they name may get a cached 403 that a
  * fresh call would not (IAM globs cannot separate `GET /orders/mine` from `GET /orders/{id}`, nor one
  * segment from several). When the regular policy would not give A its fresh answer, P falls back to
@@ -111,17 +139,51 @@ export function buildPolicy<C extends Record<string, unknown> = Record<string, u
  */
 export function buildPolicyResult<C extends Record<string, unknown> = Record<string, unknown>>(
   input: BuildPolicyInput<C>,
-): { response: AuthorizerPolicyResponse<C>; allowsRequest: boolean } {
+): PolicyResult<C> {
   const { principalId, arn, ruleSet, claims } = input;
   if (typeof principalId !== "string" || principalId.length === 0) {
     throw new TypeError("buildPolicy: principalId must be a non-empty string.");
   }
   const decision = input.decision ?? ruleSet.decide(claims, arnTarget(arn));
-  const { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed);
+  let { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed);
+  const maxBytes = input.maxBytes ?? Number.POSITIVE_INFINITY;
+  const frame = RESPONSE_FRAME_BYTES + jsonBytes(principalId);
+  let bytes = frame + documentBytes(document);
+  const narrowed = bytes > maxBytes;
+  if (narrowed) {
+    // Too large for API Gateway (a 500): answer this request alone, never more than before; or Deny.
+    const exact = allowsRequest ? exactResource(arn) : null;
+    document = exact === null ? denyStage(arn) : allowOnly(exact);
+    if (frame + documentBytes(document) > maxBytes) document = denyStage(arn);
+    allowsRequest = document.Statement[0]!.Effect === "Allow";
+    bytes = frame + documentBytes(document);
+    if (bytes > maxBytes) throw new RangeError("maxBytes");
+  }
   const response: AuthorizerPolicyResponse<C> = { principalId, policyDocument: document };
-  if (input.context !== undefined) response.context = input.context;
-  return { response, allowsRequest };
+  if (input.context !== undefined) {
+    const withContext = bytes + CONTEXT_MEMBER_BYTES + jsonBytes(input.context);
+    // A context that does not fit is left out (the response has no `context` then).
+    if (withContext <= maxBytes) {
+      response.context = input.context;
+      bytes = withContext;
+    }
+  }
+  return { response, allowsRequest, bytes, narrowed };
 }
+
+/** UTF-8 bytes of `JSON.stringify(value)` (0 when it has no JSON). */
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? "");
+
+/** `{"principalId":…,"policyDocument":…}` around its two values. */
+const RESPONSE_FRAME_BYTES = 34;
+/** `,"context":` before the context's own JSON. */
+export const CONTEXT_MEMBER_BYTES = 11;
+
+/** JSON sizes of the shared regular documents, measured once each (see `regularDocument`). */
+const documentSizes = new WeakMap<PolicyDocument, number>();
+
+const documentBytes = (document: PolicyDocument): number =>
+  documentSizes.get(document) ?? jsonBytes(document);
 
 /**
  * A policy that denies the whole stage of `arn`, for principals that may call nothing.
@@ -148,6 +210,10 @@ function chooseDocument(
   claims: Record<string, unknown>,
   allowed: boolean,
 ): { document: PolicyDocument; allowsRequest: boolean } {
+  // A `$connect` request: a WebSocket authorizer's policy is evaluated for `…/{stage}/$connect`
+  // alone, so the policy names that ARN only (HTTP rules' resources would only add to its size).
+  if (arn.kind === "route")
+    return { document: allowed ? allowOnly(arn.arn) : denyStage(arn), allowsRequest: allowed };
   const plan = ruleSet.iamPlan(claims);
   const regular = regularDocument(arn, plan);
   // An allowed request under rules without IAM warnings is allowed by the regular policy: that is
@@ -169,11 +235,13 @@ function chooseDocument(
   const list = plan.mode === "list" ? plan : ruleSet.iamPlan(claims, { list: true });
   const withExact = assemble(arn, list.allow, list.deny, exact);
   if (evaluatePolicy(withExact, arn.arn) === "allow") return { document: withExact, allowsRequest: true };
-  return {
-    document: { Version: VERSION, Statement: [{ Action: ACTION, Effect: "Allow", Resource: [exact] }] },
-    allowsRequest: true,
-  };
+  return { document: allowOnly(exact), allowsRequest: true };
 }
+
+const allowOnly = (resource: string): PolicyDocument => ({
+  Version: VERSION,
+  Statement: [{ Action: ACTION, Effect: "Allow", Resource: [resource] }],
+});
 
 /**
  * Regular documents by plan and stage prefix. Plans are memoized per verdict vector by the rule
@@ -196,6 +264,7 @@ function regularDocument(
     if (byPrefix.size >= 64) byPrefix.clear();
     document = freezeDocument(assemble(arn, plan.allow, plan.deny, null));
     byPrefix.set(arn.prefix, document);
+    documentSizes.set(document, jsonBytes(document));
   }
   return document;
 }

@@ -1,3 +1,5 @@
+import { MAX_CONTEXT_DEPTH, nestsDeeperThan } from "./limits.js";
+
 /**
  * The authorizer `context`: chosen claims handed to the backend (contract §2.2–2.3).
  *
@@ -100,6 +102,8 @@ function toJson(value: unknown): string | undefined {
  * - Keys are the claim names, verbatim. A key is skipped (and listed in `dropped`) when it is empty,
  *   holds control characters, is `__proto__` or {@link CONTEXT_JSON_KEYS}, or — in flat form — is one
  *   of {@link RESERVED_FLAT_CONTEXT_KEYS} (`principalId` is delivered by API Gateway anyway).
+ * - Depth (natural form): a claim nesting more than `MAX_CONTEXT_DEPTH` levels of arrays and objects
+ *   is skipped (listed in `dropped`).
  * - Size: the JSON of the whole context (with its {@link CONTEXT_JSON_KEYS} entry) stays within
  *   `maxBytes`; a claim that would overflow it is skipped (listed in `dropped`) and later, smaller
  *   claims may still fit.
@@ -163,6 +167,11 @@ export function encodeContext(
       valueBound = 24; // the longest JSON number or boolean
       listed = flat;
     } else if (typeof raw === "object") {
+      // Deeper than API Gateway accepts in a 2.0 context (and than the local gateway checks).
+      if (!flat && nestsDeeperThan(raw, MAX_CONTEXT_DEPTH)) {
+        dropped.push(name);
+        continue;
+      }
       const text = toJson(raw);
       if (text === undefined) continue;
       value = flat ? text : raw;

@@ -1,4 +1,5 @@
 import { matchIamGlob, matchIamGlobAt } from "../rules/iam-glob.js";
+import { MAX_CONTEXT_DEPTH, MAX_POLICY_RESOURCE_LENGTH, nestsDeeperThan } from "./limits.js";
 
 /**
  * IAM evaluation of an authorizer's policy against a request ARN, as API Gateway does when it
@@ -165,8 +166,7 @@ const show = (value: unknown): string => {
   return `a ${typeof value}`;
 };
 
-/** Max length of a `Resource` ARN in a returned policy (contract §2.1). */
-export const MAX_POLICY_RESOURCE_LENGTH = 512;
+export { MAX_POLICY_RESOURCE_LENGTH };
 
 // Field paths are built only for a message: a valid response (every response the local gateway
 // checks) allocates none of them.
@@ -191,18 +191,20 @@ function validateContext(context: unknown, options: ValidateOptions, errors: str
         typeof value === "boolean" ||
         (typeof value === "number" && Number.isFinite(value));
       if (!ok) errors.push(`${contextPath(key)} must be a string, number or boolean (got ${show(value)})`);
-    } else if (!isJsonValue(value, 0)) {
+    } else if (nestsDeeperThan(value, MAX_CONTEXT_DEPTH)) {
+      errors.push(`${contextPath(key)} nests more than ${MAX_CONTEXT_DEPTH} levels of arrays and objects`);
+    } else if (!isJsonValue(value)) {
       errors.push(`${contextPath(key)} must be a JSON value (got ${show(value)})`);
     }
   }
 }
 
-function isJsonValue(value: unknown, depth: number): boolean {
-  if (depth > 64) return false;
+/** A JSON value (its depth checked already, so the recursion is bounded). */
+function isJsonValue(value: unknown): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
   if (typeof value === "number") return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every((v) => isJsonValue(v, depth + 1));
-  if (isRecord(value)) return Object.values(value).every((v) => v === undefined || isJsonValue(v, depth + 1));
+  if (Array.isArray(value)) return value.every((v) => isJsonValue(v));
+  if (isRecord(value)) return Object.values(value).every((v) => v === undefined || isJsonValue(v));
   return false;
 }
 

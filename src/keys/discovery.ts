@@ -100,6 +100,16 @@ export class DiscoveryKeySource implements KeySource {
   isCurrent(key: VerificationKey): boolean {
     return this.jwks.isCurrent(key);
   }
+
+  /** Until when (ms) the discovered key set is fresh ({@link RemoteJwksSource.freshUntil}). */
+  get freshUntil(): number {
+    return this.jwks.freshUntil;
+  }
+
+  /** The discovered key set's generation ({@link RemoteJwksSource.generation}). */
+  get generation(): number {
+    return this.jwks.generation;
+  }
 }
 
 /** Fetches and checks the discovery document; remembers its `jwks_uri` for `maxAgeSeconds`. */

@@ -36,9 +36,22 @@ export interface KeySource {
   hydrate(): Promise<void>;
   /**
    * False once `key` is no longer in this source's current key set (a JWKS rotation removed it),
-   * so caches of tokens verified by it drop them. Sources whose keys never change omit it.
+   * or that set is past its stale window. Sources whose keys never change omit it.
    */
   isCurrent?(key: VerificationKey): boolean;
+  /**
+   * Sources whose keys change (remote JWKS, discovery): until when (ms) the current key set is
+   * fresh, i.e. `getKey` answers from it without the network. A cache of verified tokens serves a
+   * hit without asking the source only before then and while {@link generation} is unchanged;
+   * otherwise it asks `getKey` again, exactly as an uncached verification would (refresh, cooldown,
+   * single flight, stale if error). Sources whose keys never change omit it (always fresh).
+   */
+  readonly freshUntil?: number;
+  /**
+   * Changes whenever the current key set gains or loses a key; a refresh that brings back the same
+   * keys keeps it. Present with {@link freshUntil}.
+   */
+  readonly generation?: number;
 }
 
 /** A JSON Web Key as it arrives: untrusted, every member optional. */

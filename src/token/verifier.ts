@@ -3,7 +3,7 @@ import type { GatepassConfig, IssuerConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
 import type { Algorithm } from "../keys/algorithms.js";
 import { createKeySource, type KeySourceDeps } from "../keys/sources.js";
-import type { KeySource, VerificationKey } from "../keys/types.js";
+import type { KeyLookup, KeySource, VerificationKey } from "../keys/types.js";
 import { type Logger, silentLogger } from "../log.js";
 import type { JsonObject } from "../util/json.js";
 import { validateClaims } from "./claims.js";
@@ -174,28 +174,43 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
       cache && typeof token === "string" && token.length <= maxTokenBytes ? tokenCacheKey(token) : undefined;
     if (cacheKey !== undefined) {
       const hit = cache!.get(cacheKey, nowMs);
-      if (hit) return hit;
+      if (hit !== undefined) {
+        if (!(hit instanceof Promise)) return hit;
+        // Stale keys: the hit waited for the same refresh an uncached token would; a key replaced
+        // under the same lookup means the token is verified afresh against the new one.
+        return hit.then((value) => value ?? verifyUncached(token, nowMs, cacheKey));
+      }
     }
+    return verifyUncached(token, nowMs, cacheKey);
+  }
+
+  /** Everything but the cache lookup: decoding, issuer, header, key, then {@link verifyWithKey}. */
+  function verifyUncached(
+    token: string,
+    nowMs: number,
+    cacheKey: string | undefined,
+  ): VerifiedToken | Promise<VerifiedToken> {
     const decoded = decodeToken(token, maxTokenBytes);
     const issuer = selectIssuer(decoded.payload);
     const alg = checkHeader(decoded.header, issuer);
-    const kid = decoded.header.kid as string | undefined;
-    const found = issuer.keys.getKey({ kid, alg });
+    const lookup: KeyLookup = { kid: decoded.header.kid as string | undefined, alg };
+    const found = issuer.keys.getKey(lookup);
     if (found instanceof Promise) {
-      return found.then((key) => verifyWithKey(decoded, issuer, alg, key, nowMs, cacheKey));
+      return found.then((key) => verifyWithKey(decoded, issuer, lookup, key, nowMs, cacheKey));
     }
-    return verifyWithKey(decoded, issuer, alg, found, nowMs, cacheKey);
+    return verifyWithKey(decoded, issuer, lookup, found, nowMs, cacheKey);
   }
 
   /** The signature, the claims, and the result (cached when the cache is on). */
   function verifyWithKey(
     decoded: DecodedToken,
     issuer: IssuerRuntime,
-    alg: Algorithm,
+    lookup: KeyLookup,
     key: VerificationKey,
     nowMs: number,
     cacheKey: string | undefined,
   ): VerifiedToken {
+    const alg = lookup.alg;
     if (!key.algorithms.has(alg)) {
       throw new AuthError(AuthErrorCodes.ALGORITHM_NOT_ALLOWED, `The selected key does not verify ${alg}.`);
     }
@@ -211,7 +226,15 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     if (cacheKey !== undefined) {
       // Every caller of a cached token gets this same object: freeze it so none can alter what the next one sees.
       deepFreeze(result);
-      cache!.set(cacheKey, result, key, issuer.keys, nowMs, cacheableUntil(decoded.payload, issuer.config));
+      cache!.set(
+        cacheKey,
+        result,
+        key,
+        issuer.keys,
+        nowMs,
+        cacheableUntil(decoded.payload, issuer.config),
+        lookup,
+      );
     }
     return result;
   }

@@ -386,6 +386,54 @@ describe("the JWKS endpoint is down for a while, then back", () => {
     const refused = await ask(token);
     assert.deepEqual([refused.outcome, refused.reason], ["unauthorized", "ERR_JWKS_UNAVAILABLE"]);
   });
+
+  test("a verified token in the token cache is refused (401) right after maxAge once its key left the JWKS", {
+    timeout: 30_000,
+  }, async () => {
+    const server = await faultServer();
+    server.keySet = { keys: [EC1, EC2] };
+    const { handler, mint, advance, ask } = setup(server, {
+      tokenCache: { maxEntries: 100, ttlSeconds: 86400 },
+    });
+    await handler.hydrate();
+    const token = mint("ec-1", keys.trustedEc.privateKey, 7 * 86400);
+    assert.equal((await ask(token)).outcome, "allow");
+    server.keySet = { keys: [EC2] };
+    advance(MAX_AGE_S - 1);
+    assert.equal((await ask(token)).outcome, "allow", "keys still fresh");
+    assert.equal(server.requests, 1);
+    advance(1);
+    const refused = await ask(token);
+    assert.deepEqual([refused.outcome, refused.reason], ["unauthorized", "ERR_KEY_NOT_FOUND"]);
+    assert.equal(server.requests, 2, "the cached token's request refreshed the keys");
+    assert.equal((await ask(mint("ec-2", keys.trustedEc2.privateKey))).outcome, "allow");
+  });
+
+  test("a verified token in the token cache triggers the refresh past maxAge while the endpoint fails", {
+    timeout: 30_000,
+  }, async () => {
+    const server = await faultServer();
+    const { handler, mint, advance, ask } = setup(server, {
+      tokenCache: { maxEntries: 100, ttlSeconds: 86400 },
+    });
+    await handler.hydrate();
+    const token = mint("ec-1", keys.trustedEc.privateKey, 7 * 86400);
+    assert.equal((await ask(token)).outcome, "allow");
+    server.mode = { kind: "status", status: 500 };
+    advance(MAX_AGE_S + 1);
+    assert.equal((await ask(token)).outcome, "allow", "stale window: still good");
+    assert.equal(server.requests, 2, "one refresh attempt, as for an uncached token");
+    advance(1);
+    assert.equal((await ask(token)).outcome, "allow");
+    assert.equal(server.requests, 2, "no retry within the cooldown");
+    advance(COOLDOWN_S);
+    assert.equal((await ask(token)).outcome, "allow");
+    await handler.hydrate(); // the background retry
+    assert.equal(server.requests, 3);
+    advance(STALE_S - COOLDOWN_S - 2);
+    const refused = await ask(token);
+    assert.deepEqual([refused.outcome, refused.reason], ["unauthorized", "ERR_JWKS_UNAVAILABLE"]);
+  });
 });
 
 describe("key rotation and removal at the endpoint", () => {

@@ -25,7 +25,9 @@ import { describeUrl, FetchJsonError, fetchJson } from "./fetch-json.js";
  *
  * Keys are imported once per fetch (never per token); a key whose JWK did not change between two
  * fetches keeps its {@link VerificationKey} (and `id`), so caches of verified tokens survive routine
- * refreshes and are dropped only when their key leaves the set.
+ * refreshes and are dropped only when their key leaves the set. Such a cache checks `freshUntil`
+ * and `generation` on each hit and, once the keys are stale or changed, asks `getKey` again: a
+ * cached token causes the same refresh as an uncached one.
  */
 
 /** The JWKS cache defaults (contract §2.3). */
@@ -131,6 +133,8 @@ export class RemoteJwksSource implements KeySource {
   /** Set while the last fetch failed; cleared by the next success. */
   private failure: { readonly at: number; readonly reason: string; readonly error: unknown } | undefined;
   private generationCount = 0;
+  /** `snapshot.fetchedAt + maxAgeMs`, kept apart for the token cache's per-hit check. */
+  private freshUntilMs = Number.NEGATIVE_INFINITY;
 
   constructor(uri: string, options: RemoteJwksOptions = {}) {
     this.uri = uri;
@@ -200,6 +204,15 @@ export class RemoteJwksSource implements KeySource {
   /** Increases each time a fetch installs a key set that differs from the previous one. */
   get generation(): number {
     return this.generationCount;
+  }
+
+  /**
+   * Until when (ms) the current key set is fresh: before then `getKey` answers a known `kid`
+   * without the network; from then on it refreshes (or serves stale keys by the rules above).
+   * `-Infinity` before the first successful fetch.
+   */
+  get freshUntil(): number {
+    return this.freshUntilMs;
   }
 
   /** The current key set (possibly stale), or `undefined` before the first successful fetch. */
@@ -294,6 +307,7 @@ export class RemoteJwksSource implements KeySource {
       byFingerprint: imported.byFingerprint,
       fetchedAt: this.now(),
     };
+    this.freshUntilMs = this.snapshot.fetchedAt + this.maxAgeMs;
     this.generationCount = 1;
   }
 
@@ -362,6 +376,7 @@ export class RemoteJwksSource implements KeySource {
       byFingerprint: imported.byFingerprint,
       fetchedAt,
     };
+    this.freshUntilMs = fetchedAt + this.maxAgeMs;
     const recovered = this.failure !== undefined;
     this.failure = undefined;
     const fields = {

@@ -101,6 +101,26 @@ describe("RemoteJwksSource: cache", () => {
     assert.ok(source.isCurrent(key));
   });
 
+  it("freshUntil: -Infinity before any keys, then fetchedAt + maxAge (seed, refresh); a failure keeps it", async (t) => {
+    const server = await jwksServer(t, [ecJwk("k1")]);
+    const { source, clock } = setup(t, `${server.url}/jwks`);
+    assert.equal(source.freshUntil, Number.NEGATIVE_INFINITY);
+    const start = clock.t;
+    await source.hydrate();
+    assert.equal(source.freshUntil, start + MAX_AGE_S * 1000);
+    clock.t += MAX_AGE_S * 1000;
+    await source.getKey(es("k1"));
+    assert.equal(source.freshUntil, clock.t + MAX_AGE_S * 1000);
+    const refreshedUntil = source.freshUntil;
+    server.handle = json({ error: "down" }, 503);
+    clock.t += MAX_AGE_S * 1000;
+    await source.getKey(es("k1")); // stale key served after the failed refresh
+    assert.equal(source.freshUntil, refreshedUntil, "a failed refresh does not make stale keys fresh");
+
+    const seeded = setup(t, `${server.url}/jwks`, { seed: { keys: [ecJwk("k9")] } });
+    assert.equal(seeded.source.freshUntil, seeded.clock.t + MAX_AGE_S * 1000);
+  });
+
   it("key rotation: a new kid is fetched on first sight, once the cooldown allows", async (t) => {
     const k1 = ecJwk("k1");
     const k2 = ecJwk("k2");

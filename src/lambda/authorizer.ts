@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult } from "../policy/build.js";
 import { encodeContext } from "../policy/context.js";
-import type { RuleSet } from "../rules/rules.js";
+import type { RuleSet, RuleTarget } from "../rules/rules.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
 
 /** What API Gateway gets back: an IAM policy response, or an HTTP API simple response. */
@@ -81,6 +81,35 @@ export function buildAuthorizer(
   const contextClaims = cfg.context.claims;
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
+  let warnedRouteIndependent = false;
+
+  /**
+   * What the rules decide for a request. A simple response is cached by API Gateway for every
+   * request with the same identity-source values, so it must be the same for all of them: it is
+   * decided on the route key (the same answer for every request of that route) when the route key
+   * is among the identity values, else route-independently (as for `$default`: allowed only when
+   * every rule allows). Without identity sources nothing is cached and the request itself decides,
+   * with HTTP API route selection.
+   */
+  function targetOf(request: AuthRequest, arn: ArnParts): RuleTarget {
+    const target = arnTarget(arn);
+    if (!("method" in target)) return target;
+    // Policies: API Gateway evaluates the (cached) policy against each request's ARN, and the policy
+    // plan follows the rules' own specificity order, so the decision must follow it too.
+    if (request.kind !== "http-v2" || !simpleHttp) return target;
+    const identity = request.identitySource ?? [];
+    if (identity.length === 0) return { ...target, selection: "http" };
+    if (request.routeKey !== null && identity.includes(request.routeKey))
+      return { routeKey: request.routeKey };
+    if (!warnedRouteIndependent) {
+      warnedRouteIndependent = true;
+      logger.warn("simple_response_route_independent", {
+        detail:
+          'the identity sources do not include $context.routeKey, so API Gateway reuses a cached simple response on every route: gatepass answers as for $default (allowed only when every rule allows). Add $context.routeKey to the identity sources, or use httpApi.response "iam".',
+      });
+    }
+    return { routeKey: "$default" };
+  }
 
   function decide(request: AuthRequest, arn: ArnParts, verified: VerifiedToken) {
     const claims = verified.payload;
@@ -94,7 +123,7 @@ export function buildAuthorizer(
       );
     }
     // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
-    const decision = rules.decide(claims, arnTarget(arn));
+    const decision = rules.decide(claims, targetOf(request, arn));
     const flat = request.kind !== "http-v2";
     const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: maxContextBytes });
     if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: maxContextBytes });

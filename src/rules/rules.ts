@@ -8,6 +8,7 @@ import {
   type RequirementFailure,
 } from "./requirements.js";
 import {
+  compareSelection,
   compareSpecificity,
   coversPattern,
   createRouteMatcher,
@@ -23,6 +24,7 @@ import {
   patternMethods,
   type RouteMatcher,
   type RoutePattern,
+  type RouteSelection,
 } from "./route-pattern.js";
 
 /**
@@ -33,8 +35,10 @@ import {
  * Decision semantics, for a request `METHOD /path`:
  * 1. A method outside {@link HTTP_METHODS} is denied (`ERR_ROUTE_NOT_ALLOWED`): API Gateway routes
  *    no other, and an unknown verb must not slip past `ANY` rules.
- * 2. Otherwise the most specific matching rule decides (see `compareSpecificity`): allowed when the
- *    claims meet its requirement, else `ERR_SCOPE_MISSING` / `ERR_CLAIM_MISMATCH`.
+ * 2. Otherwise the matching rule API Gateway's route selection would pick decides (`selection` of the
+ *    target, REST's by default; see `createRouteMatcher`, the same selection the local gateway
+ *    routes with): allowed when the claims meet its requirement, else `ERR_SCOPE_MISSING` /
+ *    `ERR_CLAIM_MISMATCH`.
  * 3. With no matching rule, the `$default` rule decides if there is one, else `unmatchedRoutes`
  *    (`"allow"`: any authenticated principal; `"deny"`: `ERR_ROUTE_NOT_ALLOWED`).
  * 4. One refinement of 3, so that a cached IAM policy and a fresh decision always agree: an unmatched
@@ -45,14 +49,20 @@ import {
  *
  * Route-key targets: `$connect` is decided by a `$connect` rule, else as in 3. An HTTP API route key
  * such as `GET /orders/{id}` stands for all the requests that route serves; it is allowed only if
- * every rule that could decide one of those requests allows (conservative). `$default` and any other
- * route key say nothing about the path, so they are allowed only if every HTTP rule and the
- * unmatched-route answer allow. Adapters should therefore pass `{ method, path }` taken from the
- * method/route ARN whenever they have it.
+ * every rule that could decide one of those requests (under HTTP API route selection) allows
+ * (conservative). `$default` and any other route key say nothing about the path, so they are
+ * allowed only if every HTTP rule and the unmatched-route answer allow. The answer for a route key
+ * is therefore the same for every request of that route: what an answer cached per route key needs
+ * (HTTP API simple responses). Otherwise, pass `{ method, path }` taken from the method/route ARN.
  */
 
-/** What to decide: a concrete request, or a route key (WebSocket `$connect`, HTTP API `routeKey`). */
-export type RuleTarget = { method: string; path: string } | { routeKey: string };
+/**
+ * What to decide: a concrete request (with the route selection of its API type, `"rest"` by
+ * default), or a route key (WebSocket `$connect`, HTTP API `routeKey`).
+ */
+export type RuleTarget =
+  | { method: string; path: string; selection?: RouteSelection | undefined }
+  | { routeKey: string };
 
 /** Why a decision denies: scopes missing, a claim requirement failed, or no rule opens the route. */
 export type RuleReason = "ERR_SCOPE_MISSING" | "ERR_CLAIM_MISMATCH" | "ERR_ROUTE_NOT_ALLOWED";
@@ -292,6 +302,10 @@ class CompiledRuleSet implements RuleSet {
   readonly #httpByRule: Array<HttpEntry | undefined>;
   /** HTTP rule indices, most specific first. */
   readonly #byRank: number[];
+  /** HTTP rule indices in HTTP API route selection order (full matches before greedy ones). */
+  readonly #byHttpRank: number[];
+  /** The matcher with HTTP API route selection (slots as {@link #matcher}). */
+  readonly #httpMatcher: RouteMatcher;
   readonly #rank: Int32Array;
   readonly #matcher: RouteMatcher;
   /** Matcher slot → rule index. */
@@ -318,6 +332,19 @@ class CompiledRuleSet implements RuleSet {
       .map((r) => r.index)
       .sort((a, b) =>
         compareSpecificity(rules[a]!.pattern as HttpRoutePattern, rules[b]!.pattern as HttpRoutePattern),
+      );
+    this.#httpMatcher = createRouteMatcher(
+      httpRules.map((r) => r.pattern as HttpRoutePattern),
+      "http",
+    );
+    this.#byHttpRank = this.#byRank
+      .slice()
+      .sort((a, b) =>
+        compareSelection(
+          rules[a]!.pattern as HttpRoutePattern,
+          rules[b]!.pattern as HttpRoutePattern,
+          "http",
+        ),
       );
     this.#rank = new Int32Array(rules.length).fill(-1);
     this.#byRank.forEach((ruleIndex, rank) => {
@@ -449,10 +476,20 @@ class CompiledRuleSet implements RuleSet {
   decide(claims: unknown, target: RuleTarget): RuleDecision {
     try {
       const c = isRecord(claims) ? claims : NO_CLAIMS;
-      const t = target as { method?: unknown; path?: unknown; routeKey?: unknown } | null;
+      const t = target as {
+        method?: unknown;
+        path?: unknown;
+        routeKey?: unknown;
+        selection?: unknown;
+      } | null;
       if (t === null || typeof t !== "object") return DENY_NO_TARGET;
       if (typeof t.method === "string" && typeof t.path === "string")
-        return this.#decideRequest(c, t.method, t.path);
+        return this.#decideRequest(
+          c,
+          t.method,
+          t.path,
+          t.selection === "http" ? this.#httpMatcher : this.#matcher,
+        );
       if (typeof t.routeKey === "string") return this.#decideRouteKey(c, t.routeKey);
       return DENY_NO_TARGET;
     } catch {
@@ -472,9 +509,14 @@ class CompiledRuleSet implements RuleSet {
     return this.unmatchedRoutes === "allow" ? ALLOW_UNMATCHED : DENY_UNMATCHED;
   }
 
-  #decideRequest(claims: Record<string, unknown>, method: string, path: string): RuleDecision {
+  #decideRequest(
+    claims: Record<string, unknown>,
+    method: string,
+    path: string,
+    matcher: RouteMatcher,
+  ): RuleDecision {
     if (!isHttpMethod(method)) return DENY_METHOD;
-    const slot = this.#matcher.match(method, path);
+    const slot = matcher.match(method, path);
     if (slot >= 0) return this.#verdict(this.#matcherRules[slot]!, claims);
     const base = this.#catchAll(claims);
     if (!base.allowed) return base;
@@ -521,7 +563,9 @@ class CompiledRuleSet implements RuleSet {
   }
 
   #computeTemplatePlan(routeKey: string): TemplatePlan {
-    const everything: TemplatePlan = { rules: this.#byRank, cover: -1, catchAll: true };
+    // Route keys name HTTP API routes: the rules that may decide their requests follow HTTP API selection.
+    const byRank = this.#byHttpRank;
+    const everything: TemplatePlan = { rules: byRank, cover: -1, catchAll: true };
     if (routeKey === "$connect") {
       return this.#connectIndex >= 0
         ? { rules: [this.#connectIndex], cover: this.#connectIndex, catchAll: false }
@@ -534,10 +578,10 @@ class CompiledRuleSet implements RuleSet {
       return everything;
     }
     if (template.kind !== "http") return everything;
-    const cover = this.#byRank.find((i) => coversPattern(this.#httpByRule[i]!.pattern, template)) ?? -1;
+    const cover = byRank.find((i) => coversPattern(this.#httpByRule[i]!.pattern, template)) ?? -1;
     const language = pathLanguage(template);
     const relevant: number[] = [];
-    for (const index of this.#byRank) {
+    for (const index of byRank) {
       const entry = this.#httpByRule[index]!;
       if (index === cover) {
         relevant.push(index);

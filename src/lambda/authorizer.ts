@@ -77,6 +77,12 @@ export function buildAuthorizer(
 ): AuthorizerHandler {
   const logger: Logger = options.logger ?? createLogger(cfg.logLevel);
   for (const warning of rules.warnings) logger.warn("rules_warning", { warning });
+  for (const notice of rules.unmatchedMethods)
+    logger.warn("rules_unmatched_methods", {
+      path: notice.path,
+      methods: notice.methods,
+      detail: notice.message,
+    });
   const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
   const contextClaims = cfg.context.claims;
   const maxContextBytes = cfg.context.maxBytes;

@@ -97,6 +97,23 @@ export interface RuleWarning {
   readonly message: string;
 }
 
+/**
+ * Methods of a rule's path that no rule decides: requests such as `POST /orders/{id}` next to a
+ * rule for `GET /orders/{id}` only. They are left to the unmatched-route answer, which is an allow
+ * here (`unmatchedRoutes: "allow"`, or an open `$default` rule): any authenticated principal may call
+ * them. API Gateway's semantics, kept; said at cold start so that it is never silent.
+ */
+export interface UnmatchedMethods {
+  /** The path as written in the rules (`/orders/{id}`). */
+  readonly path: string;
+  /** The methods no rule decides on that path, in {@link HTTP_METHODS} order. */
+  readonly methods: readonly HttpMethod[];
+  /** What decides them: `unmatchedRoutes` or the `$default` rule. */
+  readonly decidedBy: "unmatchedRoutes" | "$default";
+  /** One sentence for a log line or a terminal. */
+  readonly message: string;
+}
+
 /** One validated rule. */
 export interface CompiledRule {
   /** Position in `routes`. */
@@ -132,6 +149,8 @@ export interface RuleSet {
   readonly unmatchedRoutes: "allow" | "deny";
   /** Where IAM wildcards make cached policies inexact for these rules (see {@link RuleWarning}). */
   readonly warnings: readonly RuleWarning[];
+  /** Rule paths with methods left to an allowing unmatched-route answer (see {@link UnmatchedMethods}). */
+  readonly unmatchedMethods: readonly UnmatchedMethods[];
   /**
    * Decides one target for one principal. Never throws: any claims value is accepted (a non-object
    * counts as no claims), and an unexpected failure denies.
@@ -296,6 +315,7 @@ class CompiledRuleSet implements RuleSet {
   readonly rules: readonly CompiledRule[];
   readonly unmatchedRoutes: "allow" | "deny";
   readonly warnings: readonly RuleWarning[];
+  readonly unmatchedMethods: readonly UnmatchedMethods[];
 
   readonly #http: HttpEntry[] = [];
   /** Rule index → its HTTP entry (undefined for `$connect` / `$default`). */
@@ -395,6 +415,40 @@ class CompiledRuleSet implements RuleSet {
       }
     }
     this.warnings = freeze(this.#analyse());
+    this.unmatchedMethods = freeze(this.#unmatchedMethods());
+  }
+
+  /**
+   * For each rule path, the methods whose requests fall to the catch-all when it allows. Probed with
+   * one request per method whose parameters are `{}`, a segment no literal can equal: a rule that
+   * matches it decides every request of that method and path shape, up to `{proxy+}` lengths.
+   */
+  #unmatchedMethods(): UnmatchedMethods[] {
+    const defaultRule = this.#defaultIndex >= 0 ? this.rules[this.#defaultIndex]! : null;
+    if (defaultRule === null ? this.unmatchedRoutes !== "allow" : !defaultRule.requirement.open) return [];
+    const decidedBy = defaultRule === null ? "unmatchedRoutes" : "$default";
+    const out: UnmatchedMethods[] = [];
+    const seen = new Set<string>();
+    for (const entry of this.#http) {
+      const probe =
+        entry.pattern.segments.length === 0
+          ? "/"
+          : entry.pattern.segments.map((seg) => `/${seg.kind === "literal" ? seg.value : "{}"}`).join("");
+      if (seen.has(probe)) continue;
+      seen.add(probe);
+      const methods = HTTP_METHODS.filter((m) => this.#matcher.match(m, probe) < 0);
+      if (methods.length === 0) continue;
+      const path = entry.pattern.path;
+      out.push(
+        freeze({
+          path,
+          methods: freeze(methods),
+          decidedBy,
+          message: `${methods.join(", ")} ${path}: no rule decides these methods on this path, so ${decidedBy === "unmatchedRoutes" ? 'unmatchedRoutes ("allow")' : "the open $default rule"} lets any authenticated principal call them. Add rules (or ANY ${path}) to protect them.`,
+        }),
+      );
+    }
+    return out;
   }
 
   /** Fills `excessHits` and `denyGuards`, and returns the warnings. */

@@ -47,11 +47,5 @@ export const httpV2Adapter: Adapter<APIGatewayRequestAuthorizerEventV2> = {
 
 /** `identitySource` as a list of strings; `null` for anything else (absent, not an array, a non-string item). */
 function identityValues(value: unknown): readonly string[] | null {
-  if (!Array.isArray(value) || value.length > 64) return null;
-  const out: string[] = [];
-  for (const item of value) {
-    if (typeof item !== "string") return null;
-    out.push(item);
-  }
-  return out;
+  return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : null;
 }

@@ -77,11 +77,11 @@ export function buildAuthorizer(
 ): AuthorizerHandler {
   const logger: Logger = options.logger ?? createLogger(cfg.logLevel);
   for (const warning of rules.warnings) logger.warn("rules_warning", { warning });
-  for (const notice of rules.unmatchedMethods)
+  for (const u of rules.unmatchedMethods)
     logger.warn("rules_unmatched_methods", {
-      path: notice.path,
-      methods: notice.methods,
-      detail: notice.message,
+      path: u.path,
+      methods: u.methods,
+      detail: `no rule decides these methods: ${u.decidedBy} allows any authenticated principal`,
     });
   const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
   const contextClaims = cfg.context.claims;
@@ -110,8 +110,7 @@ export function buildAuthorizer(
     if (!warnedRouteIndependent) {
       warnedRouteIndependent = true;
       logger.warn("simple_response_route_independent", {
-        detail:
-          'the identity sources do not include $context.routeKey, so API Gateway reuses a cached simple response on every route: gatepass answers as for $default (allowed only when every rule allows). Add $context.routeKey to the identity sources, or use httpApi.response "iam".',
+        detail: "$context.routeKey is not an identity source: answering as for $default",
       });
     }
     return { routeKey: "$default" };

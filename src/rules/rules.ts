@@ -8,7 +8,6 @@ import {
   type RequirementFailure,
 } from "./requirements.js";
 import {
-  compareSelection,
   compareSpecificity,
   coversPattern,
   createRouteMatcher,
@@ -110,8 +109,6 @@ export interface UnmatchedMethods {
   readonly methods: readonly HttpMethod[];
   /** What decides them: `unmatchedRoutes` or the `$default` rule. */
   readonly decidedBy: "unmatchedRoutes" | "$default";
-  /** One sentence for a log line or a terminal. */
-  readonly message: string;
 }
 
 /** One validated rule. */
@@ -357,15 +354,9 @@ class CompiledRuleSet implements RuleSet {
       httpRules.map((r) => r.pattern as HttpRoutePattern),
       "http",
     );
-    this.#byHttpRank = this.#byRank
-      .slice()
-      .sort((a, b) =>
-        compareSelection(
-          rules[a]!.pattern as HttpRoutePattern,
-          rules[b]!.pattern as HttpRoutePattern,
-          "http",
-        ),
-      );
+    // compareSelection(…, "http"): full matches first, each part in specificity order.
+    const greedy = (i: number) => (rules[i]!.pattern as HttpRoutePattern).segments.at(-1)?.kind === "proxy";
+    this.#byHttpRank = [...this.#byRank.filter((i) => !greedy(i)), ...this.#byRank.filter(greedy)];
     this.#rank = new Int32Array(rules.length).fill(-1);
     this.#byRank.forEach((ruleIndex, rank) => {
       this.#rank[ruleIndex] = rank;
@@ -438,15 +429,7 @@ class CompiledRuleSet implements RuleSet {
       seen.add(probe);
       const methods = HTTP_METHODS.filter((m) => this.#matcher.match(m, probe) < 0);
       if (methods.length === 0) continue;
-      const path = entry.pattern.path;
-      out.push(
-        freeze({
-          path,
-          methods: freeze(methods),
-          decidedBy,
-          message: `${methods.join(", ")} ${path}: no rule decides these methods on this path, so ${decidedBy === "unmatchedRoutes" ? 'unmatchedRoutes ("allow")' : "the open $default rule"} lets any authenticated principal call them. Add rules (or ANY ${path}) to protect them.`,
-        }),
-      );
+      out.push(freeze({ path: entry.pattern.path, methods: freeze(methods), decidedBy }));
     }
     return out;
   }

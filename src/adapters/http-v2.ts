@@ -38,8 +38,14 @@ export const httpV2Adapter: Adapter<APIGatewayRequestAuthorizerEventV2> = {
       method: http === null ? null : ownString(http, "method"),
       path: ownString(record, "rawPath") ?? (http === null ? null : ownString(http, "path")),
       routeKey: ownString(record, "routeKey") ?? (context === null ? null : ownString(context, "routeKey")),
+      identitySource: identityValues(own(record, "identitySource")),
       token,
       tokenProblem: problem,
     };
   },
 };
+
+/** `identitySource` as a list of strings; `null` for anything else (absent, not an array, a non-string item). */
+function identityValues(value: unknown): readonly string[] | null {
+  return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : null;
+}

@@ -27,6 +27,11 @@ export interface AuthRequest {
   readonly path: string | null;
   /** HTTP 2.0 `routeKey` (`"GET /pets"`, `"$default"`) or the WebSocket route key (`"$connect"`); else `null`. */
   readonly routeKey: string | null;
+  /**
+   * HTTP 2.0 only: the `identitySource` values (API Gateway's cache key for the authorizer's answer),
+   * `null` when absent or not an array of strings. Other event kinds leave it out.
+   */
+  readonly identitySource?: readonly string[] | null;
   /** The JWT, extracted per the configured token sources; `null` when there is none. */
   readonly token: string | null;
   /**

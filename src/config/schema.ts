@@ -393,12 +393,16 @@ function parseDev(value: unknown): GatepassConfig["dev"] {
       "dev.stage",
       `expected letters, digits, - or _, or "$default", got ${show(stage)}.`,
     );
+  const api = o.api === undefined ? "rest-token" : oneOf(o.api, "dev.api", DEV_APIS);
   return {
-    api: o.api === undefined ? "rest-token" : oneOf(o.api, "dev.api", DEV_APIS),
+    api,
     stage,
+    // HTTP APIs: the route key too, as the deploy templates do, so a cached answer stays per route.
     identitySources:
       o.identitySources === undefined
-        ? ["header:authorization"]
+        ? api === "http-v2-simple" || api === "http-v2-iam"
+          ? ["header:authorization", "context:routeKey"]
+          : ["header:authorization"]
         : stringArray(o.identitySources, "dev.identitySources", { nonEmpty: true }),
     resultTtlSeconds:
       o.resultTtlSeconds === undefined ? 300 : number(o.resultTtlSeconds, "dev.resultTtlSeconds", 0, 3600),

@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import {
+  createRouteMatcher,
+  type HttpRoutePattern,
+  parseRoutePattern,
+  patternParameters,
+  type RouteMatcher,
+  type RoutePattern,
+} from "../rules/route-pattern.js";
 
 /**
  * One HTTP request as the local gateway sees it, independent of `node:http`: what the event
@@ -194,66 +202,45 @@ export interface RouteMatch {
   readonly pathParameters: Record<string, string> | null;
 }
 
-interface CompiledRoute {
-  readonly method: string;
-  readonly template: string;
-  /** `ANY /x` or `GET /x`, as HTTP APIs name the route. */
-  readonly routeKey: string;
-  readonly segments: readonly string[];
-  /** Per segment: the parameter name (`{id}`, `{proxy+}`), or `null` for a literal. */
-  readonly params: ReadonlyArray<string | null>;
-  /** Index of the `{proxy+}` segment, or -1. */
-  readonly greedyAt: number;
-  readonly literals: number;
-  readonly greedy: boolean;
-}
-
 /**
  * The routes an emulated API declares, from the rule routes of the configuration (`GET /orders/{id}`,
- * `ANY /admin/{proxy+}`). API Gateway picks the most specific one: more literal segments first,
- * a non-greedy template before `{proxy+}`, an exact method before `ANY`. Requests no route matches
- * land on a catch-all, as a typical `/{proxy+}` (REST) or `$default` (HTTP API) integration.
+ * `ANY /admin/{proxy+}`), selected exactly as the rules select the rule that decides a request: one
+ * matcher (`createRouteMatcher` of the rules module), with REST's or HTTP API's route selection.
+ * Requests no route matches land on a catch-all, as a typical `/{proxy+}` (REST) or `$default`
+ * (HTTP API) integration.
  */
 export class RouteTable {
-  private readonly routes: CompiledRoute[] = [];
+  private readonly patterns: HttpRoutePattern[] = [];
+  private readonly matcher: RouteMatcher;
 
-  constructor(routeKeys: readonly string[]) {
+  /** `api`: the emulated API type (`http-*` selects as HTTP APIs do, anything else as REST). */
+  constructor(routeKeys: readonly string[], api = "rest-token") {
     for (const key of routeKeys) {
-      const match = /^([A-Za-z]+|ANY)\s+(\/\S*)$/.exec(key.trim());
-      if (!match) continue; // WebSocket route keys ($connect) have no path
-      const template = match[2]!;
-      const segments = template.split("/").filter((s) => s.length > 0);
-      const method = match[1]!.toUpperCase();
-      const greedyAt = segments.findIndex((s) => /^\{[^}]+\+\}$/.test(s));
-      this.routes.push({
-        method,
-        template,
-        routeKey: `${method} ${template}`,
-        segments,
-        params: segments.map((s, i) =>
-          i === greedyAt ? /^\{([^}]+)\+\}$/.exec(s)![1]! : (/^\{([^}]+)\}$/.exec(s)?.[1] ?? null),
-        ),
-        greedyAt,
-        literals: segments.filter((s) => !s.startsWith("{")).length,
-        greedy: greedyAt !== -1,
-      });
+      let pattern: RoutePattern;
+      try {
+        pattern = parseRoutePattern(key);
+      } catch {
+        continue; // validated with the configuration; nothing else reaches here
+      }
+      if (pattern.kind === "http") this.patterns.push(pattern); // $connect / $default have no path
     }
+    this.matcher = createRouteMatcher(this.patterns, api.startsWith("http-") ? "http" : "rest");
   }
 
   /** The route for `method` and the raw `path`. */
   match(method: string, path: string): RouteMatch {
-    const parts = splitPath(path);
-    let best: CompiledRoute | undefined;
-    let bestParams: Record<string, string> | null = null;
-    for (const route of this.routes) {
-      if (route.method !== "ANY" && route.method !== method) continue;
-      if (best && !better(route, best)) continue;
-      const params = matchSegments(route, parts);
-      if (params === undefined) continue;
-      best = route;
-      bestParams = params;
+    const index = this.matcher.match(method, path);
+    if (index >= 0) {
+      const pattern = this.patterns[index]!;
+      const raw = patternParameters(pattern, path);
+      let params: Record<string, string> | null = null;
+      if (raw !== null) {
+        params = {};
+        for (const [name, value] of Object.entries(raw)) params[name] = decodePath(value);
+      }
+      return { resource: pattern.path, routeKey: pattern.text, pathParameters: params };
     }
-    if (best) return { resource: best.template, routeKey: best.routeKey, pathParameters: bestParams };
+    const parts = splitPath(path);
     if (parts.length === 0) return { resource: "/", routeKey: "$default", pathParameters: null };
     return {
       resource: "/{proxy+}",
@@ -263,12 +250,8 @@ export class RouteTable {
   }
 }
 
-function better(a: CompiledRoute, b: CompiledRoute): boolean {
-  if (a.literals !== b.literals) return a.literals > b.literals;
-  if (a.greedy !== b.greedy) return !a.greedy;
-  if (a.segments.length !== b.segments.length) return a.segments.length > b.segments.length;
-  return a.method !== "ANY" && b.method === "ANY";
-}
+/** Decodes each `/`-separated segment of a path value. */
+const decodePath = (value: string) => value.split("/").map(decodeSegment).join("/");
 
 /** The non-empty `/`-separated segments of a path. */
 function splitPath(path: string): string[] {
@@ -281,33 +264,4 @@ function splitPath(path: string): string[] {
     }
   }
   return parts;
-}
-
-/**
- * The path parameters when `route` matches `parts` (`null` when it has none), `undefined` when it
- * does not match. Literal segments are checked before anything is decoded.
- */
-function matchSegments(
-  route: CompiledRoute,
-  parts: readonly string[],
-): Record<string, string> | null | undefined {
-  const template = route.segments;
-  const greedyAt = route.greedyAt;
-  if (greedyAt === -1 && parts.length !== template.length) return undefined;
-  // `{proxy+}` takes one or more remaining segments, and must be last.
-  if (greedyAt !== -1 && (greedyAt !== template.length - 1 || parts.length <= greedyAt)) return undefined;
-  const last = greedyAt === -1 ? template.length : greedyAt;
-  for (let i = 0; i < last; i++) if (route.params[i] === null && template[i] !== parts[i]) return undefined;
-  let params: Record<string, string> | null = null;
-  for (let i = 0; i < last; i++) {
-    const name = route.params[i];
-    if (name === null || name === undefined) continue;
-    params ??= {};
-    params[name] = decodeSegment(parts[i]!);
-  }
-  if (greedyAt !== -1) {
-    params ??= {};
-    params[route.params[greedyAt]!] = parts.slice(greedyAt).map(decodeSegment).join("/");
-  }
-  return params;
 }

@@ -273,7 +273,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           : createDemoBackend(logger);
     const activeBackend = backend;
 
-    const routes = new RouteTable((config?.routes ?? []).map((r) => r.route));
+    const routes = new RouteTable(
+      (config?.routes ?? []).map((r) => r.route),
+      dev.api,
+    );
     const gateway = new Gateway({
       api: dev.api,
       stage: dev.stage,

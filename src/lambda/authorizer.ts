@@ -9,7 +9,7 @@ import { type ArnParts, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES } from "../policy/build.js";
 import { encodeContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
-import type { RuleSet } from "../rules/rules.js";
+import type { RuleSet, RuleTarget } from "../rules/rules.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
 
 /** What API Gateway gets back: an IAM policy response, or an HTTP API simple response. */
@@ -78,10 +78,44 @@ export function buildAuthorizer(
 ): AuthorizerHandler {
   const logger: Logger = options.logger ?? createLogger(cfg.logLevel);
   for (const warning of rules.warnings) logger.warn("rules_warning", { warning });
+  for (const u of rules.unmatchedMethods)
+    logger.warn("rules_unmatched_methods", {
+      path: u.path,
+      methods: u.methods,
+      detail: `no rule decides these methods: ${u.decidedBy} allows any authenticated principal`,
+    });
   const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
   const contextClaims = cfg.context.claims;
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
+  let warnedRouteIndependent = false;
+
+  /**
+   * What the rules decide for a request. A simple response is cached by API Gateway for every
+   * request with the same identity-source values, so it must be the same for all of them: it is
+   * decided on the route key (the same answer for every request of that route) when the route key
+   * is among the identity values, else route-independently (as for `$default`: allowed only when
+   * every rule allows). Without identity sources nothing is cached and the request itself decides,
+   * with HTTP API route selection.
+   */
+  function targetOf(request: AuthRequest, arn: ArnParts): RuleTarget {
+    const target = arnTarget(arn);
+    if (!("method" in target)) return target;
+    // Policies: API Gateway evaluates the (cached) policy against each request's ARN, and the policy
+    // plan follows the rules' own specificity order, so the decision must follow it too.
+    if (request.kind !== "http-v2" || !simpleHttp) return target;
+    const identity = request.identitySource ?? [];
+    if (identity.length === 0) return { ...target, selection: "http" };
+    if (request.routeKey !== null && identity.includes(request.routeKey))
+      return { routeKey: request.routeKey };
+    if (!warnedRouteIndependent) {
+      warnedRouteIndependent = true;
+      logger.warn("simple_response_route_independent", {
+        detail: "$context.routeKey is not an identity source: answering as for $default",
+      });
+    }
+    return { routeKey: "$default" };
+  }
 
   function decide(request: AuthRequest, arn: ArnParts, verified: VerifiedToken) {
     const claims = verified.payload;
@@ -95,7 +129,7 @@ export function buildAuthorizer(
       );
     }
     // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
-    const decision = rules.decide(claims, arnTarget(arn));
+    const decision = rules.decide(claims, targetOf(request, arn));
     const flat = request.kind !== "http-v2";
     // Every response stays within API Gateway's result size for the API (WebSocket: 8 KB): the
     // policy first, then the context claims in the room left (`context_truncated` names the rest).
@@ -116,9 +150,6 @@ export function buildAuthorizer(
     // principalId, after IAM responses too: carry the principal there, over any claim of that name.
     if (request.kind === "http-v2") context.principalId = principalId;
     if (!built) {
-      // HTTP API simple responses have no principalId field: pass it in the context instead. Always
-      // the principal, even when a claim of that name was configured for the context.
-      context.principalId = principalId;
       return {
         response: { isAuthorized: decision.allowed, context },
         allows: decision.allowed,

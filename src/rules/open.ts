@@ -28,6 +28,7 @@ export const OPEN_RULES: RuleSet = Object.freeze({
   rules: Object.freeze([]),
   unmatchedRoutes: "allow",
   warnings: Object.freeze([]),
+  unmatchedMethods: Object.freeze([]),
   decide: (_claims: unknown, target: RuleTarget) => {
     const t = target as { method?: unknown; path?: unknown; routeKey?: unknown } | null;
     if (t === null || typeof t !== "object") return DENY_NO_TARGET;

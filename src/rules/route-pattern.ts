@@ -236,6 +236,35 @@ interface TrieNode {
 
 const newNode = (): TrieNode => ({ literals: null, param: null, proxy: null, end: null });
 
+/**
+ * Which API Gateway route selection to follow:
+ * - `"rest"`: the REST resource tree, segment by segment from the left: a literal child before
+ *   `{param}` before `{proxy+}` (the order of {@link compareSpecificity}).
+ * - `"http"`: HTTP APIs ("Routing API requests" in AWS's "Create routes for HTTP APIs"): a full
+ *   match of route and method first, then a route with a greedy path variable, then `$default`.
+ *   Among full matches, and among greedy ones, the same left-to-right specificity as REST.
+ * In both, a route with the exact method beats `ANY` on the same path.
+ */
+export type RouteSelection = "rest" | "http";
+
+/**
+ * Total order by which a route wins under `selection`, most specific first: for `"rest"` it is
+ * {@link compareSpecificity}; for `"http"` every pattern without `{proxy+}` comes before every pattern
+ * with one, then {@link compareSpecificity}. The route chosen for a request is the first matching one.
+ */
+export function compareSelection(
+  a: HttpRoutePattern,
+  b: HttpRoutePattern,
+  selection: RouteSelection,
+): number {
+  if (selection === "http") {
+    const ga = a.segments.at(-1)?.kind === "proxy" ? 1 : 0;
+    const gb = b.segments.at(-1)?.kind === "proxy" ? 1 : 0;
+    if (ga !== gb) return ga - gb;
+  }
+  return compareSpecificity(a, b);
+}
+
 /** Picks, among many patterns, the one API Gateway would route a request to. */
 export interface RouteMatcher {
   /** The index (in the list given to {@link createRouteMatcher}) of the most specific match, or -1. */
@@ -243,16 +272,22 @@ export interface RouteMatcher {
 }
 
 /**
- * Compiles patterns into a segment trie. `match` walks the path once, trying a literal child before
- * `{param}` before `{proxy+}` and backtracking only when a branch has no rule for the method; that
- * is exactly the order of {@link compareSpecificity}, so the first hit is the most specific match.
- * Each trie node is visited at most once per request, so the cost is bounded by the trie size.
+ * Compiles patterns into a segment trie: the one route selection of gatepass, used by the rules to
+ * find the rule that decides a request and by the local gateway to pick the route it serves.
+ * `match` walks the path once, trying a literal child before `{param}` before `{proxy+}` and
+ * backtracking only when a branch has no rule for the method; that is exactly the order of
+ * {@link compareSpecificity}, so the first hit is the most specific match. For `"http"` a first walk
+ * ignores `{proxy+}` (full matches win) and only a second one allows it: the order of
+ * {@link compareSelection}. Each trie node is visited at most twice per request.
  *
  * @example
  * const m = createRouteMatcher([parse("GET /orders/{id}"), parse("GET /orders/mine")]);
  * m.match("GET", "/orders/mine") // 1
  */
-export function createRouteMatcher(patterns: readonly HttpRoutePattern[]): RouteMatcher {
+export function createRouteMatcher(
+  patterns: readonly HttpRoutePattern[],
+  selection: RouteSelection = "rest",
+): RouteMatcher {
   const root = newNode();
   patterns.forEach((pattern, index) => {
     let node = root;
@@ -281,7 +316,9 @@ export function createRouteMatcher(patterns: readonly HttpRoutePattern[]): Route
     match(method, path) {
       if (!isHttpMethod(method) || path.charCodeAt(0) !== 47) return -1;
       if (path.length === 1) return pick(root.end, method);
-      return walk(root, path, 1, method);
+      if (selection === "rest") return walk(root, path, 1, method, true);
+      const full = walk(root, path, 1, method, false);
+      return full >= 0 ? full : walk(root, path, 1, method, true);
     },
   };
 }
@@ -292,23 +329,47 @@ function pick(byMethod: Map<string, number> | null, method: string): number {
 }
 
 /** `pos` is the start of the next segment; `path.length + 1` means the path is used up. */
-function walk(node: TrieNode, path: string, pos: number, method: string): number {
+function walk(node: TrieNode, path: string, pos: number, method: string, greedy: boolean): number {
   if (pos > path.length) return pick(node.end, method);
   let end = path.indexOf("/", pos);
   if (end === -1) end = path.length;
   if (node.literals !== null && end > pos) {
     const child = node.literals.get(path.slice(pos, end));
     if (child) {
-      const hit = walk(child, path, end + 1, method);
+      const hit = walk(child, path, end + 1, method, greedy);
       if (hit >= 0) return hit;
     }
   }
   if (node.param !== null && end > pos) {
-    const hit = walk(node.param, path, end + 1, method);
+    const hit = walk(node.param, path, end + 1, method, greedy);
     if (hit >= 0) return hit;
   }
-  if (node.proxy !== null && path.length > pos) return pick(node.proxy, method);
+  if (greedy && node.proxy !== null && path.length > pos) return pick(node.proxy, method);
   return -1;
+}
+
+/**
+ * The path parameters a pattern takes from a request path it matches, raw (not decoded): `{param}`
+ * gets its segment, `{proxy+}` the rest of the path. `null` when the pattern has none.
+ */
+export function patternParameters(pattern: HttpRoutePattern, path: string): Record<string, string> | null {
+  let out: Record<string, string> | null = null;
+  let pos = 1;
+  for (const seg of pattern.segments) {
+    if (seg.kind === "proxy") {
+      out ??= {};
+      out[seg.name] = path.slice(pos);
+      return out;
+    }
+    let end = path.indexOf("/", pos);
+    if (end === -1) end = path.length;
+    if (seg.kind === "param") {
+      out ??= {};
+      out[seg.name] = path.slice(pos, end);
+    }
+    pos = end + 1;
+  }
+  return out;
 }
 
 /** The methods a pattern stands for in IAM resources (`ANY` expanded). */

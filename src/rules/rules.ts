@@ -23,6 +23,7 @@ import {
   patternMethods,
   type RouteMatcher,
   type RoutePattern,
+  type RouteSelection,
 } from "./route-pattern.js";
 
 /**
@@ -33,8 +34,10 @@ import {
  * Decision semantics, for a request `METHOD /path`:
  * 1. A method outside {@link HTTP_METHODS} is denied (`ERR_ROUTE_NOT_ALLOWED`): API Gateway routes
  *    no other, and an unknown verb must not slip past `ANY` rules.
- * 2. Otherwise the most specific matching rule decides (see `compareSpecificity`): allowed when the
- *    claims meet its requirement, else `ERR_SCOPE_MISSING` / `ERR_CLAIM_MISMATCH`.
+ * 2. Otherwise the matching rule API Gateway's route selection would pick decides (`selection` of the
+ *    target, REST's by default; see `createRouteMatcher`, the same selection the local gateway
+ *    routes with): allowed when the claims meet its requirement, else `ERR_SCOPE_MISSING` /
+ *    `ERR_CLAIM_MISMATCH`.
  * 3. With no matching rule, the `$default` rule decides if there is one, else `unmatchedRoutes`
  *    (`"allow"`: any authenticated principal; `"deny"`: `ERR_ROUTE_NOT_ALLOWED`).
  * 4. One refinement of 3, so that a cached IAM policy and a fresh decision always agree: an unmatched
@@ -45,14 +48,20 @@ import {
  *
  * Route-key targets: `$connect` is decided by a `$connect` rule, else as in 3. An HTTP API route key
  * such as `GET /orders/{id}` stands for all the requests that route serves; it is allowed only if
- * every rule that could decide one of those requests allows (conservative). `$default` and any other
- * route key say nothing about the path, so they are allowed only if every HTTP rule and the
- * unmatched-route answer allow. Adapters should therefore pass `{ method, path }` taken from the
- * method/route ARN whenever they have it.
+ * every rule that could decide one of those requests (under HTTP API route selection) allows
+ * (conservative). `$default` and any other route key say nothing about the path, so they are
+ * allowed only if every HTTP rule and the unmatched-route answer allow. The answer for a route key
+ * is therefore the same for every request of that route: what an answer cached per route key needs
+ * (HTTP API simple responses). Otherwise, pass `{ method, path }` taken from the method/route ARN.
  */
 
-/** What to decide: a concrete request, or a route key (WebSocket `$connect`, HTTP API `routeKey`). */
-export type RuleTarget = { method: string; path: string } | { routeKey: string };
+/**
+ * What to decide: a concrete request (with the route selection of its API type, `"rest"` by
+ * default), or a route key (WebSocket `$connect`, HTTP API `routeKey`).
+ */
+export type RuleTarget =
+  | { method: string; path: string; selection?: RouteSelection | undefined }
+  | { routeKey: string };
 
 /** Why a decision denies: scopes missing, a claim requirement failed, or no rule opens the route. */
 export type RuleReason = "ERR_SCOPE_MISSING" | "ERR_CLAIM_MISMATCH" | "ERR_ROUTE_NOT_ALLOWED";
@@ -85,6 +94,21 @@ export interface RuleWarning {
   readonly route: string;
   readonly other: string | null;
   readonly message: string;
+}
+
+/**
+ * Methods of a rule's path that no rule decides: requests such as `POST /orders/{id}` next to a
+ * rule for `GET /orders/{id}` only. They are left to the unmatched-route answer, which is an allow
+ * here (`unmatchedRoutes: "allow"`, or an open `$default` rule): any authenticated principal may call
+ * them. API Gateway's semantics, kept; said at cold start so that it is never silent.
+ */
+export interface UnmatchedMethods {
+  /** The path as written in the rules (`/orders/{id}`). */
+  readonly path: string;
+  /** The methods no rule decides on that path, in {@link HTTP_METHODS} order. */
+  readonly methods: readonly HttpMethod[];
+  /** What decides them: `unmatchedRoutes` or the `$default` rule. */
+  readonly decidedBy: "unmatchedRoutes" | "$default";
 }
 
 /** One validated rule. */
@@ -122,6 +146,8 @@ export interface RuleSet {
   readonly unmatchedRoutes: "allow" | "deny";
   /** Where IAM wildcards make cached policies inexact for these rules (see {@link RuleWarning}). */
   readonly warnings: readonly RuleWarning[];
+  /** Rule paths with methods left to an allowing unmatched-route answer (see {@link UnmatchedMethods}). */
+  readonly unmatchedMethods: readonly UnmatchedMethods[];
   /**
    * Decides one target for one principal. Never throws: any claims value is accepted (a non-object
    * counts as no claims), and an unexpected failure denies.
@@ -286,12 +312,17 @@ class CompiledRuleSet implements RuleSet {
   readonly rules: readonly CompiledRule[];
   readonly unmatchedRoutes: "allow" | "deny";
   readonly warnings: readonly RuleWarning[];
+  readonly unmatchedMethods: readonly UnmatchedMethods[];
 
   readonly #http: HttpEntry[] = [];
   /** Rule index → its HTTP entry (undefined for `$connect` / `$default`). */
   readonly #httpByRule: Array<HttpEntry | undefined>;
   /** HTTP rule indices, most specific first. */
   readonly #byRank: number[];
+  /** HTTP rule indices in HTTP API route selection order (full matches before greedy ones). */
+  readonly #byHttpRank: number[];
+  /** The matcher with HTTP API route selection (slots as {@link #matcher}). */
+  readonly #httpMatcher: RouteMatcher;
   readonly #rank: Int32Array;
   readonly #matcher: RouteMatcher;
   /** Matcher slot → rule index. */
@@ -319,6 +350,13 @@ class CompiledRuleSet implements RuleSet {
       .sort((a, b) =>
         compareSpecificity(rules[a]!.pattern as HttpRoutePattern, rules[b]!.pattern as HttpRoutePattern),
       );
+    this.#httpMatcher = createRouteMatcher(
+      httpRules.map((r) => r.pattern as HttpRoutePattern),
+      "http",
+    );
+    // compareSelection(…, "http"): full matches first, each part in specificity order.
+    const greedy = (i: number) => (rules[i]!.pattern as HttpRoutePattern).segments.at(-1)?.kind === "proxy";
+    this.#byHttpRank = [...this.#byRank.filter((i) => !greedy(i)), ...this.#byRank.filter(greedy)];
     this.#rank = new Int32Array(rules.length).fill(-1);
     this.#byRank.forEach((ruleIndex, rank) => {
       this.#rank[ruleIndex] = rank;
@@ -368,6 +406,32 @@ class CompiledRuleSet implements RuleSet {
       }
     }
     this.warnings = freeze(this.#analyse());
+    this.unmatchedMethods = freeze(this.#unmatchedMethods());
+  }
+
+  /**
+   * For each rule path, the methods whose requests fall to the catch-all when it allows. Probed with
+   * one request per method whose parameters are `{}`, a segment no literal can equal: a rule that
+   * matches it decides every request of that method and path shape, up to `{proxy+}` lengths.
+   */
+  #unmatchedMethods(): UnmatchedMethods[] {
+    const defaultRule = this.#defaultIndex >= 0 ? this.rules[this.#defaultIndex]! : null;
+    if (defaultRule === null ? this.unmatchedRoutes !== "allow" : !defaultRule.requirement.open) return [];
+    const decidedBy = defaultRule === null ? "unmatchedRoutes" : "$default";
+    const out: UnmatchedMethods[] = [];
+    const seen = new Set<string>();
+    for (const entry of this.#http) {
+      const probe =
+        entry.pattern.segments.length === 0
+          ? "/"
+          : entry.pattern.segments.map((seg) => `/${seg.kind === "literal" ? seg.value : "{}"}`).join("");
+      if (seen.has(probe)) continue;
+      seen.add(probe);
+      const methods = HTTP_METHODS.filter((m) => this.#matcher.match(m, probe) < 0);
+      if (methods.length === 0) continue;
+      out.push(freeze({ path: entry.pattern.path, methods: freeze(methods), decidedBy }));
+    }
+    return out;
   }
 
   /** Fills `excessHits` and `denyGuards`, and returns the warnings. */
@@ -449,10 +513,20 @@ class CompiledRuleSet implements RuleSet {
   decide(claims: unknown, target: RuleTarget): RuleDecision {
     try {
       const c = isRecord(claims) ? claims : NO_CLAIMS;
-      const t = target as { method?: unknown; path?: unknown; routeKey?: unknown } | null;
+      const t = target as {
+        method?: unknown;
+        path?: unknown;
+        routeKey?: unknown;
+        selection?: unknown;
+      } | null;
       if (t === null || typeof t !== "object") return DENY_NO_TARGET;
       if (typeof t.method === "string" && typeof t.path === "string")
-        return this.#decideRequest(c, t.method, t.path);
+        return this.#decideRequest(
+          c,
+          t.method,
+          t.path,
+          t.selection === "http" ? this.#httpMatcher : this.#matcher,
+        );
       if (typeof t.routeKey === "string") return this.#decideRouteKey(c, t.routeKey);
       return DENY_NO_TARGET;
     } catch {
@@ -472,9 +546,14 @@ class CompiledRuleSet implements RuleSet {
     return this.unmatchedRoutes === "allow" ? ALLOW_UNMATCHED : DENY_UNMATCHED;
   }
 
-  #decideRequest(claims: Record<string, unknown>, method: string, path: string): RuleDecision {
+  #decideRequest(
+    claims: Record<string, unknown>,
+    method: string,
+    path: string,
+    matcher: RouteMatcher,
+  ): RuleDecision {
     if (!isHttpMethod(method)) return DENY_METHOD;
-    const slot = this.#matcher.match(method, path);
+    const slot = matcher.match(method, path);
     if (slot >= 0) return this.#verdict(this.#matcherRules[slot]!, claims);
     const base = this.#catchAll(claims);
     if (!base.allowed) return base;
@@ -521,7 +600,9 @@ class CompiledRuleSet implements RuleSet {
   }
 
   #computeTemplatePlan(routeKey: string): TemplatePlan {
-    const everything: TemplatePlan = { rules: this.#byRank, cover: -1, catchAll: true };
+    // Route keys name HTTP API routes: the rules that may decide their requests follow HTTP API selection.
+    const byRank = this.#byHttpRank;
+    const everything: TemplatePlan = { rules: byRank, cover: -1, catchAll: true };
     if (routeKey === "$connect") {
       return this.#connectIndex >= 0
         ? { rules: [this.#connectIndex], cover: this.#connectIndex, catchAll: false }
@@ -534,10 +615,10 @@ class CompiledRuleSet implements RuleSet {
       return everything;
     }
     if (template.kind !== "http") return everything;
-    const cover = this.#byRank.find((i) => coversPattern(this.#httpByRule[i]!.pattern, template)) ?? -1;
+    const cover = byRank.find((i) => coversPattern(this.#httpByRule[i]!.pattern, template)) ?? -1;
     const language = pathLanguage(template);
     const relevant: number[] = [];
-    for (const index of this.#byRank) {
+    for (const index of byRank) {
       const entry = this.#httpByRule[index]!;
       if (index === cover) {
         relevant.push(index);

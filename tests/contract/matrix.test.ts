@@ -145,7 +145,18 @@ const CASES: readonly TokenCase[] = [
   },
 ];
 
+/**
+ * `http-v2-default-stage` is a `$default` route whose identity sources are the token alone: a simple
+ * response is then cached for every route, so gatepass answers it route-independently, allowed only
+ * for a principal every rule allows. The ruled tokens all fail some rule (the admin one at least).
+ */
+const routeIndependent = (fixture: FixtureName, c: TokenCase, mode: HttpApiResponse) =>
+  fixture === "http-v2-default-stage" && mode === "simple" && c.config === "ruled";
+
 async function check(fixture: FixtureName, c: TokenCase, alg: Alg, mode: HttpApiResponse): Promise<void> {
+  if (routeIndependent(fixture, c, mode)) {
+    c = { ...c, status: 403, reason: ["ERR_SCOPE_MISSING", "ERR_CLAIM_MISMATCH"] };
+  }
   const at = `${fixture} × ${c.name} × ${alg} × httpApi ${mode}`;
   const h = handlers[c.config][mode];
   const token = c.token(alg);
@@ -166,7 +177,8 @@ async function check(fixture: FixtureName, c: TokenCase, alg: Alg, mode: HttpApi
   const reasons: ReadonlyArray<string | null> =
     c.reason === null ? [null] : typeof c.reason === "string" ? [c.reason] : c.reason;
   assert.ok(reasons.includes(line.reason as string | null), `${at}: reason ${String(line.reason)}`);
-  if (c.config === "ruled") assert.equal(line.rule, RULE_OF[fixture], `${at}: decided by ${line.rule}`);
+  if (c.config === "ruled" && !routeIndependent(fixture, c, mode))
+    assert.equal(line.rule, RULE_OF[fixture], `${at}: decided by ${line.rule}`);
   if (outcome.status !== 401) {
     const issuer = alg === "RS256" ? "https://rs.issuer.test/" : "https://hs.issuer.test/";
     assert.equal(line.issuer, issuer, at);

@@ -16,10 +16,12 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * Size budgets of the handler bundle, in bytes, set from the measurement (75,163 minified, 25,419
  * gzip) with ~3% headroom: a test that fails when the bundle grows. Raise them only on purpose, and
  * say why. Raised once from 72/25 KiB for the cold-start key checks, RSA signature-length check and
- * memoized policies (+3.7 KB). Raised again to 80/27 KiB for the field-correctness fixes: typed
- * context values, API Gateway's result-size limits and the narrow fallback (measured 78,535).
+ * memoized policies (+3.7 KB). Raised again for the field-correctness fixes (measured before:
+ * 76,911 / 26,194): typed context values, API Gateway's result-size limits with the narrow
+ * fallback, cache-safe HTTP API simple responses with HTTP API route selection, the notice of
+ * methods left to unmatched routes, key freshness for cached tokens, and key judging.
  */
-const BUNDLE_BUDGET_BYTES = 80 * 1024;
+const BUNDLE_BUDGET_BYTES = 84 * 1024;
 const BUNDLE_GZIP_BUDGET_BYTES = 27 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the

@@ -291,6 +291,21 @@ describe("inspect", { concurrency: true }, () => {
     assert.match(result.stdout, /audience 'billing-api' is not one of \['orders-api'\]/);
   });
 
+  test("--config names the methods of a rule path left to unmatchedRoutes", async () => {
+    const token = await valid();
+    const human = await runCli(["inspect", token, "--config", config()]);
+    assert.match(human.stdout, /Open to any authenticated principal: no rule decides these methods/);
+    assert.match(human.stdout, /^ {2}POST, PUT, PATCH, HEAD, OPTIONS \/orders\/\{id\}$/m);
+    const machine = await runCli(["inspect", token, "--config", config(), "--json"]);
+    assert.deepEqual(json(machine.stdout).unmatchedMethods, [
+      {
+        path: "/orders/{id}",
+        methods: ["POST", "PUT", "PATCH", "HEAD", "OPTIONS"],
+        decidedBy: "unmatchedRoutes",
+      },
+    ]);
+  });
+
   test("--route: allowed 0, forbidden 1 (403 Deny), unauthenticated 1 (401)", async () => {
     const token = await valid();
     const allowed = await runCli([

@@ -138,7 +138,8 @@ describe("gatepass dev: a cached simple response applies to every route", () => 
           { route: "GET /public", allow: true },
           { route: "GET /private", allow: true },
         ],
-        dev: { api: "http-v2-simple", resultTtlSeconds: 60 },
+        // The token alone as identity source: one cached answer for every route.
+        dev: { api: "http-v2-simple", resultTtlSeconds: 60, identitySources: ["header:authorization"] },
       },
     });
   });
@@ -150,5 +151,84 @@ describe("gatepass dev: a cached simple response applies to every route", () => 
     assert.equal((await call(`${t.url}/private`, { headers: bearer("two") })).status, 403);
     assert.equal((await call(`${t.url}/public`, { headers: bearer("two") })).status, 403);
     assert.equal(calls, 2);
+  });
+});
+
+/**
+ * HTTP API simple responses are cached per identity-source values and reused for every request
+ * with the same values: for the same token, a cached answer must equal a fresh one, on every route.
+ * Each scenario primes the cache with one request, then compares the answer for a second request
+ * with the answer a server without cache gives for it.
+ */
+describe("gatepass dev http-v2-simple: a cached simple response equals a fresh one", () => {
+  const TENANT_CONFIG = {
+    routes: [
+      { route: "GET /{tenant}/reports/export", scopes: ["admin"] },
+      { route: "GET /public/{section}/{page}", allow: true },
+    ],
+    unmatchedRoutes: "deny",
+  };
+  const servers: TestServer[] = [];
+  const start = async (options: Parameters<typeof startTestServer>[0]) => {
+    const t = await startTestServer(options);
+    servers.push(t);
+    return t;
+  };
+  after(async () => {
+    for (const t of servers) await t.close();
+  });
+
+  it("demo: a token that called /anything ($default) is still refused on GET /admin/", async () => {
+    const cached = await start({ dev: { api: "http-v2-simple" } });
+    const fresh = await start({ dev: { api: "http-v2-simple", resultTtlSeconds: 0 } });
+    const token = cached.server.mintToken({ sub: "demo-user", scope: "orders:read" }).access_token;
+    const freshToken = fresh.server.mintToken({ sub: "demo-user", scope: "orders:read" }).access_token;
+    const auth = bearer(token);
+    await call(`${cached.url}/anything`, { headers: auth });
+    const reused = await call(`${cached.url}/admin/`, { headers: auth });
+    const direct = await call(`${fresh.url}/admin/`, { headers: bearer(freshToken) });
+    assert.equal(direct.status, 403);
+    assert.equal(reused.status, 403, "the cached answer of /anything was reused on /admin/");
+  });
+
+  it("demo stays useful: an allowed, a forbidden and an unauthenticated route", async () => {
+    const t = await start({ dev: { api: "http-v2-simple" } });
+    const auth = bearer(t.server.mintToken({ sub: "demo-user", scope: "orders:read" }).access_token);
+    assert.equal((await call(`${t.url}/hello`, { headers: auth })).status, 200);
+    assert.equal((await call(`${t.url}/orders/42`, { headers: auth })).status, 200);
+    assert.equal((await call(`${t.url}/admin/users`, { headers: auth })).status, 403);
+    assert.equal((await call(`${t.url}/hello`)).status, 401);
+    const admin = bearer(t.server.mintToken({ sub: "root", claims: { groups: ["admin"] } }).access_token);
+    assert.equal((await call(`${t.url}/admin/users`, { headers: admin })).status, 200);
+  });
+
+  it("tenant rules: priming /public/reports/export does not open /acme/reports/export", async () => {
+    const dev = {
+      api: "http-v2-simple" as const,
+      identitySources: ["header:authorization", "context:routeKey"],
+    };
+    const cached = await start({ config: { ...TENANT_CONFIG, dev: { ...dev, resultTtlSeconds: 300 } } });
+    const fresh = await start({ config: { ...TENANT_CONFIG, dev: { ...dev, resultTtlSeconds: 0 } } });
+    const token = cached.server.mintToken({ sub: "reader", scope: "reports" }).access_token;
+    const freshToken = fresh.server.mintToken({ sub: "reader", scope: "reports" }).access_token;
+    await call(`${cached.url}/public/reports/export`, { headers: bearer(token) });
+    const reused = await call(`${cached.url}/acme/reports/export`, { headers: bearer(token) });
+    const direct = await call(`${fresh.url}/acme/reports/export`, { headers: bearer(freshToken) });
+    assert.equal(direct.status, 403);
+    assert.equal(reused.status, 403, "the answer cached for /public/reports/export was reused");
+  });
+
+  it("routes /public/reports/export to GET /public/{section}/{page}, as the rules decide it", async () => {
+    const t = await start({
+      config: { ...TENANT_CONFIG, dev: { api: "http-v2-simple", resultTtlSeconds: 0 } },
+      lambda: async (event: unknown) => ({
+        statusCode: 200,
+        body: JSON.stringify({ routeKey: (event as { routeKey?: string }).routeKey }),
+      }),
+    });
+    const auth = bearer(t.server.mintToken({ sub: "reader" }).access_token);
+    const res = await call(`${t.url}/public/reports/export`, { headers: auth });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json(), { routeKey: "GET /public/{section}/{page}" });
   });
 });

@@ -282,7 +282,8 @@ describe("gatepass dev: REQUEST, HTTP API and WebSocket events", () => {
       /^arn:aws:execute-api:us-east-1:\d{12}:[a-z0-9]{10}\/\$default\/GET\/orders\/42$/,
     );
     assert.equal(e.methodArn, undefined);
-    assert.deepEqual(e.identitySource, ["Bearer simple-yes"]);
+    // HTTP APIs default to the token and the route key as identity sources (cache per route).
+    assert.deepEqual(e.identitySource, ["Bearer simple-yes", "GET /orders/{id}"]);
     assert.equal(e.routeKey, "GET /orders/{id}");
     assert.equal(e.rawPath, "/orders/42");
     assert.equal(e.rawQueryString, "q=1&q=2");

@@ -373,14 +373,10 @@ describe("cache reuse on HTTP APIs: an answer reused from the cache equals a fre
       });
     }
 
-    // Known to fail with unmatchedRoutes "allow": gatepass decides a 2.0 request on its concrete method
-    // and path, so two requests with one route key get different answers (e.g. under `$default`,
-    // `HEAD /users/orders/x`, denied as it falls under the IAM resource of `ANY /users/{id}`, and
-    // `GET /`, allowed), and the answer cached for the route key answers the other one wrongly.
-    const todo = unmatchedRoutes === "allow" ? "cache-safe simple responses" : false;
-    test(`http-v2 simple responses (identity sources: the token and $context.routeKey), unmatchedRoutes ${unmatchedRoutes}: cached(A) = fresh(B) for the same route key`, {
-      todo,
-    }, async () => {
+    // Before simple responses were decided on the route key, this failed with unmatchedRoutes
+    // "allow": under `$default`, `HEAD /users/orders/x` (inside the IAM resource of `ANY /users/{id}`)
+    // was denied and `GET /` allowed, and the answer cached for the route key answered the other.
+    test(`http-v2 simple responses (identity sources: the token and $context.routeKey), unmatchedRoutes ${unmatchedRoutes}: cached(A) = fresh(B) for the same route key`, async () => {
       const h = makeHandler(contractConfig({ routes: EXACT_RULES, unmatchedRoutes }));
       assert.equal(h.httpApi, "simple");
       let reused = 0;
@@ -416,11 +412,9 @@ describe("cache reuse on HTTP APIs: an answer reused from the cache equals a fre
 });
 
 describe("WebSocket $connect: a valid answer that decides $connect by the rules", () => {
-  // Known to fail: the `$connect` answer carries a Deny for every HTTP rule the principal may not
-  // call, so enough rules push it past API Gateway's 8 KB limit for WebSocket authorizer results.
-  test("with many HTTP rules: the $connect answer still fits API Gateway's 8 KB limit", {
-    todo: "WebSocket answers within 8 KB",
-  }, async () => {
+  // Before the `$connect` policy was built for `$connect` alone, it carried a Deny for every HTTP
+  // rule the principal may not call, and enough rules pushed it past the 8 KB limit.
+  test("with many HTTP rules: the $connect answer still fits API Gateway's 8 KB limit", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 200 }),

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { loadConfig } from "../../config/from-env.js";
-import { parseConfig } from "../../config/schema.js";
+import { parseConfig, rulesFor } from "../../config/schema.js";
 import type { GatepassConfig, IssuerConfig } from "../../config/types.js";
 import { AuthErrorCodes, ConfigError, isAuthError } from "../../errors.js";
 import { type AuthorizerResponse, createAuthorizer } from "../../lambda/authorizer.js";
@@ -383,6 +383,8 @@ interface Report {
   configuration: string;
   verification: Verification;
   route?: RouteResult;
+  /** Rule paths whose other methods any authenticated principal may call (unmatched routes allowed). */
+  unmatchedMethods?: Array<{ path: string; methods: string[]; decidedBy: string }>;
   exitCode: ExitCodeValue;
 }
 
@@ -429,6 +431,14 @@ function printReport(report: Report): void {
       `Verification: INVALID  ${verification.code}  (configuration: ${report.configuration})`,
       `  ${verification.explanation}`,
     );
+  }
+  if (report.unmatchedMethods && report.unmatchedMethods.length > 0) {
+    const by =
+      report.unmatchedMethods[0]!.decidedBy === "$default"
+        ? "the open $default rule"
+        : 'unmatchedRoutes ("allow")';
+    lines.push("", `Open to any authenticated principal: no rule decides these methods, ${by} allows them`);
+    for (const u of report.unmatchedMethods) lines.push(`  ${u.methods.join(", ")} ${u.path}`);
   }
   if (route) {
     const label = { allow: "ALLOW", deny: "DENY", unauthorized: "UNAUTHORIZED", error: "ERROR" }[
@@ -507,11 +517,21 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     configuration: source,
     verification,
     ...(route ? { route } : {}),
+    ...(config !== null ? { unmatchedMethods: unmatchedMethodsOf(config) } : {}),
     exitCode,
   };
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else printReport(report);
   return exitCode;
+}
+
+/** The configuration's rule paths with methods left to an allowing unmatched-route answer. */
+function unmatchedMethodsOf(config: GatepassConfig): NonNullable<Report["unmatchedMethods"]> {
+  return rulesFor(config).unmatchedMethods.map((u) => ({
+    path: u.path,
+    methods: [...u.methods],
+    decidedBy: u.decidedBy,
+  }));
 }
 
 /** `gatepass inspect`: why a token is accepted or refused, and what the authorizer answers for a route. */

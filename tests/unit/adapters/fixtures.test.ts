@@ -52,6 +52,7 @@ const expected: Record<FixtureName, Omit<AuthRequest, "token" | "tokenProblem">>
     method: "GET",
     path: "/prod/orders/42",
     routeKey: "GET /orders/{id}",
+    identitySource: [`Bearer ${JWT}`, "GET /orders/{id}"],
   },
   "http-v2-default-stage": {
     kind: "http-v2",
@@ -59,6 +60,7 @@ const expected: Record<FixtureName, Omit<AuthRequest, "token" | "tokenProblem">>
     method: "POST",
     path: "/lambda",
     routeKey: "$default",
+    identitySource: [`Bearer ${JWT}`],
   },
   "websocket-connect": {
     kind: "websocket",

@@ -280,6 +280,8 @@ function httpEventFor(
   const event = fixtureEvent("http-v2-default-stage", token);
   event.routeArn = `${V2_PREFIX}${req.method}${req.path}`;
   event.routeKey = routeKey;
+  // Identity sources: the token and `$context.routeKey`, API Gateway's cache key for this answer.
+  event.identitySource = [...(event.identitySource as string[]), routeKey];
   event.rawPath = req.path;
   const context = event.requestContext as Record<string, unknown>;
   context.routeKey = routeKey;

@@ -16,10 +16,12 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * Size budgets of the handler bundle, in bytes, set from the measurement (75,163 minified, 25,419
  * gzip) with ~3% headroom: a test that fails when the bundle grows. Raise them only on purpose, and
  * say why. Raised once from 72/25 KiB for the cold-start key checks, RSA signature-length check and
- * memoized policies (+3.7 KB).
+ * memoized policies (+3.7 KB); raised again from 76/26 KiB for the rule compiler's segment-level
+ * overlap analysis (+2.8 KB, measured 79,758 minified, 27,591 gzip), which compiles 1,000 rules in
+ * milliseconds where the pairwise character automaton took minutes.
  */
-const BUNDLE_BUDGET_BYTES = 76 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 26 * 1024;
+const BUNDLE_BUDGET_BYTES = 80 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 28 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader and (no rules) the rule compiler: measured 47,700 bytes for a

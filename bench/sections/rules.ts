@@ -35,7 +35,7 @@ export const rulesSection: Section = {
         try {
           outcome = `${compile().warnings.length.toLocaleString("en-US")} warnings`;
         } catch (error) {
-          outcome = `refused (${(error as { detail?: string }).detail?.split(" (")[0] ?? String(error)})`;
+          outcome = `refused: ${(error as { detail?: string }).detail?.split(";")[0] ?? String(error)}`;
         }
         const samples: number[] = [];
         for (let r = 0; r < rounds; r++) {

@@ -69,6 +69,12 @@ const SECTIONS: readonly SectionEntry[] = [
     title: "7. Memory",
     load: async () => (await import("./sections/memory.js")).memorySection,
   },
+  {
+    id: "rules",
+    number: 8,
+    title: "8. Rule compilation",
+    load: async () => (await import("./sections/rules.js")).rulesSection,
+  },
 ];
 
 const BENCHMARKS_MD = fileURLToPath(new URL("../BENCHMARKS.md", import.meta.url));

@@ -12,6 +12,7 @@ import type * as DefaultConfig from "../../src/dev/default-config.js";
 import type * as DevServerModule from "../../src/dev/server.js";
 import type * as AuthorizerModule from "../../src/lambda/authorizer.js";
 import type * as LogModule from "../../src/log.js";
+import type * as RulesModule from "../../src/rules/rules.js";
 import type * as VerifierModule from "../../src/token/verifier.js";
 import { ROOT } from "./processes.js";
 
@@ -24,6 +25,7 @@ async function load<T>(path: string): Promise<T> {
 export const { createAuthorizer } = await load<typeof AuthorizerModule>("lambda/authorizer.js");
 export const { createLogger } = await load<typeof LogModule>("log.js");
 export const { createVerifier } = await load<typeof VerifierModule>("token/verifier.js");
+export const { compileRules } = await load<typeof RulesModule>("rules/rules.js");
 export const { startDevServer } = await load<typeof DevServerModule>("dev/server.js");
 export const { DEMO_ROUTES } = await load<typeof DefaultConfig>("dev/default-config.js");
 export type { DevServer } from "../../src/dev/server.js";

@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.js";
 import { ALLOW_UNMATCHED, DENY_METHOD, DENY_NO_TARGET, DENY_UNMATCHED } from "./decisions.js";
 import { globTokens, hasWildcard, intersects, type LanguageToken, matchIamGlob } from "./iam-glob.js";
+import { analyseOverlaps } from "./overlaps.js";
 import {
   checkRequirement,
   compileRequirement,
@@ -172,8 +173,11 @@ export interface RulesInput {
   readonly unmatchedRoutes?: "allow" | "deny" | undefined;
 }
 
-/** The most route rules accepted; compile-time analysis is quadratic in this number. */
-export const MAX_ROUTES = 500;
+/**
+ * The most route rules accepted. The compile-time overlap analysis only compares rules that can meet
+ * and has a work budget of its own (a rule set that overlaps too much is refused, see `overlaps.ts`).
+ */
+export const MAX_ROUTES = 1000;
 
 const RULE_KEYS = ["route", "scopes", "scopesMode", "claims", "allow"];
 
@@ -210,12 +214,9 @@ interface HttpEntry {
   readonly pattern: HttpRoutePattern;
   readonly methods: readonly HttpMethod[];
   readonly pathGlob: string;
-  /** Literal path prefix before the first wildcard: a cheap pre-filter for intersections. */
-  readonly fixedPrefix: string;
   readonly language: LanguageToken[];
   readonly globLanguage: LanguageToken[];
   readonly excessWild: string[];
-  readonly excessWildLanguages: LanguageToken[][];
   /** `GET/orders/*` for each method. */
   readonly allowTails: string[];
   /** Excess globs with a wildcard, for each method. */
@@ -235,15 +236,6 @@ interface TemplatePlan {
   readonly cover: number;
   /** Whether the unmatched-route answer (`$default` or `unmatchedRoutes`) must also allow. */
   readonly catchAll: boolean;
-}
-
-function prefixesMeet(a: string, b: string): boolean {
-  return a.length <= b.length ? b.startsWith(a) : a.startsWith(b);
-}
-
-function fixedPrefix(glob: string): string {
-  const star = glob.indexOf("*");
-  return star === -1 ? glob : glob.slice(0, star);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -374,11 +366,9 @@ class CompiledRuleSet implements RuleSet {
         pattern,
         methods,
         pathGlob,
-        fixedPrefix: fixedPrefix(pathGlob),
         language: pathLanguage(pattern),
         globLanguage: globTokens(pathGlob),
         excessWild,
-        excessWildLanguages: excessWild.map(globTokens),
         allowTails: methods.map((m) => m + pathGlob),
         excessWildTails: methods.flatMap((m) => excessWild.map((g) => m + g)),
         excessLiteralTails: methods.flatMap((m) =>
@@ -437,30 +427,24 @@ class CompiledRuleSet implements RuleSet {
   /** Fills `excessHits` and `denyGuards`, and returns the warnings. */
   #analyse(): RuleWarning[] {
     const rules = this.rules;
-    const overlaps: Array<[HttpEntry, HttpEntry]> = [];
-    for (const p of this.#http) {
-      for (const q of this.#http) {
-        if (!methodsMeet(p.pattern.method, q.pattern.method) || !prefixesMeet(p.fixedPrefix, q.fixedPrefix))
-          continue;
-        if (p !== q) {
-          // q's resource covers requests of p: denying q (for a principal allowed p) denies those too.
-          // Irrelevant when q is open or decides exactly like p (never denied while p is allowed).
-          const qRequirement = rules[q.index]!.requirement;
-          if (
-            !qRequirement.open &&
-            qRequirement.key !== rules[p.index]!.requirement.key &&
-            intersects(p.language, q.globLanguage)
-          ) {
-            overlaps.push([p, q]);
-          }
-          // q more specific than p and sharing requests: when p is allowed broadly, q must be denied explicitly.
-          if (this.#rank[q.index]! < this.#rank[p.index]! && intersects(q.language, p.language))
-            q.denyGuards.push(p.index);
-        }
-        // Every excess glob shares the literal prefix of the pattern's own glob, hence the same pre-filter.
-        if (p.excessWildLanguages.some((x) => intersects(x, q.language))) p.excessHits.push(q.index);
-      }
-    }
+    const http = this.#http;
+    const found = analyseOverlaps(
+      http.map((e) => {
+        const requirement = rules[e.index]!.requirement;
+        return {
+          pattern: e.pattern,
+          pathGlob: e.pathGlob,
+          excessWild: e.excessWild,
+          rank: this.#rank[e.index]!,
+          open: requirement.open,
+          key: requirement.key,
+        };
+      }),
+    );
+    http.forEach((e, i) => {
+      for (const p of found.denyGuards[i]!) e.denyGuards.push(http[p]!.index);
+      for (const q of found.excessHits[i]!) e.excessHits.push(http[q]!.index);
+    });
 
     const warnings: RuleWarning[] = [];
     // Which policy forms are in use: "stage" when the unmatched-route answer can be allow, "list" when it can be deny.
@@ -468,7 +452,9 @@ class CompiledRuleSet implements RuleSet {
     const stageForm = defaultRule !== null || this.unmatchedRoutes === "allow";
     const listForm =
       this.unmatchedRoutes === "deny" || (defaultRule !== null && !defaultRule.requirement.open);
-    for (const [p, q] of overlaps) {
+    for (let i = 0; i < found.overlaps.length; i += 2) {
+      const p = http[found.overlaps[i]!]!;
+      const q = http[found.overlaps[i + 1]!]!;
       // The list form denies q's resource only when a less specific rule could be allowed broadly.
       if (!stageForm && q.denyGuards.length === 0) continue;
       warnings.push({
@@ -480,6 +466,8 @@ class CompiledRuleSet implements RuleSet {
     }
     for (const p of this.#http) {
       if (listForm) {
+        // Built once per rule: the warnings of one rule share it.
+        const trims = p.excessHits.length > 0 ? p.excessWild.join(", ") : "";
         for (const hit of p.excessHits) {
           const other = rules[hit]!.route;
           warnings.push({
@@ -489,7 +477,7 @@ class CompiledRuleSet implements RuleSet {
             message:
               hit === p.index
                 ? `IAM wildcards cannot describe ${p.pattern.text} exactly: with unmatched routes denied, a cached policy allows it only for the exact path that was authorized, so other requests to it may get 403.`
-                : `the IAM globs that trim ${p.pattern.text}'s resource (${p.excessWild.join(", ")}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${p.pattern.text} only for the exact path that was authorized, so other requests to it may get 403.`,
+                : `the IAM globs that trim ${p.pattern.text}'s resource (${trims}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${p.pattern.text} only for the exact path that was authorized, so other requests to it may get 403.`,
           });
         }
       }

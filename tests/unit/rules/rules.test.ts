@@ -68,7 +68,7 @@ describe("compileRules: configuration errors name the field", () => {
 
   it(`refuses more than ${MAX_ROUTES} rules`, () => {
     const routes = Array.from({ length: MAX_ROUTES + 1 }, (_, i) => ({ route: `GET /r${i}`, allow: true }));
-    assert.throws(() => compileRules({ routes }), /at most 500/);
+    assert.throws(() => compileRules({ routes }), new RegExp(`at most ${MAX_ROUTES} `));
   });
 
   it("defaults to no rules and unmatched routes allowed", () => {

@@ -82,6 +82,8 @@ function strictExample(yml: string): string {
     .replace(/^ {2}runtime: nodejs22\.x$/m, "  runtime: nodejs20.x");
 }
 
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+
 interface Example {
   issuers: Array<{ issuer: string; audience: string[]; discovery?: boolean }>;
   routes: Array<{ route: string; scopes?: string[] }>;
@@ -92,7 +94,7 @@ let child: ChildProcess | undefined;
 let output = "";
 let base: string;
 let example: Example;
-let signingKey: CryptoKey;
+let signingKey: SigningKey;
 const otherKey = await generateKeyPair("RS256");
 
 /** `count` ports free on 127.0.0.1 right now (listened on together, so all distinct). */
@@ -178,7 +180,7 @@ async function waitReady(proc: ChildProcess): Promise<void> {
 
 async function token(
   claims: Record<string, unknown>,
-  options: { key?: CryptoKey; iat?: number; exp?: number } = {},
+  options: { key?: SigningKey; iat?: number; exp?: number } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const issuer = example.issuers[0]!;

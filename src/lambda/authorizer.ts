@@ -5,7 +5,7 @@ import { parseConfig, rulesFor } from "../config/schema.js";
 import type { GatepassConfig } from "../config/types.js";
 import { AuthErrorCodes, isAuthError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
-import { type ArnParts, arnTarget, parseArn } from "../policy/arn.js";
+import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES } from "../policy/build.js";
 import { encodeContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
@@ -179,7 +179,7 @@ export function buildAuthorizer(
       if (arn === null)
         throw new Refusal(
           "ERR_EVENT_INVALID_ARN",
-          "The event's methodArn/routeArn is not an execute-api ARN.",
+          `The event's methodArn/routeArn is not a valid execute-api ARN: bad ${arnFault(request.arn)}.`,
         );
       if (request.token === null) {
         const problem = request.tokenProblem ?? "No token in the request.";

@@ -52,58 +52,108 @@ export type ArnParts = HttpArnParts | RouteArnParts;
 /** API Gateway answers 414 for longer method ARNs, so anything longer is not one. */
 export const MAX_ARN_LENGTH = 1600;
 
-// Bounded field lengths keep `prefix` under 300 characters, so `prefix + "*"` is always a valid resource.
+/**
+ * The longest `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/` accepted, so that
+ * `prefix + "*"` and the rules' resources stay within IAM's limits (`MAX_PREFIX` in rules.ts).
+ */
+export const MAX_ARN_PREFIX = 290;
+
 const PARTITION = /^aws(?:-[a-z0-9]+){0,4}$/;
 const REGION = /^[a-z0-9-]{1,32}$/;
-const ACCOUNT = /^\d{12}$/;
-const API_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * Account and API id: any 1 to 64 printable ASCII characters that cannot reach another field or
+ * widen a resource: no `:` `/` (field separators), `*` `?` (IAM wildcards), `$` `{` `}` (policy
+ * variables), `"` `\`, whitespace or control characters. AWS sends 12 digits and a 10-character id;
+ * emulators send other values (serverless-offline: `random-account-id`, `random-api-id`).
+ */
+const ID = /^[!#%&'()+,\-.0-9;<=>@A-Z[\]^_`a-z|~]{1,64}$/;
 const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
 const VERB = /^[A-Z]{1,16}$/;
 // Paths: anything printable; `*` and `?` are legal in a path and handled by the policy builder.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** The part of a method or route ARN that {@link arnFault} reports as wrong. */
+export type ArnFault =
+  | "type"
+  | "length"
+  | "format"
+  | "service"
+  | "partition"
+  | "region"
+  | "account"
+  | "API id"
+  | "stage"
+  | "prefix length"
+  | "method"
+  | "path"
+  | "route key";
+
 /**
  * Splits a method ARN or route ARN. Returns `null` for anything malformed, never throws: wrong
- * prefix or service, a partition that is not `aws`/`aws-*`, a non-12-digit account, missing or
- * oddly shaped API id or stage, a verb that is not upper-case letters, a tail that is neither
- * `VERB/path` nor `$connect`, control characters in the path, or more than {@link MAX_ARN_LENGTH}
- * characters.
+ * prefix or service, a partition that is not `aws`/`aws-*`, an account or API id that is empty,
+ * longer than 64 characters or holds a character outside printable ASCII or one of
+ * `: / * ? $ { } " \`, an oddly shaped stage, a verb that is not upper-case letters, a tail that is
+ * neither `VERB/path` nor `$connect`, control characters in the path, a stage prefix longer than
+ * {@link MAX_ARN_PREFIX} or more than {@link MAX_ARN_LENGTH} characters. {@link arnFault} says which.
  *
  * @example
  * parseArn("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/orders/7")
  * // { kind: "http", partition: "aws", region: "us-east-1", accountId: "123456789012", apiId: "abcdef1234",
  * //   stage: "dev", method: "GET", path: "/orders/7", prefix: "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/", … }
  * parseArn("arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/$connect") // { kind: "route", routeKey: "$connect", … }
+ * parseArn("arn:aws:execute-api:us-east-1:random-account-id:random-api-id/dev/GET/") // serverless-offline's: accepted
  * parseArn("arn:aws:s3:::bucket") // null
  */
 export function parseArn(arn: unknown): ArnParts | null {
-  if (typeof arn !== "string" || arn.length > MAX_ARN_LENGTH) return null;
+  const parts = scanArn(arn);
+  return typeof parts === "string" ? null : parts;
+}
+
+/**
+ * Which part of `arn` makes {@link parseArn} refuse it, or `null` when it is a valid ARN: for logs,
+ * which must say what is wrong without echoing the ARN.
+ *
+ * @example
+ * arnFault("arn:aws:execute-api:us-east-1:*:abcdef1234/dev/GET/") // "account"
+ */
+export function arnFault(arn: unknown): ArnFault | null {
+  const parts = scanArn(arn);
+  return typeof parts === "string" ? parts : null;
+}
+
+function scanArn(arn: unknown): ArnParts | ArnFault {
+  if (typeof arn !== "string") return "type";
+  if (arn.length > MAX_ARN_LENGTH) return "length";
   // Only the first five colons separate ARN fields; the resource part may contain more (paths can).
   const c1 = arn.indexOf(":");
   const c2 = arn.indexOf(":", c1 + 1);
   const c3 = arn.indexOf(":", c2 + 1);
   const c4 = arn.indexOf(":", c3 + 1);
   const c5 = arn.indexOf(":", c4 + 1);
-  if (c1 === -1 || c2 === -1 || c3 === -1 || c4 === -1 || c5 === -1) return null;
-  if (arn.slice(0, c1) !== "arn" || arn.slice(c2 + 1, c3) !== "execute-api") return null;
+  if (c1 === -1 || c2 === -1 || c3 === -1 || c4 === -1 || c5 === -1 || arn.slice(0, c1) !== "arn")
+    return "format";
+  if (arn.slice(c2 + 1, c3) !== "execute-api") return "service";
   const partition = arn.slice(c1 + 1, c2);
   const region = arn.slice(c3 + 1, c4);
   const accountId = arn.slice(c4 + 1, c5);
-  if (partition.length > 32 || !PARTITION.test(partition) || !REGION.test(region) || !ACCOUNT.test(accountId))
-    return null;
+  if (partition.length > 32 || !PARTITION.test(partition)) return "partition";
+  if (!REGION.test(region)) return "region";
+  if (!ID.test(accountId)) return "account";
   const s1 = arn.indexOf("/", c5 + 1);
   const s2 = s1 === -1 ? -1 : arn.indexOf("/", s1 + 1);
-  if (s2 === -1) return null;
+  if (s2 === -1) return "format";
   const apiId = arn.slice(c5 + 1, s1);
   const stage = arn.slice(s1 + 1, s2);
-  if (!API_ID.test(apiId) || !STAGE.test(stage)) return null;
+  if (!ID.test(apiId)) return "API id";
+  if (!STAGE.test(stage)) return "stage";
+  if (s2 + 1 > MAX_ARN_PREFIX) return "prefix length";
   const prefix = arn.slice(0, s2 + 1);
   const tail = arn.slice(s2 + 1);
   // Object literals written out, not spread: spreading then adding keys takes a slow path in V8
   // (about 4 µs per call on Node 20), and this runs on every request.
   const s3 = tail.indexOf("/");
   if (s3 === -1) {
-    if (tail !== "$connect") return null;
+    if (tail !== "$connect") return "route key";
     return {
       arn,
       partition,
@@ -121,7 +171,8 @@ export function parseArn(arn: unknown): ArnParts | null {
   }
   const method = tail.slice(0, s3);
   const path = tail.slice(s3);
-  if (!VERB.test(method) || CONTROL.test(path)) return null;
+  if (!VERB.test(method)) return "method";
+  if (CONTROL.test(path)) return "path";
   return {
     arn,
     partition,

@@ -185,7 +185,7 @@ const RULE_KEYS = ["route", "scopes", "scopesMode", "claims", "allow"];
 const MAX_RESOURCE = 512;
 /**
  * The longest `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/` that `parseArn`
- * accepts (partition ≤ 32, region ≤ 32, API id ≤ 64, stage ≤ 128 characters).
+ * accepts (`MAX_ARN_PREFIX` in policy/arn.ts: longer prefixes are refused).
  */
 const MAX_PREFIX = 290;
 

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { arnTarget, buildArn, parseArn, stageResource, stageWildcard } from "../../../src/policy/arn.js";
+import {
+  arnFault,
+  arnTarget,
+  buildArn,
+  parseArn,
+  stageResource,
+  stageWildcard,
+} from "../../../src/policy/arn.js";
 
 describe("parseArn", () => {
   it("parses a REST method ARN", () => {
@@ -75,10 +82,24 @@ describe("parseArn", () => {
     "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET",
     "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/get/x",
     "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/$default",
-    "arn:aws:execute-api:us-east-1:12345:abcdef1234/dev/GET/",
-    "arn:aws:execute-api:us-east-1:random-account-id:random-api-id/dev/GET/",
     "arn:azure:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/",
     "arn:aws:execute-api:us-east-1:123456789012:abc*/dev/GET/",
+    "arn:aws:execute-api:us-east-1:*:abcdef1234/dev/GET/",
+    "arn:aws:execute-api:us-east-1:12?:abcdef1234/dev/GET/",
+    "arn:aws:execute-api:us-east-1:123456789012:abc?/dev/GET/",
+    "arn:aws:execute-api:us-east-1::abcdef1234/dev/GET/",
+    "arn:aws:execute-api:us-east-1:1 2:abcdef1234/dev/GET/",
+    "arn:aws:execute-api:us-east-1:12\t3:abcdef1234/dev/GET/",
+    "arn:aws:execute-api:us-east-1:123456789012:ab\u0000c/dev/GET/",
+    "arn:aws:execute-api:us-east-1:123456789012:ab\u00a0c/dev/GET/",
+    "arn:aws:execute-api:us-east-1:123456789012:ab\u2028c/dev/GET/",
+    "arn:aws:execute-api:us-east-1:a$b:abcdef1234/dev/GET/",
+    "arn:aws:execute-api:us-east-1:123456789012:{x}/dev/GET/",
+    "arn:aws:execute-api:us-east-1:123456789012:a$b/dev/GET/",
+    'arn:aws:execute-api:us-east-1:12"3:abcdef1234/dev/GET/',
+    "arn:aws:execute-api:us-east-1:123456789012:ab\\c/dev/GET/",
+    `arn:aws:execute-api:us-east-1:${"1".repeat(65)}:abcdef1234/dev/GET/`,
+    `arn:aws:execute-api:us-east-1:123456789012:${"a".repeat(65)}/dev/GET/`,
     "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/d*v/GET/",
     "arn:aws:execute-api:us-east-1:123456789012:/dev/GET/",
     "arn:aws:execute-api:us-east-1:123456789012:abcdef1234//GET/",
@@ -92,6 +113,56 @@ describe("parseArn", () => {
     });
   }
 
+  it("accepts the emulators' account and API ids (serverless-offline: random-account-id, random-api-id)", () => {
+    const arn = "arn:aws:execute-api:us-east-1:random-account-id:random-api-id/dev/GET/orders/{id}";
+    const parts = parseArn(arn);
+    assert.equal(parts?.accountId, "random-account-id");
+    assert.equal(parts?.apiId, "random-api-id");
+    assert.equal(parts?.prefix, "arn:aws:execute-api:us-east-1:random-account-id:random-api-id/dev/");
+    assert.deepEqual(arnTarget(parts!), { method: "GET", path: "/orders/{id}" });
+    // Other ids that cannot reach another field or widen a resource: short, dotted, LocalStack's.
+    for (const [account, apiId] of [
+      ["12345", "abcdef1234"],
+      ["000000000000", "a.b_c-d"],
+      ["acct.id_1", "x"],
+      ["1".repeat(64), "a".repeat(64)],
+    ] as const) {
+      const ok = parseArn(`arn:aws:execute-api:eu-west-1:${account}:${apiId}/Prod/POST/x`);
+      assert.equal(ok?.accountId, account);
+      assert.equal(ok?.apiId, apiId);
+    }
+  });
+
+  it("keeps every accepted prefix within the 290 characters the rule checks assume", () => {
+    const long = `arn:aws-${"a".repeat(27)}:execute-api:${"r".repeat(32)}:${"1".repeat(64)}:${"a".repeat(64)}/${"s".repeat(128)}/GET/`;
+    assert.equal(parseArn(long), null);
+    assert.equal(arnFault(long), "prefix length");
+    const fits = `arn:aws:execute-api:us-east-1:${"1".repeat(64)}:${"a".repeat(64)}/${"s".repeat(128)}/GET/`;
+    assert.ok(parseArn(fits)!.prefix.length <= 290);
+  });
+
+  it("arnFault names the part of the ARN that is wrong, and null for a valid ARN", () => {
+    const cases: Array<[unknown, string | null]> = [
+      ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/x", null],
+      ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/$connect", null],
+      [42, "type"],
+      [`arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/${"x".repeat(1600)}`, "length"],
+      ["arn:aws:execute-api", "format"],
+      ["arn:aws:lambda:eu-west-1:123456789012:function:orders", "service"],
+      ["ARN:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/", "format"],
+      ["arn:azure:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/", "partition"],
+      ["arn:aws:execute-api:*:*:*/*/*/*", "region"],
+      ["arn:aws:execute-api:us-east-1:*:abcdef1234/dev/GET/", "account"],
+      ["arn:aws:execute-api:us-east-1:123456789012:abc*/dev/GET/", "API id"],
+      ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234", "format"],
+      ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/d*v/GET/", "stage"],
+      ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/get/x", "method"],
+      ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/a\nb", "path"],
+      ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/$default", "route key"],
+    ];
+    for (const [input, expected] of cases) assert.equal(arnFault(input), expected, JSON.stringify(input));
+  });
+
   it("never throws, and what it accepts rebuilds to the same ARN", () => {
     const arnish = fc
       .tuple(
@@ -99,13 +170,14 @@ describe("parseArn", () => {
         fc.constantFrom("aws", "aws-cn", "aws-us-gov", "", "aws*"),
         fc.constantFrom("execute-api", "s3"),
         fc.constantFrom("us-east-1", ""),
-        fc.constantFrom("123456789012", "1"),
+        fc.constantFrom("123456789012", "1", "random-account-id", "", "*", "a b"),
         fc.string(),
       )
       .map((parts) => parts.join(":"));
     fc.assert(
       fc.property(fc.oneof(fc.string(), arnish), (text) => {
         const parts = parseArn(text);
+        assert.equal(arnFault(text) === null, parts !== null);
         if (parts !== null) {
           assert.equal(buildArn(parts, parts.tail), text);
           assert.equal(stageResource(parts, parts.tail), text);

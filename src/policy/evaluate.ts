@@ -51,6 +51,9 @@ const COLON = 58;
  * of one field, then its last `*` may take any number of whole fields more. Greedy with one
  * restart point (the last such segment takes one more field), as a glob with `*` over fields: at
  * most O(pattern × ARN); gatepass's own resources match in one pass, allocating nothing.
+ *
+ * A colon inside a path counts as a boundary too. That is the stricter reading: one user report
+ * (serverless-offline issue #560) says API Gateway let `…/POST/foo/*` + `/baz` allow `…/foo/bar:bar/baz`.
  */
 function allowMatches(pattern: string, arn: string): boolean {
   // The literal head of the pattern (usually `arn:…:{account}:{api}/{stage}/`) is compared at once;

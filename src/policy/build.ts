@@ -219,7 +219,7 @@ function chooseDocument(
   // An allowed request under rules without IAM warnings is allowed by the regular policy: that is
   // guarantee 4 (exactness), property-tested. Skipping its evaluation saves about a tenth of an
   // invocation. Everything else — every denied request, any rule set with warnings, paths holding
-  // IAM wildcard characters — is evaluated: a Deny decision must never leave with an Allow policy.
+  // IAM wildcard characters or a `:` — is evaluated: a Deny decision must never leave with an Allow policy.
   if (allowed && ruleSet.warnings.length === 0 && !hasGlobCharacters(arn.tail)) {
     return { document: regular, allowsRequest: true };
   }
@@ -316,8 +316,13 @@ function denyStage(arn: ArnParts): PolicyDocument {
   };
 }
 
-/** IAM reads `*`, `?` and `${…}` in a resource specially; a path holding one is always evaluated. */
-const hasGlobCharacters = (tail: string) => tail.includes("*") || tail.includes("?") || tail.includes("${");
+/**
+ * IAM reads `*`, `?` and `${…}` in a resource specially, and a `*` inside an ARN segment does not run
+ * past a `:` (so `…/GET/users/*` + `/items` misses `…/GET/users/a:b/items`): a path holding one of
+ * these is always evaluated.
+ */
+const hasGlobCharacters = (tail: string) =>
+  tail.includes("*") || tail.includes("?") || tail.includes("${") || tail.includes(":");
 
 /**
  * A's ARN as a resource that matches A alone, or `null` when IAM would read part of it as a wildcard

@@ -36,28 +36,82 @@ function actionCovers(action: string): boolean {
   return matchIamGlob(action, INVOKE, true);
 }
 
+const STAR = 42;
+const QUESTION = 63;
+const COLON = 58;
+
 /**
- * ARN matching for an Allow: the first five fields (`arn`, partition, service, region, account) are
- * matched one by one, so a wildcard there cannot run across a `:`, except in the pattern's last field,
- * which takes the rest of the ARN ("a trailing `*` can run past `:`"). Stricter than matching the whole
- * string, so never grants more.
+ * ARN matching for an Allow, as AWS documents it: wildcards work "within the individual segments of
+ * an ARN (the parts separated by colons)", and "If the * wildcard is the last character of a resource
+ * ARN segment, it can expand to match beyond the colon boundaries". So a `*` followed by `:` or ending
+ * the pattern spans any run (colons included); every other `*`, and every `?`, stays within one
+ * `:`-separated field of the ARN.
+ *
+ * The pattern is read segment by segment. A segment that does not end with `*` matches exactly one
+ * field of the ARN (a plain glob: no field holds a `:`). A segment ending with `*` matches the start
+ * of one field, then its last `*` may take any number of whole fields more. Greedy with one
+ * restart point (the last such segment takes one more field), as a glob with `*` over fields: at
+ * most O(pattern × ARN); gatepass's own resources match in one pass, allocating nothing.
+ *
+ * A colon inside a path counts as a boundary too. That is the stricter reading: one user report
+ * (serverless-offline issue #560) says API Gateway let `…/POST/foo/*` + `/baz` allow `…/foo/bar:bar/baz`.
  */
 function allowMatches(pattern: string, arn: string): boolean {
-  let p = 0;
-  let a = 0;
-  for (let field = 0; field < 5; field++) {
-    const pc = pattern.indexOf(":", p);
-    if (pc === -1) return matchIamGlobAt(pattern, p, pattern.length, arn, a, arn.length);
-    const ac = arn.indexOf(":", a);
-    if (ac === -1) return false;
-    if (!matchIamGlobAt(pattern, p, pc, arn, a, ac)) return false;
-    p = pc + 1;
-    a = ac + 1;
+  // The literal head of the pattern (usually `arn:…:{account}:{api}/{stage}/`) is compared at once;
+  // the segments it holds whole are then done.
+  const head = Math.min(pattern.length, arn.length);
+  let i = 0;
+  let start = 0;
+  for (; i < head; i++) {
+    const c = pattern.charCodeAt(i);
+    if (c === STAR || c === QUESTION) break;
+    if (c !== arn.charCodeAt(i)) return false;
+    if (c === COLON) start = i + 1;
   }
-  return matchIamGlobAt(pattern, p, pattern.length, arn, a, arn.length);
+  if (i === pattern.length) return i === arn.length;
+  let p = start; // start of the current pattern segment
+  let a = start; // start of the current ARN field
+  let restartP = -1; // pattern segment after the last segment ending with `*`
+  let restartA = 0; // ARN field where that `*` stopped
+  for (;;) {
+    let pe = pattern.indexOf(":", p);
+    if (pe === -1) pe = pattern.length;
+    let ae = arn.indexOf(":", a);
+    if (ae === -1) ae = arn.length;
+    const lastSegment = pe === pattern.length;
+    const lastField = ae === arn.length;
+    if (pe > p && pattern.charCodeAt(pe - 1) === STAR) {
+      if (matchIamGlobAt(pattern, p, pe, arn, a, ae)) {
+        if (lastSegment) return true; // its `*` takes the rest of the ARN
+        // Later segments need a field each; moving an earlier `*` on only leaves fewer.
+        if (lastField) return false;
+        restartP = pe + 1;
+        restartA = ae + 1;
+        p = pe + 1;
+        a = ae + 1;
+        continue;
+      }
+    } else if (lastSegment === lastField && matchIamGlobAt(pattern, p, pe, arn, a, ae)) {
+      if (lastSegment) return true;
+      p = pe + 1;
+      a = ae + 1;
+      continue;
+    }
+    // Mismatch: let the last segment-ending `*` take one more whole field, and retry after it.
+    if (restartP === -1) return false;
+    const next = arn.indexOf(":", restartA);
+    if (next === -1) return false;
+    restartA = next + 1;
+    p = restartP;
+    a = restartA;
+  }
 }
 
-/** ARN matching for a Deny: the whole string at once (looser than {@link allowMatches}, so never denies less). */
+/**
+ * ARN matching for a Deny: the whole string at once, every `*` spanning colons and `?` matching any
+ * character (looser than {@link allowMatches}): whether AWS lets a `*` inside a segment span a `:` of
+ * a path is not documented, so a Deny that might apply, applies.
+ */
 function denyMatches(pattern: string, arn: string): boolean {
   return matchIamGlob(pattern, arn);
 }
@@ -70,9 +124,11 @@ function denyMatches(pattern: string, arn: string): boolean {
  *   included: `execute-api:*` and `*` cover `execute-api:Invoke`.
  * - `Resource` (string or array) uses IAM globs: `*` spans any run of characters including `/` and
  *   nothing, `?` exactly one character (so `…/Prod/*` + `/*` covers the root `…/Prod/GET/`). For an
- *   Allow, the five `:`-separated fields before the resource are matched one by one (a wildcard there
- *   cannot run across `:`, except in the pattern's last field); for a Deny, the whole string at once.
- *   Both readings agree on gatepass's own policies; where they differ, the stricter one is used.
+ *   Allow, as AWS documents: wildcards stay within a `:`-separated segment of the ARN, except a `*`
+ *   that is the last character of a segment of the pattern (followed by `:` or ending it), which runs
+ *   past colons (`arn:aws:execute-api:*` covers every ARN of the service; `…/dev/GET/a*b` does not
+ *   cover `…/dev/GET/a:b`). For a Deny, every `*` spans colons and `?` matches any character, so a
+ *   Deny applies wherever any reading would apply it.
  * - Conservative where gatepass cannot evaluate exactly: an Allow with `Condition`, `NotAction`,
  *   `NotResource` or any other extra element is ignored (never allows); a Deny's `Condition` is assumed
  *   true, and its `NotAction` / `NotResource` are assumed to leave the request in (the Deny applies).

@@ -230,6 +230,26 @@ describe("buildPolicy: the cache, case by case", () => {
     assert.notEqual(cachedVersusFresh(input, {}, "GET/orders/mine", "GET/orders/7").cached, "allow");
   });
 
+  it("a request whose path holds a `:` gets its own, fresh answer (IAM's * inside a segment stops at `:`)", () => {
+    // AWS: wildcards work "within the individual segments of an ARN (the parts separated by colons)",
+    // so the Allow `…/GET/users/*/items` does not cover `…/GET/users/a:b/items`.
+    const input = {
+      unmatchedRoutes: "deny" as const,
+      routes: [
+        { route: "GET /users/{id}/items", allow: true },
+        { route: "GET /orders/{id}", scopes: ["orders:read"] },
+      ],
+    };
+    for (const claims of [{}, reader]) {
+      const r = cachedVersusFresh(input, claims, "GET/users/a:b/items", "GET/users/a:b/items");
+      assert.equal(r.fresh, true);
+      assert.equal(r.cached, "allow", JSON.stringify(r.policy.policyDocument));
+    }
+    const r = cachedVersusFresh(input, reader, "GET/orders/a:b", "GET/orders/a:b");
+    assert.equal(r.fresh, true);
+    assert.equal(r.cached, "allow", JSON.stringify(r.policy.policyDocument));
+  });
+
   it("keeps every resource under 512 characters, falling back to safe answers", () => {
     const long = "x".repeat(480);
     const input: RulesInput = {

@@ -74,22 +74,62 @@ describe("evaluatePolicy: IAM semantics", () => {
     }
   });
 
-  it("keeps the fields before the resource apart for an Allow", () => {
-    // "*" in the region field cannot swallow the account's colon in an Allow...
-    assert.equal(
-      evaluatePolicy(doc(allow("arn:aws:execute-api:*:abcdef1234/*")), `${P}/dev/GET/`),
-      "implicit-deny",
-    );
+  it("lets a * ending an ARN segment run past colons for an Allow, and no other", () => {
+    // A "*" ending the region segment may swallow the account's colon (AWS: "it can expand to match
+    // beyond the colon boundaries")...
+    assert.equal(evaluatePolicy(doc(allow("arn:aws:execute-api:*:abcdef1234/*")), `${P}/dev/GET/`), "allow");
     assert.equal(
       evaluatePolicy(doc(allow("arn:aws:execute-api:*:*:abcdef1234/*")), `${P}/dev/GET/`),
       "allow",
     );
-    // ...but a trailing * in the last field given runs to the end.
+    // ...a "*" inside a segment may not.
+    assert.equal(
+      evaluatePolicy(doc(allow("arn:aws:execute-api:us-*1234/*")), `${P}/dev/GET/`),
+      "implicit-deny",
+    );
+    // A trailing * runs to the end.
     assert.equal(evaluatePolicy(doc(allow("arn:aws:execute-api:*")), `${P}/dev/GET/`), "allow");
     assert.equal(evaluatePolicy(doc(allow("*")), `${P}/dev/GET/`), "allow");
     // A Deny reads the whole string, so it applies whenever it might.
     assert.equal(
       evaluatePolicy(doc(allow("*"), deny("arn:aws:execute-api:*:abcdef1234/*")), `${P}/dev/GET/`),
+      "explicit-deny",
+    );
+    assert.equal(
+      evaluatePolicy(doc(allow("*"), deny("arn:aws:execute-api:us-*1234/*")), `${P}/dev/GET/`),
+      "explicit-deny",
+    );
+  });
+
+  it("lets a * inside an ARN segment stay within it for an Allow (only a segment's last * spans :)", () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html:
+    // wildcards work "within the individual segments of an ARN (the parts separated by colons)"; "If
+    // the * wildcard is the last character of a resource ARN segment, it can expand to match beyond
+    // the colon boundaries".
+    const ws = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5";
+    assert.equal(
+      evaluatePolicy(
+        doc(allow("arn:aws:execute-api:eu-west-1:12*a1b2c3d4e5/Prod/$connect")),
+        `${ws}/Prod/$connect`,
+      ),
+      "implicit-deny",
+    );
+    assert.equal(evaluatePolicy(doc(allow(`${ws}/dev*b/%2F`)), `${ws}/dev/GET/a:b/%2F`), "implicit-deny");
+    assert.equal(
+      evaluatePolicy(doc(allow(`${ws}/dev/GET/a?b/%2F`)), `${ws}/dev/GET/a:b/%2F`),
+      "implicit-deny",
+    );
+    assert.equal(evaluatePolicy(doc(allow(`${ws}/dev/GET/*/x`)), `${ws}/dev/GET/a:b/x`), "implicit-deny");
+    // Without a colon in the way, the same wildcards match.
+    assert.equal(evaluatePolicy(doc(allow(`${ws}/dev*b/%2F`)), `${ws}/dev/GET/a-b/%2F`), "allow");
+    assert.equal(evaluatePolicy(doc(allow(`${ws}/dev/GET/a?b/%2F`)), `${ws}/dev/GET/a-b/%2F`), "allow");
+    // A * ending a segment (before a : of the pattern, or at its end) runs past colons.
+    assert.equal(evaluatePolicy(doc(allow(`${ws}/dev/*`)), `${ws}/dev/GET/a:b/x`), "allow");
+    assert.equal(evaluatePolicy(doc(allow(`${ws}/dev/GET/a*:b/x`)), `${ws}/dev/GET/a:b:b/x`), "allow");
+    assert.equal(evaluatePolicy(doc(allow(`${ws}/dev/GET/a*:*/x`)), `${ws}/dev/GET/a:b:c/x`), "allow");
+    // A Deny still applies whenever it might (every * read as spanning colons).
+    assert.equal(
+      evaluatePolicy(doc(allow(`${ws}/*`), deny(`${ws}/dev*b/%2F`)), `${ws}/dev/GET/a:b/%2F`),
       "explicit-deny",
     );
   });

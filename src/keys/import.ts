@@ -6,6 +6,7 @@ import {
   keyMismatch,
   unusableKeyReason,
 } from "./algorithms.js";
+import { judgeKey, type KeyRefusalCode } from "./judge.js";
 import type { Jwk, VerificationKey } from "./types.js";
 
 /**
@@ -13,7 +14,14 @@ import type { Jwk, VerificationKey } from "./types.js";
  * Import runs at configuration or JWKS-fetch time, never per token.
  */
 
-export type ImportResult = { ok: true; key: VerificationKey } | { ok: false; reason: string };
+export type ImportResult =
+  | { ok: true; key: VerificationKey }
+  | {
+      ok: false;
+      reason: string;
+      /** Set when the key was refused as untrustworthy (see `judgeKey`), not merely unusable here. */
+      refused?: KeyRefusalCode;
+    };
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -26,7 +34,9 @@ export function newKeyId(label: string): string {
 
 /**
  * Binds an imported key to the algorithms it may verify: `pinned` (a JWK `alg`) when given, the
- * key type's algorithms otherwise, both intersected with the issuer's `allowed` list.
+ * key type's algorithms otherwise, both intersected with the issuer's `allowed` list. Every key of
+ * every source passes through here, so this is where a key is judged first ({@link judgeKey}): a
+ * key that cannot be trusted (an RSA exponent of 1, a ROCA modulus, …) is refused whatever it is for.
  */
 export function bindKey(
   key: KeyObject,
@@ -35,6 +45,8 @@ export function bindKey(
   allowed: readonly Algorithm[],
   label: string,
 ): ImportResult {
+  const refusal = judgeKey(key);
+  if (refusal !== null) return { ok: false, reason: refusal.reason, refused: refusal.code };
   if (pinned !== undefined) {
     const mismatch = keyMismatch(key, pinned);
     if (mismatch) return { ok: false, reason: mismatch };
@@ -90,7 +102,7 @@ export function importJwk(
     return { ok: false, reason: `${label}: ${(error as Error).message}` };
   }
   const bound = bindKey(key, kid, pinned, allowed, "jwk");
-  return bound.ok ? bound : { ok: false, reason: `${label}: ${bound.reason}` };
+  return bound.ok ? bound : { ...bound, reason: `${label}: ${bound.reason}` };
 }
 
 function b64(jwk: Jwk, member: string): string {

@@ -1,4 +1,4 @@
-import { checkPrimeSync, type KeyObject } from "node:crypto";
+import { checkPrimeSync, createPublicKey, type KeyObject } from "node:crypto";
 import { MIN_RSA_BITS } from "./algorithms.js";
 
 /**
@@ -49,8 +49,8 @@ const SMALL_PRIMES: readonly number[] = (() => {
  * sets is fingerprinted; a random modulus does so with negligible probability.
  */
 const ROCA_SUBGROUPS: ReadonlyArray<readonly [number, ReadonlySet<number>]> = [
-  3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
-  103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+  3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107,
+  109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
 ].map((p) => {
   const generated = new Set<number>();
   for (let x = 1; !generated.has(x); x = (x * (65537 % p)) % p) generated.add(x);
@@ -76,8 +76,8 @@ const VERDICTS_MAX = 1024;
 export function judgeKey(key: KeyObject): KeyRefusal | null {
   const type = key.asymmetricKeyType;
   if (key.type !== "public" || (type !== "rsa" && type !== "rsa-pss")) return null;
-  const jwk = key.export({ format: "jwk" }) as { n?: string; e?: string };
-  if (typeof jwk.n !== "string" || typeof jwk.e !== "string")
+  const jwk = rsaPublicJwk(key);
+  if (typeof jwk?.n !== "string" || typeof jwk.e !== "string")
     return { code: "RSA_MODULUS_INVALID", reason: "the RSA key has no modulus or exponent" };
   const memo = `${jwk.e}.${jwk.n}`;
   const known = verdicts.get(memo);
@@ -86,6 +86,46 @@ export function judgeKey(key: KeyObject): KeyRefusal | null {
   if (verdicts.size >= VERDICTS_MAX) verdicts.clear();
   verdicts.set(memo, verdict);
   return verdict;
+}
+
+/**
+ * `n` and `e` of an RSA key as JWK members. Node cannot export an RSA-PSS (id-RSASSA-PSS) key as a
+ * JWK, but its SPKI holds the same RSAPublicKey as a plain RSA key's: that is taken out of the DER
+ * and re-imported as PKCS#1. `undefined` when the structure is not what it must be (refused).
+ */
+function rsaPublicJwk(key: KeyObject): { n?: string; e?: string } | undefined {
+  try {
+    if (key.asymmetricKeyType === "rsa") return key.export({ format: "jwk" }) as { n?: string; e?: string };
+    const spki = key.export({ type: "spki", format: "der" });
+    // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+    const outer = derElement(spki, 0, 0x30);
+    const algorithm = derElement(spki, outer.start, 0x30);
+    const bits = derElement(spki, algorithm.end, 0x03);
+    if (spki[bits.start] !== 0) return undefined; // no unused bits
+    const pkcs1 = spki.subarray(bits.start + 1, bits.end);
+    return createPublicKey({ key: pkcs1, format: "der", type: "pkcs1" }).export({ format: "jwk" }) as {
+      n?: string;
+      e?: string;
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The DER element with `tag` at `at`: where its content starts and ends. Throws when it is not there. */
+function derElement(der: Buffer, at: number, tag: number): { start: number; end: number } {
+  if (der[at] !== tag) throw new Error("unexpected DER tag");
+  let length = der[at + 1] ?? 0;
+  let start = at + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4) throw new Error("unsupported DER length");
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + (der[start + i] ?? 0);
+    start += count;
+  }
+  if (start + length > der.length) throw new Error("truncated DER");
+  return { start, end: start + length };
 }
 
 function toBigInt(base64url: string): bigint {

@@ -1,4 +1,5 @@
 import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
+import { spkiPublicKeyBits } from "../util/der.js";
 import {
   type Algorithm,
   algorithmsForKey,
@@ -140,7 +141,27 @@ function importJwkMaterial(jwk: Jwk, allowSymmetric: boolean): KeyObject {
 /** Imports a PEM public key (SPKI, PKCS#1 or an X.509 certificate); a private key yields its public half. */
 export function importPem(pem: string): KeyObject {
   if (typeof pem !== "string" || !pem.includes("-----BEGIN")) throw new Error("is not a PEM document");
-  return createPublicKey(pem);
+  const key = createPublicKey(pem);
+  if (key.asymmetricKeyType === "ec" && !hasEncodedPoint(key)) {
+    throw new Error("is an EC key without a curve point (the point at infinity)");
+  }
+  return key;
+}
+
+/**
+ * OpenSSL checks that an EC public key's point lies on its curve when it imports the key, but it
+ * imports the point at infinity (encoded as the single byte 0) from an SPKI, and Node then aborts
+ * the process when anything reads the key (its details, a JWK export, a verification). Such a key
+ * is refused here, before anything touches it: its SPKI must carry a compressed (02, 03) or
+ * uncompressed (04) point.
+ */
+function hasEncodedPoint(key: KeyObject): boolean {
+  try {
+    const point = spkiPublicKeyBits(key.export({ type: "spki", format: "der" }));
+    return point.length > 1 && (point[0] === 2 || point[0] === 3 || point[0] === 4);
+  } catch {
+    return false;
+  }
 }
 
 const LOOKS_LIKE_KEY = /-----BEGIN|"(kty|keys)"\s*:/;

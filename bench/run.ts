@@ -69,6 +69,12 @@ const SECTIONS: readonly SectionEntry[] = [
     title: "7. Memory",
     load: async () => (await import("./sections/memory.js")).memorySection,
   },
+  {
+    id: "key-judging",
+    number: 8,
+    title: "8. Key judging",
+    load: async () => (await import("./sections/key-judging.js")).keyJudgingSection,
+  },
 ];
 
 const BENCHMARKS_MD = fileURLToPath(new URL("../BENCHMARKS.md", import.meta.url));

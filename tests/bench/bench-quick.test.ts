@@ -44,6 +44,7 @@ test("npm run bench -- --quick exits 0 and prints every table", { timeout: 240_0
     "### 5. JWKS under pressure",
     "### 6. The local gateway",
     "### 7. Memory",
+    "### 8. Key judging",
     "### Targets",
   ]) {
     assert.ok(stdout.includes(heading), `missing "${heading}" in:\n${stdout.slice(0, 2000)}`);

@@ -75,6 +75,12 @@ const SECTIONS: readonly SectionEntry[] = [
     title: "8. Rule compilation",
     load: async () => (await import("./sections/rules.js")).rulesSection,
   },
+  {
+    id: "key-judging",
+    number: 10,
+    title: "10. Key judging",
+    load: async () => (await import("./sections/key-judging.js")).keyJudgingSection,
+  },
 ];
 
 const BENCHMARKS_MD = fileURLToPath(new URL("../BENCHMARKS.md", import.meta.url));

@@ -41,6 +41,8 @@ export const AuthErrorCodes = {
   CRIT_UNSUPPORTED: "ERR_JWT_CRIT_UNSUPPORTED",
   /** No configured key matches the token's `kid` (and algorithm). */
   KEY_NOT_FOUND: "ERR_KEY_NOT_FOUND",
+  /** The token's `kid` names a key of the issuer's key set that gatepass refused to trust (e.g. RSA e = 1, ROCA). */
+  KEY_REFUSED: "ERR_KEY_REFUSED",
   /** The issuer's keys cannot be had: JWKS or discovery endpoint down, slow, or hostile, and nothing usable cached. */
   KEYS_UNAVAILABLE: "ERR_JWKS_UNAVAILABLE",
 } as const;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as DefaultConfig from "../../src/dev/default-config.js";
 import type * as DevServerModule from "../../src/dev/server.js";
+import type * as JudgeModule from "../../src/keys/judge.js";
 import type * as AuthorizerModule from "../../src/lambda/authorizer.js";
 import type * as LogModule from "../../src/log.js";
 import type * as RulesModule from "../../src/rules/rules.js";
@@ -23,6 +24,7 @@ async function load<T>(path: string): Promise<T> {
 }
 
 export const { createAuthorizer } = await load<typeof AuthorizerModule>("lambda/authorizer.js");
+export const { judgeKey } = await load<typeof JudgeModule>("keys/judge.js");
 export const { createLogger } = await load<typeof LogModule>("log.js");
 export const { createVerifier } = await load<typeof VerifierModule>("token/verifier.js");
 export const { compileRules } = await load<typeof RulesModule>("rules/rules.js");

@@ -10,6 +10,7 @@ import {
 } from "../keys/algorithms.js";
 import { isAllowedKeyUrl } from "../keys/discovery.js";
 import { importPem, looksLikeKey } from "../keys/import.js";
+import { judgeKey } from "../keys/judge.js";
 import { DEFAULT_JWKS_CACHE_CONFIG as DEFAULT_JWKS_CACHE } from "../keys/jwks/remote-jwks.js";
 import { compileRules, type RuleSet } from "../rules/rules.js";
 import { MAX_TOKEN_BYTES_LIMIT } from "../token/decode.js";
@@ -312,6 +313,10 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
         "is not a usable PEM public key (SPKI, PKCS#1 or an X.509 certificate).",
       );
     }
+    // Judged here too (memoized, so the key source's own judging is a lookup), so that a refusal
+    // names GATEPASS_PUBLIC_KEY when the key came from that variable.
+    const refusal = judgeKey(key);
+    if (refusal !== null) throw new ConfigError(`${field}.publicKey`, `${refusal.reason}.`);
     const usable = algorithmsForKey(key);
     if (usable.length === 0) throw new ConfigError(`${field}.publicKey`, `${unusableKeyReason(key)}.`);
     for (const alg of algorithms ?? []) {

@@ -1,4 +1,5 @@
 import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
+import { spkiPublicKeyBits } from "../util/der.js";
 import {
   type Algorithm,
   algorithmsForKey,
@@ -6,6 +7,7 @@ import {
   keyMismatch,
   unusableKeyReason,
 } from "./algorithms.js";
+import { judgeKey, type KeyRefusalCode } from "./judge.js";
 import type { Jwk, VerificationKey } from "./types.js";
 
 /**
@@ -13,7 +15,14 @@ import type { Jwk, VerificationKey } from "./types.js";
  * Import runs at configuration or JWKS-fetch time, never per token.
  */
 
-export type ImportResult = { ok: true; key: VerificationKey } | { ok: false; reason: string };
+export type ImportResult =
+  | { ok: true; key: VerificationKey }
+  | {
+      ok: false;
+      reason: string;
+      /** Set when the key was refused as untrustworthy (see `judgeKey`), not merely unusable here. */
+      refused?: KeyRefusalCode;
+    };
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -26,7 +35,9 @@ export function newKeyId(label: string): string {
 
 /**
  * Binds an imported key to the algorithms it may verify: `pinned` (a JWK `alg`) when given, the
- * key type's algorithms otherwise, both intersected with the issuer's `allowed` list.
+ * key type's algorithms otherwise, both intersected with the issuer's `allowed` list. Every key of
+ * every source passes through here, so this is where a key is judged first ({@link judgeKey}): a
+ * key that cannot be trusted (an RSA exponent of 1, a ROCA modulus, …) is refused whatever it is for.
  */
 export function bindKey(
   key: KeyObject,
@@ -35,6 +46,8 @@ export function bindKey(
   allowed: readonly Algorithm[],
   label: string,
 ): ImportResult {
+  const refusal = judgeKey(key);
+  if (refusal !== null) return { ok: false, reason: refusal.reason, refused: refusal.code };
   if (pinned !== undefined) {
     const mismatch = keyMismatch(key, pinned);
     if (mismatch) return { ok: false, reason: mismatch };
@@ -90,7 +103,7 @@ export function importJwk(
     return { ok: false, reason: `${label}: ${(error as Error).message}` };
   }
   const bound = bindKey(key, kid, pinned, allowed, "jwk");
-  return bound.ok ? bound : { ok: false, reason: `${label}: ${bound.reason}` };
+  return bound.ok ? bound : { ...bound, reason: `${label}: ${bound.reason}` };
 }
 
 function b64(jwk: Jwk, member: string): string {
@@ -128,7 +141,27 @@ function importJwkMaterial(jwk: Jwk, allowSymmetric: boolean): KeyObject {
 /** Imports a PEM public key (SPKI, PKCS#1 or an X.509 certificate); a private key yields its public half. */
 export function importPem(pem: string): KeyObject {
   if (typeof pem !== "string" || !pem.includes("-----BEGIN")) throw new Error("is not a PEM document");
-  return createPublicKey(pem);
+  const key = createPublicKey(pem);
+  if (key.asymmetricKeyType === "ec" && !hasEncodedPoint(key)) {
+    throw new Error("is an EC key without a curve point (the point at infinity)");
+  }
+  return key;
+}
+
+/**
+ * OpenSSL checks that an EC public key's point lies on its curve when it imports the key, but it
+ * imports the point at infinity (encoded as the single byte 0) from an SPKI, and Node then aborts
+ * the process when anything reads the key (its details, a JWK export, a verification). Such a key
+ * is refused here, before anything touches it: its SPKI must carry a compressed (02, 03) or
+ * uncompressed (04) point.
+ */
+function hasEncodedPoint(key: KeyObject): boolean {
+  try {
+    const point = spkiPublicKeyBits(key.export({ type: "spki", format: "der" }));
+    return point.length > 1 && (point[0] === 2 || point[0] === 3 || point[0] === 4);
+  } catch {
+    return false;
+  }
 }
 
 const LOOKS_LIKE_KEY = /-----BEGIN|"(kty|keys)"\s*:/;

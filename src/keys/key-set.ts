@@ -9,14 +9,23 @@ import type { KeyLookup, VerificationKey } from "./types.js";
  *   rather than guess.
  * A set built from one configured key (`secret`, `publicKey`) ignores `kid`: there is nothing to choose.
  */
+const NO_REFUSALS: ReadonlyMap<string, string> = new Map();
+
 export class KeySet {
   readonly keys: readonly VerificationKey[];
   private readonly byKid = new Map<string, VerificationKey[]>();
   private readonly ignoreKid: boolean;
 
-  constructor(keys: readonly VerificationKey[], options: { ignoreKid?: boolean } = {}) {
+  /** `kid` → why that key of the set was refused (see `judgeKey`). */
+  private readonly refused: ReadonlyMap<string, string>;
+
+  constructor(
+    keys: readonly VerificationKey[],
+    options: { ignoreKid?: boolean; refused?: ReadonlyMap<string, string> } = {},
+  ) {
     this.keys = keys;
     this.ignoreKid = options.ignoreKid ?? false;
+    this.refused = options.refused ?? NO_REFUSALS;
     for (const key of keys) {
       if (key.kid === undefined) continue;
       const list = this.byKid.get(key.kid);
@@ -37,7 +46,13 @@ export class KeySet {
   /** The key for `lookup`, or `undefined` when no key has the token's `kid`. Throws on ambiguity or algorithm mismatch. */
   find(lookup: KeyLookup): VerificationKey | undefined {
     const candidates = lookup.kid === undefined || this.ignoreKid ? this.keys : this.byKid.get(lookup.kid);
-    if (candidates === undefined || candidates.length === 0) return undefined;
+    if (candidates === undefined || candidates.length === 0) {
+      // A kid the set holds but gatepass refused is an answer, not a reason to fetch the set again.
+      const refused = lookup.kid === undefined ? undefined : this.refused.get(lookup.kid);
+      if (refused !== undefined)
+        throw new AuthError(AuthErrorCodes.KEY_REFUSED, `The key the token names was refused: ${refused}.`);
+      return undefined;
+    }
     let found: VerificationKey | undefined;
     let matches = 0;
     for (const key of candidates) {

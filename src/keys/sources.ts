@@ -45,12 +45,26 @@ function readJwksFile(path: string, field: string): { keys: unknown[] } {
   return { keys };
 }
 
-/** Imports an inline or file JWKS; keys that cannot be used are configuration errors, not silent skips. */
+/**
+ * Imports an inline or file JWKS; keys that cannot be used are configuration errors, not silent
+ * skips. A key set is public by nature: one that mixes shared secrets (`oct`) with public keys is
+ * refused, since which of its keys may verify a token is then ambiguous (an HS256 token would
+ * verify under a "public" set's secret).
+ */
 function importKeySet(
   jwks: { keys: unknown[] },
   allowed: readonly Algorithm[],
   field: string,
 ): VerificationKey[] {
+  const kinds = new Set(
+    jwks.keys.map((jwk) => ((jwk as { kty?: unknown } | null)?.kty === "oct" ? "secret" : "public")),
+  );
+  if (kinds.size > 1) {
+    throw new ConfigError(
+      field,
+      'mixes shared secrets (kty "oct") with public keys; a key set is public by nature: put shared secrets in the issuer\'s "secret" and keep the public keys in "jwks".',
+    );
+  }
   return jwks.keys.map((jwk, i) => {
     const result = importJwk(jwk as Record<string, unknown>, allowed, { allowSymmetric: true });
     if (!result.ok) throw new ConfigError(`${field}.keys[${i}]`, `${result.reason}.`);

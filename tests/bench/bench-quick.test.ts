@@ -45,6 +45,7 @@ test("npm run bench -- --quick exits 0 and prints every table", { timeout: 240_0
     "### 6. The local gateway",
     "### 7. Memory",
     "### 8. Rule compilation",
+    "### 10. Key judging",
     "### Targets",
   ]) {
     assert.ok(stdout.includes(heading), `missing "${heading}" in:\n${stdout.slice(0, 2000)}`);

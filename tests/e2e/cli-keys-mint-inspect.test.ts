@@ -424,7 +424,7 @@ describe("CLI conventions", { concurrency: true }, () => {
   const usage: Array<[string, string[], RegExp]> = [
     ["no command", [], /a command is required/],
     ["unknown command", ["frobnicate"], /unknown command/],
-    ["keys without subcommand", ["keys"], /keys: a command is required \(generate\)/],
+    ["keys without subcommand", ["keys"], /keys: a command is required \(generate, check\)/],
     ["keys generate without --alg", ["keys", "generate"], /--alg/],
     ["bad --alg", ["keys", "generate", "--alg", "none"], /unsupported algorithm "none"/],
     ["bad --alg on mint", ["mint", "--secret", "x".repeat(32), "--alg", "RS1"], /unsupported algorithm/],

@@ -1,10 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { ALGORITHMS, type Algorithm } from "../../keys/algorithms.js";
 import { type GeneratedKey, generateSigningKey } from "../../keys/generate.js";
+import { bindKey, type ImportResult, importJwk, importPem } from "../../keys/import.js";
+import { jsonErrorPosition } from "../../util/json.js";
 import { parseAlgorithm, parseKid } from "../args.js";
-import { action, CliError, printHuman } from "../output.js";
+import { action, CliError, ExitCode, type ExitCodeValue, printHuman } from "../output.js";
 
 /** The algorithms the contract names; the others work too. */
 const MAIN_ALGORITHMS: readonly string[] = ["RS256", "PS256", "ES256", "ES384", "EdDSA", "HS256"];
@@ -152,9 +154,114 @@ async function generate(options: GenerateOptions): Promise<undefined> {
   return;
 }
 
+interface CheckOptions {
+  json?: boolean;
+}
+
+interface Verdict {
+  /** The key's place: `keys[i]` in a key set, `key` for a lone JWK or PEM. */
+  where: string;
+  kid?: string;
+  verdict: "accepted" | "refused";
+  /** The judging code (e.g. `RSA_EXPONENT_INVALID`), or `UNUSABLE` for any other import refusal. */
+  code?: string;
+  reason?: string;
+  algorithms?: string[];
+}
+
+const MAX_CHECK_BYTES = 1024 * 1024;
+
+function verdictOf(where: string, kid: unknown, result: ImportResult): Verdict {
+  const named = typeof kid === "string" ? { kid: kid.slice(0, 256) } : {};
+  if (result.ok) return { where, ...named, verdict: "accepted", algorithms: [...result.key.algorithms] };
+  return { where, ...named, verdict: "refused", code: result.refused ?? "UNUSABLE", reason: result.reason };
+}
+
+/** The verdicts of every key of a JWKS, JWK or PEM document, as gatepass would import them. */
+function checkDocument(text: string, file: string): { verdicts: Verdict[]; setError?: string } {
+  if (text.includes("-----BEGIN")) {
+    let key: ReturnType<typeof importPem>;
+    try {
+      key = importPem(text);
+    } catch (error) {
+      const detail = /infinity/.test((error as Error).message) ? ` (${(error as Error).message})` : "";
+      return {
+        verdicts: [
+          {
+            where: "key",
+            verdict: "refused",
+            code: "UNUSABLE",
+            reason: `not a usable PEM public key${detail}`,
+          },
+        ],
+      };
+    }
+    return { verdicts: [verdictOf("key", undefined, bindKey(key, undefined, undefined, ALGORITHMS, "pem"))] };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    // The parser's message quotes the text around the error, which may be key material.
+    throw new CliError(`${file} is neither a PEM document nor valid JSON (${jsonErrorPosition(error)})`);
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (isObject(doc) && Array.isArray(doc.keys)) {
+    const entries = doc.keys as unknown[];
+    const verdicts = entries.map((jwk, i) =>
+      verdictOf(
+        `keys[${i}]`,
+        isObject(jwk) ? jwk.kid : undefined,
+        importJwk(jwk as Record<string, unknown>, ALGORITHMS, { allowSymmetric: true }),
+      ),
+    );
+    const kinds = new Set(entries.map((jwk) => (isObject(jwk) && jwk.kty === "oct" ? "secret" : "public")));
+    return kinds.size > 1
+      ? {
+          verdicts,
+          setError:
+            'the key set mixes shared secrets (kty "oct") with public keys: gatepass refuses it as an inline jwks or jwksFile',
+        }
+      : { verdicts };
+  }
+  if (isObject(doc) && typeof doc.kty === "string") {
+    return { verdicts: [verdictOf("key", doc.kid, importJwk(doc, ALGORITHMS, { allowSymmetric: true }))] };
+  }
+  throw new CliError(`${file} is not a JWKS ({"keys": [...]}), a JWK or a PEM document`);
+}
+
+async function check(file: string, options: CheckOptions): Promise<ExitCodeValue> {
+  let text: string;
+  try {
+    if (statSync(file).size > MAX_CHECK_BYTES) throw new CliError(`${file} is larger than 1 MiB`);
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const { verdicts, setError } = checkDocument(text, file);
+  const refused = setError !== undefined || verdicts.some((v) => v.verdict === "refused");
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ file, refused, ...(setError ? { setError } : {}), keys: verdicts })}
+`);
+  } else {
+    const lines = verdicts.map((v) => {
+      const name = `${v.where}${v.kid !== undefined ? ` kid ${JSON.stringify(v.kid)}` : ""}`;
+      return v.verdict === "accepted"
+        ? `${name}  ACCEPTED  verifies ${v.algorithms!.join(", ")}`
+        : `${name}  REFUSED  ${v.code}  ${v.reason}`;
+    });
+    if (setError !== undefined) lines.push(`key set  REFUSED  ${setError}`);
+    if (verdicts.length === 0) lines.push("no keys");
+    printHuman(`${lines.join("\n")}\n`);
+  }
+  return refused ? ExitCode.FAILURE : ExitCode.OK;
+}
+
 /** `gatepass keys generate`: new signing keys as JWK, JWKS, PEM (and, for HMAC, a secret). */
 export function keysCommand(): Command {
-  const keys = new Command("keys").description("generate signing keys");
+  const keys = new Command("keys").description("generate signing keys, check key files");
   keys
     .command("generate")
     .description(
@@ -170,5 +277,13 @@ export function keysCommand(): Command {
     .option("--force", "replace existing key files in DIR")
     .option("--json", "with --out: print what was written as JSON")
     .action(action(generate));
+  keys
+    .command("check")
+    .description(
+      "judge every key of a JWKS, JWK or PEM file as gatepass imports it: each key's verdict and why; exit 1 if any is refused",
+    )
+    .argument("<file>", "a JWKS, a JWK or a PEM public key")
+    .option("--json", "print the verdicts as JSON")
+    .action(action(check));
   return keys;
 }

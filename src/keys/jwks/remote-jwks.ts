@@ -302,7 +302,7 @@ export class RemoteJwksSource implements KeySource {
     }
     const imported = this.importKeys(seed.keys, `${describeUrl(this.uri)} (seed)`);
     this.snapshot = {
-      keySet: new KeySet(imported.keys),
+      keySet: new KeySet(imported.keys, { refused: imported.refused }),
       ids: new Set(imported.keys.map((k) => k.id)),
       byFingerprint: imported.byFingerprint,
       fetchedAt: this.now(),
@@ -315,19 +315,29 @@ export class RemoteJwksSource implements KeySource {
   private importKeys(
     entries: readonly unknown[],
     where: string,
-  ): { keys: VerificationKey[]; byFingerprint: Map<string, VerificationKey> } {
+  ): {
+    keys: VerificationKey[];
+    byFingerprint: Map<string, VerificationKey>;
+    refused: Map<string, string>;
+  } {
     const previous = this.snapshot?.byFingerprint;
     const keys: VerificationKey[] = [];
     const byFingerprint = new Map<string, VerificationKey>();
+    const refused = new Map<string, string>();
     let skipped = 0;
-    const skip = (entry: unknown, reason: string) => {
+    const skip = (entry: unknown, reason: string, code?: string) => {
       skipped += 1;
-      if (skipped > MAX_SKIP_LOG_LINES) return;
       const kid = (entry as Jwk | null)?.kid;
+      // A refused key (judged untrustworthy) is remembered by kid, so a token naming it gets a
+      // 401 that says so, not "key not found"; the rest of the set stays usable.
+      if (code !== undefined && typeof kid === "string" && refused.size < this.settings.maxKeys)
+        refused.set(kid, reason);
+      if (skipped > MAX_SKIP_LOG_LINES) return;
       this.logger.warn("jwks_key_skipped", {
         uri: where,
         kid: typeof kid === "string" ? kid.slice(0, 256) : undefined,
         reason,
+        ...(code !== undefined ? { code } : {}),
       });
     };
     for (const entry of entries) {
@@ -345,7 +355,7 @@ export class RemoteJwksSource implements KeySource {
       // Remote sets never carry `oct` keys: a secret published at a URL is no secret.
       const result = importJwk(entry as Jwk, this.allowed, { allowSymmetric: false });
       if (!result.ok) {
-        skip(entry, result.reason);
+        skip(entry, result.reason, result.refused);
         continue;
       }
       keys.push(result.key);
@@ -354,11 +364,15 @@ export class RemoteJwksSource implements KeySource {
     if (skipped > MAX_SKIP_LOG_LINES) {
       this.logger.warn("jwks_keys_skipped", { uri: where, skipped, logged: MAX_SKIP_LOG_LINES });
     }
-    return { keys, byFingerprint };
+    return { keys, byFingerprint, refused };
   }
 
   private install(
-    imported: { keys: VerificationKey[]; byFingerprint: Map<string, VerificationKey> },
+    imported: {
+      keys: VerificationKey[];
+      byFingerprint: Map<string, VerificationKey>;
+      refused: Map<string, string>;
+    },
     fetchedAt: number,
     trigger: FetchTrigger,
     url: string,
@@ -371,7 +385,7 @@ export class RemoteJwksSource implements KeySource {
       [...ids].some((id) => !previous.ids.has(id));
     if (changed) this.generationCount += 1;
     this.snapshot = {
-      keySet: new KeySet(imported.keys),
+      keySet: new KeySet(imported.keys, { refused: imported.refused }),
       ids,
       byFingerprint: imported.byFingerprint,
       fetchedAt,

@@ -484,9 +484,11 @@ describe("RemoteJwksSource: untrusted keys", () => {
     assert.match(byKid.get("bad-curve")!, /curve/);
     assert.ok(byKid.has(undefined));
     assert.ok(skipped.every((line) => line.level === "warn" && line.uri === `${server.url}/jwks`));
-    for (const kid of ["wrong-use", "rsa-1024", "unknown-kty", "secret"]) {
+    for (const kid of ["wrong-use", "unknown-kty", "secret"]) {
       await rejectsWith(() => source.getKey({ kid, alg: "RS256" }), AuthErrorCodes.KEY_NOT_FOUND);
     }
+    // A key judged untrustworthy (too short) is named as refused, not as missing.
+    await rejectsWith(() => source.getKey({ kid: "rsa-1024", alg: "RS256" }), AuthErrorCodes.KEY_REFUSED);
     await rejectsWith(() => source.getKey({ kid: "secret", alg: "HS256" }), AuthErrorCodes.KEY_NOT_FOUND);
     assert.equal(server.requests, 1);
   });

@@ -140,11 +140,27 @@ describe("RS256 → HS256 key confusion", () => {
     });
   }
 
-  test("a JWKS mixing an oct key and an RSA key: HS256 naming the RSA kid is refused, not checked with the PEM", async () => {
+  test("a JWKS mixing an oct key and an RSA key is refused at construction (Wycheproof jws_mixedSymmetryKeyset)", () => {
+    assert.throws(
+      () =>
+        createVerifier(
+          {
+            issuers: [
+              { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwks: { keys: [rs.publicJwk, hs.publicJwk] } },
+            ],
+          },
+          opts,
+        ),
+      /issuers\[0\]\.jwks: mixes shared secrets \(kty "oct"\) with public keys.*"secret"/,
+    );
+  });
+
+  test("the same keys as a public set and a secret: HS256 naming the RSA kid is refused, not checked with the PEM", async () => {
     const verifier = createVerifier(
       {
         issuers: [
-          { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwks: { keys: [rs.publicJwk, hs.publicJwk] } },
+          { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwks: { keys: [rs.publicJwk] } },
+          { issuer: "https://other.example/", audience: TEST_AUDIENCE, jwks: { keys: [hs.publicJwk] } },
         ],
       },
       opts,
@@ -154,14 +170,19 @@ describe("RS256 → HS256 key confusion", () => {
       verifier.verify(craftToken({ alg: "HS256", kid: rs.kid }, claims, { key, alg: "HS256" })),
       AuthErrorCodes.ALGORITHM_NOT_ALLOWED,
     );
-    // Without kid the only HS256 key is the oct one, and the PEM-signed MAC does not match it.
+    // Without kid the issuer's set has no HS256 key at all.
     await assertAuthError(
       verifier.verify(craftToken({ alg: "HS256" }, claims, { key, alg: "HS256" })),
+      AuthErrorCodes.ALGORITHM_NOT_ALLOWED,
+    );
+    // The PEM-signed MAC does not match the other issuer's secret either; its legitimate tokens verify.
+    const other = { ...claims, iss: "https://other.example/" };
+    await assertAuthError(
+      verifier.verify(craftToken({ alg: "HS256" }, other, { key, alg: "HS256" })),
       AuthErrorCodes.SIGNATURE_INVALID,
     );
-    // The legitimate oct key still works.
     assert.equal(
-      (await verifier.verify(craftToken({ alg: "HS256", kid: hs.kid }, claims, { key: hs }))).payload.sub,
+      (await verifier.verify(craftToken({ alg: "HS256", kid: hs.kid }, other, { key: hs }))).payload.sub,
       "victim",
     );
   });

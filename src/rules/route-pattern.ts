@@ -1,6 +1,6 @@
 import { ConfigError } from "../errors.js";
-import { HTTP_METHODS, type HttpMethod, isHttpMethod } from "./decisions.js";
 import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
+import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 
 /**
  * Route patterns: `"METHOD /path"` with `{param}` and a final `{proxy+}`, the WebSocket route key
@@ -10,7 +10,7 @@ import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
  * Matching semantics (the same for every API type):
  * - The method is compared exactly and case-sensitively (API Gateway sends `GET`, and IAM compares
  *   ARNs case-sensitively, so a lenient match here would disagree with a cached policy). `ANY`
- *   matches the seven methods of {@link HTTP_METHODS} and nothing else.
+ *   matches the seven methods of {@link ROUTED_METHODS} and nothing else.
  * - The path is matched **as given, without percent-decoding**: pass the path exactly as it appears
  *   in the method ARN (`parseArn(…).path`), so that the decision and an IAM evaluation of the
  *   cached policy see the same characters. Literal segments compare case-sensitively.
@@ -19,10 +19,8 @@ import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
  *   `GET /orders/{id}`), as in API Gateway resources.
  */
 
-export { HTTP_METHODS, type HttpMethod, isHttpMethod };
-
 /** A method in a pattern: a routable method, or `ANY` for all of them. */
-export type RouteMethod = HttpMethod | "ANY";
+export type RouteMethod = RoutedMethod | "ANY";
 
 /** One `/`-separated part of a pattern's path. */
 export type PathSegment =
@@ -98,10 +96,10 @@ export function parseRoutePattern(text: unknown, field = "route"): RoutePattern 
   if (space <= 0) throw new ConfigError(field, `expected "METHOD /path" or a route key, got ${show(text)}.`);
   const method = text.slice(0, space).toUpperCase();
   const path = text.slice(space + 1);
-  if (method !== "ANY" && !isHttpMethod(method)) {
+  if (method !== "ANY" && !isRoutedMethod(method)) {
     throw new ConfigError(
       field,
-      `unknown method ${show(text.slice(0, space))} (expected one of ${HTTP_METHODS.join(", ")}, ANY).`,
+      `unknown method ${show(text.slice(0, space))} (expected one of ${ROUTED_METHODS.join(", ")}, ANY).`,
     );
   }
   if (!path.startsWith("/")) throw new ConfigError(field, `the path must start with "/", got ${show(path)}.`);
@@ -171,7 +169,7 @@ export function parseRoutePattern(text: unknown, field = "route"): RoutePattern 
  * matchRoutePattern(parseRoutePattern("ANY /admin/{proxy+}") as HttpRoutePattern, "DELETE", "/admin/users/7") // true
  */
 export function matchRoutePattern(pattern: HttpRoutePattern, method: string, path: string): boolean {
-  if (!isHttpMethod(method) || (pattern.method !== "ANY" && pattern.method !== method)) return false;
+  if (!isRoutedMethod(method) || (pattern.method !== "ANY" && pattern.method !== method)) return false;
   return matchSegments(pattern.segments, path);
 }
 
@@ -314,7 +312,7 @@ export function createRouteMatcher(
   });
   return {
     match(method, path) {
-      if (!isHttpMethod(method) || path.charCodeAt(0) !== 47) return -1;
+      if (!isRoutedMethod(method) || path.charCodeAt(0) !== 47) return -1;
       if (path.length === 1) return pick(root.end, method);
       if (selection === "rest") return walk(root, path, 1, method, true);
       const full = walk(root, path, 1, method, false);
@@ -373,8 +371,8 @@ export function patternParameters(pattern: HttpRoutePattern, path: string): Reco
 }
 
 /** The methods a pattern stands for in IAM resources (`ANY` expanded). */
-export function patternMethods(pattern: HttpRoutePattern): readonly HttpMethod[] {
-  return pattern.method === "ANY" ? HTTP_METHODS : [pattern.method];
+export function patternMethods(pattern: HttpRoutePattern): readonly RoutedMethod[] {
+  return pattern.method === "ANY" ? ROUTED_METHODS : [pattern.method];
 }
 
 /** The path part of a pattern's IAM glob: literals kept, `{param}` and `{proxy+}` as `*`. */

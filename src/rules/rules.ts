@@ -1,6 +1,14 @@
 import { ConfigError } from "../errors.js";
-import { ALLOW_UNMATCHED, DENY_METHOD, DENY_NO_TARGET, DENY_UNMATCHED } from "./decisions.js";
+import {
+  ALLOW_UNMATCHED,
+  DENY_METHOD,
+  DENY_NO_TARGET,
+  DENY_UNMATCHED,
+  type RuleDecision,
+  type RuleTarget,
+} from "./decisions.js";
 import { globTokens, hasWildcard, intersects, type LanguageToken, matchIamGlob } from "./iam-glob.js";
+import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 import { analyseOverlaps } from "./overlaps.js";
 import {
   checkRequirement,
@@ -13,11 +21,8 @@ import {
   coversPattern,
   createRouteMatcher,
   excessPathGlobs,
-  HTTP_METHODS,
-  type HttpMethod,
   type HttpRoutePattern,
   iamPathGlob,
-  isHttpMethod,
   methodsMeet,
   parseRoutePattern,
   pathLanguage,
@@ -27,13 +32,15 @@ import {
   type RouteSelection,
 } from "./route-pattern.js";
 
+export type { RuleDecision, RuleReason, RuleTarget } from "./decisions.js";
+
 /**
  * The rule set: route rules compiled once at cold start, then asked per request whether a principal
  * may call a route ({@link RuleSet.decide}) and which IAM resources describe everything it may call
  * ({@link RuleSet.iamPlan}, used by `policy/build.ts`).
  *
  * Decision semantics, for a request `METHOD /path`:
- * 1. A method outside {@link HTTP_METHODS} is denied (`ERR_ROUTE_NOT_ALLOWED`): API Gateway routes
+ * 1. A method outside {@link ROUTED_METHODS} is denied (`ERR_ROUTE_NOT_ALLOWED`): API Gateway routes
  *    no other, and an unknown verb must not slip past `ANY` rules.
  * 2. Otherwise the matching rule API Gateway's route selection would pick decides (`selection` of the
  *    target, REST's by default; see `createRouteMatcher`, the same selection the local gateway
@@ -55,27 +62,6 @@ import {
  * is therefore the same for every request of that route: what an answer cached per route key needs
  * (HTTP API simple responses). Otherwise, pass `{ method, path }` taken from the method/route ARN.
  */
-
-/**
- * What to decide: a concrete request (with the route selection of its API type, `"rest"` by
- * default), or a route key (WebSocket `$connect`, HTTP API `routeKey`).
- */
-export type RuleTarget =
-  | { method: string; path: string; selection?: RouteSelection | undefined }
-  | { routeKey: string };
-
-/** Why a decision denies: scopes missing, a claim requirement failed, or no rule opens the route. */
-export type RuleReason = "ERR_SCOPE_MISSING" | "ERR_CLAIM_MISMATCH" | "ERR_ROUTE_NOT_ALLOWED";
-
-/** The answer for one principal and one target. Decisions may be shared, frozen objects: do not mutate. */
-export interface RuleDecision {
-  readonly allowed: boolean;
-  /** The pattern that decided (normalized, e.g. `"GET /orders/{id}"`), `"$default"`, or `null` when none. */
-  readonly route: string | null;
-  readonly reason: RuleReason | null;
-  /** Short and safe to log: names scopes or claims, never a claim's value. */
-  readonly detail?: string;
-}
 
 /**
  * A compile-time finding about IAM wildcards: where a cached policy cannot tell two routes apart.
@@ -106,8 +92,8 @@ export interface RuleWarning {
 export interface UnmatchedMethods {
   /** The path as written in the rules (`/orders/{id}`). */
   readonly path: string;
-  /** The methods no rule decides on that path, in {@link HTTP_METHODS} order. */
-  readonly methods: readonly HttpMethod[];
+  /** The methods no rule decides on that path, in {@link ROUTED_METHODS} order. */
+  readonly methods: readonly RoutedMethod[];
   /** What decides them: `unmatchedRoutes` or the `$default` rule. */
   readonly decidedBy: "unmatchedRoutes" | "$default";
 }
@@ -212,7 +198,7 @@ const NO_CLAIMS: Record<string, unknown> = freeze(Object.create(null));
 interface HttpEntry {
   readonly index: number;
   readonly pattern: HttpRoutePattern;
-  readonly methods: readonly HttpMethod[];
+  readonly methods: readonly RoutedMethod[];
   readonly pathGlob: string;
   readonly language: LanguageToken[];
   readonly globLanguage: LanguageToken[];
@@ -417,7 +403,7 @@ class CompiledRuleSet implements RuleSet {
           : entry.pattern.segments.map((seg) => `/${seg.kind === "literal" ? seg.value : "{}"}`).join("");
       if (seen.has(probe)) continue;
       seen.add(probe);
-      const methods = HTTP_METHODS.filter((m) => this.#matcher.match(m, probe) < 0);
+      const methods = ROUTED_METHODS.filter((m) => this.#matcher.match(m, probe) < 0);
       if (methods.length === 0) continue;
       out.push(freeze({ path: entry.pattern.path, methods: freeze(methods), decidedBy }));
     }
@@ -540,7 +526,7 @@ class CompiledRuleSet implements RuleSet {
     path: string,
     matcher: RouteMatcher,
   ): RuleDecision {
-    if (!isHttpMethod(method)) return DENY_METHOD;
+    if (!isRoutedMethod(method)) return DENY_METHOD;
     const slot = matcher.match(method, path);
     if (slot >= 0) return this.#verdict(this.#matcherRules[slot]!, claims);
     const base = this.#catchAll(claims);
@@ -663,7 +649,7 @@ class CompiledRuleSet implements RuleSet {
     if (catchAllAllowed && options?.list !== true) {
       // Every routable method, not `…/{stage}/*`: the latter would also allow route keys such as
       // `$default` and unknown verbs, which decide() refuses.
-      for (const m of HTTP_METHODS) allow.push(`${m}/*`);
+      for (const m of ROUTED_METHODS) allow.push(`${m}/*`);
       if (connectAllowed) allow.push("$connect");
       for (const entry of this.#http) if (v[entry.index] === 0) deny.push(...entry.allowTails);
       return { mode: "stage", allow, deny };

@@ -1,3 +1,4 @@
+import type { RuleReasonCode } from "../errors.js";
 import type { RouteSelection } from "./route-pattern.js";
 
 /**
@@ -13,8 +14,8 @@ export type RuleTarget =
   | { method: string; path: string; selection?: RouteSelection | undefined }
   | { routeKey: string };
 
-/** Why a decision denies: scopes missing, a claim requirement failed, or no rule opens the route. */
-export type RuleReason = "ERR_SCOPE_MISSING" | "ERR_CLAIM_MISMATCH" | "ERR_ROUTE_NOT_ALLOWED";
+/** Why a decision denies: scopes missing, a claim requirement failed, or no rule opens the route (all 403). */
+export type RuleReason = RuleReasonCode;
 
 /** The answer for one principal and one target. Decisions may be shared, frozen objects: do not mutate. */
 export interface RuleDecision {

@@ -29,7 +29,6 @@ import {
   patternMethods,
   type RouteMatcher,
   type RoutePattern,
-  type RouteSelection,
 } from "./route-pattern.js";
 
 export type { RuleDecision, RuleReason, RuleTarget } from "./decisions.js";

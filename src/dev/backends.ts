@@ -83,22 +83,12 @@ function integrationFailure(api: DevApiType, timedOut: boolean): { status: numbe
 }
 
 /**
- * The `x-gatepass-*` headers an upstream receives: `x-gatepass-principal`, and one header per
- * context key (lower-cased, characters outside `[a-z0-9-]` replaced by `-`), the value a string,
- * numbers and booleans as text, arrays and objects as JSON. Non-ASCII characters are `\u`-escaped
- * so the value stays a legal header.
- */
-export function callerHeaders(caller: AuthorizedCaller): Record<string, string> {
-  const list: string[] = [];
-  addCallerHeaders(list, caller);
-  const out: Record<string, string> = {};
-  for (let i = 0; i < list.length; i += 2) out[list[i]!] = list[i + 1]!;
-  return out;
-}
-
-/**
- * Appends {@link callerHeaders} to the flat header list `out` (`[name, value, …]`). Two context
- * keys may give the same header name (`a_b`, `a-b`): the later value replaces the earlier one.
+ * Appends the `x-gatepass-*` headers an upstream receives to the flat header list `out`
+ * (`[name, value, …]`): `x-gatepass-principal`, and one header per context key (lower-cased,
+ * characters outside `[a-z0-9-]` replaced by `-`), the value a string, numbers and booleans as text,
+ * arrays and objects as JSON. Non-ASCII characters are `\u`-escaped so the value stays a legal
+ * header. Two context keys may give the same header name (`a_b`, `a-b`): the later value replaces
+ * the earlier one.
  */
 function addCallerHeaders(out: string[], caller: AuthorizedCaller): void {
   const from = out.length;
@@ -390,7 +380,7 @@ function scalarHeader(value: unknown): string | undefined {
  * body?, isBase64Encoded? }`; HTTP API 2.0 also accepts a bare value (a string is the body, an
  * object without `statusCode` is sent as JSON with 200) and `cookies`.
  */
-export function mapLambdaResult(api: DevApiType, value: unknown): MappedResult {
+function mapLambdaResult(api: DevApiType, value: unknown): MappedResult {
   const v2 = api === "http-v2-simple" || api === "http-v2-iam";
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
   if (v2 && (!isObject || (value as Record<string, unknown>).statusCode === undefined)) {
@@ -535,7 +525,7 @@ const DEMO_METHODS = "GET, HEAD, OPTIONS";
  * `Allow`, anything else 405 with `Allow` — so a method the rules let through (an unmatched route,
  * an `ANY` rule) shows what the API actually serves.
  */
-export const demoHandler: LambdaHandler = async (event) => {
+const demoHandler: LambdaHandler = async (event) => {
   const e = event as Record<string, unknown> & { requestContext?: { http?: { method?: string } } };
   const method = (e.httpMethod as string | undefined) ?? e.requestContext?.http?.method ?? "GET";
   const path = (e.path as string | undefined) ?? (e.rawPath as string | undefined) ?? "/";

@@ -99,7 +99,7 @@ function parseOrFail<T>(load: () => T): T {
 // ---------------------------------------------------------------- human times
 
 /** "14 minutes", "1 hour", "3 days": the whole units in `seconds`, rounded down. */
-export function humanSpan(seconds: number): string {
+function humanSpan(seconds: number): string {
   const s = Math.floor(Math.abs(seconds));
   if (s === 0) return "less than a second";
   const [n, unit] =

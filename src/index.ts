@@ -4,7 +4,7 @@
  * The public surface is this file; everything else is internal and may change.
  */
 
-export { type AuthorizerContext, readAuthorizerContext } from "./backend/read-context.js";
+export { type AuthorizerContext, readAuthorizerContext } from "./backend/read-authorizer-context.js";
 export { loadConfig } from "./config/from-env.js";
 export { parseConfig } from "./config/schema.js";
 export type {

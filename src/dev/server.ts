@@ -9,7 +9,7 @@ import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { createAuthorizer } from "../lambda/authorizer.js";
 import { createLogger, type LogFields, type Logger } from "../log.js";
 import { parseJsonText } from "../util/json.js";
-import { type Backend, createDemoBackend, createLambdaBackend, createUpstreamBackend } from "./backends.js";
+import { type Backend, createDemoBackend, createLambdaBackend, createUpstreamBackend } from "./backends/upstream.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
 import { Gateway, type GatewayResponse, type Outcome, requestIdHeaders, type Verdict } from "./gateway.js";

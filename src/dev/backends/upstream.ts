@@ -1,11 +1,11 @@
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
-import { readAuthorizerContext } from "../backend/read-context.js";
-import type { DevApiType } from "../config/types.js";
-import type { Logger } from "../log.js";
-import { type AuthorizedCaller, buildProxyEvent, type EventBody, type EventInput } from "./events.js";
-import { errorMessage, Invoker, type LambdaHandler } from "./invoke.js";
+import { readAuthorizerContext } from "../../backend/read-authorizer-context.js";
+import type { DevApiType } from "../../config/types.js";
+import type { Logger } from "../../log.js";
+import { type AuthorizedCaller, buildProxyEvent, type EventBody, type EventInput } from "../events.js";
+import { errorMessage, Invoker, type LambdaHandler } from "../invoke.js";
 
 /**
  * What runs behind the gateway once a request is allowed: an HTTP upstream (reverse proxy), a

@@ -1,6 +1,6 @@
 import { ALLOW_UNMATCHED, DENY_METHOD, DENY_NO_TARGET, type RuleTarget } from "./decisions.js";
 import { isRoutedMethod, ROUTED_METHODS } from "./methods.js";
-import type { IamPlan, RuleSet } from "./rules.js";
+import type { IamPlan, RuleSet } from "./types.js";
 
 /**
  * The rule set of a configuration with no route rules and `unmatchedRoutes: "allow"`: every

@@ -14,7 +14,16 @@ export type {
   RouteConfig,
   TokenSource,
 } from "./config/types.js";
-export { AuthError, type AuthErrorCode, AuthErrorCodes, ConfigError, isAuthError } from "./errors.js";
+export {
+  AuthError,
+  type AuthErrorCode,
+  AuthErrorCodes,
+  ConfigError,
+  isAuthError,
+  type ReasonCode,
+  ReasonCodes,
+  reasonStatus,
+} from "./errors.js";
 export { ALGORITHMS, type Algorithm } from "./keys/algorithms.js";
 export {
   type GeneratedKey,

@@ -161,38 +161,6 @@ export function parseRoutePattern(text: unknown, field = "route"): RoutePattern 
   };
 }
 
-/**
- * Whether one HTTP pattern matches a concrete request (see the module notes for the exact rules).
- * For choosing among many patterns use a {@link RouteMatcher}, which applies specificity.
- *
- * @example
- * matchRoutePattern(parseRoutePattern("ANY /admin/{proxy+}") as HttpRoutePattern, "DELETE", "/admin/users/7") // true
- */
-export function matchRoutePattern(pattern: HttpRoutePattern, method: string, path: string): boolean {
-  if (!isRoutedMethod(method) || (pattern.method !== "ANY" && pattern.method !== method)) return false;
-  return matchSegments(pattern.segments, path);
-}
-
-function matchSegments(segments: readonly PathSegment[], path: string): boolean {
-  if (path.charCodeAt(0) !== 47) return false;
-  if (path.length === 1) return segments.length === 0;
-  let pos = 1;
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
-    if (pos > path.length) return false; // path exhausted
-    if (seg.kind === "proxy") return path.length > pos;
-    let end = path.indexOf("/", pos);
-    if (end === -1) end = path.length;
-    if (seg.kind === "literal") {
-      if (end - pos !== seg.value.length || !path.startsWith(seg.value, pos)) return false;
-    } else if (end === pos) {
-      return false; // an empty segment never fills {param}
-    }
-    pos = end + 1;
-  }
-  return pos === path.length + 1;
-}
-
 // Ordering keys: a shorter pattern ends (0) before a literal (1), a literal before {param} (2), and
 // {param} before {proxy+} (3). Lexicographic on these gives API Gateway's rule: at the first position
 // where two overlapping patterns differ, the more specific kind wins.

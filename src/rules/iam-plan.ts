@@ -1,8 +1,9 @@
 import { hasWildcard } from "./iam-glob.js";
+import { excessPathGlobs, iamPathGlob } from "./iam-resources.js";
 import { ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 import { analyseOverlaps } from "./overlaps.js";
 import { checkRequirement } from "./requirements.js";
-import { excessPathGlobs, type HttpRoutePattern, iamPathGlob, patternMethods } from "./route-pattern.js";
+import { type HttpRoutePattern, patternMethods } from "./route-pattern.js";
 import type { CompiledRule, IamPlan, RuleWarning } from "./types.js";
 
 /**

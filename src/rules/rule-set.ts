@@ -8,6 +8,7 @@ import {
 } from "./decisions.js";
 import { globTokens, intersects, type LanguageToken, matchIamGlob } from "./iam-glob.js";
 import { IamPlanner } from "./iam-plan.js";
+import { iamPathGlob } from "./iam-resources.js";
 import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 import { checkRequirement, type RequirementFailure } from "./requirements.js";
 import {
@@ -15,7 +16,6 @@ import {
   coversPattern,
   createRouteMatcher,
   type HttpRoutePattern,
-  iamPathGlob,
   methodsMeet,
   parseRoutePattern,
   pathLanguage,

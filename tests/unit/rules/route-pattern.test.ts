@@ -2,15 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ConfigError } from "../../../src/errors.js";
+import { excessPathGlobs, toIamResourceTail, toIamResourceTails } from "../../../src/rules/iam-resources.js";
 import {
   compareSpecificity,
   coversPattern,
   createRouteMatcher,
-  excessPathGlobs,
   type HttpRoutePattern,
   parseRoutePattern,
-  toIamResourceTail,
-  toIamResourceTails,
 } from "../../../src/rules/route-pattern.js";
 import { matchRoutePattern } from "../../helpers/route-pattern-match.js";
 

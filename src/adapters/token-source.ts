@@ -59,33 +59,6 @@ const BEARER_PREFIX_LENGTH = 7;
 // reason code, which is more useful in logs than "not a JWT".
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-/**
- * The token of an RFC 6750 `Authorization: Bearer` credential, or `null`: the scheme is
- * case-insensitive, followed by exactly one space and a `b64token` (token68), with nothing after it.
- *
- * @example
- * parseBearer("Bearer eyJhbGciOi...") // "eyJhbGciOi..."
- * parseBearer("bearer abc")           // "abc"
- * parseBearer("Bearer  abc")          // null (two spaces)
- * parseBearer("Basic dXNlcjpwYXNz")   // null
- */
-export function parseBearer(value: unknown): string | null {
-  if (typeof value !== "string" || value.length > MAX_SOURCE_CHARS) return null;
-  return BEARER.test(value) ? value.slice(BEARER_PREFIX_LENGTH) : null;
-}
-
-/**
- * True when `value` looks like a compact JWT: three base64url segments separated by dots (the
- * signature segment may be empty). Shape only; nothing is decoded.
- *
- * @example
- * isCompactJwt("eyJhbGciOiJIUzI1NiJ9.e30.c2ln") // true
- * isCompactJwt("Bearer eyJ...")                 // false
- */
-export function isCompactJwt(value: unknown): value is string {
-  return typeof value === "string" && value.length <= MAX_SOURCE_CHARS && COMPACT_JWT.test(value);
-}
-
 /** How a source's value may hold the token. */
 const Accept = {
   /** `Authorization` header: RFC 6750 says the credential has a scheme; only `Bearer`. */

@@ -6,14 +6,29 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   extractToken,
-  isCompactJwt,
   MAX_SOURCE_CHARS,
-  parseBearer,
   type TokenLookup,
   tokenFromAuthorizationToken,
 } from "../../../src/adapters/token-source.js";
 import type { TokenSource } from "../../../src/config/types.js";
 import { JWT } from "./fixtures.js";
+
+/** The token `extractToken` finds in an `Authorization` header holding `value` (RFC 6750 `Bearer` only). */
+const parseBearer = (value: unknown) =>
+  extractToken([{ kind: "header", name: "authorization" }], {
+    header: () => value as string | undefined,
+    cookie: () => undefined,
+    query: () => undefined,
+  }).token;
+
+/** True when `extractToken` takes `value` as a bare compact JWT (from a cookie, where only that is accepted). */
+const isCompactJwt = (value: unknown) =>
+  typeof value === "string" &&
+  extractToken([{ kind: "cookie", name: "session" }], {
+    header: () => undefined,
+    cookie: () => value as string | undefined,
+    query: () => undefined,
+  }).token === value;
 
 describe("parseBearer (RFC 6750 §2.1)", () => {
   const accepted: Array<[string, string]> = [

@@ -155,6 +155,10 @@ describe("architecture: layers of src/", { timeout: 30_000 }, () => {
     assert.deepEqual(stale, [], `no longer imported: remove from KNOWN_BACK_EDGES:\n  ${stale.join("\n  ")}`);
   });
 
+  it("the known back edges are the configuration's only", () => {
+    for (const edge of KNOWN_BACK_EDGES) assert.ok(edge.startsWith("config/"), edge);
+  });
+
   it("no two files of src/ import each other, directly or through others", () => {
     const found = cycles(graph, new Set(KNOWN_BACK_EDGES));
     assert.deepEqual(found, [], `import cycles:\n  ${found.map((c) => c.join(" ⇄ ")).join("\n  ")}`);

@@ -19,12 +19,12 @@ import { parseIdentitySources } from "./identity.js";
 import { type LambdaHandler, loadHandler } from "./invoke.js";
 import { DevIssuer, type MintRequest, type TokenResponse } from "./issuer.js";
 import { RouteTable } from "./request.js";
-import { createServeHandlers, type ServeHandlers } from "./serve.js";
+import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
 
 /**
  * The local API Gateway: one `node:http` server on 127.0.0.1 that serves the development issuer
  * and, for every other request, runs the gateway (identity sources → authorizer → cache → policy)
- * then the backend (see `serve.ts`). This file owns the lifecycle: resolve the configuration,
+ * then the backend (see `request-handlers.ts`). This file owns the lifecycle: resolve the configuration,
  * start (port in use is one clear error), close (every connection, upgraded ones too).
  */
 
@@ -163,7 +163,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
     : null;
 
-  let handlers: ServeHandlers | undefined;
+  let handlers: RequestHandlers | undefined;
   const server = createServer((req, res) => {
     if (handlers) handlers.request(req, res);
     else {
@@ -222,7 +222,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       now,
       logger,
     });
-    handlers = createServeHandlers({
+    handlers = createRequestHandlers({
       dev,
       gateway,
       backend: activeBackend,

@@ -22,7 +22,7 @@ import { type LineOutcome, requestLine } from "./request-line.js";
 const ISSUER_PATH_SET: ReadonlySet<string> = new Set(Object.values(ISSUER_PATHS));
 
 /** What the request handlers work with; built once by `startDevServer`. */
-export interface ServeContext {
+export interface RequestHandlersContext {
   readonly dev: DevConfig;
   readonly gateway: Gateway;
   readonly backend: Backend;
@@ -39,7 +39,7 @@ export interface ServeContext {
   readonly upgraded: Set<Duplex>;
 }
 
-export interface ServeHandlers {
+export interface RequestHandlers {
   request(req: IncomingMessage, res: ServerResponse): void;
   /** Present for a WebSocket API only. */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -83,7 +83,7 @@ function writeRaw(socket: Duplex, response: GatewayResponse, extra: Record<strin
 }
 
 /** The request and upgrade handlers of the local gateway. */
-export function createServeHandlers(context: ServeContext): ServeHandlers {
+export function createRequestHandlers(context: RequestHandlersContext): RequestHandlers {
   const { dev, gateway, issuer, now, logger, write, explanations, upgraded } = context;
   const activeBackend = context.backend;
   const allowedHosts: ReadonlySet<string> = new Set(dev.allowedHosts);
@@ -190,7 +190,7 @@ export function createServeHandlers(context: ServeContext): ServeHandlers {
     }
   };
 
-  let upgrade: ServeHandlers["upgrade"];
+  let upgrade: RequestHandlers["upgrade"];
   if (dev.api === "websocket") {
     // Only the `$connect` authorization is emulated: the handshake is authorized exactly like
     // API Gateway does; then an upstream gets the upgrade tunnelled, and without one the

@@ -49,6 +49,63 @@ export const AuthErrorCodes = {
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];
 
+/** Why an event is refused before any token is looked at. API Gateway answers 401. */
+export const EventReasonCodes = {
+  /** No adapter recognises the event's shape. */
+  EVENT_UNSUPPORTED: "ERR_EVENT_UNSUPPORTED",
+  /** The event's `methodArn`/`routeArn` is not an execute-api ARN. */
+  EVENT_INVALID_ARN: "ERR_EVENT_INVALID_ARN",
+} as const;
+
+/** Why the rules refuse an authenticated principal the route. API Gateway answers 403 (a Deny). */
+export const RuleReasonCodes = {
+  /** The rule's scopes are not all (or, with `scopesMode: "any"`, not any) in the token. */
+  SCOPE_MISSING: "ERR_SCOPE_MISSING",
+  /** A claim requirement of the rule fails. */
+  CLAIM_MISMATCH: "ERR_CLAIM_MISMATCH",
+  /** No rule opens the route (`unmatchedRoutes: "deny"`, a method API Gateway never routes, …). */
+  ROUTE_NOT_ALLOWED: "ERR_ROUTE_NOT_ALLOWED",
+} as const;
+
+/** A failure of gatepass itself (a bug, never the caller's input). Fails closed: API Gateway answers 401. */
+export const InternalReasonCodes = {
+  INTERNAL: "ERR_INTERNAL",
+} as const;
+
+/**
+ * Every reason a request is refused, as the stable string logged in the `reason` field: token
+ * verification ({@link AuthErrorCodes}), the event ({@link EventReasonCodes}), the rules
+ * ({@link RuleReasonCodes}) and gatepass itself ({@link InternalReasonCodes}). To add a reason, add
+ * it to its family; {@link reasonStatus} follows from the family.
+ */
+export const ReasonCodes = {
+  ...AuthErrorCodes,
+  ...EventReasonCodes,
+  ...RuleReasonCodes,
+  ...InternalReasonCodes,
+} as const;
+
+/** One of {@link ReasonCodes}. */
+export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
+
+/** One of {@link RuleReasonCodes}: the reasons that are a 403, not a 401. */
+export type RuleReasonCode = (typeof RuleReasonCodes)[keyof typeof RuleReasonCodes];
+
+const RULE_REASONS: ReadonlySet<string> = new Set(Object.values(RuleReasonCodes));
+
+/**
+ * What API Gateway answers for a refusal with this reason: 403 when the rules refuse an
+ * authenticated principal the route (the authorizer returns a Deny, or `isAuthorized: false`), 401
+ * for every other reason (the authorizer throws `Unauthorized`).
+ *
+ * @example
+ * reasonStatus("ERR_JWT_EXPIRED")   // 401
+ * reasonStatus("ERR_SCOPE_MISSING") // 403
+ */
+export function reasonStatus(code: ReasonCode): 401 | 403 {
+  return RULE_REASONS.has(code) ? 403 : 401;
+}
+
 /**
  * A token that is not accepted. `message` is one sentence safe to log (no token, no secret).
  *

@@ -4,7 +4,7 @@
  * The public surface is this file; everything else is internal and may change.
  */
 
-export { type AuthorizerContext, readAuthorizerContext } from "./backend/read-context.js";
+export { type AuthorizerContext, readAuthorizerContext } from "./backend/read-authorizer-context.js";
 export { loadConfig } from "./config/from-env.js";
 export { parseConfig } from "./config/schema.js";
 export type {
@@ -14,7 +14,16 @@ export type {
   RouteConfig,
   TokenSource,
 } from "./config/types.js";
-export { AuthError, type AuthErrorCode, AuthErrorCodes, ConfigError, isAuthError } from "./errors.js";
+export {
+  AuthError,
+  type AuthErrorCode,
+  AuthErrorCodes,
+  ConfigError,
+  isAuthError,
+  type ReasonCode,
+  ReasonCodes,
+  reasonStatus,
+} from "./errors.js";
 export { ALGORITHMS, type Algorithm } from "./keys/algorithms.js";
 export {
   type GeneratedKey,

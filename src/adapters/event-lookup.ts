@@ -94,7 +94,7 @@ function isOws(c: number): boolean {
  * repeated (browsers send the most specific path first), surrounding double quotes removed;
  * `undefined` when absent. Scans in place: no split, no array.
  */
-export function cookieFromHeader(header: string, name: string): string | undefined {
+function cookieFromHeader(header: string, name: string): string | undefined {
   if (name.length === 0) return undefined;
   const n = header.length;
   let i = 0;

@@ -21,7 +21,7 @@ export type HttpApiV1AuthorizerEvent = APIGatewayRequestAuthorizerEvent & {
  *
  * @example
  * httpV1Adapter.toRequest(event, [{ kind: "header", name: "authorization" }])
- * // { kind: "http-v1", arn: event.methodArn, method: "GET", path: "/request", routeKey: null, token: "eyJ...", tokenProblem: null }
+ * // { kind: "http-v1", arn: event.methodArn, method: "GET", path: "/request", routeKey: null, token: "eyJ...", tokenProblem: null, tokenProblemCode: null }
  */
 export const httpV1Adapter: Adapter<HttpApiV1AuthorizerEvent> = {
   kind: "http-v1",

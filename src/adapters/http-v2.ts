@@ -11,7 +11,7 @@ import type { Adapter, AuthRequest } from "./types.js";
  *
  * @example
  * httpV2Adapter.toRequest(event, [{ kind: "cookie", name: "session" }])
- * // { kind: "http-v2", arn: event.routeArn, method: "GET", path: "/orders/42", routeKey: "GET /orders/{id}", token: "eyJ...", tokenProblem: null }
+ * // { kind: "http-v2", arn: event.routeArn, method: "GET", path: "/orders/42", routeKey: "GET /orders/{id}", token: "eyJ...", tokenProblem: null, tokenProblemCode: null }
  */
 export const httpV2Adapter: Adapter<APIGatewayRequestAuthorizerEventV2> = {
   kind: "http-v2",
@@ -24,7 +24,7 @@ export const httpV2Adapter: Adapter<APIGatewayRequestAuthorizerEventV2> = {
     const record = isRecord(e) ? e : {};
     const context = ownRecord(record, "requestContext");
     const http = context === null ? null : ownRecord(context, "http");
-    const { token, problem } = extractToken(
+    const { token, problem, code } = extractToken(
       tokenSources,
       new EventLookup({
         headers: own(record, "headers"),
@@ -41,6 +41,7 @@ export const httpV2Adapter: Adapter<APIGatewayRequestAuthorizerEventV2> = {
       identitySource: identityValues(own(record, "identitySource")),
       token,
       tokenProblem: problem,
+      tokenProblemCode: code,
     };
   },
 };

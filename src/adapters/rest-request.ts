@@ -12,7 +12,7 @@ import type { Adapter, AuthRequest } from "./types.js";
  *
  * @example
  * restRequestAdapter.toRequest(event, [{ kind: "header", name: "authorization" }])
- * // { kind: "rest-request", arn: event.methodArn, method: "GET", path: "/request", routeKey: null, token: "eyJ...", tokenProblem: null }
+ * // { kind: "rest-request", arn: event.methodArn, method: "GET", path: "/request", routeKey: null, token: "eyJ...", tokenProblem: null, tokenProblemCode: null }
  */
 export const restRequestAdapter: Adapter<APIGatewayRequestAuthorizerEvent> = {
   kind: "rest-request",
@@ -45,7 +45,7 @@ export function restLikeRequest(
 ): AuthRequest {
   const record = isRecord(event) ? event : {};
   const context = ownRecord(record, "requestContext");
-  const { token, problem } = extractToken(tokenSources, requestEventLookup(record));
+  const { token, problem, code } = extractToken(tokenSources, requestEventLookup(record));
   return {
     kind,
     arn: ownString(record, "methodArn") ?? "",
@@ -54,5 +54,6 @@ export function restLikeRequest(
     routeKey: null,
     token,
     tokenProblem: problem,
+    tokenProblemCode: code,
   };
 }

@@ -11,7 +11,7 @@ import type { Adapter, AuthRequest } from "./types.js";
  *
  * @example
  * restTokenAdapter.toRequest({ type: "TOKEN", authorizationToken: "Bearer eyJ...", methodArn }, [])
- * // { kind: "rest-token", arn: methodArn, method: null, path: null, routeKey: null, token: "eyJ...", tokenProblem: null }
+ * // { kind: "rest-token", arn: methodArn, method: null, path: null, routeKey: null, token: "eyJ...", tokenProblem: null, tokenProblemCode: null }
  */
 export const restTokenAdapter: Adapter<APIGatewayTokenAuthorizerEvent> = {
   kind: "rest-token",
@@ -27,7 +27,7 @@ export const restTokenAdapter: Adapter<APIGatewayTokenAuthorizerEvent> = {
   toRequest(event: APIGatewayTokenAuthorizerEvent): AuthRequest {
     const e: unknown = event;
     const record = isRecord(e) ? e : {};
-    const { token, problem } = tokenFromAuthorizationToken(own(record, "authorizationToken"));
+    const { token, problem, code } = tokenFromAuthorizationToken(own(record, "authorizationToken"));
     return {
       kind: "rest-token",
       arn: ownString(record, "methodArn") ?? "",
@@ -36,6 +36,7 @@ export const restTokenAdapter: Adapter<APIGatewayTokenAuthorizerEvent> = {
       routeKey: null,
       token,
       tokenProblem: problem,
+      tokenProblemCode: code,
     };
   },
 };

@@ -1,4 +1,5 @@
 import type { TokenSource } from "../config/types.js";
+import { AuthErrorCodes } from "../errors.js";
 import { MAX_TOKEN_BYTES_LIMIT } from "../token/decode.js";
 
 /**
@@ -32,10 +33,19 @@ export interface TokenLookup {
   query(name: string): string | null | undefined;
 }
 
-/** The outcome of extraction: a token, or why there is none (a short sentence that never echoes a value). */
+/**
+ * Why a request has no usable token, as a reason code: an oversized credential is
+ * `ERR_JWT_TOO_LARGE`, any other absence of a usable token `ERR_JWT_MISSING`.
+ */
+export type TokenProblemCode = typeof AuthErrorCodes.MISSING | typeof AuthErrorCodes.TOO_LARGE;
+
+/**
+ * The outcome of extraction: a token, or why there is none: a short sentence that never echoes a
+ * value (`problem`, for the log's `detail`) and its reason code (`code`).
+ */
 export type ExtractedToken =
-  | { readonly token: string; readonly problem: null }
-  | { readonly token: null; readonly problem: string };
+  | { readonly token: string; readonly problem: null; readonly code: null }
+  | { readonly token: null; readonly problem: string; readonly code: TokenProblemCode };
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token, b64token = 1*(ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/") *"=".
 // The scheme is case-insensitive (RFC 9110 §11.1). We accept exactly one space: a second space, a
@@ -48,33 +58,6 @@ const BEARER_PREFIX_LENGTH = 7;
 // that an unsecured (`alg: none`) token reaches the verifier and is refused there with its own
 // reason code, which is more useful in logs than "not a JWT".
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-/**
- * The token of an RFC 6750 `Authorization: Bearer` credential, or `null`: the scheme is
- * case-insensitive, followed by exactly one space and a `b64token` (token68), with nothing after it.
- *
- * @example
- * parseBearer("Bearer eyJhbGciOi...") // "eyJhbGciOi..."
- * parseBearer("bearer abc")           // "abc"
- * parseBearer("Bearer  abc")          // null (two spaces)
- * parseBearer("Basic dXNlcjpwYXNz")   // null
- */
-export function parseBearer(value: unknown): string | null {
-  if (typeof value !== "string" || value.length > MAX_SOURCE_CHARS) return null;
-  return BEARER.test(value) ? value.slice(BEARER_PREFIX_LENGTH) : null;
-}
-
-/**
- * True when `value` looks like a compact JWT: three base64url segments separated by dots (the
- * signature segment may be empty). Shape only; nothing is decoded.
- *
- * @example
- * isCompactJwt("eyJhbGciOiJIUzI1NiJ9.e30.c2ln") // true
- * isCompactJwt("Bearer eyJ...")                 // false
- */
-export function isCompactJwt(value: unknown): value is string {
-  return typeof value === "string" && value.length <= MAX_SOURCE_CHARS && COMPACT_JWT.test(value);
-}
 
 /** How a source's value may hold the token. */
 const Accept = {
@@ -155,17 +138,26 @@ function describe(problem: Problem, label: string, schemeOwner: string): string 
   }
 }
 
-/**
- * The reason code of a `tokenProblem` sentence: an oversized credential is `ERR_JWT_TOO_LARGE`, any
- * other absence of a usable token `ERR_JWT_MISSING`. Kept beside {@link describe}, which writes them.
- */
-export function tokenProblemCode(problem: string): "ERR_JWT_TOO_LARGE" | "ERR_JWT_MISSING" {
-  return problem.endsWith(" too large") ? "ERR_JWT_TOO_LARGE" : "ERR_JWT_MISSING";
+function codeOf(problem: Problem): TokenProblemCode {
+  return problem === TOO_LARGE ? AuthErrorCodes.TOO_LARGE : AuthErrorCodes.MISSING;
 }
 
-function describeFor(problem: Problem, source: TokenSource): string {
+function found(token: string): ExtractedToken {
+  return { token, problem: null, code: null };
+}
+
+function missing(problem: string): ExtractedToken {
+  return { token: null, problem, code: AuthErrorCodes.MISSING };
+}
+
+function failureFor(problem: Problem, source: TokenSource): ExtractedToken {
   const bearerOnly = source.kind === "header" && acceptOf(source) === Accept.Bearer;
-  return describe(problem, labelOf(source), bearerOnly ? displayHeader(source.name.toLowerCase()) : "");
+  const sentence = describe(
+    problem,
+    labelOf(source),
+    bearerOnly ? displayHeader(source.name.toLowerCase()) : "",
+  );
+  return { token: null, problem: sentence, code: codeOf(problem) };
 }
 
 function isSource(source: unknown): source is TokenSource {
@@ -204,8 +196,7 @@ function read(source: TokenSource, lookup: TokenLookup): string | null | undefin
  * // { token: "eyJ...", problem: null } or { token: null, problem: "no Authorization header, no cookie \"session\"" }
  */
 export function extractToken(sources: readonly TokenSource[], lookup: TokenLookup): ExtractedToken {
-  if (!Array.isArray(sources) || sources.length === 0)
-    return { token: null, problem: "no token source configured" };
+  if (!Array.isArray(sources) || sources.length === 0) return missing("no token source configured");
   let firstEmpty: TokenSource | undefined;
   for (const source of sources) {
     if (!isSource(source)) continue;
@@ -216,15 +207,15 @@ export function extractToken(sources: readonly TokenSource[], lookup: TokenLooku
       continue;
     }
     const result = typeof value === "string" ? readCredential(value, acceptOf(source)) : TOO_LARGE;
-    if (typeof result === "string") return { token: result, problem: null };
-    return { token: null, problem: describeFor(result, source) };
+    if (typeof result === "string") return found(result);
+    return failureFor(result, source);
   }
-  if (firstEmpty) return { token: null, problem: describeFor(EMPTY, firstEmpty) };
+  if (firstEmpty) return failureFor(EMPTY, firstEmpty);
   let absent = "";
   for (const source of sources) {
     if (isSource(source)) absent += `${absent ? ", " : ""}no ${labelOf(source)}`;
   }
-  return { token: null, problem: absent || "no token source configured" };
+  return missing(absent || "no token source configured");
 }
 
 /**
@@ -235,8 +226,8 @@ export function extractToken(sources: readonly TokenSource[], lookup: TokenLooku
  * tokenFromAuthorizationToken("Bearer eyJ...") // { token: "eyJ...", problem: null }
  */
 export function tokenFromAuthorizationToken(value: unknown): ExtractedToken {
-  if (typeof value !== "string") return { token: null, problem: "no authorizationToken" };
+  if (typeof value !== "string") return missing("no authorizationToken");
   const result = readCredential(value, Accept.BearerOrJwt);
-  if (typeof result === "string") return { token: result, problem: null };
-  return { token: null, problem: describe(result, "authorizationToken", "") };
+  if (typeof result === "string") return found(result);
+  return { token: null, problem: describe(result, "authorizationToken", ""), code: codeOf(result) };
 }

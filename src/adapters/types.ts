@@ -1,4 +1,5 @@
 import type { TokenSource } from "../config/types.js";
+import type { TokenProblemCode } from "./token-source.js";
 
 /**
  * The API Gateway authorizer event shapes gatepass accepts (contract §2.2), one adapter each:
@@ -39,6 +40,11 @@ export interface AuthRequest {
    * value (`"no Authorization header"`, `"Authorization scheme is not Bearer"`). `null` when a token was found.
    */
   readonly tokenProblem: string | null;
+  /**
+   * The reason code of `tokenProblem`: `ERR_JWT_TOO_LARGE` for an oversized credential, else
+   * `ERR_JWT_MISSING`. `null` when a token was found.
+   */
+  readonly tokenProblemCode: TokenProblemCode | null;
 }
 
 /** `toAuthRequest`'s answer for an event no adapter recognises. */

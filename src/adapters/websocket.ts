@@ -59,7 +59,7 @@ function eventType(record: EventRecord): string | null {
  *
  * @example
  * websocketAdapter.toRequest(event, [{ kind: "query", name: "access_token" }])
- * // { kind: "websocket", arn: event.methodArn, method: null, path: null, routeKey: "$connect", token: "eyJ...", tokenProblem: null }
+ * // { kind: "websocket", arn: event.methodArn, method: null, path: null, routeKey: "$connect", token: "eyJ...", tokenProblem: null, tokenProblemCode: null }
  */
 export const websocketAdapter: Adapter<WebSocketConnectAuthorizerEvent> = {
   kind: "websocket",
@@ -78,7 +78,7 @@ export const websocketAdapter: Adapter<WebSocketConnectAuthorizerEvent> = {
     const record = isRecord(e) ? e : {};
     const arn = ownString(record, "methodArn") ?? "";
     const context = ownRecord(record, "requestContext");
-    const { token, problem } = extractToken(tokenSources, requestEventLookup(record));
+    const { token, problem, code } = extractToken(tokenSources, requestEventLookup(record));
     return {
       kind: "websocket",
       arn,
@@ -89,6 +89,7 @@ export const websocketAdapter: Adapter<WebSocketConnectAuthorizerEvent> = {
         (arn.endsWith(CONNECT_SUFFIX) ? "$connect" : null),
       token,
       tokenProblem: problem,
+      tokenProblemCode: code,
     };
   },
 };

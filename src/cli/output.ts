@@ -78,7 +78,7 @@ const TERMINAL_CONTROLS =
  * Text made safe to print: every terminal control becomes its visible `\uXXXX` escape. Tokens and
  * configurations are attacker-shaped, so every human output goes through this.
  */
-export function terminalSafe(text: string): string {
+function terminalSafe(text: string): string {
   return text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 

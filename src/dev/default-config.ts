@@ -19,7 +19,7 @@ export const DEMO_ROUTES = [
 export const DEMO_TOKEN: Readonly<MintRequest> = { sub: "demo-user", scope: "orders:read", ttl: 3600 };
 
 /** The issuer entry that trusts the development issuer at `issuerUrl`, through real discovery. */
-export function devIssuerEntry(issuerUrl: string): Record<string, unknown> {
+function devIssuerEntry(issuerUrl: string): Record<string, unknown> {
   return {
     issuer: issuerUrl,
     audience: [DEV_AUDIENCE],

@@ -131,7 +131,7 @@ function v2Query(request: DevRequest): StringMap | undefined {
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `12/Mar/2020:19:03:58 +0000`, the `requestTime` / `time` format. */
-export function clfTime(ms: number): string {
+function clfTime(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
@@ -322,7 +322,7 @@ export interface AuthorizedCaller {
  * REST, WebSocket and HTTP 1.0 integrations see every context value as a string, as API Gateway
  * delivers them (`7` → `"7"`, `true` → `"true"`), so a backend reads what it would read on AWS.
  */
-export function stringifyContext(context: Record<string, unknown>): Record<string, string> {
+function stringifyContext(context: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(context)) {
     if (value === undefined || value === null || key === "__proto__") continue;

@@ -77,7 +77,7 @@ export interface Authorization {
 const UNAUTHORIZED = "Unauthorized";
 
 /** The gateway response bodies and error types API Gateway sends (contract §3.1, §3.2). */
-export const GATEWAY_RESPONSES = {
+const GATEWAY_RESPONSES = {
   unauthorized: { status: 401, body: { message: "Unauthorized" }, errorType: "UnauthorizedException" },
   deny: {
     status: 403,

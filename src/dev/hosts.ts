@@ -21,19 +21,19 @@ const LOOPBACK_V6 = new Set(["::1", "0:0:0:0:0:0:0:1"]);
 const HOST_PORT = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/;
 
 /** The host name of a `Host` value (lower-case, no port, IPv6 without brackets), or `undefined` when malformed. */
-export function hostOf(value: string): { name: string; v6: boolean } | undefined {
+function hostOf(value: string): { name: string; v6: boolean } | undefined {
   const match = HOST_PORT.exec(value.trim().toLowerCase());
   if (!match) return undefined;
   return match[1] !== undefined ? { name: match[1], v6: true } : { name: match[2]!, v6: false };
 }
 
 /** True for `localhost`, 127.0.0.0/8 and `::1`. */
-export function isLoopbackName(name: string, v6: boolean): boolean {
+function isLoopbackName(name: string, v6: boolean): boolean {
   return v6 ? LOOPBACK_V6.has(name) : name === "localhost" || LOOPBACK_V4.test(name);
 }
 
 /** Checks a `Host` header value (or an absolute-form target's authority) against the loopback names and `allowed`. */
-export function checkHost(value: string, allowed: ReadonlySet<string>): HostRefusal {
+function checkHost(value: string, allowed: ReadonlySet<string>): HostRefusal {
   const host = hostOf(value);
   if (host === undefined) return { status: 400, message: "Bad Request: malformed Host header" };
   if (isLoopbackName(host.name, host.v6) || (!host.v6 && allowed.has(host.name))) return undefined;

@@ -30,7 +30,7 @@ export interface LambdaContext {
 }
 
 /** Splits `FILE#export` (export `handler` by default). */
-export function parseHandlerSpec(spec: string): { file: string; exportName: string } {
+function parseHandlerSpec(spec: string): { file: string; exportName: string } {
   const hash = spec.lastIndexOf("#");
   if (hash <= 0) return { file: spec, exportName: "handler" };
   const exportName = spec.slice(hash + 1);

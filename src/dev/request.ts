@@ -145,15 +145,6 @@ const KNOWN_METHODS = new Set([
 
 const normalizeIp = (ip: string) => (ip.startsWith("::ffff:") ? ip.slice(7) : ip);
 
-/** Every value of header `name` (case-insensitive), in order. */
-export function headerValues(request: DevRequest, name: string): string[] {
-  const lower = name.toLowerCase();
-  const out: string[] = [];
-  const raw = request.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) if (sameName(raw[i]!, lower)) out.push(raw[i + 1]!);
-  return out;
-}
-
 /** Header `name` (case-insensitive), repeated values joined with `,` as HTTP APIs do; `undefined` when absent. */
 export function headerValue(request: DevRequest, name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -184,7 +175,7 @@ export function queryParameters(request: DevRequest): Map<string, string[]> {
 }
 
 /** Decodes a percent-encoded path segment; a malformed one stays as it is. */
-export function decodeSegment(segment: string): string {
+function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {

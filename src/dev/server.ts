@@ -1,32 +1,31 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { hostName, parseConfig } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
-import { createAuthorizer } from "../lambda/authorizer.js";
-import { createLogger, type LogFields, type Logger } from "../log.js";
+import { createLogger } from "../log.js";
 import { parseJsonText } from "../util/json.js";
-import { type Backend, createDemoBackend, createLambdaBackend, createUpstreamBackend } from "./backends.js";
+import type { Backend } from "./backends/backend.js";
+import { createDemoBackend } from "./backends/demo.js";
+import { createLambdaBackend } from "./backends/lambda.js";
+import { createUpstreamBackend } from "./backends/upstream.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
+import { createDevAuthorizer } from "./dev-authorizer.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
-import { Gateway, type GatewayResponse, type Outcome, requestIdHeaders, type Verdict } from "./gateway.js";
-import { checkRequestHost } from "./hosts.js";
+import { Gateway } from "./gateway.js";
 import { parseIdentitySources } from "./identity.js";
 import { type LambdaHandler, loadHandler } from "./invoke.js";
-import { DevIssuer, ISSUER_PATHS, type MintRequest, type TokenResponse } from "./issuer.js";
-import { type DevRequest, RouteTable, toDevRequest } from "./request.js";
-
-/** The paths the development issuer answers (anything else goes to the gateway without a detour). */
-const ISSUER_PATH_SET: ReadonlySet<string> = new Set(Object.values(ISSUER_PATHS));
+import { DevIssuer, type MintRequest, type TokenResponse } from "./issuer.js";
+import { RouteTable } from "./request.js";
+import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
 
 /**
  * The local API Gateway: one `node:http` server on 127.0.0.1 that serves the development issuer
  * and, for every other request, runs the gateway (identity sources → authorizer → cache → policy)
- * then the backend. Owns the lifecycle: start (port in use is one clear error), close (every
- * connection, upgraded ones too).
+ * then the backend (see `request-handlers.ts`). This file owns the lifecycle: resolve the configuration,
+ * start (port in use is one clear error), close (every connection, upgraded ones too).
  */
 
 export interface DevServerOptions {
@@ -134,43 +133,6 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** The CORS headers of `dev.cors` (AWS console defaults for what is not set). */
-function corsHeaders(cors: DevConfig["cors"]): Record<string, string> {
-  if (!cors) return {};
-  return {
-    "access-control-allow-origin": cors.allowOrigin,
-    "access-control-allow-headers":
-      cors.allowHeaders ?? "Authorization,Content-Type,X-Amz-Date,X-Api-Key,X-Amz-Security-Token",
-    "access-control-allow-methods": cors.allowMethods ?? "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT",
-  };
-}
-
-/** The `Sec-WebSocket-Accept` of a handshake (RFC 6455 §4.2.2). */
-const websocketAccept = (key: string) =>
-  createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-
-function writeRaw(socket: Duplex, response: GatewayResponse, extra: Record<string, string>): void {
-  const reason =
-    {
-      400: "Bad Request",
-      401: "Unauthorized",
-      403: "Forbidden",
-      421: "Misdirected Request",
-      500: "Internal Server Error",
-    }[response.status] ?? "Error";
-  const headers = {
-    ...response.headers,
-    ...extra,
-    "content-length": String(Buffer.byteLength(response.body)),
-    connection: "close",
-  };
-  const lines = [
-    `HTTP/1.1 ${response.status} ${reason}`,
-    ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`),
-  ];
-  socket.end(`${lines.join("\r\n")}\r\n\r\n${response.body}`);
-}
-
 /**
  * Starts the local gateway. Rejects with {@link PortInUseError} when the port is taken, or an
  * `Error` (one sentence) for a bad configuration, handler file or upstream URL.
@@ -201,10 +163,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
     : null;
 
-  let handleRequest: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  let handleUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
+  let handlers: RequestHandlers | undefined;
   const server = createServer((req, res) => {
-    if (handleRequest) handleRequest(req, res);
+    if (handlers) handlers.request(req, res);
     else {
       res.writeHead(503, { "content-type": "application/json", connection: "close" });
       res.end(JSON.stringify({ message: "gatepass dev is starting" }));
@@ -219,48 +180,21 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   let backend: Backend | undefined;
   let ready = false;
   try {
-    // The configuration: the given document (trusting the dev issuer when it names none), or the embedded default.
-    let config: GatepassConfig | null = null;
-    let configDescription = "embedded default";
-    if (userDoc !== undefined) {
-      configDescription = options.config ? "options" : (options.configFile ?? "");
-      config = parseConfig(issuerEnabled ? withDevIssuer(userDoc, url) : userDoc);
-    } else if (!customAuthorizer) {
-      if (!issuerEnabled)
-        throw new Error("the embedded default needs the dev issuer; pass --config or --authorizer");
-      config = parseConfig(defaultDevConfig(url, options.dev?.api));
-    } else {
-      configDescription = "none, default dev settings";
-    }
-    // Without a configuration: API Gateway's own defaults (the token header, TTL 300 s), whatever the API type.
-    const baseDev: DevConfig = config?.dev ?? parseConfig(defaultDevConfig(url)).dev;
-    const dev: DevConfig = { ...baseDev, ...options.dev };
-    if (extraHosts.length > 0) dev.allowedHosts = [...new Set([...(dev.allowedHosts ?? []), ...extraHosts])];
-    const allowedHosts: ReadonlySet<string> = new Set(dev.allowedHosts);
-    const identitySources = parseIdentitySources(dev.identitySources, dev.api);
+    const { config, configDescription, dev } = resolveConfig(options, userDoc, {
+      url,
+      issuerEnabled,
+      customAuthorizer: customAuthorizer !== undefined,
+      extraHosts,
+    });
     const trustsDevIssuer =
       issuer !== null && config !== null && !customAuthorizer && config.issuers.some((i) => i.issuer === url);
-
     // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
-    const explanations = new Map<string, string>();
-    let authorizer: LambdaHandler;
-    let authorizerDescription: string;
-    let hydrate = async () => {};
-    if (customAuthorizer) {
-      authorizer = customAuthorizer;
-      authorizerDescription = typeof options.authorizer === "string" ? options.authorizer : "custom handler";
-    } else {
-      const gatepass = createAuthorizer(config, {
-        logger: captureDecisions(logger, explanations),
-        now,
-        sharedKeyCache: false,
-        fetch: unpooledFetch,
-      });
-      authorizer = gatepass as unknown as LambdaHandler;
-      authorizerDescription = "gatepass";
-      hydrate = () => gatepass.hydrate();
-    }
-
+    const authorizer = createDevAuthorizer(
+      config,
+      customAuthorizer,
+      typeof options.authorizer === "string" ? options.authorizer : undefined,
+      { logger, now },
+    );
     backend =
       options.upstream !== undefined
         ? createUpstreamBackend(options.upstream, logger)
@@ -272,182 +206,40 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
             )
           : createDemoBackend(logger);
     const activeBackend = backend;
-
-    const routes = new RouteTable(
-      (config?.routes ?? []).map((r) => r.route),
-      dev.api,
-    );
     const gateway = new Gateway({
       api: dev.api,
       stage: dev.stage,
-      identitySources,
+      identitySources: parseIdentitySources(dev.identitySources, dev.api),
       resultTtlSeconds: dev.resultTtlSeconds,
-      authorizer,
+      authorizer: authorizer.handler,
       authorizerName: customAuthorizer ? "authorizer" : "gatepass-authorizer",
       timeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
       ids,
-      routes,
+      routes: new RouteTable(
+        (config?.routes ?? []).map((r) => r.route),
+        dev.api,
+      ),
       now,
       logger,
     });
-    const cors = corsHeaders(dev.cors);
-
-    const write = options.log ?? console.log;
-    const requestIdHeader = Object.keys(requestIdHeaders(dev.api, ""))[0]!;
-    const corsEntries = Object.entries(cors);
-    /** The headers every response carries: the request id, then CORS. */
-    const baseHeaders = (requestId: string): Record<string, string> => {
-      const headers: Record<string, string> = {};
-      headers[requestIdHeader] = requestId;
-      for (let i = 0; i < corsEntries.length; i++) headers[corsEntries[i]![0]] = corsEntries[i]![1];
-      return headers;
-    };
-
-    /** The one JSON line per request; gatepass's decision explanation is folded in when it gave one. */
-    const logRequest = (
-      request: DevRequest,
-      status: number,
-      started: number,
-      outcome: LineOutcome,
-      verdict: Verdict | undefined,
-      upgrade?: true,
-    ): void => {
-      const requestId = request.requestId;
-      const explained = explanations.size > 0 ? explanations.get(requestId) : undefined;
-      if (explained !== undefined) explanations.delete(requestId);
-      const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      write(requestLine(request, status, outcome, verdict, upgrade, durationMs, explained));
-    };
-
-    /**
-     * The answer to a request refused before anything else runs: a `Host` that is not ours (no
-     * CORS headers then: nothing for another origin to read), or a path an upstream could read
-     * differently from the gateway. `undefined` when the request goes on.
-     */
-    const refusal = (req: IncomingMessage, request: DevRequest): GatewayResponse | undefined => {
-      const host = checkRequestHost(req, allowedHosts);
-      if (host === undefined && request.pathError === undefined) return undefined;
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      headers[requestIdHeader] = request.requestId;
-      if (host !== undefined)
-        return { status: host.status, headers, body: JSON.stringify({ message: host.message }) };
-      for (let i = 0; i < corsEntries.length; i++) headers[corsEntries[i]![0]] = corsEntries[i]![1];
-      return {
-        status: 400,
-        headers,
-        body: JSON.stringify({
-          message: `Bad Request: ${request.pathError}; gatepass dev refuses paths an upstream could read as another path`,
-        }),
-      };
-    };
-
-    const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-      const started = performance.now();
-      const request = toDevRequest(req, now());
-      const refused = refusal(req, request);
-      if (refused !== undefined) {
-        res.writeHead(refused.status, {
-          ...refused.headers,
-          "content-length": String(Buffer.byteLength(refused.body)),
-        });
-        res.end(refused.body);
-        logRequest(request, refused.status, started, "refused", undefined);
-        return;
-      }
-      const base = baseHeaders(request.requestId);
-      try {
-        if (issuer && ISSUER_PATH_SET.has(request.path) && (await issuer.handle(req, res, request.path))) {
-          // The authorizer's own start-up discovery is not news; later fetches (key refresh, /token) are logged.
-          if (ready) logRequest(request, res.statusCode, started, "issuer", undefined);
-          return;
-        }
-        if (dev.cors && request.method === "OPTIONS") {
-          // The CORS preflight is answered by the gateway, without the authorizer (as a mock OPTIONS method or an HTTP API's CORS).
-          base["access-control-max-age"] = "600";
-          res.writeHead(204, base);
-          res.end();
-          logRequest(request, res.statusCode, started, "preflight", undefined);
-          return;
-        }
-        const { input, verdict } = await gateway.authorize(request);
-        if (!verdict.allowed) {
-          const r = verdict.response;
-          res.writeHead(r.status, {
-            ...r.headers,
-            ...cors,
-            "content-length": String(Buffer.byteLength(r.body)),
-          });
-          res.end(r.body);
-          logRequest(request, res.statusCode, started, verdict.outcome, verdict);
-          return;
-        }
-        await activeBackend.handle({ req, res, input, caller: verdict.caller, responseHeaders: base });
-        logRequest(request, res.statusCode, started, "allow", verdict);
-      } catch (error) {
-        logger.error("internal_error", {
-          requestId: request.requestId,
-          detail: error instanceof Error ? error.message : String(error),
-        });
-        if (!res.headersSent) {
-          res.writeHead(500, { ...base, "content-type": "application/json" });
-          res.end(JSON.stringify({ message: "Internal server error" }));
-        } else res.destroy();
-      }
-    };
-    handleRequest = (req, res) => {
-      void serve(req, res);
-    };
-
-    if (dev.api === "websocket") {
-      // Only the `$connect` authorization is emulated: the handshake is authorized exactly like
-      // API Gateway does; then an upstream gets the upgrade tunnelled, and without one the
-      // gateway completes the handshake itself and discards messages (no route emulation).
-      handleUpgrade = (req, socket, head) => {
-        const started = performance.now();
-        const request = toDevRequest(req, now());
-        socket.on("error", () => socket.destroy());
-        const refused = refusal(req, request);
-        if (refused !== undefined) {
-          writeRaw(socket, refused, {});
-          logRequest(request, refused.status, started, "refused", undefined, true);
-          return;
-        }
-        const extra = baseHeaders(request.requestId);
-        void (async () => {
-          const { input, verdict } = await gateway.authorize(request);
-          if (!verdict.allowed) {
-            writeRaw(socket, verdict.response, cors);
-            logRequest(request, verdict.response.status, started, verdict.outcome, verdict, true);
-            return;
-          }
-          upgraded.add(socket);
-          socket.on("close", () => upgraded.delete(socket));
-          if (activeBackend.upgrade)
-            activeBackend.upgrade(
-              { req, input, caller: verdict.caller, responseHeaders: extra },
-              socket,
-              head,
-            );
-          else {
-            const key = req.headers["sec-websocket-key"];
-            const lines = [
-              "HTTP/1.1 101 Switching Protocols",
-              "upgrade: websocket",
-              "connection: Upgrade",
-              ...(typeof key === "string" ? [`sec-websocket-accept: ${websocketAccept(key)}`] : []),
-            ];
-            socket.write(`${lines.join("\r\n")}\r\n\r\n`);
-            socket.on("data", () => {});
-          }
-          logRequest(request, 101, started, "allow", verdict, true);
-        })().catch(() => socket.destroy());
-      };
-      server.on("upgrade", (req, socket, head) => handleUpgrade?.(req, socket, head));
-    }
+    handlers = createRequestHandlers({
+      dev,
+      gateway,
+      backend: activeBackend,
+      issuer,
+      now,
+      logger,
+      write: options.log ?? console.log,
+      explanations: authorizer.explanations,
+      ready: () => ready,
+      upgraded,
+    });
+    const upgrade = handlers.upgrade;
+    if (upgrade) server.on("upgrade", upgrade);
 
     // Keys fetched ahead of the first request — discovery over HTTP to this very server, as on a
     // cold start. Never rejects: an unreachable issuer shows up as 401s with ERR_JWKS_UNAVAILABLE.
-    await hydrate();
+    await authorizer.hydrate();
     ready = true;
 
     return {
@@ -455,7 +247,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       port,
       dev,
       config,
-      authorizerDescription,
+      authorizerDescription: authorizer.description,
       backendDescription: activeBackend.description,
       configDescription,
       issuer,
@@ -473,6 +265,36 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
 }
 
+/**
+ * The configuration in effect: the given document (trusting the dev issuer when it names none),
+ * the embedded default, or none (a custom authorizer without a document); and its `dev` section
+ * with the options' overrides and extra hosts.
+ */
+function resolveConfig(
+  options: DevServerOptions,
+  userDoc: Record<string, unknown> | undefined,
+  context: { url: string; issuerEnabled: boolean; customAuthorizer: boolean; extraHosts: readonly string[] },
+): { config: GatepassConfig | null; configDescription: string; dev: DevConfig } {
+  const { url, issuerEnabled, extraHosts } = context;
+  let config: GatepassConfig | null = null;
+  let configDescription = "embedded default";
+  if (userDoc !== undefined) {
+    configDescription = options.config ? "options" : (options.configFile ?? "");
+    config = parseConfig(issuerEnabled ? withDevIssuer(userDoc, url) : userDoc);
+  } else if (!context.customAuthorizer) {
+    if (!issuerEnabled)
+      throw new Error("the embedded default needs the dev issuer; pass --config or --authorizer");
+    config = parseConfig(defaultDevConfig(url, options.dev?.api));
+  } else {
+    configDescription = "none, default dev settings";
+  }
+  // Without a configuration: API Gateway's own defaults (the token header, TTL 300 s), whatever the API type.
+  const baseDev: DevConfig = config?.dev ?? parseConfig(defaultDevConfig(url)).dev;
+  const dev: DevConfig = { ...baseDev, ...options.dev };
+  if (extraHosts.length > 0) dev.allowedHosts = [...new Set([...(dev.allowedHosts ?? []), ...extraHosts])];
+  return { config, configDescription, dev };
+}
+
 function closeServer(server: Server, upgraded: Set<Duplex>, backend: Backend | undefined): Promise<void> {
   return new Promise((done) => {
     backend?.close();
@@ -484,96 +306,4 @@ function closeServer(server: Server, upgraded: Set<Duplex>, backend: Backend | u
     server.close(() => done());
     server.closeAllConnections();
   });
-}
-
-/** What the request line reports as `outcome`: the gateway's verdict, or who else answered. */
-export type LineOutcome = Outcome | "issuer" | "preflight" | "refused";
-
-/**
- * The request line: `level`, `event`, the request, the outcome, the verdict's reason, cache state
- * and principal, `upgrade`, the duration, and the authorizer's explanation — exactly what
- * `JSON.stringify` of one flat object with those fields gives (absent ones omitted), written out
- * by hand: it runs on every request, and the object plus the generic serializer cost more.
- */
-export function requestLine(
-  request: DevRequest,
-  status: number,
-  outcome: LineOutcome,
-  verdict: Verdict | undefined,
-  upgrade: true | undefined,
-  durationMs: number,
-  explained: string | undefined,
-): string {
-  // The request id (a UUID), the outcome and the cache state are the gateway's own words: nothing to escape.
-  let line = `{"level":"info","event":"request","requestId":"${request.requestId}","method":${jsonString(request.method)},"path":${jsonString(request.path)},"status":${jsonNumber(status)},"outcome":"${outcome}"`;
-  if (verdict !== undefined) {
-    line += `,"reason":${jsonString(verdict.reason)},"cache":"${verdict.cache}"`;
-    if (verdict.allowed) {
-      const principal = verdict.caller.principalId;
-      line += `,"principal":${principal === null ? "null" : jsonString(principal)}`;
-    }
-  }
-  if (upgrade) line += ',"upgrade":true';
-  line += `,"durationMs":${jsonNumber(durationMs)}`;
-  if (explained !== undefined) line += `,"authorizer":${jsonString(explained)}`;
-  return `${line}}`;
-}
-
-/** Characters `JSON.stringify` escapes in a string (quote, backslash, controls, lone surrogates). */
-const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** `JSON.stringify(text)`; the common case (nothing to escape) without the serializer. */
-const jsonString = (text: string): string => (JSON_ESCAPED.test(text) ? JSON.stringify(text) : `"${text}"`);
-
-/** `JSON.stringify(n)` (`null` for NaN and infinities). */
-const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
-
-/**
- * `fetch` without connection reuse, for the authorizer's discovery and JWKS fetches (rare: once
- * per key-cache period). The issuer is often this very server: a pooled socket to a server that
- * was just closed (a restart on the same port in one process) would fail the next key fetch.
- */
-const unpooledFetch: typeof fetch = (input, init) => {
-  const headers = new Headers(init?.headers);
-  headers.set("connection", "close");
-  return fetch(input, { ...init, headers });
-};
-
-/**
- * A logger for gatepass's own authorizer: its per-decision lines (reason code and detail) are kept
- * by request id and merged into the gateway's request line instead of printed separately; errors
- * (keys unavailable) and warnings still print.
- */
-function captureDecisions(logger: Logger, explanations: Map<string, string>): Logger {
-  const keep = (fields: LogFields | undefined) => {
-    if (fields === undefined) return false;
-    const id = fields.requestId;
-    if (typeof id !== "string") return false;
-    let text = "";
-    const reason = fields.reason;
-    const detail = fields.detail;
-    if (typeof reason === "string" && reason.length > 0) text = reason;
-    if (typeof detail === "string" && detail.length > 0)
-      text = text.length > 0 ? `${text}: ${detail}` : detail;
-    if (typeof fields.rule === "string")
-      text = text.length > 0 ? `${text}: rule ${fields.rule}` : `rule ${fields.rule}`;
-    explanations.set(id, text.length > 0 ? text : String(fields.outcome ?? ""));
-    // Bounded: an entry whose request line was never written (client gone) must not pile up.
-    if (explanations.size > 1000) {
-      const oldest = explanations.keys().next();
-      if (!oldest.done) explanations.delete(oldest.value);
-    }
-    return true;
-  };
-  return {
-    debug: () => {},
-    info: (event, fields) => {
-      if (event === "decision") keep(fields);
-    },
-    warn: (event, fields) => logger.warn(event, fields),
-    error: (event, fields) => {
-      if (event === "decision") keep(fields);
-      logger.error(event, fields);
-    },
-  };
 }

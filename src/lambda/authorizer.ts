@@ -1,9 +1,8 @@
 import { toAuthRequest } from "../adapters/detect.js";
-import { tokenProblemCode } from "../adapters/token-source.js";
 import type { AuthRequest } from "../adapters/types.js";
 import { parseConfig, rulesFor } from "../config/schema.js";
 import type { GatepassConfig } from "../config/types.js";
-import { AuthErrorCodes, isAuthError } from "../errors.js";
+import { AuthError, AuthErrorCodes, isAuthError, type ReasonCode, ReasonCodes } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES } from "../policy/build.js";
@@ -36,9 +35,13 @@ export interface AuthorizerOptions extends VerifierOptions {
 /** The one error API Gateway turns into 401. Its message must be exactly this word. */
 const UNAUTHORIZED = "Unauthorized";
 
+/**
+ * A request refused with a 401, before or after verification: the reason code for the log's
+ * `reason` field, and a sentence safe to log (`detail`).
+ */
 class Refusal {
   constructor(
-    readonly reason: string,
+    readonly reason: ReasonCode,
     readonly detail: string,
   ) {}
 }
@@ -173,17 +176,19 @@ export function buildAuthorizer(
     try {
       const detected = toAuthRequest(event, cfg.tokenSources);
       if (detected.kind === null)
-        throw new Refusal("ERR_EVENT_UNSUPPORTED", `Unsupported event: ${detected.missing}`);
+        throw new Refusal(ReasonCodes.EVENT_UNSUPPORTED, `Unsupported event: ${detected.missing}`);
       request = detected;
       const arn = parseArn(request.arn);
       if (arn === null)
         throw new Refusal(
-          "ERR_EVENT_INVALID_ARN",
+          ReasonCodes.EVENT_INVALID_ARN,
           `The event's methodArn/routeArn is not a valid execute-api ARN: bad ${arnFault(request.arn)}.`,
         );
       if (request.token === null) {
-        const problem = request.tokenProblem ?? "No token in the request.";
-        throw new Refusal(tokenProblemCode(problem), problem);
+        throw new AuthError(
+          request.tokenProblemCode ?? AuthErrorCodes.MISSING,
+          request.tokenProblem ?? "No token in the request.",
+        );
       }
       const verified = await verifier.verify(request.token);
       issuer = verified.issuer;
@@ -191,7 +196,7 @@ export function buildAuthorizer(
       principal = principalId;
       logger.info("decision", {
         outcome: allows ? "allow" : "deny",
-        reason: allows ? null : (decision.reason ?? "ERR_ROUTE_NOT_ALLOWED"),
+        reason: allows ? null : (decision.reason ?? ReasonCodes.ROUTE_NOT_ALLOWED),
         detail:
           allows === decision.allowed
             ? decision.detail
@@ -212,11 +217,11 @@ export function buildAuthorizer(
           : isAuthError(error)
             ? new Refusal(error.code, error.message)
             : new Refusal(
-                "ERR_INTERNAL",
+                ReasonCodes.INTERNAL,
                 error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown",
               );
       const level =
-        refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE || refusal.reason === "ERR_INTERNAL"
+        refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE || refusal.reason === ReasonCodes.INTERNAL
           ? "error"
           : "info";
       logger[level]("decision", {

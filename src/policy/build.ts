@@ -38,7 +38,7 @@ export interface AuthorizerPolicyResponse<C extends Record<string, unknown> = Re
   context?: C;
 }
 
-/** Input of {@link buildPolicy}. */
+/** Input of {@link buildPolicyResult}. */
 export interface BuildPolicyInput<C extends Record<string, unknown> = Record<string, unknown>> {
   /** A non-empty string (the principal claim). */
   readonly principalId: string;
@@ -78,7 +78,10 @@ const ACTION = "execute-api:Invoke";
 const VERSION = "2012-10-17";
 
 /**
- * Builds the IAM policy response for one authorized principal.
+ * Builds the IAM policy response for one authorized principal (`response`), and tells whether it
+ * allows the request it was built for (`allowsRequest`) — which is what API Gateway will answer, and
+ * what the authorizer logs. It differs from the rule decision only in the Deny-side fallbacks below
+ * (an allowed request whose ARN cannot be written as an exact resource).
  *
  * Shape: at most one `Allow` and one `Deny` statement (resources grouped into arrays),
  * `Action: "execute-api:Invoke"`, resources built only from the request ARN's own partition, region,
@@ -122,20 +125,8 @@ const VERSION = "2012-10-17";
  * @example
  * const ruleSet = compileRules({ routes: [{ route: "DELETE /orders/{id}", scopes: ["orders:admin"] }] });
  * const arn = parseArn("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders/7")!;
- * buildPolicy({ principalId: "u1", arn, ruleSet, claims: { sub: "u1", scope: "orders:read" } });
+ * buildPolicyResult({ principalId: "u1", arn, ruleSet, claims: { sub: "u1", scope: "orders:read" } }).response;
  * // Allow …/prod/GET/*, …/prod/POST/*, … ; Deny …/prod/DELETE/orders/*
- */
-export function buildPolicy<C extends Record<string, unknown> = Record<string, unknown>>(
-  input: BuildPolicyInput<C>,
-): AuthorizerPolicyResponse<C> {
-  return buildPolicyResult(input).response;
-}
-
-/**
- * {@link buildPolicy}, also telling whether the policy allows the request it was built for — which
- * is what API Gateway will answer, and what the authorizer logs. It differs from the rule decision
- * only in the documented Deny-side fallbacks (an allowed request whose ARN cannot be written as an
- * exact resource).
  */
 export function buildPolicyResult<C extends Record<string, unknown> = Record<string, unknown>>(
   input: BuildPolicyInput<C>,

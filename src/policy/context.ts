@@ -61,7 +61,7 @@ export interface EncodedContext<C extends Record<string, unknown> = Record<strin
 export const CONTEXT_JSON_KEYS = "gatepass:json";
 
 /** The default size cap of a context, in bytes of JSON. */
-export const DEFAULT_CONTEXT_MAX_BYTES = 4096;
+const DEFAULT_CONTEXT_MAX_BYTES = 4096;
 
 /**
  * Keys API Gateway itself puts next to the context in flat form (`$context.authorizer.principalId`,

@@ -16,10 +16,10 @@
 export const MAX_POLICY_RESOURCE_LENGTH = 512;
 
 /** The WebSocket authorizer result limit (8 KB), in bytes of the response's JSON. */
-export const WEBSOCKET_RESULT_MAX_BYTES = 8 * 1024;
+const WEBSOCKET_RESULT_MAX_BYTES = 8 * 1024;
 
 /** A synchronous Lambda response (6 MB): the bound for APIs without an authorizer result quota. */
-export const LAMBDA_RESPONSE_MAX_BYTES = 6 * 1024 * 1024;
+const LAMBDA_RESPONSE_MAX_BYTES = 6 * 1024 * 1024;
 
 /**
  * The most levels of arrays and objects a value of an HTTP payload 2.0 context may nest (the value

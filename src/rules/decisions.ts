@@ -1,20 +1,30 @@
-import type { RuleDecision } from "./rules.js";
+import type { RuleReasonCode } from "../errors.js";
+import type { RouteSelection } from "./route-pattern.js";
 
 /**
- * What every rule set shares: the methods API Gateway routes and the decisions that do not depend
- * on a rule. Kept apart from the rule compiler so the open rule set (rules/open.ts) needs nothing else.
+ * What every rule set shares: what a decision is, and the decisions that do not depend on a rule.
+ * Kept apart from the rule compiler so the open rule set (rules/open.ts) needs nothing else.
  */
 
-/** The HTTP methods API Gateway routes; `ANY` in a pattern stands for exactly these. */
-export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
-/** One of {@link HTTP_METHODS}. */
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+/**
+ * What to decide: a concrete request (with the route selection of its API type, `"rest"` by
+ * default), or a route key (WebSocket `$connect`, HTTP API `routeKey`).
+ */
+export type RuleTarget =
+  | { method: string; path: string; selection?: RouteSelection | undefined }
+  | { routeKey: string };
 
-const METHOD_SET: ReadonlySet<string> = new Set(HTTP_METHODS);
+/** Why a decision denies: scopes missing, a claim requirement failed, or no rule opens the route (all 403). */
+export type RuleReason = RuleReasonCode;
 
-/** True for one of {@link HTTP_METHODS} (exact, upper case). */
-export function isHttpMethod(method: string): method is HttpMethod {
-  return METHOD_SET.has(method);
+/** The answer for one principal and one target. Decisions may be shared, frozen objects: do not mutate. */
+export interface RuleDecision {
+  readonly allowed: boolean;
+  /** The pattern that decided (normalized, e.g. `"GET /orders/{id}"`), `"$default"`, or `null` when none. */
+  readonly route: string | null;
+  readonly reason: RuleReason | null;
+  /** Short and safe to log: names scopes or claims, never a claim's value. */
+  readonly detail?: string;
 }
 
 const freeze = <T extends object>(value: T): T => Object.freeze(value);

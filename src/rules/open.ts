@@ -1,5 +1,6 @@
-import { ALLOW_UNMATCHED, DENY_METHOD, DENY_NO_TARGET, HTTP_METHODS, isHttpMethod } from "./decisions.js";
-import type { IamPlan, RuleSet, RuleTarget } from "./rules.js";
+import { ALLOW_UNMATCHED, DENY_METHOD, DENY_NO_TARGET, type RuleTarget } from "./decisions.js";
+import { isRoutedMethod, ROUTED_METHODS } from "./methods.js";
+import type { IamPlan, RuleSet } from "./types.js";
 
 /**
  * The rule set of a configuration with no route rules and `unmatchedRoutes: "allow"`: every
@@ -9,7 +10,7 @@ import type { IamPlan, RuleSet, RuleTarget } from "./rules.js";
  */
 
 /** Every routable method, then `$connect`: what unmatched routes allow. */
-const STAGE_ALLOW = [...HTTP_METHODS.map((method) => `${method}/*`), "$connect"];
+const STAGE_ALLOW = [...ROUTED_METHODS.map((method) => `${method}/*`), "$connect"];
 
 const STAGE_PLAN: IamPlan = Object.freeze({
   mode: "stage",
@@ -33,7 +34,7 @@ export const OPEN_RULES: RuleSet = Object.freeze({
     const t = target as { method?: unknown; path?: unknown; routeKey?: unknown } | null;
     if (t === null || typeof t !== "object") return DENY_NO_TARGET;
     if (typeof t.method === "string" && typeof t.path === "string")
-      return isHttpMethod(t.method) ? ALLOW_UNMATCHED : DENY_METHOD;
+      return isRoutedMethod(t.method) ? ALLOW_UNMATCHED : DENY_METHOD;
     return typeof t.routeKey === "string" ? ALLOW_UNMATCHED : DENY_NO_TARGET;
   },
   iamPlan: (_claims: unknown, options?: { list?: boolean }) =>

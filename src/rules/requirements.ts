@@ -238,7 +238,7 @@ function grants(value: unknown, scope: string): boolean {
  * hasScope({ scope: "orders:read orders:write" }, "orders:read") // true
  * hasScope({ scp: ["admin"] }, "admin")                           // true
  */
-export function hasScope(claims: Record<string, unknown>, scope: string): boolean {
+function hasScope(claims: Record<string, unknown>, scope: string): boolean {
   return grants(readClaim(claims, "scope"), scope) || grants(readClaim(claims, "scp"), scope);
 }
 

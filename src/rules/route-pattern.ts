@@ -1,16 +1,16 @@
 import { ConfigError } from "../errors.js";
-import { HTTP_METHODS, type HttpMethod, isHttpMethod } from "./decisions.js";
 import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
+import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 
 /**
  * Route patterns: `"METHOD /path"` with `{param}` and a final `{proxy+}`, the WebSocket route key
  * `$connect`, and the catch-all `$default`; how a concrete request matches them; which one wins
- * (specificity, as API Gateway routes); and how each translates to an IAM resource.
+ * (specificity, as API Gateway routes). Their IAM resources are in `iam-resources.ts`.
  *
  * Matching semantics (the same for every API type):
  * - The method is compared exactly and case-sensitively (API Gateway sends `GET`, and IAM compares
  *   ARNs case-sensitively, so a lenient match here would disagree with a cached policy). `ANY`
- *   matches the seven methods of {@link HTTP_METHODS} and nothing else.
+ *   matches the seven methods of {@link ROUTED_METHODS} and nothing else.
  * - The path is matched **as given, without percent-decoding**: pass the path exactly as it appears
  *   in the method ARN (`parseArn(…).path`), so that the decision and an IAM evaluation of the
  *   cached policy see the same characters. Literal segments compare case-sensitively.
@@ -19,10 +19,8 @@ import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
  *   `GET /orders/{id}`), as in API Gateway resources.
  */
 
-export { HTTP_METHODS, type HttpMethod, isHttpMethod };
-
 /** A method in a pattern: a routable method, or `ANY` for all of them. */
-export type RouteMethod = HttpMethod | "ANY";
+export type RouteMethod = RoutedMethod | "ANY";
 
 /** One `/`-separated part of a pattern's path. */
 export type PathSegment =
@@ -98,10 +96,10 @@ export function parseRoutePattern(text: unknown, field = "route"): RoutePattern 
   if (space <= 0) throw new ConfigError(field, `expected "METHOD /path" or a route key, got ${show(text)}.`);
   const method = text.slice(0, space).toUpperCase();
   const path = text.slice(space + 1);
-  if (method !== "ANY" && !isHttpMethod(method)) {
+  if (method !== "ANY" && !isRoutedMethod(method)) {
     throw new ConfigError(
       field,
-      `unknown method ${show(text.slice(0, space))} (expected one of ${HTTP_METHODS.join(", ")}, ANY).`,
+      `unknown method ${show(text.slice(0, space))} (expected one of ${ROUTED_METHODS.join(", ")}, ANY).`,
     );
   }
   if (!path.startsWith("/")) throw new ConfigError(field, `the path must start with "/", got ${show(path)}.`);
@@ -161,38 +159,6 @@ export function parseRoutePattern(text: unknown, field = "route"): RoutePattern 
     segments,
     shape: `${method} ${shapePath}`,
   };
-}
-
-/**
- * Whether one HTTP pattern matches a concrete request (see the module notes for the exact rules).
- * For choosing among many patterns use a {@link RouteMatcher}, which applies specificity.
- *
- * @example
- * matchRoutePattern(parseRoutePattern("ANY /admin/{proxy+}") as HttpRoutePattern, "DELETE", "/admin/users/7") // true
- */
-export function matchRoutePattern(pattern: HttpRoutePattern, method: string, path: string): boolean {
-  if (!isHttpMethod(method) || (pattern.method !== "ANY" && pattern.method !== method)) return false;
-  return matchSegments(pattern.segments, path);
-}
-
-function matchSegments(segments: readonly PathSegment[], path: string): boolean {
-  if (path.charCodeAt(0) !== 47) return false;
-  if (path.length === 1) return segments.length === 0;
-  let pos = 1;
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
-    if (pos > path.length) return false; // path exhausted
-    if (seg.kind === "proxy") return path.length > pos;
-    let end = path.indexOf("/", pos);
-    if (end === -1) end = path.length;
-    if (seg.kind === "literal") {
-      if (end - pos !== seg.value.length || !path.startsWith(seg.value, pos)) return false;
-    } else if (end === pos) {
-      return false; // an empty segment never fills {param}
-    }
-    pos = end + 1;
-  }
-  return pos === path.length + 1;
 }
 
 // Ordering keys: a shorter pattern ends (0) before a literal (1), a literal before {param} (2), and
@@ -314,7 +280,7 @@ export function createRouteMatcher(
   });
   return {
     match(method, path) {
-      if (!isHttpMethod(method) || path.charCodeAt(0) !== 47) return -1;
+      if (!isRoutedMethod(method) || path.charCodeAt(0) !== 47) return -1;
       if (path.length === 1) return pick(root.end, method);
       if (selection === "rest") return walk(root, path, 1, method, true);
       const full = walk(root, path, 1, method, false);
@@ -373,48 +339,8 @@ export function patternParameters(pattern: HttpRoutePattern, path: string): Reco
 }
 
 /** The methods a pattern stands for in IAM resources (`ANY` expanded). */
-export function patternMethods(pattern: HttpRoutePattern): readonly HttpMethod[] {
-  return pattern.method === "ANY" ? HTTP_METHODS : [pattern.method];
-}
-
-/** The path part of a pattern's IAM glob: literals kept, `{param}` and `{proxy+}` as `*`. */
-export function iamPathGlob(pattern: HttpRoutePattern): string {
-  if (pattern.segments.length === 0) return "/";
-  let out = "";
-  for (const seg of pattern.segments) out += `/${seg.kind === "literal" ? seg.value : "*"}`;
-  return out;
-}
-
-/**
- * The IAM resource tail (what follows `…/{stage}/`) of a pattern, written compactly: `*` for
- * `{param}`, `{proxy+}` and `ANY`. Note that IAM's `*` also spans `/` and may match nothing, so the
- * tail covers more requests than the pattern (`GET/orders/*` also covers `GET /orders/1/items`), and
- * `*` for `ANY` also spans into the path. The policy builder uses {@link toIamResourceTails}, which
- * is tighter, and compensates for the rest.
- *
- * @example
- * toIamResourceTail(parseRoutePattern("ANY /orders/{id}")) // "*" + "/orders/*"
- * toIamResourceTail(parseRoutePattern("GET /"))            // "GET/"
- * toIamResourceTail(parseRoutePattern("$connect"))         // "$connect"
- */
-export function toIamResourceTail(pattern: RoutePattern): string {
-  if (pattern.kind === "key") return pattern.text;
-  if (pattern.kind === "default") return "*";
-  return `${pattern.method === "ANY" ? "*" : pattern.method}${iamPathGlob(pattern)}`;
-}
-
-/**
- * The IAM resource tails of a pattern with `ANY` expanded into one tail per method, so that the
- * method part stays literal (a `*` there would span `/` into the path: `*` + `/admin/*` also covers
- * `GET /files/admin/x`).
- *
- * @example
- * toIamResourceTails(parseRoutePattern("ANY /a")) // ["GET/a", "POST/a", "PUT/a", "PATCH/a", "DELETE/a", "HEAD/a", "OPTIONS/a"]
- */
-export function toIamResourceTails(pattern: RoutePattern): string[] {
-  if (pattern.kind !== "http") return [toIamResourceTail(pattern)];
-  const glob = iamPathGlob(pattern);
-  return patternMethods(pattern).map((m) => m + glob);
+export function patternMethods(pattern: HttpRoutePattern): readonly RoutedMethod[] {
+  return pattern.method === "ANY" ? ROUTED_METHODS : [pattern.method];
 }
 
 /**
@@ -454,40 +380,4 @@ export function coversPattern(outer: HttpRoutePattern, inner: HttpRoutePattern):
     if (os.kind === "literal" && (is.kind !== "literal" || is.value !== os.value)) return false;
   }
   return o.length === n.length;
-}
-
-/**
- * Globs (path parts, starting with `/`) that together cover every string of the pattern's IAM glob
- * that the pattern itself does not match: a `{param}` that is empty, a `{param}` that swallowed a
- * `/`, or an empty `{proxy+}`. Sound by construction: in any way of matching such a string against
- * the glob, some wildcard is empty or crosses a `/`. A `{param}` followed only by parameters and the
- * proxy needs no "crossed a `/`" glob, since the proxy can take the extra segments instead.
- *
- * Not always tight: these globs may also cover requests the pattern does match (e.g. for
- * `/{x}/b/{proxy+}`); the rule compiler detects that and reports it.
- *
- * @example
- * excessPathGlobs(parseRoutePattern("GET /orders/{id}")) // ["/orders/", "/orders/" + "*" + "/*"]
- */
-export function excessPathGlobs(pattern: HttpRoutePattern): string[] {
-  const segs = pattern.segments;
-  const out: string[] = [];
-  const render = (replaceAt: number, replacement: string) => {
-    let text = "";
-    segs.forEach((s, i) => {
-      text += `/${i === replaceAt ? replacement : s.kind === "literal" ? s.value : "*"}`;
-    });
-    return text;
-  };
-  let lastLiteral = -1;
-  segs.forEach((s, i) => {
-    if (s.kind === "literal") lastLiteral = i;
-  });
-  const endsWithProxy = segs[segs.length - 1]?.kind === "proxy";
-  segs.forEach((s, i) => {
-    if (s.kind === "literal") return;
-    out.push(render(i, ""));
-    if (s.kind === "param" && !(endsWithProxy && i > lastLiteral)) out.push(render(i, "*/*"));
-  });
-  return [...new Set(out)];
 }

@@ -104,7 +104,7 @@ function defaultAlgorithm(key: KeyObject): Algorithm {
 }
 
 /** Signs `signingInput` with `alg`; returns the raw JOSE signature. */
-export function createSignature(alg: Algorithm, key: KeyObject, signingInput: string): Buffer {
+function createSignature(alg: Algorithm, key: KeyObject, signingInput: string): Buffer {
   const spec = ALGORITHM_SPECS[alg];
   const data = Buffer.from(signingInput);
   switch (spec.family) {

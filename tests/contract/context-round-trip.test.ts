@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { readAuthorizerContext } from "../../src/backend/read-context.js";
+import { readAuthorizerContext } from "../../src/backend/read-authorizer-context.js";
 import type { DevApiType } from "../../src/config/types.js";
 import { buildProxyEvent, DEFAULT_API_IDENTITY } from "../../src/dev/events.js";
 import { Gateway } from "../../src/dev/gateway.js";

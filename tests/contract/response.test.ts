@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { readAuthorizerContext } from "../../src/backend/read-context.js";
+import { readAuthorizerContext } from "../../src/backend/read-authorizer-context.js";
 import { referenceEvaluate } from "../helpers/iam-reference.js";
 import {
   type ArnRewrite,

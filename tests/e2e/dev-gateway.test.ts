@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import type { Verdict } from "../../src/dev/gateway.js";
 import { Invoker, type LambdaHandler } from "../../src/dev/invoke.js";
 import type { DevRequest } from "../../src/dev/request.js";
-import { requestLine } from "../../src/dev/server.js";
+import { requestLine } from "../../src/dev/request-line.js";
 import { bearer, call, fixture, startTestServer, type TestServer } from "../fixtures/dev/harness.js";
 import * as recording from "../fixtures/dev/recording-authorizer.mjs";
 

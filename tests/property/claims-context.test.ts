@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { readAuthorizerContext } from "../../src/backend/read-context.js";
+import { readAuthorizerContext } from "../../src/backend/read-authorizer-context.js";
 import { CONTEXT_JSON_KEYS } from "../../src/policy/context.js";
 import {
   assertValidResponse,

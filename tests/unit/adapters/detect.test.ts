@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { detectEventKind, toAuthRequest } from "../../../src/adapters/detect.js";
-import { cookieFromHeader } from "../../../src/adapters/event-lookup.js";
+import { EventLookup } from "../../../src/adapters/event-lookup.js";
 import { httpV1Adapter } from "../../../src/adapters/http-v1.js";
 import { httpV2Adapter } from "../../../src/adapters/http-v2.js";
 import { restRequestAdapter } from "../../../src/adapters/rest-request.js";
@@ -347,6 +347,10 @@ describe("headers", () => {
 
 describe("cookies", () => {
   const SESSION: TokenSource[] = [{ kind: "cookie", name: "session" }];
+
+  /** The cookie `name` of a request whose `Cookie` header is `header`, as the adapters read it. */
+  const cookieFromHeader = (header: string, name: string) =>
+    new EventLookup({ headers: { cookie: header }, queryStringParameters: null }).cookie(name);
 
   test("cookieFromHeader", () => {
     assert.equal(cookieFromHeader("a=1; session=tok; b=2", "session"), "tok");

@@ -10,7 +10,7 @@ import { FIXTURES, type FixtureName, JWT, loadEvent } from "./fixtures.js";
 
 const AUTHORIZATION: TokenSource[] = [{ kind: "header", name: "authorization" }];
 
-const expected: Record<FixtureName, Omit<AuthRequest, "token" | "tokenProblem">> = {
+const expected: Record<FixtureName, Omit<AuthRequest, "token" | "tokenProblem" | "tokenProblemCode">> = {
   "rest-token": {
     kind: "rest-token",
     arn: "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42",
@@ -79,7 +79,12 @@ describe("fixtures: kind and fields", () => {
   for (const name of FIXTURES) {
     test(name, () => {
       const request = toAuthRequest(loadEvent(name), sourcesFor(name));
-      assert.deepEqual(request, { ...expected[name], token: JWT, tokenProblem: null });
+      assert.deepEqual(request, {
+        ...expected[name],
+        token: JWT,
+        tokenProblem: null,
+        tokenProblemCode: null,
+      });
     });
   }
 });

@@ -6,14 +6,29 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   extractToken,
-  isCompactJwt,
   MAX_SOURCE_CHARS,
-  parseBearer,
   type TokenLookup,
   tokenFromAuthorizationToken,
 } from "../../../src/adapters/token-source.js";
 import type { TokenSource } from "../../../src/config/types.js";
 import { JWT } from "./fixtures.js";
+
+/** The token `extractToken` finds in an `Authorization` header holding `value` (RFC 6750 `Bearer` only). */
+const parseBearer = (value: unknown) =>
+  extractToken([{ kind: "header", name: "authorization" }], {
+    header: () => value as string | undefined,
+    cookie: () => undefined,
+    query: () => undefined,
+  }).token;
+
+/** True when `extractToken` takes `value` as a bare compact JWT (from a cookie, where only that is accepted). */
+const isCompactJwt = (value: unknown) =>
+  typeof value === "string" &&
+  extractToken([{ kind: "cookie", name: "session" }], {
+    header: () => undefined,
+    cookie: () => value as string | undefined,
+    query: () => undefined,
+  }).token === value;
 
 describe("parseBearer (RFC 6750 §2.1)", () => {
   const accepted: Array<[string, string]> = [
@@ -122,22 +137,27 @@ describe("extractToken: one source", () => {
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: `Bearer ${JWT}` } })), {
       token: JWT,
       problem: null,
+      code: null,
     });
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: JWT } })), {
       token: null,
       problem: "Authorization scheme is not Bearer",
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: "Basic dXNlcjpwYXNz" } })), {
       token: null,
       problem: "Authorization scheme is not Bearer",
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: `Bearer  ${JWT}` } })), {
       token: null,
       problem: "Authorization header has a malformed Bearer credential",
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: "Bearer" } })), {
       token: null,
       problem: "Authorization header has a malformed Bearer credential",
+      code: "ERR_JWT_MISSING",
     });
   });
 
@@ -147,6 +167,7 @@ describe("extractToken: one source", () => {
     assert.deepEqual(extractToken([CUSTOM], lookup({ headers: { "x-api-token": "secret-api-key" } })), {
       token: null,
       problem: "X-Api-Token header is neither a Bearer credential nor a JWT",
+      code: "ERR_JWT_MISSING",
     });
   });
 
@@ -156,27 +177,36 @@ describe("extractToken: one source", () => {
     assert.deepEqual(extractToken([COOKIE], lookup({ cookies: { session: `Bearer ${JWT}` } })), {
       token: null,
       problem: 'cookie "session" is not a JWT',
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(extractToken([QUERY], lookup({ query: { access_token: "abc" } })), {
       token: null,
       problem: 'query parameter "access_token" is not a JWT',
+      code: "ERR_JWT_MISSING",
     });
   });
 
   test("absent, empty, too large", () => {
-    assert.deepEqual(extractToken([AUTH], lookup({})), { token: null, problem: "no Authorization header" });
+    assert.deepEqual(extractToken([AUTH], lookup({})), {
+      token: null,
+      problem: "no Authorization header",
+      code: "ERR_JWT_MISSING",
+    });
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: "" } })), {
       token: null,
       problem: "Authorization header is empty",
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: null } })), {
       token: null,
       problem: "Authorization header too large",
+      code: "ERR_JWT_TOO_LARGE",
     });
     const huge = `Bearer ${"a".repeat(MAX_SOURCE_CHARS)}`;
     assert.deepEqual(extractToken([AUTH], lookup({ headers: { authorization: huge } })), {
       token: null,
       problem: "Authorization header too large",
+      code: "ERR_JWT_TOO_LARGE",
     });
   });
 
@@ -196,10 +226,15 @@ describe("extractToken: one source", () => {
   });
 
   test("no usable configuration: no sources, junk entries", () => {
-    assert.deepEqual(extractToken([], lookup({})), { token: null, problem: "no token source configured" });
+    assert.deepEqual(extractToken([], lookup({})), {
+      token: null,
+      problem: "no token source configured",
+      code: "ERR_JWT_MISSING",
+    });
     assert.deepEqual(extractToken(null as unknown as TokenSource[], lookup({})), {
       token: null,
       problem: "no token source configured",
+      code: "ERR_JWT_MISSING",
     });
     const junk = [null, 3, { kind: "header" }, { kind: "body", name: "x" }] as unknown as TokenSource[];
     assert.equal(extractToken(junk, lookup({ headers: { authorization: `Bearer ${JWT}` } })).token, null);
@@ -221,12 +256,12 @@ describe("extractToken: source order", () => {
 
   test("an absent source is skipped", () => {
     const l = lookup({ cookies: { session: JWT } });
-    assert.deepEqual(extractToken([AUTH, COOKIE], l), { token: JWT, problem: null });
+    assert.deepEqual(extractToken([AUTH, COOKIE], l), { token: JWT, problem: null, code: null });
   });
 
   test("an empty source is skipped (API Gateway treats empty as missing)", () => {
     const l = lookup({ headers: { authorization: "" }, cookies: { session: JWT } });
-    assert.deepEqual(extractToken([AUTH, COOKIE], l), { token: JWT, problem: null });
+    assert.deepEqual(extractToken([AUTH, COOKIE], l), { token: JWT, problem: null, code: null });
   });
 
   test("a present but malformed source decides: no fall-through to the next one", () => {
@@ -234,6 +269,7 @@ describe("extractToken: source order", () => {
     assert.deepEqual(extractToken([AUTH, COOKIE], l), {
       token: null,
       problem: "Authorization scheme is not Bearer",
+      code: "ERR_JWT_MISSING",
     });
   });
 
@@ -241,42 +277,91 @@ describe("extractToken: source order", () => {
     assert.deepEqual(extractToken([AUTH, COOKIE, QUERY], lookup({})), {
       token: null,
       problem: 'no Authorization header, no cookie "session", no query parameter "access_token"',
+      code: "ERR_JWT_MISSING",
     });
   });
 
   test("nothing present but one empty: that one is named", () => {
     const l = lookup({ cookies: { session: "" } });
-    assert.deepEqual(extractToken([AUTH, COOKIE], l), { token: null, problem: 'cookie "session" is empty' });
+    assert.deepEqual(extractToken([AUTH, COOKIE], l), {
+      token: null,
+      problem: 'cookie "session" is empty',
+      code: "ERR_JWT_MISSING",
+    });
   });
 });
 
 describe("tokenFromAuthorizationToken (REST TOKEN)", () => {
   test("Bearer or the bare JWT", () => {
-    assert.deepEqual(tokenFromAuthorizationToken(`Bearer ${JWT}`), { token: JWT, problem: null });
-    assert.deepEqual(tokenFromAuthorizationToken(`bearer ${JWT}`), { token: JWT, problem: null });
-    assert.deepEqual(tokenFromAuthorizationToken(JWT), { token: JWT, problem: null });
+    assert.deepEqual(tokenFromAuthorizationToken(`Bearer ${JWT}`), { token: JWT, problem: null, code: null });
+    assert.deepEqual(tokenFromAuthorizationToken(`bearer ${JWT}`), { token: JWT, problem: null, code: null });
+    assert.deepEqual(tokenFromAuthorizationToken(JWT), { token: JWT, problem: null, code: null });
   });
   test("anything else has a problem", () => {
     assert.deepEqual(tokenFromAuthorizationToken(""), {
       token: null,
       problem: "authorizationToken is empty",
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(tokenFromAuthorizationToken("Basic dXNlcjpwYXNz"), {
       token: null,
       problem: "authorizationToken is neither a Bearer credential nor a JWT",
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(tokenFromAuthorizationToken(`Bearer\t${JWT}`), {
       token: null,
       problem: "authorizationToken has a malformed Bearer credential",
+      code: "ERR_JWT_MISSING",
     });
     assert.deepEqual(tokenFromAuthorizationToken(`Bearer ${JWT} x`), {
       token: null,
       problem: "authorizationToken has a malformed Bearer credential",
+      code: "ERR_JWT_MISSING",
     });
-    assert.deepEqual(tokenFromAuthorizationToken(42), { token: null, problem: "no authorizationToken" });
+    assert.deepEqual(tokenFromAuthorizationToken(42), {
+      token: null,
+      problem: "no authorizationToken",
+      code: "ERR_JWT_MISSING",
+    });
     assert.deepEqual(tokenFromAuthorizationToken(`${"a".repeat(MAX_SOURCE_CHARS)}.b.c`), {
       token: null,
       problem: "authorizationToken too large",
+      code: "ERR_JWT_TOO_LARGE",
     });
+  });
+});
+
+describe("reason codes of the problems", () => {
+  const AUTH: TokenSource = { kind: "header", name: "authorization" };
+  const COOKIE: TokenSource = { kind: "cookie", name: "session" };
+  const lookup = (values: Record<string, string | null>): TokenLookup => ({
+    header: (name) => values[`h:${name}`],
+    cookie: (name) => values[`c:${name}`],
+    query: () => undefined,
+  });
+
+  test("each problem carries its reason code: ERR_JWT_TOO_LARGE for an oversized value, ERR_JWT_MISSING otherwise", () => {
+    const huge = `Bearer ${"a".repeat(MAX_SOURCE_CHARS)}`;
+    const cases: Array<[ReturnType<typeof extractToken>, string]> = [
+      [extractToken([AUTH], lookup({ "h:authorization": huge })), "ERR_JWT_TOO_LARGE"],
+      [extractToken([AUTH], lookup({ "h:authorization": null })), "ERR_JWT_TOO_LARGE"],
+      [
+        extractToken([COOKIE], lookup({ "c:session": "x".repeat(MAX_SOURCE_CHARS + 1) })),
+        "ERR_JWT_TOO_LARGE",
+      ],
+      [extractToken([AUTH], lookup({})), "ERR_JWT_MISSING"],
+      [extractToken([AUTH], lookup({ "h:authorization": "" })), "ERR_JWT_MISSING"],
+      [extractToken([AUTH], lookup({ "h:authorization": "Basic abc" })), "ERR_JWT_MISSING"],
+      [extractToken([COOKIE], lookup({ "c:session": "not a jwt" })), "ERR_JWT_MISSING"],
+      [extractToken([], lookup({})), "ERR_JWT_MISSING"],
+      [tokenFromAuthorizationToken("x".repeat(MAX_SOURCE_CHARS + 1)), "ERR_JWT_TOO_LARGE"],
+      [tokenFromAuthorizationToken(undefined), "ERR_JWT_MISSING"],
+      [tokenFromAuthorizationToken("Basic abc"), "ERR_JWT_MISSING"],
+    ];
+    for (const [result, code] of cases) {
+      assert.equal(result.token, null);
+      assert.equal(result.code, code, String(result.problem));
+    }
+    assert.equal(extractToken([AUTH], lookup({ "h:authorization": `Bearer ${JWT}` })).code, null);
   });
 });

@@ -3,11 +3,21 @@ import { describe, it } from "node:test";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import fc from "fast-check";
 import { arnTarget, parseArn } from "../../../src/policy/arn.js";
-import { buildDenyPolicy, buildPolicy } from "../../../src/policy/build.js";
+import {
+  type AuthorizerPolicyResponse,
+  type BuildPolicyInput,
+  buildDenyPolicy,
+  buildPolicyResult,
+} from "../../../src/policy/build.js";
 import { encodeContext } from "../../../src/policy/context.js";
 import { validateAuthorizerResponse } from "../../../src/policy/evaluate.js";
 import { compileRules, type RulesInput } from "../../../src/rules/rules.js";
 import { referenceEvaluate } from "../../helpers/iam-reference.js";
+
+/** The authorizer response `buildPolicyResult` builds. */
+const buildPolicy = <C extends Record<string, unknown> = Record<string, unknown>>(
+  input: BuildPolicyInput<C>,
+): AuthorizerPolicyResponse<C> => buildPolicyResult(input).response;
 
 const PREFIX = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/";
 const arnOf = (tail: string) => {

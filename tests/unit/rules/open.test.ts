@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { ROUTED_METHODS } from "../../../src/rules/methods.js";
 import { OPEN_RULES } from "../../../src/rules/open.js";
-import { HTTP_METHODS } from "../../../src/rules/route-pattern.js";
 import { compileRules, type RuleTarget } from "../../../src/rules/rules.js";
 
 // The open rule set stands in for the compiled one in bundles whose configuration has no rules:
@@ -10,7 +10,7 @@ import { compileRules, type RuleTarget } from "../../../src/rules/rules.js";
 describe("OPEN_RULES", () => {
   const compiled = compileRules({ routes: [], unmatchedRoutes: "allow" });
   const target = fc.oneof(
-    fc.record({ method: fc.constantFrom(...HTTP_METHODS, "TRACE", "get"), path: fc.string() }),
+    fc.record({ method: fc.constantFrom(...ROUTED_METHODS, "TRACE", "get"), path: fc.string() }),
     fc.record({ routeKey: fc.constantFrom("$connect", "$default", "$disconnect", "GET /x") }),
     // Whatever a caller passes: decide() never throws and refuses what is not a target.
     fc.anything() as fc.Arbitrary<RuleTarget>,

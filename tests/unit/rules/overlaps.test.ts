@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { RULE_SHAPES } from "../../../bench/lib/rule-shapes.js";
 import { ConfigError } from "../../../src/errors.js";
 import { globTokens, intersects } from "../../../src/rules/iam-glob.js";
+import { excessPathGlobs, iamPathGlob } from "../../../src/rules/iam-resources.js";
 import {
   analyseOverlaps,
   globMeetsPattern,
@@ -13,9 +14,7 @@ import {
 } from "../../../src/rules/overlaps.js";
 import {
   compareSpecificity,
-  excessPathGlobs,
   type HttpRoutePattern,
-  iamPathGlob,
   methodsMeet,
   parseRoutePattern,
   pathLanguage,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { readAuthorizerContext } from "../../../src/backend/read-context.js";
+import { readAuthorizerContext } from "../../../src/backend/read-authorizer-context.js";
 import { encodeContext } from "../../../src/policy/context.js";
 
 /** A REST/WebSocket/1.0 proxy event: API Gateway's principalId and every context value as a string. */

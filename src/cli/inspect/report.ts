@@ -1,0 +1,106 @@
+import type { JsonObject } from "../../util/json.js";
+import type { ExitCodeValue } from "../output.js";
+import { printHuman } from "../output.js";
+import type { RouteResult } from "./route.js";
+import { humanSpan, type TimeInfo } from "./times.js";
+import { quoted, type Verification } from "./verification.js";
+
+/** The report of `gatepass inspect`: one JSON object (`--json`), or the human text. */
+
+export interface Report {
+  token: {
+    header: JsonObject | null;
+    payload: JsonObject | null;
+    verified: false;
+    note: string;
+    error?: { code: string; message: string };
+  };
+  times: Record<string, TimeInfo>;
+  configuration: string;
+  verification: Verification;
+  route?: RouteResult;
+  /** Rule paths whose other methods any authenticated principal may call (unmatched routes allowed). */
+  unmatchedMethods?: Array<{ path: string; methods: string[]; decidedBy: string }>;
+  exitCode: ExitCodeValue;
+}
+
+const indent = (text: string, by = "  ") => text.replace(/^/gm, by);
+
+export function printReport(report: Report): void {
+  const lines: string[] = [];
+  const { token, times, verification, route } = report;
+  lines.push("Decoded WITHOUT verification (do not trust these values unless verification passes below)");
+  if (token.error) {
+    lines.push(`  cannot decode: ${token.error.code}: ${token.error.message}`);
+  } else {
+    lines.push(
+      "Header",
+      indent(JSON.stringify(token.header, null, 2)),
+      "Payload",
+      indent(JSON.stringify(token.payload, null, 2)),
+    );
+  }
+  const claims = Object.keys(times);
+  if (claims.length > 0) {
+    lines.push("Times");
+    for (const claim of claims)
+      lines.push(`  ${claim.padEnd(9)} ${times[claim]!.iso}  ${times[claim]!.relative}`);
+    const { exp, iat } = times;
+    if (exp && iat) lines.push(`  ${"lifetime".padEnd(9)} ${humanSpan(exp.epoch - iat.epoch)}`);
+  }
+  lines.push("");
+  if (verification.skipped) {
+    lines.push(`Verification: SKIPPED  ${verification.explanation}`);
+  } else if (verification.valid) {
+    const who = [
+      verification.issuer ? `issuer ${quoted(verification.issuer)}` : "issuer not checked",
+      `principal ${quoted(verification.principal)}`,
+      typeof token.header?.alg === "string" ? `alg ${token.header.alg}` : "",
+      typeof token.header?.kid === "string" ? `kid ${quoted(token.header.kid)}` : "",
+    ].filter(Boolean);
+    lines.push(
+      `Verification: VALID  (configuration: ${report.configuration})`,
+      `  ${verification.explanation}: ${who.join(", ")}.`,
+    );
+  } else {
+    lines.push(
+      `Verification: INVALID  ${verification.code}  (configuration: ${report.configuration})`,
+      `  ${verification.explanation}`,
+    );
+  }
+  if (report.unmatchedMethods && report.unmatchedMethods.length > 0) {
+    const by =
+      report.unmatchedMethods[0]!.decidedBy === "$default"
+        ? "the open $default rule"
+        : 'unmatchedRoutes ("allow")';
+    lines.push("", `Open to any authenticated principal: no rule decides these methods, ${by} allows them`);
+    for (const u of report.unmatchedMethods) lines.push(`  ${u.methods.join(", ")} ${u.path}`);
+  }
+  if (route) {
+    const label = { allow: "ALLOW", deny: "DENY", unauthorized: "UNAUTHORIZED", error: "ERROR" }[
+      route.decision
+    ];
+    lines.push("", `Route ${route.route}: ${label} (${route.status})`);
+    if (route.reason || route.detail)
+      lines.push(`  ${[route.reason, route.detail].filter(Boolean).join(": ")}`);
+    lines.push(`  methodArn ${route.methodArn}`);
+    if (route.thrown !== null) {
+      lines.push(`  The authorizer throws Error(${JSON.stringify(route.thrown)}).`);
+    } else {
+      lines.push(
+        "  The authorizer returns:",
+        indent(JSON.stringify(route.authorizerResponse, null, 2), "    "),
+      );
+    }
+    if (route.gatewayResponse) {
+      const g = route.gatewayResponse;
+      const headers = Object.entries(g.headers).map(([k, v]) => `${k}: ${v}`);
+      lines.push(`  API Gateway answers ${g.statusCode} (${headers.join(", ")}) ${g.body}`);
+    } else {
+      lines.push(
+        "  API Gateway passes the request to the integration, with the principalId and context above.",
+      );
+    }
+  }
+  printHuman(`${lines.join("\n")}\n`);
+}

@@ -1,0 +1,239 @@
+import { hasWildcard } from "./iam-glob.js";
+import { excessPathGlobs, iamPathGlob } from "./iam-resources.js";
+import { ROUTED_METHODS, type RoutedMethod } from "./methods.js";
+import { analyseOverlaps } from "./overlaps.js";
+import { checkRequirement } from "./requirements.js";
+import { type HttpRoutePattern, patternMethods } from "./route-pattern.js";
+import type { CompiledRule, IamPlan, RuleWarning } from "./types.js";
+
+/**
+ * The IAM side of a rule set: which IAM resources describe everything a principal may call
+ * ({@link IamPlanner.plan}, used by `policy/build.ts`), and where IAM wildcards make a cached policy
+ * inexact for these rules ({@link IamPlanner.warnings}, from the overlap analysis of `overlaps.ts`).
+ * Built once per rule set by `compileRules`, beside the decision engine of `rule-set.ts`.
+ */
+
+/** IAM resources longer than this many characters are refused by API Gateway. */
+const MAX_RESOURCE = 512;
+/**
+ * The longest `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/` that `parseArn`
+ * accepts (`MAX_ARN_PREFIX` in policy/arn.ts: longer prefixes are refused).
+ */
+const MAX_PREFIX = 290;
+
+const PLAN_CACHE_MAX = 256;
+
+const freeze = <T extends object>(value: T): T => Object.freeze(value);
+
+/** Per-rule IAM translations of an HTTP pattern, and their relations to the other rules. */
+interface IamEntry {
+  readonly index: number;
+  readonly pattern: HttpRoutePattern;
+  readonly methods: readonly RoutedMethod[];
+  readonly pathGlob: string;
+  readonly excessWild: string[];
+  /** `GET/orders/*` for each method. */
+  readonly allowTails: string[];
+  /** Excess globs with a wildcard, for each method. */
+  readonly excessWildTails: string[];
+  /** Excess globs without wildcards, each with the rule that decides that one request (-1: none). */
+  readonly excessLiteralTails: Array<{ tail: string; decider: number }>;
+  /** Rules whose requests the excess globs also cover (this rule itself included when so). */
+  readonly excessHits: number[];
+  /** Less specific rules sharing requests with this one: if one of them is allowed broadly, deny this one's resource. */
+  readonly denyGuards: number[];
+}
+
+/** What the IAM plan needs from the compiled rules. */
+export interface IamPlannerInput {
+  readonly rules: readonly CompiledRule[];
+  readonly unmatchedRoutes: "allow" | "deny";
+  /** Rule index → its specificity rank among the HTTP rules (most specific first; -1 for the others). */
+  readonly rank: Int32Array;
+  /** The index of the rule REST route selection picks for a request, or -1. */
+  decider(method: string, path: string): number;
+}
+
+/** The IAM plans and warnings of one rule set. */
+export class IamPlanner {
+  /** Where IAM wildcards make cached policies inexact for these rules (see {@link RuleWarning}). */
+  readonly warnings: readonly RuleWarning[];
+  readonly #rules: readonly CompiledRule[];
+  readonly #unmatched: "allow" | "deny";
+  readonly #rank: Int32Array;
+  readonly #http: IamEntry[] = [];
+  readonly #defaultIndex: number;
+  readonly #connectIndex: number;
+
+  constructor(input: IamPlannerInput) {
+    const rules = input.rules;
+    this.#rules = rules;
+    this.#unmatched = input.unmatchedRoutes;
+    this.#rank = input.rank;
+    this.#defaultIndex = rules.findIndex((r) => r.pattern.kind === "default");
+    this.#connectIndex = rules.findIndex((r) => r.pattern.kind === "key");
+    for (const rule of rules) {
+      if (rule.pattern.kind !== "http") continue;
+      const pattern = rule.pattern;
+      const methods = patternMethods(pattern);
+      const pathGlob = iamPathGlob(pattern);
+      const excess = excessPathGlobs(pattern);
+      const excessWild = excess.filter(hasWildcard);
+      const excessLiteral = excess.filter((g) => !hasWildcard(g));
+      this.#http.push({
+        index: rule.index,
+        pattern,
+        methods,
+        pathGlob,
+        excessWild,
+        allowTails: methods.map((m) => m + pathGlob),
+        excessWildTails: methods.flatMap((m) => excessWild.map((g) => m + g)),
+        excessLiteralTails: methods.flatMap((m) =>
+          excessLiteral.map((g) => ({ tail: m + g, decider: input.decider(m, g) })),
+        ),
+        excessHits: [],
+        denyGuards: [],
+      });
+    }
+    this.warnings = freeze(this.#analyse());
+  }
+
+  /** Fills `excessHits` and `denyGuards`, and returns the warnings. */
+  #analyse(): RuleWarning[] {
+    const rules = this.#rules;
+    const http = this.#http;
+    const found = analyseOverlaps(
+      http.map((e) => {
+        const requirement = rules[e.index]!.requirement;
+        return {
+          pattern: e.pattern,
+          pathGlob: e.pathGlob,
+          excessWild: e.excessWild,
+          rank: this.#rank[e.index]!,
+          open: requirement.open,
+          key: requirement.key,
+        };
+      }),
+    );
+    http.forEach((e, i) => {
+      for (const p of found.denyGuards[i]!) e.denyGuards.push(http[p]!.index);
+      for (const q of found.excessHits[i]!) e.excessHits.push(http[q]!.index);
+    });
+
+    const warnings: RuleWarning[] = [];
+    // Which policy forms are in use: "stage" when the unmatched-route answer can be allow, "list" when it can be deny.
+    const defaultRule = this.#defaultIndex >= 0 ? rules[this.#defaultIndex]! : null;
+    const stageForm = defaultRule !== null || this.#unmatched === "allow";
+    const listForm = this.#unmatched === "deny" || (defaultRule !== null && !defaultRule.requirement.open);
+    for (let i = 0; i < found.overlaps.length; i += 2) {
+      const p = http[found.overlaps[i]!]!;
+      const q = http[found.overlaps[i + 1]!]!;
+      // The list form denies q's resource only when a less specific rule could be allowed broadly.
+      if (!stageForm && q.denyGuards.length === 0) continue;
+      warnings.push({
+        code: "IAM_DENY_OVERLAP",
+        route: p.pattern.text,
+        other: q.pattern.text,
+        message: `requests to ${p.pattern.text} also fall under ${q.pattern.method === "ANY" ? "*" : q.pattern.method}${q.pathGlob}, the IAM resource of ${q.pattern.text} (IAM's * spans "/"): a principal denied ${q.pattern.text} but allowed ${p.pattern.text} may get 403 on ${p.pattern.text}.`,
+      });
+    }
+    for (const p of this.#http) {
+      if (listForm) {
+        // Built once per rule: the warnings of one rule share it.
+        const trims = p.excessHits.length > 0 ? p.excessWild.join(", ") : "";
+        for (const hit of p.excessHits) {
+          const other = rules[hit]!.route;
+          warnings.push({
+            code: "IAM_ALLOW_EXCESS",
+            route: p.pattern.text,
+            other,
+            message:
+              hit === p.index
+                ? `IAM wildcards cannot describe ${p.pattern.text} exactly: with unmatched routes denied, a cached policy allows it only for the exact path that was authorized, so other requests to it may get 403.`
+                : `the IAM globs that trim ${p.pattern.text}'s resource (${trims}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${p.pattern.text} only for the exact path that was authorized, so other requests to it may get 403.`,
+          });
+        }
+      }
+      const longest = Math.max(
+        ...p.allowTails.map((t) => t.length),
+        ...p.excessWildTails.map((t) => t.length),
+        ...p.excessLiteralTails.map((x) => x.tail.length),
+      );
+      if (longest > MAX_RESOURCE - MAX_PREFIX) {
+        warnings.push({
+          code: "IAM_RESOURCE_LONG",
+          route: p.pattern.text,
+          other: null,
+          message: `the IAM resource of ${p.pattern.text} may exceed ${MAX_RESOURCE} characters; it is then left out of Allow statements or shortened to a broader Deny.`,
+        });
+      }
+    }
+    return warnings;
+  }
+
+  /** 1 when the principal passes rule i; a rule that cannot be evaluated counts as failed. */
+  #verdicts(claims: Record<string, unknown>): Uint8Array {
+    const out = new Uint8Array(this.#rules.length);
+    for (let i = 0; i < out.length; i++) {
+      try {
+        out[i] = checkRequirement(this.#rules[i]!.requirement, claims) === null ? 1 : 0;
+      } catch {
+        out[i] = 0;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Plans by verdict vector: a plan depends only on which rules the principal passes, and most
+   * principals share a handful of vectors, so each is planned once. Bounded; plans are frozen.
+   */
+  readonly #plans = new Map<string, IamPlan>();
+
+  /** The plan for a principal with these claims (see {@link IamPlan}); plans are shared and frozen. */
+  plan(claims: Record<string, unknown>, options?: { list?: boolean }): IamPlan {
+    const v = this.#verdicts(claims);
+    const key = `${options?.list === true ? "L" : "S"}${v.join("")}`;
+    let plan = this.#plans.get(key);
+    if (plan === undefined) {
+      if (this.#plans.size >= PLAN_CACHE_MAX) this.#plans.clear();
+      plan = this.#plan(v, options);
+      Object.freeze(plan.allow);
+      Object.freeze(plan.deny);
+      this.#plans.set(key, Object.freeze(plan));
+    }
+    return plan;
+  }
+
+  #plan(v: Uint8Array, options?: { list?: boolean }): IamPlan {
+    const catchAllAllowed =
+      this.#defaultIndex >= 0 ? v[this.#defaultIndex] === 1 : this.#unmatched === "allow";
+    const connectAllowed = this.#connectIndex >= 0 ? v[this.#connectIndex] === 1 : catchAllAllowed;
+    const allow: string[] = [];
+    const deny: string[] = [];
+    if (catchAllAllowed && options?.list !== true) {
+      // Every routable method, not `…/{stage}/*`: the latter would also allow route keys such as
+      // `$default` and unknown verbs, which decide() refuses.
+      for (const m of ROUTED_METHODS) allow.push(`${m}/*`);
+      if (connectAllowed) allow.push("$connect");
+      for (const entry of this.#http) if (v[entry.index] === 0) deny.push(...entry.allowTails);
+      return { mode: "stage", allow, deny };
+    }
+    if (connectAllowed) allow.push("$connect");
+    const broad = new Uint8Array(this.#rules.length);
+    for (const entry of this.#http) {
+      if (v[entry.index] === 0) continue;
+      // Allowed broadly only if the globs trimming its resource spare every rule the principal passes.
+      if (entry.excessHits.some((hit) => v[hit] === 1)) continue;
+      broad[entry.index] = 1;
+      allow.push(...entry.allowTails);
+      deny.push(...entry.excessWildTails);
+      for (const x of entry.excessLiteralTails) if (x.decider < 0 || v[x.decider] === 0) deny.push(x.tail);
+    }
+    for (const entry of this.#http) {
+      if (v[entry.index] === 0 && entry.denyGuards.some((g) => broad[g] === 1))
+        deny.push(...entry.allowTails);
+    }
+    return { mode: "list", allow, deny };
+  }
+}

@@ -4,9 +4,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
-import { hostName, parseConfig } from "../config/schema.js";
+import { hostName } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { createAuthorizer } from "../lambda/authorizer.js";
+import { parseConfig } from "../lambda/config.js";
 import { createLogger, type LogFields, type Logger } from "../log.js";
 import { parseJsonText } from "../util/json.js";
 import { type Backend, createDemoBackend, createLambdaBackend, createUpstreamBackend } from "./backends.js";

@@ -1,23 +1,9 @@
 import type { KeyObject } from "node:crypto";
 
-/** The JWS algorithms gatepass verifies. `none` is not one of them and never will be. */
-export const ALGORITHMS = [
-  "HS256",
-  "HS384",
-  "HS512",
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-] as const;
+import { ALGORITHMS, type Algorithm } from "../config/algorithms.js";
 
-export type Algorithm = (typeof ALGORITHMS)[number];
+/** The JWS algorithms gatepass verifies (their names are part of the configuration's vocabulary). */
+export { ALGORITHMS, type Algorithm };
 
 export type AlgorithmFamily = "hmac" | "rsa" | "rsa-pss" | "ecdsa" | "eddsa";
 

@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { loadConfig } from "../../config/from-env.js";
-import { parseConfig, rulesFor } from "../../config/schema.js";
 import type { GatepassConfig, IssuerConfig } from "../../config/types.js";
 import { AuthErrorCodes, ConfigError, isAuthError } from "../../errors.js";
 import { type AuthorizerResponse, createAuthorizer } from "../../lambda/authorizer.js";
+import { loadConfig, parseConfig, rulesFor } from "../../lambda/config.js";
 import { createMemoryLogger, silentLogger } from "../../log.js";
 import { evaluatePolicy, validateAuthorizerResponse } from "../../policy/evaluate.js";
 import { decodeUnverified } from "../../token/decode.js";

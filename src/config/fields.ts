@@ -2,14 +2,18 @@ import { ALGORITHMS } from "./algorithms.js";
 
 /**
  * The configuration document (contract §2.3) as one declarative table: every field with its type,
- * default and meaning. `schema.ts` validates against it and applies its defaults; the input type
- * (`input.ts`), the JSON Schema (`schema/gatepass.config.schema.json`) and the README's
- * configuration tables are generated from it by `scripts/generate-config.ts`, and a test fails when
- * one of them is not current. Change a field here, then run that script.
+ * default and meaning. Generated from it by `scripts/generate-config.ts` (a test fails when one of
+ * them is not current; change a field here, then run that script): `shape.ts`, the table without its
+ * documentation, which `schema.ts` validates against and takes its defaults from (so the Lambda
+ * bundle does not carry the documentation); the input type `input.ts`; the JSON Schema
+ * `schema/gatepass.config.schema.json`; and the README's configuration tables.
  */
 
-/** The type of a field, in terms the validator, the JSON Schema and the TypeScript type all share. */
-export type FieldType =
+/**
+ * The type of a field, in terms the validator, the JSON Schema and the TypeScript type all share;
+ * `F` is what its nested fields are (documented in the table, bare in the generated shape).
+ */
+export type FieldType<F extends FieldShape = Field> =
   /** A non-empty string; `pattern` (a regular expression) narrows it; `ts` is its TypeScript type. */
   | { readonly kind: "string"; readonly pattern?: string; readonly ts?: string }
   /** An integer from `min` to `max`. */
@@ -22,31 +26,42 @@ export type FieldType =
   | { readonly kind: "null" }
   /** One of `values`; `ts` names their TypeScript type (imported by the input type from `algorithms.ts`). */
   | { readonly kind: "enum"; readonly values: readonly string[]; readonly ts?: "Algorithm" }
-  | { readonly kind: "array"; readonly items: FieldType; readonly minItems?: number }
+  | { readonly kind: "array"; readonly items: FieldType<F>; readonly minItems?: number }
   /**
    * An object with these fields; unknown keys are errors unless `open`. `name` names its
    * TypeScript interface in the input type.
    */
   | {
       readonly kind: "object";
-      readonly fields: Fields;
+      readonly fields: Readonly<Record<string, F>>;
       readonly open?: boolean;
       readonly name?: string;
     }
   /** Any JSON object (claim requirements, a JWK). */
   | { readonly kind: "record" }
-  | { readonly kind: "anyOf"; readonly types: readonly FieldType[] };
+  | { readonly kind: "anyOf"; readonly types: readonly FieldType<F>[] };
 
-export interface Field {
-  readonly type: FieldType;
-  /** One line: what the field does (the README's "meaning" column and the TSDoc of the input type). */
-  readonly doc: string;
+/** What validation needs of a field: the table without its documentation (`shape.ts`, generated). */
+export interface FieldShape {
+  /** Absent in the generated shape for a field with a parser of its own (`parser: true`). */
+  readonly type?: FieldType<FieldShape>;
   /** The value applied when the field is absent. */
   readonly default?: unknown;
-  /** How the README states the default when it is not one value ("required", "what the key source allows"). */
-  readonly defaultText?: string;
   /** Must be present (for `issuers`, `routes[].route`, `jwks.keys`). */
   readonly required?: boolean;
+}
+
+export interface Field extends FieldShape {
+  readonly type: FieldType<Field>;
+  /**
+   * Checked by a parser of its own in `schema.ts` (key sources, token sources, cross-field rules),
+   * not by its type alone: the generated shape keeps only its name and default.
+   */
+  readonly parser?: boolean;
+  /** One line: what the field does (the README's "meaning" column and the TSDoc of the input type). */
+  readonly doc: string;
+  /** How the README states the default when it is not one value ("required", "what the key source allows"). */
+  readonly defaultText?: string;
   /** Left out of the README tables (documented in another section). */
   readonly hidden?: boolean;
 }
@@ -57,7 +72,7 @@ export type Fields = Readonly<Record<string, Field>>;
  * The largest `maxTokenBytes` allowed: API Gateway limits all header values to 10 KiB, and the
  * adapters do not read a credential longer than this.
  */
-export const MAX_TOKEN_BYTES_LIMIT = 16 * 1024;
+export const MAX_TOKEN_BYTES_LIMIT = 16_384;
 
 /** The default cap on a token's size, in bytes: far above real tokens, far below a DoS. */
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
@@ -85,9 +100,11 @@ export const DEV_APIS = [
   "websocket",
 ] as const;
 
+// The table is made of literals only (no calls, no property reads, no arithmetic), so a bundle that
+// imports only the constants above leaves it out.
 const string = { kind: "string" } as const;
 const strings = { kind: "array", items: string } as const;
-const nullable = (type: FieldType): FieldType => ({ kind: "anyOf", types: [type, { kind: "null" }] });
+const NULL = { kind: "null" } as const;
 
 /** Remote JWKS cache settings, per issuer. Any positive value is accepted (tests use 1 s and 300 ms). */
 export const JWKS_CACHE_FIELDS = {
@@ -119,43 +136,40 @@ export const JWKS_CACHE_FIELDS = {
   },
 } as const satisfies Fields;
 
-/** The JWKS cache defaults, derived from {@link JWKS_CACHE_FIELDS}. */
-export const DEFAULT_JWKS_CACHE = Object.freeze({
-  maxAgeSeconds: JWKS_CACHE_FIELDS.maxAgeSeconds.default,
-  cooldownSeconds: JWKS_CACHE_FIELDS.cooldownSeconds.default,
-  timeoutMs: JWKS_CACHE_FIELDS.timeoutMs.default,
-  staleIfErrorSeconds: JWKS_CACHE_FIELDS.staleIfErrorSeconds.default,
-  maxResponseBytes: JWKS_CACHE_FIELDS.maxResponseBytes.default,
-  maxKeys: JWKS_CACHE_FIELDS.maxKeys.default,
-});
-
 /** One trusted issuer. Exactly one key source: `secret`, `publicKey`, `jwks`, `jwksFile`, `jwksUri` or `discovery`. */
 export const ISSUER_FIELDS = {
   issuer: {
-    type: nullable(string),
+    parser: true,
+    type: { kind: "anyOf", types: [string, NULL] },
     defaultText: "required with a public-key source; optional with `secret`",
     doc: "exact match on `iss`; `null` skips the check on purpose (one issuer at most)",
   },
   audience: {
-    type: { kind: "anyOf", types: [string, { kind: "array", items: string, minItems: 1 }, { kind: "null" }] },
+    parser: true,
+    type: { kind: "anyOf", types: [string, { kind: "array", items: string, minItems: 1 }, NULL] },
     defaultText: "required with a public-key source; optional with `secret`",
     doc: "`aud` must contain one of these (string or array); `null` skips on purpose",
   },
   algorithms: {
-    type: nullable({
-      kind: "array",
-      items: { kind: "enum", values: ALGORITHMS, ts: "Algorithm" },
-      minItems: 1,
-    }),
+    parser: true,
+    type: {
+      kind: "anyOf",
+      types: [
+        { kind: "array", items: { kind: "enum", values: ALGORITHMS, ts: "Algorithm" }, minItems: 1 },
+        NULL,
+      ],
+    },
     defaultText: "what the key source allows",
     doc: "allowlist; `none` is rejected at load; HS* only with `secret`",
   },
   secret: {
+    parser: true,
     type: string,
     doc: "shared secret (its UTF-8 bytes), at least 32 bytes for HS256, 48 for HS384, 64 for HS512",
   },
-  publicKey: { type: string, doc: "PEM public key (SPKI, PKCS#1 or certificate)" },
+  publicKey: { parser: true, type: string, doc: "PEM public key (SPKI, PKCS#1 or certificate)" },
   jwks: {
+    parser: true,
     type: {
       kind: "object",
       open: true,
@@ -170,11 +184,17 @@ export const ISSUER_FIELDS = {
     doc: 'inline `{"keys": [...]}`',
   },
   jwksFile: {
+    parser: true,
     type: string,
     doc: "a JWKS file read at cold start: alone, or to pre-seed `jwksUri`/`discovery` so a cold start needs no network",
   },
-  jwksUri: { type: string, doc: "remote JWKS (HTTPS; plain HTTP only on 127.0.0.1, localhost, [::1])" },
+  jwksUri: {
+    parser: true,
+    type: string,
+    doc: "remote JWKS (HTTPS; plain HTTP only on 127.0.0.1, localhost, [::1])",
+  },
   discovery: {
+    parser: true,
     type: { kind: "boolean" },
     doc: "`true`: OIDC discovery from `{issuer}/.well-known/openid-configuration` (its `issuer` must match exactly)",
   },
@@ -184,13 +204,13 @@ export const ISSUER_FIELDS = {
     doc: "leeway for `exp`, `nbf`, `iat`",
   },
   maxTokenAgeSeconds: {
-    type: nullable({ kind: "integer", min: 1, max: 10 * 365 * 86400 }),
+    type: { kind: "anyOf", types: [{ kind: "integer", min: 1, max: 315_360_000 }, NULL] },
     default: null,
     doc: "refuse tokens whose `iat` is older",
   },
   requiredClaims: { type: strings, default: [], doc: "claims that must be present" },
   typ: {
-    type: nullable(string),
+    type: { kind: "anyOf", types: [string, NULL] },
     default: null,
     doc: "expected `typ` header (e.g. `at+jwt`; case-insensitive, `application/` optional)",
   },
@@ -233,6 +253,7 @@ export const DEV_FIELDS = {
     doc: 'stage name (letters, digits, - or _, or "$default")',
   },
   identitySources: {
+    parser: true,
     type: { kind: "array", items: string, minItems: 1 },
     defaultText:
       '`["header:authorization"]`; HTTP APIs add `"context:routeKey"` so a cached answer stays per route',
@@ -264,6 +285,7 @@ export const DEV_FIELDS = {
     doc: "headers added to gateway responses (401/403/500); `null` or `false`: none",
   },
   allowedHosts: {
+    parser: true,
     type: strings,
     defaultText: "none",
     doc: "host names answered besides the loopback ones (DNS names or IPv4 addresses, no port); any other `Host` is refused",
@@ -273,6 +295,7 @@ export const DEV_FIELDS = {
 /** The whole document. */
 export const CONFIG_FIELDS = {
   $schema: {
+    parser: true,
     type: string,
     hidden: true,
     doc: "the JSON Schema of this document, for editors (ignored)",
@@ -288,6 +311,7 @@ export const CONFIG_FIELDS = {
   },
   principalClaim: { type: string, default: "sub", doc: "claim used as `principalId`; missing → 401" },
   tokenSources: {
+    parser: true,
     type: {
       kind: "array",
       items: {
@@ -302,6 +326,7 @@ export const CONFIG_FIELDS = {
     doc: "where the token is read: `header:NAME` (a `Bearer` value or a raw JWT), `cookie:NAME`, `query:NAME`; first present wins. A REST `TOKEN` event always uses its `authorizationToken`",
   },
   routes: {
+    parser: true,
     type: { kind: "array", items: { kind: "object", fields: ROUTE_FIELDS, name: "RouteConfigInput" } },
     default: [],
     doc: "route rules (see [Route rules](#route-rules))",
@@ -318,7 +343,7 @@ export const CONFIG_FIELDS = {
         claims: {
           type: strings,
           default: DEFAULT_CONTEXT_CLAIMS,
-          defaultText: `\`${DEFAULT_CONTEXT_CLAIMS.join(", ")}\``,
+          defaultText: "`sub, iss, aud, scope, scp, email, groups, cognito:groups, client_id`",
           doc: "claims passed to the backend",
         },
         maxBytes: {
@@ -377,6 +402,3 @@ export const CONFIG_FIELDS = {
     doc: "read by `gatepass dev` only; see [Local development](#local-development)",
   },
 } as const satisfies Fields;
-
-/** The allowed keys of an object field: its table's field names. */
-export const keysOf = (fields: Fields): readonly string[] => Object.keys(fields);

@@ -1,20 +1,10 @@
 import { ConfigError } from "../errors.js";
 import { isJsonObject, type JsonObject } from "../util/json.js";
 import { ALGORITHMS, type Algorithm, isAlgorithm } from "./algorithms.js";
-import {
-  CONFIG_FIELDS,
-  DEFAULT_CONTEXT_CLAIMS,
-  DEFAULT_JWKS_CACHE,
-  DEV_APIS,
-  DEV_FIELDS,
-  type Field,
-  type FieldType,
-  ISSUER_FIELDS,
-  JWKS_CACHE_FIELDS,
-  keysOf,
-} from "./fields.js";
+import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType } from "./fields.js";
 import type { GatepassConfigInput } from "./input.js";
 import { isAllowedKeyUrl } from "./key-url.js";
+import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_SHAPE } from "./shape.js";
 import type {
   DevApiType,
   GatepassConfig,
@@ -28,7 +18,7 @@ export { DEFAULT_CONTEXT_CLAIMS };
 
 /**
  * Validation of the configuration document's shape (contract §2.3), against the table of
- * `fields.ts`. Every check throws a `ConfigError` naming the field (`issuers[0].secret`) and what is
+ * `fields.ts` (as `shape.ts`, generated from it without the documentation). Every check throws a `ConfigError` naming the field (`issuers[0].secret`) and what is
  * expected, so a bad deployment fails at cold start with one clear sentence. Unknown keys are
  * errors: a typo (`audiance`) must not silently switch a check off.
  *
@@ -132,8 +122,11 @@ function oneOf<T extends string>(value: unknown, field: string, options: readonl
   return value as T;
 }
 
+/** The allowed keys of an object: its table's field names. */
+const keysOf = (fields: object): readonly string[] => Object.keys(fields);
+
 /** The default of a field whose table entry has one (a fresh copy: defaults are never shared). */
-function defaultOf(field: Field): unknown {
+function defaultOf(field: FieldShape): unknown {
   const value = field.default;
   return Array.isArray(value) ? [...value] : value;
 }
@@ -143,7 +136,7 @@ function defaultOf(field: Field): unknown {
  * but the type; fields with rules of their own (key sources, token sources, stage names) are checked
  * by their parser.
  */
-function checkValue(type: FieldType, value: unknown, field: string): unknown {
+function checkValue(type: FieldType<FieldShape>, value: unknown, field: string): unknown {
   switch (type.kind) {
     case "string":
       return string(value, field);
@@ -171,13 +164,14 @@ function checkValue(type: FieldType, value: unknown, field: string): unknown {
 }
 
 /** A field of `o` described by `fields[key]`: its default when absent, else the checked value. */
-function fieldValue<F extends Record<string, Field>>(
+function fieldValue<F extends Readonly<Record<string, FieldShape>>>(
   fields: F,
   o: JsonObject,
   key: keyof F & string,
   path: string,
 ) {
   const field = fields[key]!;
+  if (field.type === undefined) throw new Error(`unreachable: ${key} has a parser of its own`);
   return o[key] === undefined
     ? defaultOf(field)
     : checkValue(field.type, o[key], path ? `${path}.${key}` : key);
@@ -203,12 +197,12 @@ function parseAlgorithms(value: unknown, field: string): Algorithm[] | null {
 function parseJwksCache(value: unknown, field: string): JwksCacheConfig {
   if (value === undefined) return { ...DEFAULT_JWKS_CACHE };
   const o = object(value, field);
-  onlyKeys(o, field, keysOf(JWKS_CACHE_FIELDS));
+  onlyKeys(o, field, keysOf(JWKS_CACHE_SHAPE));
   const out: JwksCacheConfig = { ...DEFAULT_JWKS_CACHE };
-  for (const key of keysOf(JWKS_CACHE_FIELDS) as Array<keyof JwksCacheConfig>) {
+  for (const key of keysOf(JWKS_CACHE_SHAPE) as Array<keyof JwksCacheConfig>) {
     if (o[key] === undefined) continue;
     // Any positive value is accepted (durations may be fractional); counts are rounded up to whole numbers.
-    const value = fieldValue(JWKS_CACHE_FIELDS, o, key, field) as number;
+    const value = fieldValue(JWKS_CACHE_SHAPE, o, key, field) as number;
     out[key] = key === "maxKeys" || key === "maxResponseBytes" ? Math.ceil(value) : value;
   }
   return out;
@@ -234,7 +228,7 @@ function parseKeyUrl(value: unknown, field: string): string {
 
 function parseIssuer(value: unknown, field: string): IssuerConfig {
   const o = object(value, field);
-  onlyKeys(o, field, keysOf(ISSUER_FIELDS));
+  onlyKeys(o, field, keysOf(ISSUER_SHAPE));
   const sources = (["secret", "publicKey", "jwks", "jwksUri", "discovery"] as const).filter(
     (k) => o[k] !== undefined && o[k] !== false,
   );
@@ -269,11 +263,11 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     issuer,
     audience,
     algorithms: parseAlgorithms(o.algorithms, `${field}.algorithms`),
-    clockToleranceSeconds: fieldValue(ISSUER_FIELDS, o, "clockToleranceSeconds", field) as number,
-    maxTokenAgeSeconds: fieldValue(ISSUER_FIELDS, o, "maxTokenAgeSeconds", field) as number | null,
-    requiredClaims: fieldValue(ISSUER_FIELDS, o, "requiredClaims", field) as string[],
-    typ: fieldValue(ISSUER_FIELDS, o, "typ", field) as string | null,
-    requireExp: fieldValue(ISSUER_FIELDS, o, "requireExp", field) as boolean,
+    clockToleranceSeconds: fieldValue(ISSUER_SHAPE, o, "clockToleranceSeconds", field) as number,
+    maxTokenAgeSeconds: fieldValue(ISSUER_SHAPE, o, "maxTokenAgeSeconds", field) as number | null,
+    requiredClaims: fieldValue(ISSUER_SHAPE, o, "requiredClaims", field) as string[],
+    typ: fieldValue(ISSUER_SHAPE, o, "typ", field) as string | null,
+    requireExp: fieldValue(ISSUER_SHAPE, o, "requireExp", field) as boolean,
     jwksCache: parseJwksCache(o.jwksCache, `${field}.jwksCache`),
   };
   const algorithms = out.algorithms;
@@ -355,27 +349,25 @@ function parseRoutes(value: unknown, field: string): RouteConfig[] {
   return value.map((route, i) => ({ ...object(route, `${field}[${i}]`) }) as unknown as RouteConfig);
 }
 
-const CORS_FIELDS = DEV_FIELDS.cors.type.types[0].fields;
-const CORS_KEYS = keysOf(CORS_FIELDS);
-
 function parseDev(value: unknown): GatepassConfig["dev"] {
   const o = value === undefined ? {} : object(value, "dev");
-  onlyKeys(o, "dev", keysOf(DEV_FIELDS));
+  onlyKeys(o, "dev", keysOf(DEV_SHAPE));
   let cors: GatepassConfig["dev"]["cors"] = null;
+  const CORS_SHAPE = DEV_SHAPE.cors.type.types[0].fields;
   if (o.cors !== undefined && o.cors !== null && o.cors !== false) {
     const c = object(o.cors, "dev.cors");
-    onlyKeys(c, "dev.cors", CORS_KEYS);
-    cors = { allowOrigin: string(c.allowOrigin ?? CORS_FIELDS.allowOrigin.default, "dev.cors.allowOrigin") };
+    onlyKeys(c, "dev.cors", keysOf(CORS_SHAPE));
+    cors = { allowOrigin: string(c.allowOrigin ?? CORS_SHAPE.allowOrigin.default, "dev.cors.allowOrigin") };
     if (c.allowHeaders !== undefined) cors.allowHeaders = string(c.allowHeaders, "dev.cors.allowHeaders");
     if (c.allowMethods !== undefined) cors.allowMethods = string(c.allowMethods, "dev.cors.allowMethods");
   }
-  const stage = fieldValue(DEV_FIELDS, o, "stage", "dev") as string;
-  if (!new RegExp(DEV_FIELDS.stage.type.pattern).test(stage))
+  const stage = fieldValue(DEV_SHAPE, o, "stage", "dev") as string;
+  if (!new RegExp(DEV_SHAPE.stage.type.pattern).test(stage))
     throw new ConfigError(
       "dev.stage",
       `expected letters, digits, - or _, or "$default", got ${show(stage)}.`,
     );
-  const api = fieldValue(DEV_FIELDS, o, "api", "dev") as DevApiType;
+  const api = fieldValue(DEV_SHAPE, o, "api", "dev") as DevApiType;
   return {
     api,
     stage,
@@ -386,7 +378,7 @@ function parseDev(value: unknown): GatepassConfig["dev"] {
           ? ["header:authorization", "context:routeKey"]
           : ["header:authorization"]
         : stringArray(o.identitySources, "dev.identitySources", { nonEmpty: true }),
-    resultTtlSeconds: fieldValue(DEV_FIELDS, o, "resultTtlSeconds", "dev") as number,
+    resultTtlSeconds: fieldValue(DEV_SHAPE, o, "resultTtlSeconds", "dev") as number,
     cors,
     // Only when given: the other `dev` defaults stay as they were.
     ...(o.allowedHosts === undefined
@@ -431,7 +423,7 @@ export function parseConfigShape(doc: unknown): GatepassConfig;
 export function parseConfigShape(doc: unknown): GatepassConfig {
   if (typeof doc === "object" && doc !== null && checked.has(doc)) return doc as GatepassConfig;
   const o = object(doc, "");
-  onlyKeys(o, "", keysOf(CONFIG_FIELDS));
+  onlyKeys(o, "", keysOf(CONFIG_SHAPE));
   if (!Array.isArray(o.issuers) || o.issuers.length === 0) {
     throw new ConfigError("issuers", "expected a non-empty array of issuers (each with a key source).");
   }
@@ -449,9 +441,9 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
     seen.add(issuer.issuer);
   });
   const sections = {
-    context: CONFIG_FIELDS.context.type.fields,
-    httpApi: CONFIG_FIELDS.httpApi.type.fields,
-    tokenCache: CONFIG_FIELDS.tokenCache.type.fields,
+    context: CONFIG_SHAPE.context.type.fields,
+    httpApi: CONFIG_SHAPE.httpApi.type.fields,
+    tokenCache: CONFIG_SHAPE.tokenCache.type.fields,
   };
   const context = o.context === undefined ? {} : object(o.context, "context");
   onlyKeys(context, "context", keysOf(sections.context));
@@ -461,15 +453,15 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
   onlyKeys(tokenCache, "tokenCache", keysOf(sections.tokenCache));
   const tokenSources = (
     o.tokenSources === undefined
-      ? [...CONFIG_FIELDS.tokenSources.default]
+      ? [...CONFIG_SHAPE.tokenSources.default]
       : stringArray(o.tokenSources, "tokenSources", { nonEmpty: true })
   ).map((s, i) => parseTokenSource(s, `tokenSources[${i}]`));
   const config: GatepassConfig = {
     issuers,
-    principalClaim: fieldValue(CONFIG_FIELDS, o, "principalClaim", "") as string,
+    principalClaim: fieldValue(CONFIG_SHAPE, o, "principalClaim", "") as string,
     tokenSources,
     routes: parseRoutes(o.routes, "routes"),
-    unmatchedRoutes: fieldValue(CONFIG_FIELDS, o, "unmatchedRoutes", "") as GatepassConfig["unmatchedRoutes"],
+    unmatchedRoutes: fieldValue(CONFIG_SHAPE, o, "unmatchedRoutes", "") as GatepassConfig["unmatchedRoutes"],
     context: {
       claims: fieldValue(sections.context, context, "claims", "context") as string[],
       maxBytes: fieldValue(sections.context, context, "maxBytes", "context") as number,
@@ -482,12 +474,12 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
         "httpApi",
       ) as GatepassConfig["httpApi"]["response"],
     },
-    maxTokenBytes: fieldValue(CONFIG_FIELDS, o, "maxTokenBytes", "") as number,
+    maxTokenBytes: fieldValue(CONFIG_SHAPE, o, "maxTokenBytes", "") as number,
     tokenCache: {
       maxEntries: fieldValue(sections.tokenCache, tokenCache, "maxEntries", "tokenCache") as number,
       ttlSeconds: fieldValue(sections.tokenCache, tokenCache, "ttlSeconds", "tokenCache") as number,
     },
-    logLevel: fieldValue(CONFIG_FIELDS, o, "logLevel", "") as GatepassConfig["logLevel"],
+    logLevel: fieldValue(CONFIG_SHAPE, o, "logLevel", "") as GatepassConfig["logLevel"],
     dev: parseDev(o.dev),
   };
   checked.add(config);

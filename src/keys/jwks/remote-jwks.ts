@@ -1,4 +1,4 @@
-import { DEFAULT_JWKS_CACHE } from "../../config/fields.js";
+import { DEFAULT_JWKS_CACHE } from "../../config/shape.js";
 import type { JwksCacheConfig } from "../../config/types.js";
 import { AuthError, AuthErrorCodes } from "../../errors.js";
 import { type Logger, silentLogger } from "../../log.js";

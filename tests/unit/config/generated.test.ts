@@ -1,7 +1,7 @@
 /**
  * The files generated from the configuration's table of fields (src/config/fields.ts) by
- * scripts/generate-config.ts: the input type, the JSON Schema shipped in the package, and the
- * README's configuration tables must be current; and the JSON Schema must accept and refuse what
+ * scripts/generate-config.ts: the validator's shape table, the input type, the JSON Schema shipped
+ * in the package, and the README's configuration tables must be current; and the JSON Schema must accept and refuse what
  * the validator does, checked with a small draft-07 evaluator written here (not the generator's code).
  */
 import assert from "node:assert/strict";
@@ -13,7 +13,9 @@ import {
   README_PATH,
   renderInputType,
   renderJsonSchema,
+  renderShape,
   SCHEMA_PATH,
+  SHAPE_PATH,
   updateReadme,
 } from "../../../scripts/generate-config.js";
 import { ConfigError } from "../../../src/errors.js";
@@ -22,6 +24,10 @@ import { parseConfig } from "../../../src/lambda/config.js";
 const REGENERATE = "run `node --import tsx scripts/generate-config.ts`";
 
 describe("generated from the table of fields, and current", { timeout: 30_000 }, () => {
+  test("src/config/shape.ts (the table the validator uses) is current", () => {
+    assert.equal(readFileSync(SHAPE_PATH, "utf8"), formatted(SHAPE_PATH, renderShape()), REGENERATE);
+  });
+
   test("src/config/input.ts (GatepassConfigInput) is current", () => {
     assert.equal(readFileSync(INPUT_PATH, "utf8"), formatted(INPUT_PATH, renderInputType()), REGENERATE);
   });

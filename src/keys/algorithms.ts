@@ -1,9 +1,9 @@
 import type { KeyObject } from "node:crypto";
 
-import { ALGORITHMS, type Algorithm } from "../config/algorithms.js";
+import { ALGORITHMS, type Algorithm, isAlgorithm } from "../config/algorithms.js";
 
 /** The JWS algorithms gatepass verifies (their names are part of the configuration's vocabulary). */
-export { ALGORITHMS, type Algorithm };
+export { ALGORITHMS, type Algorithm, isAlgorithm };
 
 export type AlgorithmFamily = "hmac" | "rsa" | "rsa-pss" | "ecdsa" | "eddsa";
 
@@ -36,10 +36,6 @@ export const ALGORITHM_SPECS: Readonly<Record<Algorithm, AlgorithmSpec>> = {
 
 /** RSA keys shorter than this are refused (RFC 7518 §3.3, §3.5). */
 export const MIN_RSA_BITS = 2048;
-
-export function isAlgorithm(value: unknown): value is Algorithm {
-  return typeof value === "string" && Object.hasOwn(ALGORITHM_SPECS, value);
-}
 
 /**
  * The algorithms a key can verify, from its type alone (before any `alg` pin or allowlist).

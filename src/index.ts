@@ -5,8 +5,12 @@
  */
 
 export { type AuthorizerContext, readAuthorizerContext } from "./backend/read-authorizer-context.js";
-export { loadConfig } from "./config/from-env.js";
-export { parseConfig } from "./config/schema.js";
+export type {
+  DevConfigInput,
+  GatepassConfigInput,
+  IssuerConfigInput,
+  RouteConfigInput,
+} from "./config/input.js";
 export type {
   GatepassConfig,
   IssuerConfig,
@@ -38,6 +42,7 @@ export {
   type AuthorizerResponse,
   createAuthorizer,
 } from "./lambda/authorizer.js";
+export { loadConfig, parseConfig } from "./lambda/config.js";
 export { createLogger, type Logger, type LogLevel } from "./log.js";
 export { decodeUnverified } from "./token/decode.js";
 export { parseDuration, type SigningKeyInput, type SignOptions, signToken } from "./token/sign.js";

@@ -1,7 +1,6 @@
 import { ConfigError } from "../errors.js";
 import { fileSystem } from "../util/builtins.js";
 import { jsonErrorPosition } from "../util/json.js";
-import { parseConfig } from "./schema.js";
 import type { GatepassConfig } from "./types.js";
 
 export type Env = Record<string, string | undefined>;
@@ -81,18 +80,19 @@ function shortcutDocument(env: Env): Record<string, unknown> | undefined {
   return doc;
 }
 
+/** Validates a configuration document: the caller's full validation (shape, keys, rules). */
+export type ConfigParser = (doc: unknown) => GatepassConfig;
+
 /**
- * Loads and validates the configuration from the environment (contract §2.3):
+ * Loads the configuration from the environment (contract §2.3) and validates it with `parse`:
  * `GATEPASS_CONFIG` (inline JSON, or a path to a JSON file), else the single-issuer shortcuts
  * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
  * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`.
- * `GATEPASS_LOG_LEVEL` applies to both. Throws one `ConfigError` naming the variable or field.
- *
- * @example
- * // at module scope of a Lambda: a bad configuration fails the cold start, not a request
- * const config = loadConfig();
+ * `GATEPASS_LOG_LEVEL` applies to both. Throws one `ConfigError` naming the variable or field:
+ * an error of a field set by a shortcut names the variable. `loadConfig` (`lambda/config.ts`) is
+ * this with the full validation.
  */
-export function loadConfig(env: Env = process.env): GatepassConfig {
+export function loadConfigWith(env: Env, parse: ConfigParser): GatepassConfig {
   let doc: Record<string, unknown> | undefined;
   let fromShortcuts = false;
   if (env.GATEPASS_CONFIG !== undefined && env.GATEPASS_CONFIG.trim() !== "") {
@@ -113,7 +113,7 @@ export function loadConfig(env: Env = process.env): GatepassConfig {
   }
   if (env.GATEPASS_LOG_LEVEL !== undefined) doc.logLevel = env.GATEPASS_LOG_LEVEL.trim().toLowerCase();
   try {
-    return parseConfig(doc);
+    return parse(doc);
   } catch (error) {
     if (error instanceof ConfigError && fromShortcuts) {
       if (error.field === "issuers[0]") {

@@ -1,20 +1,10 @@
-import type { KeyObject } from "node:crypto";
 import { ConfigError } from "../errors.js";
-import {
-  ALGORITHMS,
-  type Algorithm,
-  algorithmsForKey,
-  isAlgorithm,
-  keyMismatch,
-  unusableKeyReason,
-} from "../keys/algorithms.js";
-import { isAllowedKeyUrl } from "../keys/discovery.js";
-import { importPem, looksLikeKey } from "../keys/import.js";
-import { judgeKey } from "../keys/judge.js";
-import { DEFAULT_JWKS_CACHE_CONFIG as DEFAULT_JWKS_CACHE } from "../keys/jwks/remote-jwks.js";
-import { compileRules, type RuleSet } from "../rules/rules.js";
-import { MAX_TOKEN_BYTES_LIMIT } from "../token/decode.js";
 import { isJsonObject, type JsonObject } from "../util/json.js";
+import { ALGORITHMS, type Algorithm, isAlgorithm } from "./algorithms.js";
+import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType } from "./fields.js";
+import type { GatepassConfigInput } from "./input.js";
+import { isAllowedKeyUrl } from "./key-url.js";
+import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_SHAPE } from "./shape.js";
 import type {
   DevApiType,
   GatepassConfig,
@@ -24,38 +14,25 @@ import type {
   TokenSource,
 } from "./types.js";
 
+export { DEFAULT_CONTEXT_CLAIMS };
+
 /**
- * Validation of the configuration document (contract §2.3). Every check throws a `ConfigError`
- * naming the field (`issuers[0].secret`) and what is expected, so a bad deployment fails at cold
- * start with one clear sentence. Unknown keys are errors: a typo (`audiance`) must not silently
- * switch a check off.
+ * Validation of the configuration document's shape (contract §2.3), against the table of
+ * `fields.ts` (as `shape.ts`, generated from it without the documentation). Every check throws a `ConfigError` naming the field (`issuers[0].secret`) and what is
+ * expected, so a bad deployment fails at cold start with one clear sentence. Unknown keys are
+ * errors: a typo (`audiance`) must not silently switch a check off.
+ *
+ * Shape only: importing the keys (`keys/check.ts`) and compiling the route rules (`rules/`) are
+ * done by their own modules, which the composition root (`lambda/config.ts`) calls after this.
  */
 
-/** The claims passed to the backend when `context.claims` is not set. */
-export const DEFAULT_CONTEXT_CLAIMS = [
-  "sub",
-  "iss",
-  "aud",
-  "scope",
-  "scp",
-  "email",
-  "groups",
-  "cognito:groups",
-  "client_id",
-];
-
 /** Every API type `gatepass dev` emulates. */
-export const DEV_APIS: readonly DevApiType[] = [
-  "rest-token",
-  "rest-request",
-  "http-v1",
-  "http-v2-simple",
-  "http-v2-iam",
-  "websocket",
-];
+const DEV_API_TYPES: readonly DevApiType[] = DEV_APIS;
 
-/** Validated configurations and their compiled rules (compiled once, at validation). */
-const validated = new WeakMap<object, RuleSet>();
+export { DEV_API_TYPES as DEV_APIS };
+
+/** Configurations whose shape was checked here (so {@link parseConfigShape} is idempotent). */
+const checked = new WeakSet<object>();
 
 /**
  * Describes a wrong value for an error message without echoing it: the value may be a secret in
@@ -145,23 +122,60 @@ function oneOf<T extends string>(value: unknown, field: string, options: readonl
   return value as T;
 }
 
-const ISSUER_KEYS = [
-  "issuer",
-  "audience",
-  "algorithms",
-  "secret",
-  "publicKey",
-  "jwks",
-  "jwksFile",
-  "jwksUri",
-  "discovery",
-  "clockToleranceSeconds",
-  "maxTokenAgeSeconds",
-  "requiredClaims",
-  "typ",
-  "requireExp",
-  "jwksCache",
-] as const;
+/** The allowed keys of an object: its table's field names. */
+const keysOf = (fields: object): readonly string[] => Object.keys(fields);
+
+/** The default of a field whose table entry has one (a fresh copy: defaults are never shared). */
+function defaultOf(field: FieldShape): unknown {
+  const value = field.default;
+  return Array.isArray(value) ? [...value] : value;
+}
+
+/**
+ * Checks a value against a field type of the table. Handles the types whose message needs nothing
+ * but the type; fields with rules of their own (key sources, token sources, stage names) are checked
+ * by their parser.
+ */
+function checkValue(type: FieldType<FieldShape>, value: unknown, field: string): unknown {
+  switch (type.kind) {
+    case "string":
+      return string(value, field);
+    case "integer":
+      return number(value, field, type.min, type.max);
+    case "positive":
+      return positive(value, field, type.max);
+    case "boolean":
+      return bool(value, field);
+    case "enum":
+      return oneOf(value, field, type.values);
+    case "array":
+      if (type.items.kind === "string")
+        return stringArray(value, field, { nonEmpty: (type.minItems ?? 0) > 0 });
+      break;
+    case "anyOf": {
+      // `T or null`: null is the on-purpose "no value".
+      const [inner, alternative] = type.types;
+      if (type.types.length === 2 && alternative?.kind === "null" && inner !== undefined)
+        return value === null ? null : checkValue(inner, value, field);
+      break;
+    }
+  }
+  throw new Error(`unreachable: the field type of ${field} needs its own parser`);
+}
+
+/** A field of `o` described by `fields[key]`: its default when absent, else the checked value. */
+function fieldValue<F extends Readonly<Record<string, FieldShape>>>(
+  fields: F,
+  o: JsonObject,
+  key: keyof F & string,
+  path: string,
+) {
+  const field = fields[key]!;
+  if (field.type === undefined) throw new Error(`unreachable: ${key} has a parser of its own`);
+  return o[key] === undefined
+    ? defaultOf(field)
+    : checkValue(field.type, o[key], path ? `${path}.${key}` : key);
+}
 
 function parseAlgorithms(value: unknown, field: string): Algorithm[] | null {
   if (value === undefined || value === null) return null;
@@ -183,12 +197,12 @@ function parseAlgorithms(value: unknown, field: string): Algorithm[] | null {
 function parseJwksCache(value: unknown, field: string): JwksCacheConfig {
   if (value === undefined) return { ...DEFAULT_JWKS_CACHE };
   const o = object(value, field);
-  onlyKeys(o, field, Object.keys(DEFAULT_JWKS_CACHE));
-  const out = { ...DEFAULT_JWKS_CACHE };
-  for (const key of Object.keys(DEFAULT_JWKS_CACHE) as Array<keyof JwksCacheConfig>) {
+  onlyKeys(o, field, keysOf(JWKS_CACHE_SHAPE));
+  const out: JwksCacheConfig = { ...DEFAULT_JWKS_CACHE };
+  for (const key of keysOf(JWKS_CACHE_SHAPE) as Array<keyof JwksCacheConfig>) {
     if (o[key] === undefined) continue;
     // Any positive value is accepted (durations may be fractional); counts are rounded up to whole numbers.
-    const value = positive(o[key], `${field}.${key}`, 10 * 1024 * 1024);
+    const value = fieldValue(JWKS_CACHE_SHAPE, o, key, field) as number;
     out[key] = key === "maxKeys" || key === "maxResponseBytes" ? Math.ceil(value) : value;
   }
   return out;
@@ -214,7 +228,7 @@ function parseKeyUrl(value: unknown, field: string): string {
 
 function parseIssuer(value: unknown, field: string): IssuerConfig {
   const o = object(value, field);
-  onlyKeys(o, field, ISSUER_KEYS);
+  onlyKeys(o, field, keysOf(ISSUER_SHAPE));
   const sources = (["secret", "publicKey", "jwks", "jwksUri", "discovery"] as const).filter(
     (k) => o[k] !== undefined && o[k] !== false,
   );
@@ -249,30 +263,17 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     issuer,
     audience,
     algorithms: parseAlgorithms(o.algorithms, `${field}.algorithms`),
-    clockToleranceSeconds:
-      o.clockToleranceSeconds === undefined
-        ? 5
-        : number(o.clockToleranceSeconds, `${field}.clockToleranceSeconds`, 0, 300),
-    maxTokenAgeSeconds:
-      o.maxTokenAgeSeconds === undefined || o.maxTokenAgeSeconds === null
-        ? null
-        : number(o.maxTokenAgeSeconds, `${field}.maxTokenAgeSeconds`, 1, 10 * 365 * 86400),
-    requiredClaims:
-      o.requiredClaims === undefined ? [] : stringArray(o.requiredClaims, `${field}.requiredClaims`),
-    typ: o.typ === undefined || o.typ === null ? null : string(o.typ, `${field}.typ`),
-    requireExp: o.requireExp === undefined ? true : bool(o.requireExp, `${field}.requireExp`),
+    clockToleranceSeconds: fieldValue(ISSUER_SHAPE, o, "clockToleranceSeconds", field) as number,
+    maxTokenAgeSeconds: fieldValue(ISSUER_SHAPE, o, "maxTokenAgeSeconds", field) as number | null,
+    requiredClaims: fieldValue(ISSUER_SHAPE, o, "requiredClaims", field) as string[],
+    typ: fieldValue(ISSUER_SHAPE, o, "typ", field) as string | null,
+    requireExp: fieldValue(ISSUER_SHAPE, o, "requireExp", field) as boolean,
     jwksCache: parseJwksCache(o.jwksCache, `${field}.jwksCache`),
   };
   const algorithms = out.algorithms;
   const hmacAllowed = algorithms?.filter((a) => a.startsWith("HS")) ?? [];
   if (isSecret) {
     const secret = string(o.secret, `${field}.secret`);
-    if (looksLikeKey(secret)) {
-      throw new ConfigError(
-        `${field}.secret`,
-        "looks like a public key; a public key can never be used as an HMAC secret.",
-      );
-    }
     const bytes = Buffer.byteLength(secret, "utf8");
     if (bytes < 32)
       throw new ConfigError(
@@ -296,34 +297,8 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
       `${hmacAllowed.join(", ")} needs a shared secret; a public key can never be used as an HMAC secret.`,
     );
   }
-  if (source === "publicKey") {
-    const pem = string(o.publicKey, `${field}.publicKey`);
-    if (pem.includes("PRIVATE KEY")) {
-      throw new ConfigError(
-        `${field}.publicKey`,
-        "is a private key; configure only the public key (gatepass never needs a private key).",
-      );
-    }
-    let key: KeyObject;
-    try {
-      key = importPem(pem);
-    } catch {
-      throw new ConfigError(
-        `${field}.publicKey`,
-        "is not a usable PEM public key (SPKI, PKCS#1 or an X.509 certificate).",
-      );
-    }
-    // Judged here too (memoized, so the key source's own judging is a lookup), so that a refusal
-    // names GATEPASS_PUBLIC_KEY when the key came from that variable.
-    const refusal = judgeKey(key);
-    if (refusal !== null) throw new ConfigError(`${field}.publicKey`, `${refusal.reason}.`);
-    const usable = algorithmsForKey(key);
-    if (usable.length === 0) throw new ConfigError(`${field}.publicKey`, `${unusableKeyReason(key)}.`);
-    for (const alg of algorithms ?? []) {
-      if (!usable.includes(alg)) throw new ConfigError(`${field}.algorithms`, `${keyMismatch(key, alg)}.`);
-    }
-    out.publicKey = pem;
-  }
+  // The key itself (a PEM's type, size, curve) is checked where it is imported: keys/check.ts.
+  if (source === "publicKey") out.publicKey = string(o.publicKey, `${field}.publicKey`);
   if (source === "jwks") {
     const jwks = object(o.jwks, `${field}.jwks`);
     if (!Array.isArray(jwks.keys) || jwks.keys.length === 0)
@@ -370,35 +345,29 @@ function parseRoutes(value: unknown, field: string): RouteConfig[] {
   if (value === undefined) return [];
   if (!Array.isArray(value))
     throw new ConfigError(field, `expected an array of route rules, got ${show(value)}.`);
-  // Shape only here; compileRules checks each rule in depth below.
+  // Shape only here; the rule compiler (rules/) checks each rule in depth.
   return value.map((route, i) => ({ ...object(route, `${field}[${i}]`) }) as unknown as RouteConfig);
-}
-
-/** The compiled rules of a validated configuration (compiled once by {@link parseConfig}). */
-export function rulesFor(config: GatepassConfig): RuleSet {
-  const rules = validated.get(parseConfig(config));
-  if (rules === undefined) throw new Error("unreachable: a validated configuration always has rules");
-  return rules;
 }
 
 function parseDev(value: unknown): GatepassConfig["dev"] {
   const o = value === undefined ? {} : object(value, "dev");
-  onlyKeys(o, "dev", ["api", "stage", "identitySources", "resultTtlSeconds", "cors", "allowedHosts"]);
+  onlyKeys(o, "dev", keysOf(DEV_SHAPE));
   let cors: GatepassConfig["dev"]["cors"] = null;
+  const CORS_SHAPE = DEV_SHAPE.cors.type.types[0].fields;
   if (o.cors !== undefined && o.cors !== null && o.cors !== false) {
     const c = object(o.cors, "dev.cors");
-    onlyKeys(c, "dev.cors", ["allowOrigin", "allowHeaders", "allowMethods"]);
-    cors = { allowOrigin: string(c.allowOrigin ?? "*", "dev.cors.allowOrigin") };
+    onlyKeys(c, "dev.cors", keysOf(CORS_SHAPE));
+    cors = { allowOrigin: string(c.allowOrigin ?? CORS_SHAPE.allowOrigin.default, "dev.cors.allowOrigin") };
     if (c.allowHeaders !== undefined) cors.allowHeaders = string(c.allowHeaders, "dev.cors.allowHeaders");
     if (c.allowMethods !== undefined) cors.allowMethods = string(c.allowMethods, "dev.cors.allowMethods");
   }
-  const stage = o.stage === undefined ? "dev" : string(o.stage, "dev.stage");
-  if (!/^(\$default|[A-Za-z0-9_-]{1,128})$/.test(stage))
+  const stage = fieldValue(DEV_SHAPE, o, "stage", "dev") as string;
+  if (!new RegExp(DEV_SHAPE.stage.type.pattern).test(stage))
     throw new ConfigError(
       "dev.stage",
       `expected letters, digits, - or _, or "$default", got ${show(stage)}.`,
     );
-  const api = o.api === undefined ? "rest-token" : oneOf(o.api, "dev.api", DEV_APIS);
+  const api = fieldValue(DEV_SHAPE, o, "api", "dev") as DevApiType;
   return {
     api,
     stage,
@@ -409,8 +378,7 @@ function parseDev(value: unknown): GatepassConfig["dev"] {
           ? ["header:authorization", "context:routeKey"]
           : ["header:authorization"]
         : stringArray(o.identitySources, "dev.identitySources", { nonEmpty: true }),
-    resultTtlSeconds:
-      o.resultTtlSeconds === undefined ? 300 : number(o.resultTtlSeconds, "dev.resultTtlSeconds", 0, 3600),
+    resultTtlSeconds: fieldValue(DEV_SHAPE, o, "resultTtlSeconds", "dev") as number,
     cors,
     // Only when given: the other `dev` defaults stay as they were.
     ...(o.allowedHosts === undefined
@@ -441,32 +409,21 @@ export function hostName(value: string, field: string): string {
   return name;
 }
 
-const TOP_KEYS = [
-  "$schema",
-  "issuers",
-  "principalClaim",
-  "tokenSources",
-  "routes",
-  "unmatchedRoutes",
-  "context",
-  "httpApi",
-  "maxTokenBytes",
-  "tokenCache",
-  "logLevel",
-  "dev",
-] as const;
-
 /**
- * Validates a configuration document and applies every default. Idempotent: a validated
- * configuration passes through unchanged. Throws `ConfigError`.
+ * Checks the shape of a configuration document and applies every default from the table of
+ * `fields.ts`. Idempotent: a checked configuration passes through unchanged. Throws `ConfigError`.
+ * Does not import keys nor compile rules: `parseConfig` (the composition root) does all three.
  *
  * @example
- * const config = parseConfig({ issuers: [{ secret: process.env.GATEPASS_SECRET }] });
+ * const config = parseConfigShape({ issuers: [{ secret: process.env.GATEPASS_SECRET }] });
  */
-export function parseConfig(doc: unknown): GatepassConfig {
-  if (typeof doc === "object" && doc !== null && validated.has(doc)) return doc as GatepassConfig;
+export function parseConfigShape(doc: GatepassConfigInput | GatepassConfig): GatepassConfig;
+/** A document known only at run time (parsed JSON): checked like any other. */
+export function parseConfigShape(doc: unknown): GatepassConfig;
+export function parseConfigShape(doc: unknown): GatepassConfig {
+  if (typeof doc === "object" && doc !== null && checked.has(doc)) return doc as GatepassConfig;
   const o = object(doc, "");
-  onlyKeys(o, "", TOP_KEYS);
+  onlyKeys(o, "", keysOf(CONFIG_SHAPE));
   if (!Array.isArray(o.issuers) || o.issuers.length === 0) {
     throw new ConfigError("issuers", "expected a non-empty array of issuers (each with a key source).");
   }
@@ -483,62 +440,48 @@ export function parseConfig(doc: unknown): GatepassConfig {
     }
     seen.add(issuer.issuer);
   });
+  const sections = {
+    context: CONFIG_SHAPE.context.type.fields,
+    httpApi: CONFIG_SHAPE.httpApi.type.fields,
+    tokenCache: CONFIG_SHAPE.tokenCache.type.fields,
+  };
   const context = o.context === undefined ? {} : object(o.context, "context");
-  onlyKeys(context, "context", ["claims", "maxBytes"]);
+  onlyKeys(context, "context", keysOf(sections.context));
   const httpApi = o.httpApi === undefined ? {} : object(o.httpApi, "httpApi");
-  onlyKeys(httpApi, "httpApi", ["response"]);
+  onlyKeys(httpApi, "httpApi", keysOf(sections.httpApi));
   const tokenCache = o.tokenCache === undefined ? {} : object(o.tokenCache, "tokenCache");
-  onlyKeys(tokenCache, "tokenCache", ["maxEntries", "ttlSeconds"]);
-  const tokenSources =
+  onlyKeys(tokenCache, "tokenCache", keysOf(sections.tokenCache));
+  const tokenSources = (
     o.tokenSources === undefined
-      ? [{ kind: "header", name: "authorization" } as TokenSource]
-      : stringArray(o.tokenSources, "tokenSources", { nonEmpty: true }).map((s, i) =>
-          parseTokenSource(s, `tokenSources[${i}]`),
-        );
+      ? [...CONFIG_SHAPE.tokenSources.default]
+      : stringArray(o.tokenSources, "tokenSources", { nonEmpty: true })
+  ).map((s, i) => parseTokenSource(s, `tokenSources[${i}]`));
   const config: GatepassConfig = {
     issuers,
-    principalClaim: o.principalClaim === undefined ? "sub" : string(o.principalClaim, "principalClaim"),
+    principalClaim: fieldValue(CONFIG_SHAPE, o, "principalClaim", "") as string,
     tokenSources,
     routes: parseRoutes(o.routes, "routes"),
-    unmatchedRoutes:
-      o.unmatchedRoutes === undefined
-        ? "allow"
-        : oneOf(o.unmatchedRoutes, "unmatchedRoutes", ["allow", "deny"] as const),
+    unmatchedRoutes: fieldValue(CONFIG_SHAPE, o, "unmatchedRoutes", "") as GatepassConfig["unmatchedRoutes"],
     context: {
-      claims:
-        context.claims === undefined
-          ? [...DEFAULT_CONTEXT_CLAIMS]
-          : stringArray(context.claims, "context.claims"),
-      maxBytes:
-        context.maxBytes === undefined ? 4096 : number(context.maxBytes, "context.maxBytes", 64, 65536),
+      claims: fieldValue(sections.context, context, "claims", "context") as string[],
+      maxBytes: fieldValue(sections.context, context, "maxBytes", "context") as number,
     },
     httpApi: {
-      response:
-        httpApi.response === undefined
-          ? "simple"
-          : oneOf(httpApi.response, "httpApi.response", ["simple", "iam"] as const),
+      response: fieldValue(
+        sections.httpApi,
+        httpApi,
+        "response",
+        "httpApi",
+      ) as GatepassConfig["httpApi"]["response"],
     },
-    maxTokenBytes:
-      o.maxTokenBytes === undefined
-        ? 8192
-        : number(o.maxTokenBytes, "maxTokenBytes", 256, MAX_TOKEN_BYTES_LIMIT),
+    maxTokenBytes: fieldValue(CONFIG_SHAPE, o, "maxTokenBytes", "") as number,
     tokenCache: {
-      maxEntries:
-        tokenCache.maxEntries === undefined
-          ? 1000
-          : number(tokenCache.maxEntries, "tokenCache.maxEntries", 0, 1_000_000),
-      ttlSeconds:
-        tokenCache.ttlSeconds === undefined
-          ? 300
-          : number(tokenCache.ttlSeconds, "tokenCache.ttlSeconds", 1, 86400),
+      maxEntries: fieldValue(sections.tokenCache, tokenCache, "maxEntries", "tokenCache") as number,
+      ttlSeconds: fieldValue(sections.tokenCache, tokenCache, "ttlSeconds", "tokenCache") as number,
     },
-    logLevel:
-      o.logLevel === undefined
-        ? "info"
-        : oneOf(o.logLevel, "logLevel", ["debug", "info", "warn", "error", "silent"] as const),
+    logLevel: fieldValue(CONFIG_SHAPE, o, "logLevel", "") as GatepassConfig["logLevel"],
     dev: parseDev(o.dev),
   };
-  // Rules are compiled here so a bad rule fails loadConfig too, not only createAuthorizer.
-  validated.set(config, compileRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes }));
+  checked.add(config);
   return config;
 }

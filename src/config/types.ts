@@ -1,4 +1,4 @@
-import type { Algorithm } from "../keys/algorithms.js";
+import type { Algorithm } from "./algorithms.js";
 
 /** Remote JWKS cache settings (per issuer). Every value is positive; defaults in brackets. */
 export interface JwksCacheConfig {

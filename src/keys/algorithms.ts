@@ -1,23 +1,9 @@
 import type { KeyObject } from "node:crypto";
 
-/** The JWS algorithms gatepass verifies. `none` is not one of them and never will be. */
-export const ALGORITHMS = [
-  "HS256",
-  "HS384",
-  "HS512",
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-] as const;
+import { ALGORITHMS, type Algorithm, isAlgorithm } from "../config/algorithms.js";
 
-export type Algorithm = (typeof ALGORITHMS)[number];
+/** The JWS algorithms gatepass verifies (their names are part of the configuration's vocabulary). */
+export { ALGORITHMS, type Algorithm, isAlgorithm };
 
 export type AlgorithmFamily = "hmac" | "rsa" | "rsa-pss" | "ecdsa" | "eddsa";
 
@@ -50,10 +36,6 @@ export const ALGORITHM_SPECS: Readonly<Record<Algorithm, AlgorithmSpec>> = {
 
 /** RSA keys shorter than this are refused (RFC 7518 §3.3, §3.5). */
 export const MIN_RSA_BITS = 2048;
-
-export function isAlgorithm(value: unknown): value is Algorithm {
-  return typeof value === "string" && Object.hasOwn(ALGORITHM_SPECS, value);
-}
 
 /**
  * The algorithms a key can verify, from its type alone (before any `alg` pin or allowlist).

@@ -1,3 +1,4 @@
+import { isAllowedKeyUrl } from "../config/key-url.js";
 import type { JwksCacheConfig } from "../config/types.js";
 import { type Logger, silentLogger } from "../log.js";
 import { describeUrl, FetchJsonError, fetchJson } from "./jwks/fetch-json.js";
@@ -20,28 +21,7 @@ import type { KeyLookup, KeySource, VerificationKey } from "./types.js";
  * discovered `jwks_uri` keeps being used.
  */
 
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/**
- * True when `url` may serve keys or discovery: `https`, or `http` on a loopback host
- * (`127.0.0.1`, `localhost`, `[::1]`) for development and tests. URLs with credentials are refused.
- *
- * @example
- * isAllowedKeyUrl("https://id.example.com/.well-known/jwks.json"); // true
- * isAllowedKeyUrl("http://127.0.0.1:4000/.well-known/jwks.json");  // true
- * isAllowedKeyUrl("http://id.example.com/.well-known/jwks.json");  // false
- */
-export function isAllowedKeyUrl(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.username !== "" || parsed.password !== "") return false;
-  if (parsed.protocol === "https:") return parsed.hostname !== "";
-  return parsed.protocol === "http:" && LOOPBACK_HOSTS.has(parsed.hostname);
-}
+export { isAllowedKeyUrl };
 
 /** The discovery document URL of `issuer`: trailing slashes removed, then `/.well-known/openid-configuration`. */
 export function discoveryUrl(issuer: string): string {

@@ -82,7 +82,7 @@ export function createKeySource(
   field: string,
   deps: KeySourceDeps,
 ): { source: KeySource; algorithms: Algorithm[] } {
-  // A single configured key: parseConfig has already checked it against the allowlist (secret
+  // A single configured key: checkIssuerKeys has already checked it against the allowlist (secret
   // length per HS algorithm, PEM type and size), so this only imports and binds it.
   if (issuer.secret !== undefined || issuer.publicKey !== undefined) {
     const isSecret = issuer.secret !== undefined;

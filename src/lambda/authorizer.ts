@@ -1,6 +1,6 @@
 import { toAuthRequest } from "../adapters/detect.js";
 import type { AuthRequest } from "../adapters/types.js";
-import { parseConfig, rulesFor } from "../config/schema.js";
+import type { GatepassConfigInput } from "../config/input.js";
 import type { GatepassConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes, isAuthError, type ReasonCode, ReasonCodes } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
@@ -10,6 +10,7 @@ import { encodeContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
 import type { RuleSet, RuleTarget } from "../rules/rules.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
+import { parseConfig, rulesFor } from "./config.js";
 
 /** What API Gateway gets back: an IAM policy response, or an HTTP API simple response. */
 export type AuthorizerResponse =
@@ -63,6 +64,12 @@ class Refusal {
  *   routes: [{ route: "GET /orders/{id}", scopes: ["orders:read"] }],
  * });
  */
+export function createAuthorizer(
+  config: GatepassConfigInput | GatepassConfig,
+  options?: AuthorizerOptions,
+): AuthorizerHandler;
+/** A document known only at run time (parsed JSON): validated here like any other. */
+export function createAuthorizer(config: unknown, options?: AuthorizerOptions): AuthorizerHandler;
 export function createAuthorizer(config: unknown, options: AuthorizerOptions = {}): AuthorizerHandler {
   const cfg: GatepassConfig = parseConfig(config);
   return buildAuthorizer(cfg, rulesFor(cfg), options);

@@ -4,8 +4,8 @@
  * loads, so Lambda reports an init error and no request is ever answered by a broken authorizer.
  * Remote keys are fetched during init, so the first request does not wait for them.
  */
-import { loadConfig } from "../config/from-env.js";
 import { createAuthorizer } from "./authorizer.js";
+import { loadConfig } from "./config.js";
 
 export const handler = createAuthorizer(loadConfig());
 await handler.hydrate();

@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import { DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT } from "../config/fields.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
 import { countTopLevelMembers, type JsonObject, parseJsonObject } from "../util/json.js";
 
@@ -11,14 +12,8 @@ export interface DecodedToken {
   readonly signature: Buffer;
 }
 
-/**
- * The largest `maxTokenBytes` allowed: API Gateway limits all header values to 10 KiB, and the
- * adapters do not read a credential longer than this.
- */
-export const MAX_TOKEN_BYTES_LIMIT = 16 * 1024;
-
-/** The default cap on a token's size, in bytes: far above real tokens, far below a DoS. */
-export const DEFAULT_MAX_TOKEN_BYTES = 8192;
+/** The largest `maxTokenBytes` allowed, and the default cap on a token's size (the configuration's table). */
+export { DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT };
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 

@@ -1,7 +1,9 @@
-import { parseConfig } from "../config/schema.js";
+import type { GatepassConfigInput } from "../config/input.js";
+import { parseConfigShape } from "../config/schema.js";
 import type { GatepassConfig, IssuerConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
 import type { Algorithm } from "../keys/algorithms.js";
+import { checkConfigKeys } from "../keys/check.js";
 import { createKeySource, type KeySourceDeps } from "../keys/sources.js";
 import type { KeyLookup, KeySource, VerificationKey } from "../keys/types.js";
 import { type Logger, silentLogger } from "../log.js";
@@ -64,8 +66,15 @@ function normalizeTyp(typ: string): string {
  *   jwksUri: "https://id.example.com/.well-known/jwks.json" }] });
  * const { payload } = await verifier.verify(token);
  */
+export function createVerifier(
+  config: GatepassConfigInput | GatepassConfig,
+  options?: VerifierOptions,
+): Verifier;
+/** A document known only at run time (parsed JSON): validated here like any other. */
+export function createVerifier(config: unknown, options?: VerifierOptions): Verifier;
 export function createVerifier(config: unknown, options: VerifierOptions = {}): Verifier {
-  return buildVerifier(parseConfig(config), options);
+  // The verifier needs the shape and the keys of the configuration, not its route rules.
+  return buildVerifier(checkConfigKeys(parseConfigShape(config)), options);
 }
 
 /** The verifier for a configuration validated already: {@link createVerifier} after validation. */

@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { rulesFor } from "../../config/schema.js";
 import type { GatepassConfig } from "../../config/types.js";
 import { AuthErrorCodes, isAuthError } from "../../errors.js";
+import { rulesFor } from "../../lambda/config.js";
 import { isRoutedMethod, ROUTED_METHODS } from "../../rules/methods.js";
 import { decodeUnverified } from "../../token/decode.js";
 import type { JsonObject } from "../../util/json.js";

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
-import { loadConfig } from "../../config/from-env.js";
-import { parseConfig } from "../../config/schema.js";
 import type { GatepassConfig } from "../../config/types.js";
 import { ConfigError } from "../../errors.js";
+import { loadConfig, parseConfig } from "../../lambda/config.js";
 import { parseJsonText } from "../../util/json.js";
 import { CliError, usageError } from "../output.js";
 

@@ -1,3 +1,4 @@
+import { DEFAULT_JWKS_CACHE } from "../../config/shape.js";
 import type { JwksCacheConfig } from "../../config/types.js";
 import { AuthError, AuthErrorCodes } from "../../errors.js";
 import { type Logger, silentLogger } from "../../log.js";
@@ -31,14 +32,7 @@ import { describeUrl, FetchJsonError, fetchJson } from "./fetch-json.js";
  */
 
 /** The JWKS cache defaults (contract §2.3). */
-export const DEFAULT_JWKS_CACHE_CONFIG: Readonly<JwksCacheConfig> = Object.freeze({
-  maxAgeSeconds: 600,
-  cooldownSeconds: 30,
-  timeoutMs: 3000,
-  staleIfErrorSeconds: 3600,
-  maxResponseBytes: 256 * 1024,
-  maxKeys: 100,
-});
+export const DEFAULT_JWKS_CACHE_CONFIG: Readonly<JwksCacheConfig> = DEFAULT_JWKS_CACHE;
 
 /** Every asymmetric algorithm: what a remote key set may verify unless the issuer narrows it. */
 const ASYMMETRIC_ALGORITHMS: readonly Algorithm[] = ALGORITHMS.filter((alg) => !alg.startsWith("HS"));

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { loadConfig } from "../../../src/config/from-env.js";
 import { ConfigError } from "../../../src/errors.js";
+import { loadConfig } from "../../../src/lambda/config.js";
 import { createVerifier } from "../../../src/token/verifier.js";
 import { craftToken, joseSign, testKey } from "../../helpers/keys.js";
 

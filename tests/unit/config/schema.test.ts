@@ -1,13 +1,14 @@
 /**
- * `parseConfig` (src/config/schema.ts): every default, unknown keys, wrong types, key-source rules,
+ * `parseConfig` (src/lambda/config.ts: the shape checks of src/config/schema.ts, then the keys): every default, unknown keys, wrong types, key-source rules,
  * weak and misplaced secrets, algorithm allowlists, key URLs — and every error one line, naming the
  * field, never containing the secret.
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, test } from "node:test";
-import { DEFAULT_CONTEXT_CLAIMS, parseConfig } from "../../../src/config/schema.js";
+import { DEFAULT_CONTEXT_CLAIMS } from "../../../src/config/schema.js";
 import { ConfigError } from "../../../src/errors.js";
+import { parseConfig } from "../../../src/lambda/config.js";
 import { createVerifier } from "../../../src/token/verifier.js";
 import { keyPair, testKey } from "../../helpers/keys.js";
 

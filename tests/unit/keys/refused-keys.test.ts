@@ -14,9 +14,9 @@ import {
 } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it, type TestContext } from "node:test";
-import { loadConfig } from "../../../src/config/from-env.js";
 import { AuthErrorCodes, ConfigError } from "../../../src/errors.js";
 import { createAuthorizer } from "../../../src/lambda/authorizer.js";
+import { loadConfig } from "../../../src/lambda/config.js";
 import { createMemoryLogger } from "../../../src/log.js";
 import { json, serve } from "../../helpers/http-server.js";
 import { b64url, craftToken, joseSign, TEST_AUDIENCE, TEST_ISSUER, testKey } from "../../helpers/keys.js";

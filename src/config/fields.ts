@@ -1,0 +1,404 @@
+import { ALGORITHMS } from "./algorithms.js";
+
+/**
+ * The configuration document (contract §2.3) as one declarative table: every field with its type,
+ * default and meaning. Generated from it by `scripts/generate-config.ts` (a test fails when one of
+ * them is not current; change a field here, then run that script): `shape.ts`, the table without its
+ * documentation, which `schema.ts` validates against and takes its defaults from (so the Lambda
+ * bundle does not carry the documentation); the input type `input.ts`; the JSON Schema
+ * `schema/gatepass.config.schema.json`; and the README's configuration tables.
+ */
+
+/**
+ * The type of a field, in terms the validator, the JSON Schema and the TypeScript type all share;
+ * `F` is what its nested fields are (documented in the table, bare in the generated shape).
+ */
+export type FieldType<F extends FieldShape = Field> =
+  /** A non-empty string; `pattern` (a regular expression) narrows it; `ts` is its TypeScript type. */
+  | { readonly kind: "string"; readonly pattern?: string; readonly ts?: string }
+  /** An integer from `min` to `max`. */
+  | { readonly kind: "integer"; readonly min: number; readonly max: number }
+  /** A number above 0, up to `max` (durations may be fractional). */
+  | { readonly kind: "positive"; readonly max: number }
+  | { readonly kind: "boolean" }
+  /** Exactly this value (`false` where it means "off"). */
+  | { readonly kind: "literal"; readonly value: boolean }
+  | { readonly kind: "null" }
+  /** One of `values`; `ts` names their TypeScript type (imported by the input type from `algorithms.ts`). */
+  | { readonly kind: "enum"; readonly values: readonly string[]; readonly ts?: "Algorithm" }
+  | { readonly kind: "array"; readonly items: FieldType<F>; readonly minItems?: number }
+  /**
+   * An object with these fields; unknown keys are errors unless `open`. `name` names its
+   * TypeScript interface in the input type.
+   */
+  | {
+      readonly kind: "object";
+      readonly fields: Readonly<Record<string, F>>;
+      readonly open?: boolean;
+      readonly name?: string;
+    }
+  /** Any JSON object (claim requirements, a JWK). */
+  | { readonly kind: "record" }
+  | { readonly kind: "anyOf"; readonly types: readonly FieldType<F>[] };
+
+/** What validation needs of a field: the table without its documentation (`shape.ts`, generated). */
+export interface FieldShape {
+  /** Absent in the generated shape for a field with a parser of its own (`parser: true`). */
+  readonly type?: FieldType<FieldShape>;
+  /** The value applied when the field is absent. */
+  readonly default?: unknown;
+  /** Must be present (for `issuers`, `routes[].route`, `jwks.keys`). */
+  readonly required?: boolean;
+}
+
+export interface Field extends FieldShape {
+  readonly type: FieldType<Field>;
+  /**
+   * Checked by a parser of its own in `schema.ts` (key sources, token sources, cross-field rules),
+   * not by its type alone: the generated shape keeps only its name and default.
+   */
+  readonly parser?: boolean;
+  /** One line: what the field does (the README's "meaning" column and the TSDoc of the input type). */
+  readonly doc: string;
+  /** How the README states the default when it is not one value ("required", "what the key source allows"). */
+  readonly defaultText?: string;
+  /** Left out of the README tables (documented in another section). */
+  readonly hidden?: boolean;
+}
+
+export type Fields = Readonly<Record<string, Field>>;
+
+/**
+ * The largest `maxTokenBytes` allowed: API Gateway limits all header values to 10 KiB, and the
+ * adapters do not read a credential longer than this.
+ */
+export const MAX_TOKEN_BYTES_LIMIT = 16_384;
+
+/** The default cap on a token's size, in bytes: far above real tokens, far below a DoS. */
+export const DEFAULT_MAX_TOKEN_BYTES = 8192;
+
+/** The claims passed to the backend when `context.claims` is not set. */
+export const DEFAULT_CONTEXT_CLAIMS = [
+  "sub",
+  "iss",
+  "aud",
+  "scope",
+  "scp",
+  "email",
+  "groups",
+  "cognito:groups",
+  "client_id",
+];
+
+/** Every API type `gatepass dev` emulates. */
+export const DEV_APIS = [
+  "rest-token",
+  "rest-request",
+  "http-v1",
+  "http-v2-simple",
+  "http-v2-iam",
+  "websocket",
+] as const;
+
+// The table is made of literals only (no calls, no property reads, no arithmetic), so a bundle that
+// imports only the constants above leaves it out.
+const string = { kind: "string" } as const;
+const strings = { kind: "array", items: string } as const;
+const NULL = { kind: "null" } as const;
+
+/** Remote JWKS cache settings, per issuer. Any positive value is accepted (tests use 1 s and 300 ms). */
+export const JWKS_CACHE_FIELDS = {
+  maxAgeSeconds: { type: { kind: "positive", max: 10485760 }, default: 600, doc: "keys are fresh this long" },
+  cooldownSeconds: {
+    type: { kind: "positive", max: 10485760 },
+    default: 30,
+    doc: "at most one refetch per cooldown for unknown `kid`s, and after a failure",
+  },
+  timeoutMs: {
+    type: { kind: "positive", max: 10485760 },
+    default: 3000,
+    doc: "fetch timeout (headers and body); keep it under the authorizer's own time budget",
+  },
+  staleIfErrorSeconds: {
+    type: { kind: "positive", max: 10485760 },
+    default: 3600,
+    doc: "keep serving the last good keys this long after they expire while the endpoint fails; then fail closed",
+  },
+  maxResponseBytes: {
+    type: { kind: "positive", max: 10485760 },
+    default: 262144,
+    doc: "larger JWKS responses are refused (rounded up to a whole number)",
+  },
+  maxKeys: {
+    type: { kind: "positive", max: 10485760 },
+    default: 100,
+    doc: "keys beyond this are skipped (rounded up to a whole number)",
+  },
+} as const satisfies Fields;
+
+/** One trusted issuer. Exactly one key source: `secret`, `publicKey`, `jwks`, `jwksFile`, `jwksUri` or `discovery`. */
+export const ISSUER_FIELDS = {
+  issuer: {
+    parser: true,
+    type: { kind: "anyOf", types: [string, NULL] },
+    defaultText: "required with a public-key source; optional with `secret`",
+    doc: "exact match on `iss`; `null` skips the check on purpose (one issuer at most)",
+  },
+  audience: {
+    parser: true,
+    type: { kind: "anyOf", types: [string, { kind: "array", items: string, minItems: 1 }, NULL] },
+    defaultText: "required with a public-key source; optional with `secret`",
+    doc: "`aud` must contain one of these (string or array); `null` skips on purpose",
+  },
+  algorithms: {
+    parser: true,
+    type: {
+      kind: "anyOf",
+      types: [
+        { kind: "array", items: { kind: "enum", values: ALGORITHMS, ts: "Algorithm" }, minItems: 1 },
+        NULL,
+      ],
+    },
+    defaultText: "what the key source allows",
+    doc: "allowlist; `none` is rejected at load; HS* only with `secret`",
+  },
+  secret: {
+    parser: true,
+    type: string,
+    doc: "shared secret (its UTF-8 bytes), at least 32 bytes for HS256, 48 for HS384, 64 for HS512",
+  },
+  publicKey: { parser: true, type: string, doc: "PEM public key (SPKI, PKCS#1 or certificate)" },
+  jwks: {
+    parser: true,
+    type: {
+      kind: "object",
+      open: true,
+      fields: {
+        keys: {
+          type: { kind: "array", items: { kind: "record" }, minItems: 1 },
+          required: true,
+          doc: "the JWKs (public keys; `oct` keys only with an HS* allowlist)",
+        },
+      },
+    },
+    doc: 'inline `{"keys": [...]}`',
+  },
+  jwksFile: {
+    parser: true,
+    type: string,
+    doc: "a JWKS file read at cold start: alone, or to pre-seed `jwksUri`/`discovery` so a cold start needs no network",
+  },
+  jwksUri: {
+    parser: true,
+    type: string,
+    doc: "remote JWKS (HTTPS; plain HTTP only on 127.0.0.1, localhost, [::1])",
+  },
+  discovery: {
+    parser: true,
+    type: { kind: "boolean" },
+    doc: "`true`: OIDC discovery from `{issuer}/.well-known/openid-configuration` (its `issuer` must match exactly)",
+  },
+  clockToleranceSeconds: {
+    type: { kind: "integer", min: 0, max: 300 },
+    default: 5,
+    doc: "leeway for `exp`, `nbf`, `iat`",
+  },
+  maxTokenAgeSeconds: {
+    type: { kind: "anyOf", types: [{ kind: "integer", min: 1, max: 315_360_000 }, NULL] },
+    default: null,
+    doc: "refuse tokens whose `iat` is older",
+  },
+  requiredClaims: { type: strings, default: [], doc: "claims that must be present" },
+  typ: {
+    type: { kind: "anyOf", types: [string, NULL] },
+    default: null,
+    doc: "expected `typ` header (e.g. `at+jwt`; case-insensitive, `application/` optional)",
+  },
+  requireExp: { type: { kind: "boolean" }, default: true, doc: "tokens without `exp` are refused" },
+  jwksCache: {
+    type: { kind: "object", fields: JWKS_CACHE_FIELDS },
+    doc: "remote JWKS cache (`jwksUri`, `discovery`)",
+  },
+} as const satisfies Fields;
+
+/** One route rule (checked in depth when the rules are compiled). */
+export const ROUTE_FIELDS = {
+  route: {
+    type: string,
+    required: true,
+    doc: "`METHOD /path` with `{param}`, `{proxy+}` and `ANY`; or a WebSocket route key such as `$connect`",
+  },
+  scopes: { type: strings, doc: "scopes the token must carry (`scope` or `scp`)" },
+  scopesMode: {
+    type: { kind: "enum", values: ["all", "any"] },
+    default: "all",
+    doc: "`all` or `any` of `scopes`",
+  },
+  claims: {
+    type: { kind: "record" },
+    doc: "claim requirements: a value (equal), an array (one of / contains any), or an operator object",
+  },
+  allow: {
+    type: { kind: "boolean" },
+    doc: '`true` opens the route to any authenticated principal, overriding `unmatchedRoutes: "deny"`',
+  },
+} as const satisfies Fields;
+
+/** The `dev` section, read by `gatepass dev` only. */
+export const DEV_FIELDS = {
+  api: { type: { kind: "enum", values: DEV_APIS }, default: "rest-token", doc: "the API type emulated" },
+  stage: {
+    type: { kind: "string", pattern: "^(\\$default|[A-Za-z0-9_-]{1,128})$" },
+    default: "dev",
+    doc: 'stage name (letters, digits, - or _, or "$default")',
+  },
+  identitySources: {
+    parser: true,
+    type: { kind: "array", items: string, minItems: 1 },
+    defaultText:
+      '`["header:authorization"]`; HTTP APIs add `"context:routeKey"` so a cached answer stays per route',
+    doc: "identity sources of API Gateway's authorizer cache",
+  },
+  resultTtlSeconds: {
+    type: { kind: "integer", min: 0, max: 3600 },
+    default: 300,
+    doc: "API Gateway's authorizer cache; `0` disables",
+  },
+  cors: {
+    type: {
+      kind: "anyOf",
+      types: [
+        {
+          kind: "object",
+          name: "DevCorsConfigInput",
+          fields: {
+            allowOrigin: { type: string, default: "*", doc: "`Access-Control-Allow-Origin`" },
+            allowHeaders: { type: string, doc: "`Access-Control-Allow-Headers`" },
+            allowMethods: { type: string, doc: "`Access-Control-Allow-Methods`" },
+          },
+        },
+        { kind: "null" },
+        { kind: "literal", value: false },
+      ],
+    },
+    default: null,
+    doc: "headers added to gateway responses (401/403/500); `null` or `false`: none",
+  },
+  allowedHosts: {
+    parser: true,
+    type: strings,
+    defaultText: "none",
+    doc: "host names answered besides the loopback ones (DNS names or IPv4 addresses, no port); any other `Host` is refused",
+  },
+} as const satisfies Fields;
+
+/** The whole document. */
+export const CONFIG_FIELDS = {
+  $schema: {
+    parser: true,
+    type: string,
+    hidden: true,
+    doc: "the JSON Schema of this document, for editors (ignored)",
+  },
+  issuers: {
+    type: {
+      kind: "array",
+      items: { kind: "object", fields: ISSUER_FIELDS, name: "IssuerConfigInput" },
+      minItems: 1,
+    },
+    required: true,
+    doc: "trusted issuers (below); the token's `iss` selects one, only among these",
+  },
+  principalClaim: { type: string, default: "sub", doc: "claim used as `principalId`; missing → 401" },
+  tokenSources: {
+    parser: true,
+    type: {
+      kind: "array",
+      items: {
+        kind: "string",
+        pattern: "^(header|cookie|query):[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a TypeScript template literal type, written out
+        ts: "`header:${string}` | `cookie:${string}` | `query:${string}`",
+      },
+      minItems: 1,
+    },
+    default: ["header:authorization"],
+    doc: "where the token is read: `header:NAME` (a `Bearer` value or a raw JWT), `cookie:NAME`, `query:NAME`; first present wins. A REST `TOKEN` event always uses its `authorizationToken`",
+  },
+  routes: {
+    parser: true,
+    type: { kind: "array", items: { kind: "object", fields: ROUTE_FIELDS, name: "RouteConfigInput" } },
+    default: [],
+    doc: "route rules (see [Route rules](#route-rules))",
+  },
+  unmatchedRoutes: {
+    type: { kind: "enum", values: ["allow", "deny"] },
+    default: "allow",
+    doc: 'routes no rule matches: `"allow"` any authenticated principal, or `"deny"`',
+  },
+  context: {
+    type: {
+      kind: "object",
+      fields: {
+        claims: {
+          type: strings,
+          default: DEFAULT_CONTEXT_CLAIMS,
+          defaultText: "`sub, iss, aud, scope, scp, email, groups, cognito:groups, client_id`",
+          doc: "claims passed to the backend",
+        },
+        maxBytes: {
+          type: { kind: "integer", min: 64, max: 65536 },
+          default: 4096,
+          doc: "cap on the context's JSON size (lower when the API's result size leaves less room); claims beyond it, and 2.0 claims nested more than 64 levels, are dropped with a log line",
+        },
+      },
+    },
+    doc: "the authorizer context passed to the backend",
+  },
+  httpApi: {
+    type: {
+      kind: "object",
+      fields: {
+        response: {
+          type: { kind: "enum", values: ["simple", "iam"] },
+          default: "simple",
+          doc: 'HTTP API payload 2.0: `"simple"` (`{isAuthorized, context}`) or `"iam"`',
+        },
+      },
+    },
+    doc: "HTTP API answers",
+  },
+  maxTokenBytes: {
+    type: { kind: "integer", min: 256, max: MAX_TOKEN_BYTES_LIMIT },
+    default: DEFAULT_MAX_TOKEN_BYTES,
+    doc: "larger tokens are refused before any parsing",
+  },
+  tokenCache: {
+    type: {
+      kind: "object",
+      fields: {
+        maxEntries: {
+          type: { kind: "integer", min: 0, max: 1_000_000 },
+          default: 1000,
+          doc: "verified-token cache size (`0` disables)",
+        },
+        ttlSeconds: {
+          type: { kind: "integer", min: 1, max: 86400 },
+          default: 300,
+          doc: "a cached verification never outlives this, the token's `exp`, or its key (past `jwksCache.maxAgeSeconds` a hit refreshes the keys like an uncached token)",
+        },
+      },
+    },
+    doc: "the verified-token cache",
+  },
+  logLevel: {
+    type: { kind: "enum", values: ["debug", "info", "warn", "error", "silent"] },
+    default: "info",
+    doc: "`debug`, `info`, `warn`, `error`, `silent`",
+  },
+  dev: {
+    type: { kind: "object", fields: DEV_FIELDS, name: "DevConfigInput" },
+    defaultText: "the default of each `dev` field (below)",
+    doc: "read by `gatepass dev` only; see [Local development](#local-development)",
+  },
+} as const satisfies Fields;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { unzipSync } from "fflate";
+import { SignJWT } from "jose";
 import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli-helpers.js";
 
 /**
@@ -35,6 +36,8 @@ const PROJECT_TARGET_BYTES = 30 * 1024;
 /** What `--config` bundles must not carry: validation happened at bundle time. */
 const VALIDATION_MODULES = /config[\\/](schema|from-env)\.[jt]s$/;
 const RULE_COMPILER = /rules[\\/](rules|route-pattern|requirements)\.[jt]s$/;
+/** What a bundle whose issuers have neither `jwksUri` nor `discovery` must not carry. */
+const REMOTE_KEYS = /keys[\\/](discovery|jwks[\\/](remote-jwks|fetch-json))\.[jt]s$/;
 
 const ISSUER = "https://id.example.com/";
 const AUDIENCE = "orders-api";
@@ -322,6 +325,42 @@ describe("gatepass bundle", { concurrency: true }, () => {
     todo: "≈ 47 KB with --config, ≈ 75 KB configured from the environment",
   }, () => {
     assert.ok(embedded.report.bytes <= PROJECT_TARGET_BYTES, `index.mjs is ${embedded.report.bytes} bytes`);
+  });
+
+  test("--config with a shared secret only: no JWKS or discovery code in the bundle, and HS256 tokens verify", async () => {
+    const secret = "a-shared-secret-of-at-least-32-bytes!";
+    const file = join(root, "secret.config.json");
+    writeFileSync(file, JSON.stringify({ issuers: [{ issuer: ISSUER, audience: [AUDIENCE], secret }] }));
+    const dir = join(root, "secret");
+    const report = await bundle(dir, ["--config", file]);
+    for (const module of report.modules) assert.doesNotMatch(module, REMOTE_KEYS, `${module} in the bundle`);
+    assert.ok(plain.report.modules.some((m) => REMOTE_KEYS.test(m)));
+    assert.ok(
+      report.bytes < embedded.report.bytes,
+      `${report.bytes} bytes, not less than ${embedded.report.bytes}`,
+    );
+    const hs256 = await new SignJWT({ sub: "user-1" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("5m")
+      .sign(new TextEncoder().encode(secret));
+    const { results } = await invoke(join(dir, "index.mjs"), [tokenEvent(hs256), tokenEvent(expired)]);
+    assertAllow(results[0]?.response);
+    assert.deepEqual(results[1], { error: "Unauthorized" });
+  });
+
+  test("--config with a jwksUri issuer keeps the remote key sources", async () => {
+    const file = join(root, "remote.config.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        issuers: [{ issuer: ISSUER, audience: [AUDIENCE], jwksUri: "https://id.example.com/jwks.json" }],
+      }),
+    );
+    const report = await bundle(join(root, "remote"), ["--config", file]);
+    assert.ok(report.modules.some((m) => REMOTE_KEYS.test(m)));
+    assert.ok(!report.modules.some((m) => /no-remote-keys/.test(m)));
   });
 
   test("a bad --config fails before bundling: exit 1, one line naming the field", async () => {

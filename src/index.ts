@@ -38,12 +38,19 @@ export {
 export { jwkThumbprint } from "./keys/thumbprint.js";
 export {
   type AuthorizerHandler,
+  type AuthorizerInvocationContext,
   type AuthorizerOptions,
   type AuthorizerResponse,
   createAuthorizer,
+  type HttpApiAuthorizerEventV2,
+  type HttpApiResponseOf,
+  type PolicyAuthorizerEvent,
+  type PolicyAuthorizerResponse,
+  type SimpleAuthorizerResponse,
 } from "./lambda/authorizer.js";
 export { loadConfig, parseConfig } from "./lambda/config.js";
 export { createLogger, type Logger, type LogLevel } from "./log.js";
+export type { FlatContext } from "./policy/context.js";
 export { decodeUnverified } from "./token/decode.js";
 export { parseDuration, type SigningKeyInput, type SignOptions, signToken } from "./token/sign.js";
 export { createVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "./token/verifier.js";

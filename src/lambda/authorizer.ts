@@ -5,28 +5,85 @@ import type { GatepassConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes, isAuthError, type ReasonCode, ReasonCodes } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
-import { buildPolicyResult, CONTEXT_MEMBER_BYTES } from "../policy/build.js";
-import { encodeContext } from "../policy/context.js";
+import { buildPolicyResult, CONTEXT_MEMBER_BYTES, type PolicyDocument } from "../policy/build.js";
+import { encodeContext, type FlatContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
 import type { RuleSet, RuleTarget } from "../rules/rules.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
 import { parseConfig, rulesFor } from "./config.js";
 
-/** What API Gateway gets back: an IAM policy response, or an HTTP API simple response. */
-export type AuthorizerResponse =
-  | {
-      principalId: string;
-      policyDocument: { Version: "2012-10-17"; Statement: Array<Record<string, unknown>> };
-      context?: Record<string, unknown>;
-    }
-  | { isAuthorized: boolean; context?: Record<string, unknown> };
+/**
+ * The IAM policy answer: REST API (TOKEN, REQUEST), WebSocket `$connect`, HTTP API payload 1.0,
+ * and payload 2.0 with `httpApi.response: "iam"`. Structurally `@types/aws-lambda`'s
+ * `APIGatewayAuthorizerResult` when the context is flat (`C` = {@link FlatContext}, as REST and
+ * WebSocket require); HTTP API 2.0 contexts may also hold arrays and objects.
+ */
+// Type aliases rather than interfaces: they stay assignable to `Record<string, unknown>`.
+export type PolicyAuthorizerResponse<C extends Record<string, unknown> = FlatContext> = {
+  principalId: string;
+  policyDocument: PolicyDocument;
+  context?: C;
+};
 
-/** A Lambda authorizer handler for every API Gateway authorizer event shape. */
-export interface AuthorizerHandler {
-  (event: unknown, context?: { awsRequestId?: string }): Promise<AuthorizerResponse>;
+/** The HTTP API simple answer (payload 2.0, `httpApi.response: "simple"`, the default). */
+export type SimpleAuthorizerResponse = {
+  isAuthorized: boolean;
+  /** Arrives at `event.requestContext.authorizer.lambda` in the integration, with its types. */
+  context?: Record<string, unknown>;
+};
+
+/** What API Gateway gets back: an IAM policy response, or an HTTP API simple response. */
+export type AuthorizerResponse = PolicyAuthorizerResponse<Record<string, unknown>> | SimpleAuthorizerResponse;
+
+/**
+ * The events answered with an IAM policy: REST API TOKEN and REQUEST authorizers, WebSocket
+ * `$connect`, HTTP API payload 1.0 (the fields the handler's type selects on; the events carry more).
+ */
+export interface PolicyAuthorizerEvent {
+  type: "TOKEN" | "REQUEST";
+  methodArn: string;
+}
+
+/** The event of an HTTP API authorizer with payload format 2.0 (the fields the type selects on). */
+export interface HttpApiAuthorizerEventV2 {
+  type: "REQUEST";
+  routeArn: string;
+}
+
+/** What the handler reads of Lambda's context object. */
+export interface AuthorizerInvocationContext {
+  awsRequestId?: string;
+}
+
+/**
+ * A Lambda authorizer handler for every API Gateway authorizer event shape. Its call signatures
+ * make it assignable to `@types/aws-lambda`'s `APIGatewayTokenAuthorizerHandler`,
+ * `APIGatewayRequestAuthorizerHandler` and, with `HttpApiResponse` the simple response (the
+ * default configuration), `APIGatewayRequestSimpleAuthorizerHandlerV2`.
+ *
+ * @typeParam HttpApiResponse - the answer to HTTP API payload 2.0 events, per `httpApi.response`.
+ */
+export interface AuthorizerHandler<HttpApiResponse extends AuthorizerResponse = AuthorizerResponse> {
+  (event: PolicyAuthorizerEvent, context?: AuthorizerInvocationContext): Promise<PolicyAuthorizerResponse>;
+  (event: HttpApiAuthorizerEventV2, context?: AuthorizerInvocationContext): Promise<HttpApiResponse>;
+  (event: unknown, context?: AuthorizerInvocationContext): Promise<AuthorizerResponse>;
   /** Fetches remote keys ahead of the first request; call at module scope (cold start). Never rejects. */
   hydrate(): Promise<void>;
 }
+
+/**
+ * The answer to HTTP API payload 2.0 events for a configuration of type `C`: the simple response
+ * unless `httpApi.response` is `"iam"` (either, when the type does not say).
+ */
+export type HttpApiResponseOf<C> = C extends { httpApi: { response: "iam" } }
+  ? PolicyAuthorizerResponse<Record<string, unknown>>
+  : C extends { httpApi: { response: "simple" } }
+    ? SimpleAuthorizerResponse
+    : C extends { httpApi: { response: unknown } }
+      ? AuthorizerResponse
+      : C extends object
+        ? SimpleAuthorizerResponse
+        : AuthorizerResponse;
 
 export interface AuthorizerOptions extends VerifierOptions {
   /** Use this verifier instead of building one from the configuration. */
@@ -64,13 +121,16 @@ class Refusal {
  *   routes: [{ route: "GET /orders/{id}", scopes: ["orders:read"] }],
  * });
  */
-export function createAuthorizer(
-  config: GatepassConfigInput | GatepassConfig,
+export function createAuthorizer<const C extends GatepassConfigInput | GatepassConfig>(
+  config: C,
   options?: AuthorizerOptions,
-): AuthorizerHandler;
+): AuthorizerHandler<HttpApiResponseOf<C>>;
 /** A document known only at run time (parsed JSON): validated here like any other. */
 export function createAuthorizer(config: unknown, options?: AuthorizerOptions): AuthorizerHandler;
-export function createAuthorizer(config: unknown, options: AuthorizerOptions = {}): AuthorizerHandler {
+export function createAuthorizer(
+  config: unknown,
+  options: AuthorizerOptions = {},
+): AuthorizerHandler<HttpApiResponseOf<unknown>> {
   const cfg: GatepassConfig = parseConfig(config);
   return buildAuthorizer(cfg, rulesFor(cfg), options);
 }
@@ -246,7 +306,9 @@ export function buildAuthorizer(
       throw new Error(UNAUTHORIZED);
     }
   };
-  return Object.assign(handler, { hydrate: () => verifier.hydrate() });
+  // One implementation for every event shape: the adapters pick the answer's shape by event kind,
+  // which the overloads of AuthorizerHandler describe.
+  return Object.assign(handler, { hydrate: () => verifier.hydrate() }) as AuthorizerHandler;
 }
 
 function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {

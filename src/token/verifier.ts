@@ -13,10 +13,15 @@ import { type DecodedToken, decodeToken } from "./decode.js";
 import { verifySignature } from "./signature.js";
 import { TokenCache, tokenCacheKey } from "./token-cache.js";
 
-/** A token that passed every check. */
-export interface VerifiedToken {
+/**
+ * A token that passed every check.
+ *
+ * @typeParam T - the claims the caller expects in the payload, as jose's `jwtVerify<T>`: a type
+ * assertion, not a check (check claims gatepass does not validate before trusting their types).
+ */
+export interface VerifiedToken<T = JsonObject> {
   readonly header: JsonObject;
-  readonly payload: JsonObject;
+  readonly payload: T & JsonObject;
   /** The configured issuer that accepted it (`null` for the one issuer configured without `iss` check). */
   readonly issuer: string | null;
 }
@@ -26,8 +31,13 @@ export interface Verifier {
    * Verifies a compact JWT: strict decoding, issuer selection by `iss` (among configured issuers
    * only), algorithm allowlist, key lookup, signature, then claims. Rejects with an `AuthError`
    * whose `code` says why; never with anything else.
+   *
+   * @typeParam T - the payload's expected claims (see {@link VerifiedToken}).
+   * @example
+   * const { payload } = await verifier.verify<{ scope: string }>(token);
+   * payload.scope; // string
    */
-  verify(token: string): Promise<VerifiedToken>;
+  verify<T = JsonObject>(token: string): Promise<VerifiedToken<T>>;
   /** Fetches remote keys ahead of the first request (cold start). Never rejects. */
   hydrate(): Promise<void>;
 }
@@ -249,8 +259,8 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
   }
 
   /** Never throws: an async function turns every exception of {@link verifyNow} into a rejection. */
-  async function verify(token: string): Promise<VerifiedToken> {
-    return verifyNow(token);
+  async function verify<T = JsonObject>(token: string): Promise<VerifiedToken<T>> {
+    return verifyNow(token) as VerifiedToken<T>;
   }
 
   return {

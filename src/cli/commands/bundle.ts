@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Command } from "commander";
-import type { Metafile } from "esbuild";
+import type { Metafile, Plugin } from "esbuild";
 import type { GatepassConfig } from "../../config/types.js";
 import { ConfigError } from "../../errors.js";
 import { createAuthorizer } from "../../lambda/authorizer.js";
@@ -11,6 +11,7 @@ import { parseConfig } from "../../lambda/config.js";
 import { silentLogger } from "../../log.js";
 import { isJsonObject, type JsonObject, parseJsonText } from "../../util/json.js";
 import { action, CliError, printError, printHuman } from "../output.js";
+import { zipOneFile } from "../zip.js";
 
 interface BundleOptions {
   out: string;
@@ -18,14 +19,32 @@ interface BundleOptions {
   json?: boolean;
 }
 
-/** The compiled handler module, found from this file's own location (dist/cli/commands/bundle.js). */
-function lambdaEntry(): string {
-  const built = fileURLToPath(new URL("../../lambda/index.js", import.meta.url));
-  if (existsSync(built)) return built;
-  // Running from the sources (tsx): esbuild compiles TypeScript as well.
-  const source = built.replace(/\.js$/, ".ts");
-  if (existsSync(source)) return source;
-  throw new CliError(`cannot find the handler module ${built}; is the package built (npm run build)?`);
+/**
+ * A module of `lambda/` in the package, found from this code's own location: `dist/cli/main.js`
+ * (the built command, one file), or `src/cli/commands/bundle.ts` (the sources, run with tsx;
+ * esbuild compiles TypeScript as well).
+ */
+function lambdaModule(name: string): string {
+  for (const relative of [`../lambda/${name}.js`, `../../lambda/${name}.js`, `../../lambda/${name}.ts`]) {
+    const path = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new CliError(
+    `cannot find the handler module lambda/${name}.js; is the package built (npm run build)?`,
+  );
+}
+
+/** esbuild, an optional peer dependency: only this command needs it. */
+async function loadEsbuild(): Promise<typeof import("esbuild")> {
+  try {
+    return await import("esbuild");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
+    throw new CliError(
+      "gatepass bundle needs esbuild, an optional peer dependency: npm install --save-dev esbuild (or run npx -p gatepass -p esbuild gatepass bundle ...)",
+    );
+  }
 }
 
 /** A standalone `jwksFile`, read to be inlined; its content is never echoed (it may be a secret). */
@@ -111,55 +130,57 @@ function readConfig(path: string, warnings: string[]): GatepassConfig {
   }
 }
 
-/**
- * The module to bundle when a configuration is embedded: the configuration validated and
- * normalized above, and the rules compiled at cold start — or, with no rules, the open rule set,
- * so neither the configuration schema nor the rule compiler is in the bundle.
- */
-function embeddedEntry(config: GatepassConfig): string {
-  const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
-  const rules = open
-    ? ['import { OPEN_RULES as rules } from "../rules/open.js";']
-    : [
-        'import { compileRules } from "../rules/rules.js";',
-        "const rules = compileRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes });",
-      ];
-  return [
-    `import { embeddedAuthorizer } from "./embedded.js";`,
-    `const config = ${JSON.stringify(config)};`,
-    ...rules,
-    "export const handler = embeddedAuthorizer(config, rules);",
-    "await handler.hydrate();",
-    "",
-  ].join("\n");
-}
+/** The remote key sources' modules, as the key-source factory (`keys/sources`) imports them. */
+const REMOTE_KEY_MODULES = /^\.\/(discovery|jwks\/remote-jwks)\.js$/;
+const KEY_SOURCE_FACTORY = /[\\/]keys[\\/]sources\.[jt]s$/;
 
-/** A fixed timestamp, so the same code always gives the same zip (stable CDK/SAM asset hashes). */
-const ZIP_MTIME = new Date(2020, 0, 1);
-/** Regular file, rw-r--r--, in the upper 16 bits of the external attributes (Unix `os`). */
-const ZIP_FILE_MODE = 0o100644 * 0x10000;
+/**
+ * The bundler plugin of `--config`: the virtual modules `lambda/embedded-entry.ts` imports (typed in
+ * `lambda/virtual-modules.d.ts`), so the bundle carries only what the configuration uses.
+ * - `gatepass:config` is the configuration validated above (neither the schema nor the
+ *   environment reader is in the bundle);
+ * - `gatepass:rules` is a real module chosen by it: with no rules, the open rule set, so the rule
+ *   compiler is not in the bundle either;
+ * - with no `jwksUri` or `discovery` issuer, the remote key sources the key-source factory imports
+ *   are `lambda/no-remote-keys.ts`: no JWKS fetching or discovery code.
+ */
+function embeddedConfigPlugin(config: GatepassConfig): Plugin {
+  const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
+  const rulesModule = lambdaModule(open ? "rules-open" : "rules-compiled");
+  const remote = config.issuers.some((issuer) => issuer.jwksUri !== undefined || issuer.discovery === true);
+  const noRemoteKeys = remote ? undefined : lambdaModule("no-remote-keys");
+  return {
+    name: "gatepass-config",
+    setup(build) {
+      build.onResolve({ filter: /^gatepass:config$/ }, () => ({ path: "config", namespace: "gatepass" }));
+      build.onLoad({ filter: /^config$/, namespace: "gatepass" }, () => ({
+        contents: `export const config = ${JSON.stringify(config)};`,
+        loader: "js",
+      }));
+      build.onResolve({ filter: /^gatepass:rules$/ }, () => ({ path: rulesModule }));
+      if (noRemoteKeys !== undefined) {
+        build.onResolve({ filter: REMOTE_KEY_MODULES }, (args) =>
+          KEY_SOURCE_FACTORY.test(args.importer) ? { path: noRemoteKeys } : undefined,
+        );
+      }
+    },
+  };
+}
 
 async function bundle(options: BundleOptions): Promise<undefined> {
   const warnings: string[] = [];
   const config = options.config === undefined ? undefined : readConfig(options.config, warnings);
   const outDir = resolve(options.out);
   const outfile = join(outDir, "index.mjs");
-  const lambdaDir = dirname(lambdaEntry());
-  // Loaded here, not at startup: only this command needs them.
-  const [{ build }, { zipSync }] = await Promise.all([import("esbuild"), import("fflate")]);
+  const entry = lambdaModule(config === undefined ? "index" : "embedded-entry");
+  const lambdaDir = dirname(entry);
+  // Loaded here, not at startup: only this command needs it.
+  const { build } = await loadEsbuild();
   let result: { outputFiles?: Array<{ path: string; contents: Uint8Array }>; metafile?: Metafile };
   try {
     result = await build({
-      ...(config === undefined
-        ? { entryPoints: [lambdaEntry()] }
-        : {
-            stdin: {
-              contents: embeddedEntry(config),
-              resolveDir: lambdaDir,
-              sourcefile: "gatepass-embedded.js",
-              loader: "js",
-            },
-          }),
+      entryPoints: [entry],
+      plugins: config === undefined ? [] : [embeddedConfigPlugin(config)],
       bundle: true,
       minify: true,
       format: "esm",
@@ -177,7 +198,7 @@ async function bundle(options: BundleOptions): Promise<undefined> {
   }
   const code = (result.outputFiles ?? []).find((f) => f.path.endsWith(".mjs"))?.contents;
   if (!code) throw new CliError("esbuild produced no output");
-  const zip = zipSync({ "index.mjs": [code, { level: 9, os: 3, attrs: ZIP_FILE_MODE, mtime: ZIP_MTIME }] });
+  const zip = zipOneFile("index.mjs", code);
   // A bundle that embeds a shared secret is itself a secret: owner-only on disk, even when it
   // replaces files that were readable before. (Inside the zip the file stays rw-r--r--: Lambda's
   // runtime user must be able to read it.)
@@ -203,7 +224,7 @@ async function bundle(options: BundleOptions): Promise<undefined> {
   const output = Object.values(result.metafile?.outputs ?? {})[0];
   const modules = Object.entries(output?.inputs ?? {})
     .filter(([, contribution]) => contribution.bytesInOutput > 0)
-    .map(([input]) => (input.startsWith("<stdin>") ? input : relative(packageRoot, resolve(input))));
+    .map(([input]) => (input.startsWith("gatepass:") ? input : relative(packageRoot, resolve(input))));
   for (const warning of warnings) printError(`warning: ${warning}`);
   const report = {
     indexMjs: outfile,

@@ -133,8 +133,10 @@ async function run(options: DevOptions): Promise<undefined> {
     if (error instanceof PortInUseError) throw new CliError(error.message, ExitCode.FAILURE);
     throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.FAILURE);
   }
+  // Listen before printing: whoever reads "Ctrl-C to stop" may signal at once (a test, a script).
+  const stopped = waitForSignal();
   printHuman(banner(server));
-  const signal = await waitForSignal();
+  const signal = await stopped;
   process.stdout.write(`gatepass dev: ${signal}, closing\n`);
   await server.close();
   // Anything still holding the event loop (a stuck upstream socket) must not keep a stopped server alive.

@@ -1,0 +1,27 @@
+/**
+ * Builds `dist/cli/main.js`, the `gatepass` command, as one file with its command-line parser
+ * (commander) inside, so installing the package brings no runtime dependency. esbuild stays
+ * outside: `gatepass bundle` loads it on demand (an optional peer dependency). Run after
+ * `tsc -p tsconfig.build.json`, which builds the library (`dist/index.js`, `dist/lambda/`).
+ */
+import { rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const root = new URL("../", import.meta.url);
+// tsc's per-file output of the command is replaced by the one file below.
+rmSync(new URL("dist/cli", root), { recursive: true, force: true });
+await build({
+  entryPoints: [new URL("src/cli/main.ts", root).pathname],
+  outfile: new URL("dist/cli/main.js", root).pathname,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  external: ["esbuild"],
+  legalComments: "inline",
+  // commander is CommonJS: its require() calls of Node builtins need a require in this ES module.
+  banner: {
+    js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});

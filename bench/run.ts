@@ -75,6 +75,12 @@ const SECTIONS: readonly SectionEntry[] = [
     title: "8. Rule compilation",
     load: async () => (await import("./sections/rules.js")).rulesSection,
   },
+  {
+    id: "scaling",
+    number: 9,
+    title: "9. Scaling with the configuration",
+    load: async () => (await import("./sections/scaling.js")).scalingSection,
+  },
 ];
 
 const BENCHMARKS_MD = fileURLToPath(new URL("../BENCHMARKS.md", import.meta.url));

@@ -3,8 +3,9 @@
  * (gatepass's own authorizer on every request: an ES256 token from the dev issuer, keys through
  * discovery, the demo rules), against the same upstream called directly and through a bare Node
  * reverse proxy. autocannon runs in a worker thread, the upstream in its own process; the targets
- * take turns, round after round, for a bounded time each. The gateway runs its embedded demo
- * configuration (same upstream, same token for every target).
+ * take turns, round after round, for a bounded time each. The gateway runs the embedded demo's
+ * configuration three times: caches on; the authorizer result cache off; the result cache and the
+ * verified-token cache off (every request's JWT verified).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -114,7 +114,7 @@ export const coldStartSection: Section = {
   id: "cold-start",
   title: "4. Cold start",
   async run(context: BenchContext): Promise<SectionResult> {
-    const runs = context.quick ? 2 : 20;
+    const runs = context.quick ? 2 : 30;
     const dir = mkdtempSync(join(tmpdir(), "gatepass-bench-cold-"));
     const key = benchKey("RS256");
     const server = await startJwksServer([key.publicJwk]);

@@ -12,7 +12,7 @@
  * to run (not when a performance target is missed: the report says which ones are).
  */
 import { writeFileSync } from "node:fs";
-import { cpus, platform, release, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type BenchOptions, parseOptions } from "./lib/options.js";
 import type { BenchContext, Section, SectionResult, TargetResult } from "./lib/section.js";
@@ -76,6 +76,12 @@ const SECTIONS: readonly SectionEntry[] = [
     load: async () => (await import("./sections/rules.js")).rulesSection,
   },
   {
+    id: "scaling",
+    number: 9,
+    title: "9. Scaling with the configuration",
+    load: async () => (await import("./sections/scaling.js")).scalingSection,
+  },
+  {
     id: "key-judging",
     number: 10,
     title: "10. Key judging",
@@ -102,6 +108,10 @@ export function machineDescription(): string[] {
   return [
     `- Machine: ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GB memory, ${platform()} ${release()}`,
     `- Node.js ${process.version}`,
+    // The machine may be shared: its load says how much the figures (not the ratios) may be off.
+    `- Load average at the start (1, 5, 15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")}`,
     `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
   ];
 }

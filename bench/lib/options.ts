@@ -13,7 +13,7 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--only <section>[,<sect
 
   --quick           tiny iteration counts: proves every section works in a few seconds, measures nothing
   --only <section>  run only these sections (by id or number): verify, handler, cache, cold-start, jwks,
-                    gateway, memory
+                    gateway, memory, rules, scaling
   --write           write the report to BENCHMARKS.md (not with --quick)
 `;
 

@@ -1,7 +1,8 @@
 /**
  * A minimal REST TOKEN authorizer on aws-jwt-verify, written the way its README recommends: the
- * verifier at module scope, keys fetched during init (`hydrate`), an Allow policy for the method
- * ARN. Configured from the environment (`JWKS_URI`, `ISSUER`, `AUDIENCE`).
+ * verifier at module scope, keys fetched during init (`hydrate`) or given inline (`cacheJwks`, from
+ * the `JWKS` variable), an Allow policy for the method ARN. Configured from the environment (`JWKS`
+ * or `JWKS_URI`, `ISSUER`, `AUDIENCE`).
  *
  * The one deviation: aws-jwt-verify fetches over `https` only, and the benchmark's JWKS endpoint is
  * plain HTTP on loopback, so its fetcher is replaced by the same few lines on `node:http`. Its own
@@ -27,10 +28,16 @@ const fetcher = {
 };
 
 const verifier = JwtVerifier.create(
-  { issuer: process.env.ISSUER!, audience: process.env.AUDIENCE!, jwksUri: process.env.JWKS_URI! },
+  {
+    issuer: process.env.ISSUER!,
+    audience: process.env.AUDIENCE!,
+    // With inline keys, the URI is never fetched.
+    jwksUri: process.env.JWKS_URI ?? "https://id.example.com/.well-known/jwks.json",
+  },
   { jwksCache: new SimpleJwksCache({ fetcher }) },
 );
-await verifier.hydrate();
+if (process.env.JWKS !== undefined) verifier.cacheJwks(JSON.parse(process.env.JWKS));
+else await verifier.hydrate();
 
 export async function handler(event: { authorizationToken: string; methodArn: string }) {
   const token = event.authorizationToken.replace(/^Bearer /i, "");

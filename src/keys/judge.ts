@@ -39,25 +39,35 @@ export interface KeyRefusal {
 }
 
 /** Primes below 752 (SP 800-89 §5.3.3: the modulus has no factor smaller than 752). */
-const SMALL_PRIMES: readonly number[] = (() => {
-  const primes: number[] = [];
-  for (let n = 3; n < 752; n += 2) if (primes.every((p) => n % p !== 0)) primes.push(n);
-  return primes;
-})();
+let smallPrimes: readonly number[] | undefined;
+/** Made on first use: module load runs at every cold start, judging only when an RSA key is new. */
+function primesBelow752(): readonly number[] {
+  if (smallPrimes === undefined) {
+    const primes: number[] = [];
+    for (let n = 3; n < 752; n += 2) if (isSmallPrime(n)) primes.push(n);
+    smallPrimes = primes;
+  }
+  return smallPrimes;
+}
 
 /**
  * The primes of the ROCA fingerprint (the detector published with the paper, `roca/detect.py`), each
  * with the set of residues 65537 generates modulo it. A modulus whose residues all fall in these
  * sets is fingerprinted; a random modulus does so with negligible probability.
  */
-const ROCA_SUBGROUPS: ReadonlyArray<readonly [number, ReadonlySet<number>]> = [
+const ROCA_PRIMES: readonly number[] = [
   3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107,
   109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
-].map((p) => {
-  const generated = new Set<number>();
-  for (let x = 1; !generated.has(x); x = (x * (65537 % p)) % p) generated.add(x);
-  return [p, generated] as const;
-});
+];
+let rocaSubgroups: ReadonlyArray<readonly [number, ReadonlySet<number>]> | undefined;
+function rocaFingerprint(): ReadonlyArray<readonly [number, ReadonlySet<number>]> {
+  rocaSubgroups ??= ROCA_PRIMES.map((p) => {
+    const generated = new Set<number>();
+    for (let x = 1; !generated.has(x); x = (x * (65537 % p)) % p) generated.add(x);
+    return [p, generated] as const;
+  });
+  return rocaSubgroups;
+}
 
 const E_MIN = 65537n;
 const E_LIMIT = 1n << 256n;
@@ -138,10 +148,10 @@ export function judgeRsa(n: bigint, e: bigint): KeyRefusal | null {
           : `RSA keys must be at most ${MAX_RSA_BITS} bits (got ${bits}): larger ones make every verification slow`,
     };
   }
-  if ((n & 1n) === 0n || SMALL_PRIMES.some((p) => n % BigInt(p) === 0n)) {
+  if ((n & 1n) === 0n || primesBelow752().some((p) => n % BigInt(p) === 0n)) {
     return { code: "RSA_MODULUS_INVALID", reason: "the RSA modulus has a small factor (NIST SP 800-89)" };
   }
-  if (ROCA_SUBGROUPS.every(([p, generated]) => generated.has(Number(n % BigInt(p))))) {
+  if (rocaFingerprint().every(([p, generated]) => generated.has(Number(n % BigInt(p))))) {
     return {
       code: "RSA_MODULUS_ROCA",
       reason: "the RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be computed",
@@ -172,30 +182,38 @@ export function judgeRsa(n: bigint, e: bigint): KeyRefusal | null {
 function isPrimeOrPrimePower(n: bigint, bits: number): boolean {
   if (checkPrimeSync(n, { checks: 1 })) return true;
   const maxK = Math.floor(bits / Math.log2(757));
-  for (const [k, filters] of POWER_FILTERS) {
-    if (k > maxK) break;
-    if (!filters.every((q) => isPowerResidue(Number(n % BigInt(q)), k, q))) continue;
+  for (let k = 2; k <= maxK; k++) {
+    if (!isSmallPrime(k)) continue;
+    if (!powerFilters(k).every((q) => isPowerResidue(Number(n % BigInt(q)), k, q))) continue;
     if (integerRoot(n, k, bits) ** BigInt(k) === n) return true;
   }
   return false;
 }
 
-/** For each prime k up to 1,000 (beyond any modulus we accept), primes q ≡ 1 (mod k) below 2^24. */
-const POWER_FILTERS: ReadonlyArray<readonly [number, readonly number[]]> = (() => {
-  const isPrime = (x: number) => {
-    if (x < 2) return false;
-    for (let d = 2; d * d <= x; d++) if (x % d === 0) return false;
-    return true;
-  };
-  const out: Array<[number, number[]]> = [];
-  for (let k = 2; k <= 1000; k++) {
-    if (!isPrime(k)) continue;
-    const qs: number[] = [];
-    for (let q = 2 * k + 1; qs.length < 24 && q < 1 << 24; q += 2 * k) if (isPrime(q)) qs.push(q);
-    out.push([k, qs]);
+function isSmallPrime(x: number): boolean {
+  if (x < 2) return false;
+  for (let d = 2; d * d <= x; d++) if (x % d === 0) return false;
+  return true;
+}
+
+/**
+ * For a prime k, the first primes q ≡ 1 (mod k): the residue filter of {@link isPrimeOrPrimePower}.
+ * Made on first use and kept, never at module load: every cold start loads this module, and only
+ * RSA keys judged for the first time need the filters (a few hundred microseconds for 2048 bits).
+ */
+const filtersByExponent = new Map<number, readonly number[]>();
+const FILTERS_PER_EXPONENT = 12;
+function powerFilters(k: number): readonly number[] {
+  let qs = filtersByExponent.get(k);
+  if (qs === undefined) {
+    const found: number[] = [];
+    for (let q = 2 * k + 1; found.length < FILTERS_PER_EXPONENT && q < 1 << 24; q += 2 * k)
+      if (isSmallPrime(q)) found.push(q);
+    qs = found;
+    filtersByExponent.set(k, qs);
   }
-  return out;
-})();
+  return qs;
+}
 
 /** Whether x is a k-th power modulo the prime q (k | q - 1): x^((q-1)/k) ≡ 1, or x ≡ 0. */
 function isPowerResidue(x: number, k: number, q: number): boolean {

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { type Command, CommanderError, InvalidArgumentError } from "commander";
+import { parseJsonText } from "../util/json.js";
 
 /**
  * The CLI's one error type, its exit codes, and the runner that turns every failure into one line
@@ -152,5 +154,25 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
     // errors are written that way), and a pointer to what went wrong.
     printError(error instanceof Error ? `${error.message}` : String(error));
     return ExitCode.FAILURE;
+  }
+}
+
+/**
+ * Reads a JSON file given on the command line (`what` names it in messages: "configuration",
+ * "key set"). Errors name the file and, for JSON, the position only: the content may be a secret.
+ */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  try {
+    return parseJsonText(text, path);
+  } catch (error) {
+    throw new CliError((error as Error).message);
   }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -9,8 +9,8 @@ import { ConfigError } from "../../errors.js";
 import { createAuthorizer } from "../../lambda/authorizer.js";
 import { parseConfig } from "../../lambda/config.js";
 import { silentLogger } from "../../log.js";
-import { isJsonObject, type JsonObject, parseJsonText } from "../../util/json.js";
-import { action, CliError, printError, printHuman } from "../output.js";
+import { isJsonObject, type JsonObject } from "../../util/json.js";
+import { action, CliError, printError, printHuman, readJsonFile } from "../output.js";
 import { zipOneFile } from "../zip.js";
 
 interface BundleOptions {
@@ -47,23 +47,6 @@ async function loadEsbuild(): Promise<typeof import("esbuild")> {
   }
 }
 
-/** A standalone `jwksFile`, read to be inlined; its content is never echoed (it may be a secret). */
-function readJwksFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new CliError(
-      `cannot read the key set ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  try {
-    return parseJsonText(text, `the key set ${file}`);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
-}
-
 /** Whether an embedded configuration holds a shared secret, which makes the bundle itself a secret. */
 const holdsSecret = (config: GatepassConfig | undefined) =>
   config?.issuers.some(
@@ -78,20 +61,7 @@ const holdsSecret = (config: GatepassConfig | undefined) =>
  * inlined as `jwks`, because the zip holds nothing but `index.mjs`.
  */
 function readConfig(path: string, warnings: string[]): GatepassConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new CliError(
-      `cannot read the configuration ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = parseJsonText(text, path);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const doc = readJsonFile(path, "configuration");
   if (!isJsonObject(doc))
     throw new CliError(`${path}: Invalid gatepass configuration: expected a JSON object`);
   const embedded: JsonObject = { ...doc };
@@ -106,7 +76,7 @@ function readConfig(path: string, warnings: string[]): GatepassConfig {
           issuer.discovery === undefined
         ) {
           const { jwksFile, ...rest } = issuer;
-          return { ...rest, jwks: readJwksFile(jwksFile) };
+          return { ...rest, jwks: readJsonFile(jwksFile, "key set") };
         }
         if (issuer.jwksFile !== undefined) {
           warnings.push(

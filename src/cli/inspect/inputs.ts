@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { GatepassConfig } from "../../config/types.js";
 import { ConfigError } from "../../errors.js";
 import { loadConfig, parseConfig } from "../../lambda/config.js";
-import { parseJsonText } from "../../util/json.js";
-import { CliError, usageError } from "../output.js";
+import { CliError, readJsonFile, usageError } from "../output.js";
 
 /** What `gatepass inspect` reads: the token (argument or stdin) and the configuration (file or environment). */
 
@@ -25,20 +23,7 @@ export type LoadedConfig = { config: GatepassConfig; source: string } | { config
 
 export function readConfig(path: string | undefined): LoadedConfig {
   if (path !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (error) {
-      throw new CliError(
-        `cannot read the configuration ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-      );
-    }
-    let doc: unknown;
-    try {
-      doc = parseJsonText(text, path);
-    } catch (error) {
-      throw new CliError((error as Error).message);
-    }
+    const doc = readJsonFile(path, "configuration");
     return { config: parseOrFail(() => parseConfig(doc)), source: path };
   }
   const env = process.env;

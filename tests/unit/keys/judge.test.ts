@@ -10,6 +10,7 @@ import {
 import { describe, it } from "node:test";
 import { judgeKey, judgeRsa, MAX_RSA_BITS } from "../../../src/keys/judge.js";
 import { createAuthorizer } from "../../../src/lambda/authorizer.js";
+import { ROCA_M } from "../../helpers/weak-keys.js";
 
 // Keys are built for each rule with the test's own arithmetic (no code shared with judge.ts) and
 // imported as JWK {kty:"RSA", n, e} through node:crypto, as every key source does: OpenSSL accepts
@@ -165,47 +166,7 @@ describe("judgeKey: RSA modulus partial validation (NIST SP 800-89 §5.3.3)", ()
 describe("judgeKey: ROCA fingerprint (CVE-2017-15361)", () => {
   // The 38 primes of the published detector (roca/detect.py). A modulus made by the affected
   // library is congruent to a power of 65537 modulo their product M.
-  const ROCA_PRIMES = [
-    3n,
-    5n,
-    7n,
-    11n,
-    13n,
-    17n,
-    19n,
-    23n,
-    29n,
-    31n,
-    37n,
-    41n,
-    43n,
-    47n,
-    53n,
-    59n,
-    61n,
-    67n,
-    71n,
-    73n,
-    79n,
-    83n,
-    89n,
-    97n,
-    101n,
-    103n,
-    107n,
-    109n,
-    113n,
-    127n,
-    131n,
-    137n,
-    139n,
-    149n,
-    151n,
-    157n,
-    163n,
-    167n,
-  ];
-  const M = ROCA_PRIMES.reduce((a, b) => a * b, 1n);
+  const M = ROCA_M;
 
   /** n = k·M + (65537^a mod M): odd, 2048 bits, no factor below 752, as a real ROCA modulus is. */
   function rocaModulus(): bigint {

@@ -177,7 +177,7 @@ export function formatted(path: string, text: string): string {
 export function renderInputType(): string {
   let out = `// ${GENERATED}\n\nimport type { Algorithm } from "./algorithms.js";\n\n`;
   out +=
-    "/**\n * A gatepass configuration document as written (contract §2.3): every field with a default is\n" +
+    '/**\n * A gatepass configuration document as written (README, "Configuration"): every field with a default is\n' +
     " * optional. `createAuthorizer`, `createVerifier` and `parseConfig` accept it; the JSON Schema\n" +
     ' * `gatepass/schema/gatepass.config.schema.json` describes the same document for editors (`"$schema"`).\n' +
     " *\n * @example\n" +

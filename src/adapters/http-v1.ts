@@ -5,7 +5,7 @@ import { restLikeRequest } from "./rest-request.js";
 import type { Adapter, AuthRequest } from "./types.js";
 
 /**
- * An HTTP API Lambda authorizer event, payload format `1.0` (contract §1.3): the REST `REQUEST`
+ * An HTTP API Lambda authorizer event, payload format `1.0` (AWS: http-api-lambda-authorizer.html): the REST `REQUEST`
  * shape plus `version`, and `identitySource`/`authorizationToken` holding the configured identity
  * sources' values joined with commas. `@types/aws-lambda` has no type for it.
  */

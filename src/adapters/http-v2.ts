@@ -5,7 +5,7 @@ import { extractToken } from "./token-source.js";
 import type { Adapter, AuthRequest } from "./types.js";
 
 /**
- * HTTP API payload `2.0` (contract §1.3): `routeArn` instead of `methodArn`, header names in lower
+ * HTTP API payload `2.0` (AWS: http-api-lambda-authorizer.html): `routeArn` instead of `methodArn`, header names in lower
  * case with repeats joined by commas, no `multiValue*` maps, cookies in a `cookies` array (absent
  * when the request has none), `routeKey`, `rawPath`, and the method in `requestContext.http`.
  *

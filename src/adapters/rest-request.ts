@@ -7,7 +7,7 @@ import type { Adapter, AuthRequest } from "./types.js";
 /**
  * REST API `REQUEST` authorizer: `headers` and `multiValueHeaders` (names as sent),
  * `queryStringParameters` and `multiValueQueryStringParameters`, `path`, `httpMethod`,
- * `requestContext`, `methodArn` (contract §1.2). Every map may be `null` (the console tester sends
+ * `requestContext`, `methodArn` (AWS: api-gateway-lambda-authorizer-input.html). Every map may be `null` (the console tester sends
  * `null`s) or missing (the documentation's example has no `multiValue*` maps).
  *
  * @example

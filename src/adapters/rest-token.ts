@@ -5,7 +5,7 @@ import type { Adapter, AuthRequest } from "./types.js";
 
 /**
  * REST API `TOKEN` authorizer. The event is exactly `{ type, authorizationToken, methodArn }`: no
- * headers, path or method (contract §1.1), so the configured `tokenSources` do not apply; the
+ * headers, path or method (AWS: api-gateway-lambda-authorizer-input.html), so the configured `tokenSources` do not apply; the
  * token source is whichever header the authorizer was configured with, and `authorizationToken`
  * is its raw value (`Bearer <jwt>` or the bare JWT).
  *

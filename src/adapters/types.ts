@@ -2,7 +2,7 @@ import type { TokenSource } from "../config/types.js";
 import type { TokenProblemCode } from "./token-source.js";
 
 /**
- * The API Gateway authorizer event shapes gatepass accepts (contract §2.2), one adapter each:
+ * The API Gateway authorizer event shapes gatepass accepts (README, "Every API Gateway event type"), one adapter each:
  * - `rest-token`: REST API `TOKEN` authorizer (`authorizationToken`, `methodArn`, nothing else);
  * - `rest-request`: REST API `REQUEST` authorizer (headers, query, `methodArn`);
  * - `http-v1`: HTTP API Lambda authorizer, payload format `1.0` (REST-compatible, `methodArn`);

@@ -11,7 +11,7 @@ import { extractToken } from "./token-source.js";
 import type { Adapter, AuthRequest } from "./types.js";
 
 /**
- * A WebSocket API `REQUEST` authorizer event (contract §1.4). `@types/aws-lambda` has no type for
+ * A WebSocket API `REQUEST` authorizer event (AWS: apigateway-websocket-api-lambda-auth.html). `@types/aws-lambda` has no type for
  * it: it is the REST `REQUEST` shape without `resource`, `path`, `httpMethod` and `pathParameters`,
  * with a WebSocket `requestContext`.
  */

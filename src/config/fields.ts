@@ -1,7 +1,7 @@
 import { ALGORITHMS } from "./algorithms.js";
 
 /**
- * The configuration document (contract §2.3) as one declarative table: every field with its type,
+ * The configuration document (README, "Configuration") as one declarative table: every field with its type,
  * default and meaning. Generated from it by `scripts/generate-config.ts` (a test fails when one of
  * them is not current; change a field here, then run that script): `shape.ts`, the table without its
  * documentation, which `schema.ts` validates against and takes its defaults from (so the Lambda

@@ -84,7 +84,7 @@ function shortcutDocument(env: Env): Record<string, unknown> | undefined {
 export type ConfigParser = (doc: unknown) => GatepassConfig;
 
 /**
- * Loads the configuration from the environment (contract §2.3) and validates it with `parse`:
+ * Loads the configuration from the environment (README, "Configuration") and validates it with `parse`:
  * `GATEPASS_CONFIG` (inline JSON, or a path to a JSON file), else the single-issuer shortcuts
  * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
  * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`.

@@ -3,7 +3,7 @@
 import type { Algorithm } from "./algorithms.js";
 
 /**
- * A gatepass configuration document as written (contract §2.3): every field with a default is
+ * A gatepass configuration document as written (README, "Configuration"): every field with a default is
  * optional. `createAuthorizer`, `createVerifier` and `parseConfig` accept it; the JSON Schema
  * `gatepass/schema/gatepass.config.schema.json` describes the same document for editors (`"$schema"`).
  *

@@ -17,7 +17,7 @@ import type {
 export { DEFAULT_CONTEXT_CLAIMS };
 
 /**
- * Validation of the configuration document's shape (contract §2.3), against the table of
+ * Validation of the configuration document's shape (README, "Configuration"), against the table of
  * `fields.ts` (as `shape.ts`, generated from it without the documentation). Every check throws a `ConfigError` naming the field (`issuers[0].secret`) and what is
  * expected, so a bad deployment fails at cold start with one clear sentence. Unknown keys are
  * errors: a typo (`audiance`) must not silently switch a check off.

@@ -80,7 +80,7 @@ export interface DevConfig {
   allowedHosts?: string[];
 }
 
-/** The validated gatepass configuration (contract §2.3), every default applied. */
+/** The validated gatepass configuration (README, "Configuration"), every default applied. */
 export interface GatepassConfig {
   issuers: IssuerConfig[];
   principalClaim: string;

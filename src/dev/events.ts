@@ -6,7 +6,7 @@ import { type DevRequest, headerValue, queryParameters, type RouteMatch } from "
  * The events API Gateway sends, built from a real HTTP request, in AWS's exact shapes per API
  * type: the authorizer events (REST TOKEN/REQUEST, HTTP API 1.0/2.0, WebSocket `$connect`) and
  * the proxy integration events a backend Lambda receives. References: the API Gateway developer
- * guide's input examples and `@types/aws-lambda` (see /work/shared/apigw-contract.md §1, §2.2).
+ * guide's input examples and `@types/aws-lambda` (AWS: api-gateway-lambda-authorizer-input.html, http-api-develop-integrations-lambda.html).
  */
 
 /** The account and API the emulated gateway pretends to be. */

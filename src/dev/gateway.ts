@@ -17,7 +17,7 @@ import { ResultCache } from "./result-cache.js";
 /**
  * The authorization step of API Gateway: identity sources, the authorizer call (with its time
  * limit), the result cache, and the outcome → status mapping, with AWS's status codes, bodies and
- * `x-amzn-ErrorType` headers (contract §3). Knows nothing about sockets: the server feeds it a
+ * `x-amzn-ErrorType` headers (AWS: supported-gateway-response-types.html). Knows nothing about sockets: the server feeds it a
  * {@link DevRequest} and writes what it answers.
  */
 
@@ -76,7 +76,7 @@ export interface Authorization {
 
 const UNAUTHORIZED = "Unauthorized";
 
-/** The gateway response bodies and error types API Gateway sends (contract §3.1, §3.2). */
+/** The gateway response bodies and error types API Gateway sends (AWS: supported-gateway-response-types.html, http-api-lambda-authorizer.html). */
 const GATEWAY_RESPONSES = {
   unauthorized: { status: 401, body: { message: "Unauthorized" }, errorType: "UnauthorizedException" },
   deny: {

@@ -40,7 +40,7 @@ export function rulesFor(config: GatepassConfig): RuleSet {
 }
 
 /**
- * Loads and validates the configuration from the environment (contract §2.3):
+ * Loads and validates the configuration from the environment (README, "Configuration"):
  * `GATEPASS_CONFIG` (inline JSON, or a path to a JSON file), else the single-issuer shortcuts
  * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
  * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`.

@@ -1,7 +1,7 @@
 import type { RuleTarget } from "../rules/rules.js";
 
 /**
- * Method and route ARNs (contract §1.5):
+ * Method and route ARNs (AWS: arn-format-reference.html, api-gateway-lambda-authorizer-input.html):
  * `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path…}` for REST and HTTP
  * APIs (the root path ends in a slash: `…/dev/GET/`), and `…/{stage}/$connect` for WebSocket APIs.
  * The partition (`aws`, `aws-cn`, `aws-us-gov`, …) is always read from the ARN, never assumed.

@@ -4,7 +4,7 @@ import { evaluatePolicy } from "./evaluate.js";
 import { MAX_POLICY_RESOURCE_LENGTH } from "./limits.js";
 
 /**
- * The cache-safe IAM policy (contract §2.2, §4).
+ * The cache-safe IAM policy (README, "Why the policy is cache-safe").
  *
  * API Gateway caches an authorizer's answer per token (per identity sources) and evaluates the same
  * policy for every other route the token calls while the TTL lasts. So the policy returned for one

@@ -1,7 +1,7 @@
 import { MAX_CONTEXT_DEPTH, nestsDeeperThan } from "./limits.js";
 
 /**
- * The authorizer `context`: chosen claims handed to the backend (contract §2.2–2.3).
+ * The authorizer `context`: chosen claims handed to the backend (README, "Every API Gateway event type" and "Configuration").
  *
  * Which form each API gets ({@link contextStyleFor}):
  * - REST (TOKEN, REQUEST), WebSocket and HTTP payload 1.0: **flat**, values only strings, numbers or
@@ -14,7 +14,7 @@ import { MAX_CONTEXT_DEPTH, nestsDeeperThan } from "./limits.js";
  *   (delivered under `requestContext.authorizer.lambda`).
  */
 
-/** The API / payload kinds of contract §2.2. */
+/** The API and payload kinds of README "Every API Gateway event type". */
 export type AuthorizerApiKind = "rest" | "websocket" | "http-v1" | "http-v2-simple" | "http-v2-iam";
 
 /**

@@ -3,8 +3,8 @@ import { MAX_CONTEXT_DEPTH, MAX_POLICY_RESOURCE_LENGTH, nestsDeeperThan } from "
 
 /**
  * IAM evaluation of an authorizer's policy against a request ARN, as API Gateway does when it
- * reuses a cached result (contract §2.1, §4), and validation of authorizer responses against every
- * rule of contract §2.1–2.4 (the local gateway answers 500 when this reports a problem).
+ * reuses a cached result (AWS: api-gateway-lambda-authorizer-output.html, "Authorizer caching"),
+ * and validation of authorizer responses against every rule AWS documents for them (the local gateway answers 500 when this reports a problem).
  */
 
 /** What IAM concludes for one request: allowed, denied by a matching Deny, or denied for lack of an Allow (both denials give 403). */
@@ -343,7 +343,7 @@ function validateStatement(statement: unknown, index: number, errors: string[]):
 }
 
 /**
- * Checks an authorizer response against contract §2.1–2.4 and returns one message per problem
+ * Checks an authorizer response against AWS's output rules (api-gateway-lambda-authorizer-output.html, http-api-lambda-authorizer.html) and returns one message per problem
  * (empty when valid). Messages name the exact field and what it held, e.g.
  * `policyDocument.Statement[0].Effect must be "Allow" or "Deny" (got "allow")`.
  *

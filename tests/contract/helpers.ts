@@ -171,7 +171,7 @@ export function eventWithoutToken(name: FixtureName): Record<string, unknown> {
   return event;
 }
 
-/** Is the event an HTTP API payload 2.0 event (the detection rule of contract §2.2, own properties)? */
+/** Is the event an HTTP API payload 2.0 event (the detection rule of adapters/detect.ts, restated here, own properties)? */
 export function isHttpV2Event(event: unknown): boolean {
   return (
     typeof event === "object" &&

@@ -1,5 +1,5 @@
 /**
- * The decision log as operators meet it (ARCHITECTURE §2.2): one structured JSON line per
+ * The decision log as operators meet it (README, "Every API Gateway event type"): one structured JSON line per
  * invocation on stdout, with outcome, reason code, principal, issuer, route and duration, that tells
  * the truth about the answer, and never holds the token or the secret.
  */

@@ -1,5 +1,5 @@
 /**
- * Contract matrix (ARCHITECTURE §2.2): every event fixture × every token case × both algorithms
+ * Contract matrix (README, "Every API Gateway event type"): every event fixture × every token case × both algorithms
  * (RS256 public key, HS256 shared secret) × both HTTP API response modes, through the handler.
  * Each invocation is checked for its outcome (401 / 403 / allow), the validity of the returned
  * response, the one `decision` log line and its reason code, and the absence of the token and the

@@ -1,5 +1,5 @@
 /**
- * Contract tests on what the handler returns (ARCHITECTURE §2.2, apigw-contract §1.5, §2): resources
+ * Contract tests on what the handler returns (README, "Every API Gateway event type"; AWS: api-gateway-lambda-authorizer-output.html): resources
  * built from the incoming ARN's own partition, region, account, API id and stage; `principalId`
  * from `principalClaim`; the context (flat scalars for REST, WebSocket and HTTP 1.0, natural JSON for
  * 2.0), bounded, and readable again by `readAuthorizerContext`; the HTTP API 2.0 IAM mode.
@@ -168,7 +168,7 @@ describe("principalId comes from principalClaim", () => {
 });
 
 /**
- * What API Gateway hands the backend (apigw-contract §2.2): REST/WebSocket/1.0 put `principalId` and
+ * What API Gateway hands the backend (AWS: http-api-develop-integrations-lambda.html, set-up-lambda-proxy-integrations.html): REST/WebSocket/1.0 put `principalId` and
  * every context value, stringified, in `requestContext.authorizer`; 2.0 puts the context, types
  * kept, in `requestContext.authorizer.lambda`.
  */

@@ -8,7 +8,7 @@
  *   implicitly denied, and an Allow must match to override that.
  *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  *   For authorizer policies: a matching Deny gives 403 "…with an explicit deny", no matching Allow
- *   403 "User is not authorized to access this resource" (apigw-contract §2.1, §3.1).
+ *   403 "User is not authorized to access this resource" (AWS: api-gateway-lambda-authorizer-output.html, supported-gateway-response-types.html).
  * - Resource: "You can use wildcard characters (* and ?) within the individual segments of an ARN (the
  *   parts separated by colons)"; `*` is "any combination of characters", `?` "any single character";
  *   "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond

@@ -1,5 +1,5 @@
 /**
- * The cache property at the handler level (ARCHITECTURE §2.2, apigw-contract §4): API Gateway caches
+ * The cache property at the handler level (README, "Why the policy is cache-safe"; AWS: api-gateway-lambda-authorizer-output.html): API Gateway caches
  * the policy returned for request A and evaluates it for the next request B with the same token.
  * For rules without IAM warnings, that cached answer must equal the fresh decision for B (allow vs
  * deny), for any routes A and B of the stage and any principal; for B outside A's stage (another

@@ -64,7 +64,7 @@ describe("the IAM reference: AWS's documented examples", () => {
       `arn:aws:execute-api:eu-west-1:${ACCT}:a123456789/prod/GET/petstorewalkthrough/pets/1`,
       "implicit-deny",
     ],
-    // apigw-contract §2.1: `…/Prod/*/*` covers the root `…/Prod/GET/` (the `*` may match nothing).
+    // AWS (api-gateway-lambda-authorizer-output.html): `…/Prod/*/*` covers the root `…/Prod/GET/` (the `*` may match nothing).
     [
       "`*` matches nothing",
       doc(allow(`arn:aws:execute-api:us-east-1:${ACCT}:abc/Prod/*/*`)),

@@ -144,7 +144,7 @@ async function run(options: DevOptions): Promise<undefined> {
   return undefined;
 }
 
-/** `gatepass dev`: the local API Gateway (contract §2.5). */
+/** `gatepass dev`: the local API Gateway (README, "Local development"). */
 export function devCommand(): Command {
   return new Command("dev")
     .description(

@@ -31,7 +31,7 @@ import { describeUrl, FetchJsonError, fetchJson } from "./fetch-json.js";
  * cached token causes the same refresh as an uncached one.
  */
 
-/** The JWKS cache defaults (contract §2.3). */
+/** The JWKS cache defaults (README, "Configuration"). */
 export const DEFAULT_JWKS_CACHE_CONFIG: Readonly<JwksCacheConfig> = DEFAULT_JWKS_CACHE;
 
 /** Every asymmetric algorithm: what a remote key set may verify unless the issuer narrows it. */

@@ -57,7 +57,7 @@ const pemIssuer = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe("defaults", () => {
-  test("every default is applied (contract §2.3)", () => {
+  test("every default is applied (README, Configuration)", () => {
     const config = parseConfig({ issuers: [secretIssuer()] });
     assert.deepEqual(config, {
       issuers: [

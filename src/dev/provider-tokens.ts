@@ -111,7 +111,7 @@ function required(preset: string, name: string, value: string | undefined, examp
 }
 
 /** A user pool id, `<region>_<id>`: `eu-west-1_AbCdEf123`, `us-gov-west-1_…`, `eusc-de-east-1_…`. */
-const USER_POOL_ID = /^((?:[a-z]{2,4}-)?[a-z]{2}-[a-z]+-\d)_[0-9A-Za-z]+$/;
+const USER_POOL_ID = /^((?:[a-z]{2,4}-)?[a-z]{2,4}-[a-z]+-\d{1,2})_[0-9A-Za-z]+$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;

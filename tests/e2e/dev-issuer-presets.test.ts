@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createLocalJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
+import { createVerifier } from "../../src/token/verifier.js";
 import { call, startTestServer, type TestServer } from "../fixtures/dev/harness.js";
 
 const TENANT = "9122040d-6c67-4c5b-b112-36a304b66dad";
@@ -331,6 +332,34 @@ describe("gatepass dev: POST /token with a provider preset", () => {
       { issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A1" },
     );
     assert.equal(payload.token_use, "id");
+  });
+
+  it("gatepass's own verifier accepts a preset token with the provider's issuer and the dev JWKS as explicit key source", async () => {
+    const res = await post({
+      preset: "keycloak",
+      url: "https://kc.acme.example",
+      realm: "acme",
+      aud: "orders-api",
+      sub: "alice",
+    });
+    assert.equal(res.status, 200, res.text);
+    const verifier = createVerifier(
+      {
+        issuers: [
+          {
+            issuer: "https://kc.acme.example/realms/acme",
+            audience: ["orders-api"],
+            jwksUri: `${t.url}/.well-known/jwks.json`,
+          },
+        ],
+      },
+      { sharedKeyCache: false },
+    );
+    const verified = (await verifier.verify((res.json() as { access_token: string }).access_token)) as {
+      payload: Record<string, unknown>;
+    };
+    assert.equal(verified.payload.sub, "alice");
+    assert.equal(verified.payload.iss, "https://kc.acme.example/realms/acme");
   });
 
   it("without a preset, groups and roles become the groups and roles claims", async () => {

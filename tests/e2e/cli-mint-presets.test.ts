@@ -203,6 +203,11 @@ describe("gatepass mint --preset", () => {
         /google ID tokens carry no scope/,
       ],
       [["--preset-param", "userPoolId=eu-west-1_A"], /--preset-param needs --preset/],
+      [
+        ["--preset", "okta", "--iss", "https://a.okta.com", "--preset-param", "constructor=x"],
+        /constructor is not a parameter of the okta preset/,
+      ],
+      [["--preset", "okta", "--preset-param", "__proto__=[1]"], /__proto__ is not a preset parameter/],
       [["--preset", "okta", "--preset-param", "noequals"], /expected name=value/],
       [
         [

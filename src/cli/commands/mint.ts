@@ -46,6 +46,7 @@ const parsePresetParam = (text: string): [string, unknown] => {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new Error(`expected name=value, got "${text.slice(0, 40)}"`);
   const name = text.slice(0, eq);
+  if (name === "__proto__") throw new Error("__proto__ is not a preset parameter");
   const raw = text.slice(eq + 1);
   if (!raw.startsWith("[")) return [name, raw];
   try {
@@ -119,11 +120,12 @@ function readSigningKey(path: string): {
 function likeProvider(preset: ProviderPreset, options: MintOptions, claims: Record<string, unknown>) {
   const params: Record<string, unknown> = {};
   for (const [name, value] of options.presetParam ?? []) {
-    if (name in params) throw usageError(`--preset-param ${name} is given twice`);
+    if (Object.hasOwn(params, name)) throw usageError(`--preset-param ${name} is given twice`);
     params[name] = value;
   }
   if (options.iss !== undefined) {
-    if ("issuer" in params) throw usageError("give the issuer once: --iss or --preset-param issuer=…");
+    if (Object.hasOwn(params, "issuer"))
+      throw usageError("give the issuer once: --iss or --preset-param issuer=…");
     params.issuer = options.iss;
   }
   try {

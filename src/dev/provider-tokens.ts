@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 
 /**
  * Development tokens shaped like a managed identity provider's, so a team can try its presets and
@@ -233,13 +233,8 @@ function stableGuid(seed: string): string {
   const h = createHash("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-const opaqueId = (bytes = 16) =>
-  Buffer.from(
-    randomUUID()
-      .replace(/-/g, "")
-      .slice(0, bytes * 2),
-    "hex",
-  ).toString("base64url");
+/** A random opaque id, base64url, as providers use for `jti`/`uti`. */
+const opaqueId = (bytes = 16) => randomBytes(bytes).toString("base64url");
 
 function refuse(preset: string, what: string, list: readonly string[] | undefined, where: string): void {
   if (list !== undefined && list.length > 0) fail(`${preset} tokens carry no ${what}; ${where}`);

@@ -4,6 +4,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { generateSigningKey, type JwkObject } from "../keys/generate.js";
 import { parseDuration, signToken } from "../token/sign.js";
+import {
+  ALL_PRESET_PARAMETERS,
+  PRESET_PARAMETERS,
+  type ProviderToken,
+  ProviderTokenError,
+  shapeProviderToken,
+} from "./provider-tokens.js";
 
 /**
  * The development issuer: an OAuth 2.0 / OIDC-shaped token service on the local gateway's own
@@ -14,7 +21,10 @@ import { parseDuration, signToken } from "../token/sign.js";
  * - `POST /token`: JSON or form fields `sub`/`subject`, `scope`/`scopes`, `claims` (a JSON object),
  *   `ttl` (`15m` or seconds), `aud`; or the `client_credentials` grant (`grant_type`, `client_id`,
  *   `scope`, client credentials in the body or HTTP Basic — any secret is accepted, this is a dev tool).
- *   Answers `{ access_token, token_type: "Bearer", expires_in, scope }`.
+ *   Answers `{ access_token, token_type: "Bearer", expires_in, scope }`. With `preset` (`cognito`,
+ *   `auth0`, `okta`, `entra`, `keycloak`, `google`) and that preset's parameters as fields
+ *   (`userPoolId`, `domain`, `tenantId`, … — see ./provider-tokens.ts), the token is shaped like
+ *   that provider's, with its real issuer; `groups` and `roles` land in the provider's claims.
  *
  * It signs with an ES256 key generated once and kept in `keysDir` (private JWK, mode 0600), so
  * tokens survive a restart. It only ever listens on loopback; never use its keys for anything else.
@@ -52,6 +62,14 @@ export interface MintRequest {
   aud?: string | string[];
   /** Set for the client_credentials grant. */
   clientId?: string;
+  /** Group names: the `groups` claim, or the preset's group claim (`cognito:groups`, …). */
+  groups?: string[];
+  /** Role names: the `roles` claim, or the preset's role claim (`roles`, `realm_access.roles`). */
+  roles?: string[];
+  /** Shape the token like this provider's (./provider-tokens.ts). */
+  preset?: string;
+  /** The preset's parameters, named as in the configuration (`userPoolId`, `domain`, …). */
+  presetParams?: Record<string, unknown>;
 }
 
 /** A minted token, as the token endpoint answers it. */
@@ -196,6 +214,9 @@ export class DevIssuer {
         throw new TokenRequestError("invalid_request", `claims: "${name}" is set by the issuer`);
       if (name !== "__proto__") claims[name] = value;
     }
+    if (request.preset !== undefined) return this.mintLikeProvider(request, ttl, scopes, claims);
+    if (request.groups !== undefined && !("groups" in claims)) claims.groups = request.groups;
+    if (request.roles !== undefined && !("roles" in claims)) claims.roles = request.roles;
     if (request.clientId !== undefined) claims.client_id = request.clientId;
     if (scopes.length > 0) claims.scope = scopes.join(" ");
     claims.jti = randomUUID();
@@ -214,6 +235,47 @@ export class DevIssuer {
     });
     const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
     if (scopes.length > 0) response.scope = scopes.join(" ");
+    return response;
+  }
+
+  /** A token in a provider's shape: its header, claims and real issuer, signed with the dev key. */
+  private mintLikeProvider(
+    request: MintRequest,
+    ttl: number,
+    scopes: string[],
+    claims: Record<string, unknown>,
+  ): TokenResponse {
+    const now = Math.floor(this.now() / 1000);
+    let shaped: ProviderToken;
+    try {
+      shaped = shapeProviderToken({
+        preset: request.preset!,
+        params: request.presetParams ?? {},
+        ...(request.sub !== undefined ? { sub: request.sub } : {}),
+        scopes,
+        ...(request.groups !== undefined ? { groups: request.groups } : {}),
+        ...(request.roles !== undefined ? { roles: request.roles } : {}),
+        ...(request.aud !== undefined ? { audience: [request.aud].flat() } : {}),
+        ...(request.clientId !== undefined ? { clientId: request.clientId } : {}),
+        claims,
+        now,
+      });
+    } catch (error) {
+      if (error instanceof ProviderTokenError) throw new TokenRequestError("invalid_request", error.message);
+      throw error;
+    }
+    const token = signToken(shaped.claims, this.privateJwk, {
+      alg: "ES256",
+      typ: shaped.typ,
+      issuer: shaped.issuer,
+      subject: shaped.subject,
+      ...(shaped.audience !== undefined ? { audience: shaped.audience } : {}),
+      ...(shaped.notBefore ? { notBefore: 0 } : {}),
+      expiresIn: ttl,
+      now,
+    });
+    const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
+    if (shaped.scope !== undefined) response.scope = shaped.scope;
     return response;
   }
 
@@ -367,6 +429,44 @@ function toMintRequest(fields: Record<string, unknown>, authorization: string | 
         "invalid_request",
         "ttl must be a number of seconds or a duration such as 15m",
       );
+  }
+  for (const name of ["groups", "roles"] as const) {
+    const value = fields[name];
+    if (value === undefined) continue;
+    if (typeof value === "string")
+      request[name] = value
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v !== "");
+    else if (Array.isArray(value) && value.every((v) => typeof v === "string" && v !== ""))
+      request[name] = value as string[];
+    else
+      throw new TokenRequestError(
+        "invalid_request",
+        `${name} must be a list of names (an array, or comma-separated)`,
+      );
+  }
+  const preset = fields.preset;
+  const presetParams: Record<string, unknown> = {};
+  for (const name of ALL_PRESET_PARAMETERS) {
+    if (fields[name] !== undefined) presetParams[name] = fields[name];
+  }
+  if (preset !== undefined) {
+    if (typeof preset !== "string" || preset.length === 0)
+      throw new TokenRequestError("invalid_request", "preset must be a non-empty string");
+    request.preset = preset;
+    request.presetParams = presetParams;
+  } else {
+    const stray = Object.keys(presetParams)[0];
+    if (stray !== undefined) {
+      const owners = Object.entries(PRESET_PARAMETERS)
+        .filter(([, names]) => names.includes(stray))
+        .map(([name]) => name);
+      throw new TokenRequestError(
+        "invalid_request",
+        `${stray} is a preset parameter: add "preset" (${owners.join(", ")}) or leave ${stray} out`,
+      );
+    }
   }
   const aud = fields.aud ?? fields.audience;
   if (aud !== undefined) {

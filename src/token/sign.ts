@@ -18,8 +18,8 @@ export interface SignOptions {
   alg?: Algorithm;
   /** The `kid` header. Default: the JWK's `kid`, if any. */
   kid?: string;
-  /** The `typ` header [`"JWT"`]. */
-  typ?: string;
+  /** The `typ` header [`"JWT"`]; `null` leaves it out (as Cognito and Okta do). */
+  typ?: string | null;
   /** Lifetime in seconds, or a duration like `"15m"`; sets `exp` from `iat` unless `claims.exp` is given. */
   expiresIn?: number | string;
   /** Sets `nbf` this many seconds (or duration) after `iat`. */
@@ -171,7 +171,8 @@ export function signToken(
   for (const [name, value] of Object.entries(claims)) {
     if (name !== "__proto__") payload[name] = value;
   }
-  const header: Record<string, unknown> = { alg, typ: options.typ ?? "JWT" };
+  const header: Record<string, unknown> = { alg };
+  if (options.typ !== null) header.typ = options.typ ?? "JWT";
   const kid = options.kid ?? prepared.kid;
   if (kid !== undefined) header.kid = kid;
   const signingInput = `${b64json(header)}.${b64json(payload)}`;

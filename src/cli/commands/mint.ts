@@ -1,12 +1,19 @@
 import { createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import {
+  PRESET_PARAMETERS,
+  PROVIDER_PRESETS,
+  type ProviderPreset,
+  ProviderTokenError,
+  shapeProviderToken,
+} from "../../dev/provider-tokens.js";
 import { ALGORITHM_SPECS, type Algorithm, isAlgorithm, keyMismatch } from "../../keys/algorithms.js";
 import { decodeUnverified } from "../../token/decode.js";
 import { type SignOptions, signToken } from "../../token/sign.js";
 import { isJsonObject } from "../../util/json.js";
 import { parseAlgorithm, parseDurationOption, parseKid } from "../args.js";
-import { action, CliError, collect, ExitCode, usageError } from "../output.js";
+import { action, CliError, collect, ExitCode, parser, usageError } from "../output.js";
 
 interface MintOptions {
   key?: string;
@@ -21,7 +28,39 @@ interface MintOptions {
   ttl: number;
   nbf?: number;
   kid?: string;
+  preset?: ProviderPreset;
+  presetParam?: Array<[string, unknown]>;
+  group?: string[];
+  role?: string[];
 }
+
+/** `--preset NAME`: one of the providers a token can be shaped like. */
+const parsePreset = (value: string): ProviderPreset => {
+  if (!(PROVIDER_PRESETS as readonly string[]).includes(value))
+    throw new Error(`unknown preset "${value.slice(0, 20)}" (known: ${PROVIDER_PRESETS.join(", ")})`);
+  return value as ProviderPreset;
+};
+
+/** `--preset-param name=value`: the value as text, or a JSON array when it starts with `[`. */
+const parsePresetParam = (text: string): [string, unknown] => {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new Error(`expected name=value, got "${text.slice(0, 40)}"`);
+  const name = text.slice(0, eq);
+  if (name === "__proto__") throw new Error("__proto__ is not a preset parameter");
+  const raw = text.slice(eq + 1);
+  if (!raw.startsWith("[")) return [name, raw];
+  try {
+    return [name, JSON.parse(raw)];
+  } catch {
+    throw new Error(`${name}: a value starting with "[" must be a JSON array`);
+  }
+};
+
+/** `--group`, `--role`: one name (repeat the option for several). */
+const parseName = (value: string): string => {
+  if (value.trim() === "") throw new Error("expected a name");
+  return value;
+};
 
 /** `--claim name=value`: the value as JSON when it is valid JSON (`true`, `42`, `["a"]`), else the text. */
 const parseClaim = (text: string): [string, unknown] => {
@@ -77,6 +116,36 @@ function readSigningKey(path: string): {
   return { input: text, asymmetric: true };
 }
 
+/** The token shaped like `preset`'s provider: `--iss` replaces the derived issuer, `--aud` is the audience. */
+function likeProvider(preset: ProviderPreset, options: MintOptions, claims: Record<string, unknown>) {
+  const params: Record<string, unknown> = {};
+  for (const [name, value] of options.presetParam ?? []) {
+    if (Object.hasOwn(params, name)) throw usageError(`--preset-param ${name} is given twice`);
+    params[name] = value;
+  }
+  if (options.iss !== undefined) {
+    if (Object.hasOwn(params, "issuer"))
+      throw usageError("give the issuer once: --iss or --preset-param issuer=…");
+    params.issuer = options.iss;
+  }
+  try {
+    return shapeProviderToken({
+      preset,
+      params,
+      ...(options.sub !== undefined ? { sub: options.sub } : {}),
+      scopes: (options.scope ?? "").split(/\s+/).filter((s) => s.length > 0),
+      ...(options.group !== undefined ? { groups: options.group } : {}),
+      ...(options.role !== undefined ? { roles: options.role } : {}),
+      ...(options.aud !== undefined ? { audience: options.aud } : {}),
+      claims,
+      now: Math.floor(Date.now() / 1000),
+    });
+  } catch (error) {
+    if (error instanceof ProviderTokenError) throw usageError(error.message);
+    throw error;
+  }
+}
+
 function mint(options: MintOptions): undefined {
   const sources = [options.key, options.secret, options.secretFile].filter((s) => s !== undefined);
   if (sources.length !== 1)
@@ -103,17 +172,31 @@ function mint(options: MintOptions): undefined {
     }
   }
 
-  const claims: Record<string, unknown> = {};
-  if (options.scope !== undefined) claims.scope = options.scope;
+  let claims: Record<string, unknown> = {};
   for (const [name, value] of options.claim ?? []) claims[name] = value;
   const signOptions: SignOptions = { expiresIn: options.ttl };
   if (options.alg) signOptions.alg = options.alg;
   if (options.kid !== undefined) signOptions.kid = options.kid;
-  if (options.iss !== undefined) signOptions.issuer = options.iss;
-  if (options.sub !== undefined) signOptions.subject = options.sub;
-  if (options.aud !== undefined)
-    signOptions.audience = options.aud.length === 1 ? options.aud[0]! : options.aud;
   if (options.nbf !== undefined) signOptions.notBefore = options.nbf;
+  if (options.preset !== undefined) {
+    const shaped = likeProvider(options.preset, options, claims);
+    claims = shaped.claims;
+    signOptions.typ = shaped.typ;
+    signOptions.issuer = shaped.issuer;
+    signOptions.subject = shaped.subject;
+    if (shaped.audience !== undefined) signOptions.audience = shaped.audience;
+    if (shaped.notBefore && options.nbf === undefined) signOptions.notBefore = 0;
+  } else {
+    if (options.presetParam !== undefined)
+      throw usageError(`--preset-param needs --preset (one of ${PROVIDER_PRESETS.join(", ")})`);
+    if (options.scope !== undefined && !("scope" in claims)) claims.scope = options.scope;
+    if (options.group !== undefined && !("groups" in claims)) claims.groups = options.group;
+    if (options.role !== undefined && !("roles" in claims)) claims.roles = options.role;
+    if (options.iss !== undefined) signOptions.issuer = options.iss;
+    if (options.sub !== undefined) signOptions.subject = options.sub;
+    if (options.aud !== undefined)
+      signOptions.audience = options.aud.length === 1 ? options.aud[0]! : options.aud;
+  }
 
   let token: string;
   try {
@@ -166,9 +249,38 @@ export function mintCommand(): Command {
     )
     .option("--nbf <duration>", "not before: this long after now (e.g. 0s, 5m)", parseDurationOption)
     .option("--kid <kid>", "kid header [the key file's kid]", parseKid)
+    .option(
+      "--group <name>",
+      "a group: the groups claim, or the preset's group claim (cognito:groups, …); repeatable",
+      collect(parseName),
+    )
+    .option(
+      "--role <name>",
+      "a role: the roles claim, or the preset's role claim (Entra roles, Keycloak realm_access.roles); repeatable",
+      collect(parseName),
+    )
+    .option(
+      "--preset <name>",
+      `shape the token like this provider's, with its real issuer: ${PROVIDER_PRESETS.join(", ")}`,
+      parser(parsePreset),
+    )
+    .option(
+      "--preset-param <name=value>",
+      "a preset parameter, named as in the configuration (a [JSON array] for lists); repeatable",
+      collect(parsePresetParam),
+    )
     .addHelpText(
       "after",
-      "\nExample:\n  gatepass mint --key keys/private.jwk.json --iss https://id.example.com/ --aud orders-api --sub user-1 --scope orders:read",
+      `\nPreset parameters (--iss replaces the derived issuer, --aud sets the audience):\n${PROVIDER_PRESETS.map(
+        (name) =>
+          `  ${name.padEnd(9)} ${PRESET_PARAMETERS[name]
+            .filter((p) => p !== "issuer" || name === "okta")
+            .map((p) => (p === "issuer" ? "issuer (or --iss)" : p))
+            .join(", ")}`,
+      ).join("\n")}\n` +
+        "\nExamples:\n  gatepass mint --key keys/private.jwk.json --iss https://id.example.com/ --aud orders-api --sub user-1 --scope orders:read" +
+        "\n  gatepass mint --key .gatepass/dev-keys/private.jwk.json --preset cognito --preset-param userPoolId=eu-west-1_AbCdEf123 \\" +
+        "\n      --preset-param clientId=4o5p6q --sub alice --scope orders:read --group admin",
     )
     .action(action(mint));
 }

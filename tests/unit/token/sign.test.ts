@@ -95,6 +95,11 @@ describe("signToken", () => {
     assert.deepEqual(header, { alg: "HS256", typ: "at+jwt", kid: "k1" });
   });
 
+  test("typ: null leaves the typ header out (Cognito and Okta send none)", () => {
+    const { header } = decodeToken(signToken({}, hs.secret!, { typ: null, kid: "k1" }));
+    assert.deepEqual(header, { alg: "HS256", kid: "k1" });
+  });
+
   test("a __proto__ claim (own property from JSON) is dropped, so the token stays decodable", () => {
     const claims = JSON.parse('{"__proto__":{"admin":true},"sub":"x"}') as Record<string, unknown>;
     const token = signToken(claims, hs.secret!, { now: NOW });

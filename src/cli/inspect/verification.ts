@@ -1,6 +1,7 @@
 import type { GatepassConfig, IssuerConfig } from "../../config/types.js";
 import { AuthErrorCodes, isAuthError, ReasonCodes } from "../../errors.js";
 import { silentLogger } from "../../log.js";
+import { principalOf } from "../../token/principal.js";
 import { createVerifier } from "../../token/verifier.js";
 import type { JsonObject } from "../../util/json.js";
 import { timesOf } from "./times.js";
@@ -96,16 +97,16 @@ export async function verify(
   try {
     const verified = await verifier.verify(token);
     // The authorizer also needs the principal; a token without one is refused there (401).
-    const raw = verified.payload[config.principalClaim];
-    const principal =
-      typeof raw === "string" ? raw : typeof raw === "number" && Number.isFinite(raw) ? String(raw) : "";
-    if (principal === "") {
-      const message = `The principal claim ${quoted(config.principalClaim)} is missing or not a string.`;
+    let principal: string;
+    try {
+      principal = principalOf(verified.payload, config.principalClaim);
+    } catch (error) {
+      if (!isAuthError(error)) throw error;
       return {
         valid: false,
-        code: AuthErrorCodes.CLAIM_MISSING,
-        message,
-        explanation: message,
+        code: error.code,
+        message: error.message,
+        explanation: error.message,
         issuer: verified.issuer,
       };
     }

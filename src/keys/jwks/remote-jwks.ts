@@ -239,8 +239,8 @@ export class RemoteJwksSource implements KeySource {
     throw new AuthError(
       AuthErrorCodes.KEYS_UNAVAILABLE,
       reason === undefined
-        ? "The issuer's signing keys are unavailable."
-        : `The issuer's signing keys are unavailable (${reason}).`,
+        ? `The issuer's signing keys are unavailable from ${describeUrl(this.uri)}.`
+        : `The issuer's signing keys are unavailable from ${describeUrl(this.uri)} (${reason}).`,
       { cause: this.failure?.error },
     );
   }

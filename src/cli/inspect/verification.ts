@@ -78,7 +78,9 @@ function explain(
       break;
     case AuthErrorCodes.KEY_NOT_FOUND:
       if (typeof header?.kid === "string")
-        return `${message.replace(/\.$/, "")} (kid ${quoted(header.kid)}).`;
+        return message.includes("the token's kid (")
+          ? message.replace("the token's kid (", `the token's kid ${quoted(header.kid)} (`)
+          : `${message.replace(/\.$/, "")} (kid ${quoted(header.kid)}).`;
       break;
     case AuthErrorCodes.SIGNATURE_INVALID:
       return "The signature does not verify: the token was signed with another key, or altered after signing.";

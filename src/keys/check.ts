@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { GatepassConfig, IssuerConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
-import { ALGORITHM_SPECS, algorithmsForKey, keyMismatch, unusableKeyReason } from "./algorithms.js";
+import { algorithmsForKey, keyMismatch, unusableKeyReason } from "./algorithms.js";
 import { importPem, looksLikeKey } from "./import.js";
 import { judgeKey } from "./judge.js";
 
@@ -56,48 +56,4 @@ export function checkConfigKeys(config: GatepassConfig): GatepassConfig {
     checkIssuerKeys(issuer, `issuers[${i}]`);
   });
   return config;
-}
-
-/** One configured shared secret shorter than an algorithm it may verify needs (`allowInsecureShortSecret`). */
-export interface ShortSecretWarning {
-  /** `issuers[0].secret` or `issuers[0].secret[1]`: where it is, never what it is. */
-  readonly field: string;
-  readonly detail: string;
-}
-
-/**
- * The shared secrets trusted under `allowInsecureShortSecret` that are shorter than the hash size
- * of an algorithm they may verify, and the issuers whose opt-in no longer serves any secret. The
- * authorizer logs these at every cold start and `gatepass inspect` shows them. Lengths and content
- * are never part of them.
- */
-export function shortSecretWarnings(config: GatepassConfig): {
-  short: ShortSecretWarning[];
-  unused: ShortSecretWarning[];
-} {
-  const short: ShortSecretWarning[] = [];
-  const unused: ShortSecretWarning[] = [];
-  config.issuers.forEach((issuer, i) => {
-    if (!issuer.allowInsecureShortSecret || issuer.secret === undefined) return;
-    const many = Array.isArray(issuer.secret);
-    const before = short.length;
-    [issuer.secret].flat().forEach((secret, j) => {
-      const bytes = Buffer.byteLength(secret, "utf8");
-      const weak = (issuer.algorithms ?? ["HS256"]).filter(
-        (alg) => bytes < (ALGORITHM_SPECS[alg].minSecretBytes ?? 0),
-      );
-      if (weak.length === 0) return;
-      short.push({
-        field: many ? `issuers[${i}].secret[${j}]` : `issuers[${i}].secret`,
-        detail: `a shared secret shorter than the hash size of ${weak.join(", ")} is trusted (allowInsecureShortSecret): tokens signed with it can be forged by brute force; mint with a strong secret, trust both, then remove the weak one and the opt-in`,
-      });
-    });
-    if (short.length === before) {
-      unused.push({
-        field: `issuers[${i}].allowInsecureShortSecret`,
-        detail: "no trusted secret is short any more: remove allowInsecureShortSecret",
-      });
-    }
-  });
-  return { short, unused };
 }

@@ -1,4 +1,5 @@
 import { AuthError, AuthErrorCodes } from "../errors.js";
+import { listNames } from "../util/names.js";
 import type { KeyLookup, VerificationKey } from "./types.js";
 
 /**
@@ -85,19 +86,8 @@ export class KeySet {
       AuthErrorCodes.KEY_NOT_FOUND,
       lookup.kid === undefined
         ? `No key can verify ${lookup.alg} for a token without kid.`
-        : `No key matches the token's kid (known kids: ${this.knownKids()}).`,
+        : `No key matches the token's kid (known kids: ${listNames([...this.byKid.keys()])}).`,
     );
-  }
-
-  /** The set's kids for a message: at most 10, each cut to 40 characters, printable ASCII only. */
-  knownKids(): string {
-    const kids = [...this.byKid.keys()];
-    if (kids.length === 0) return "none";
-    const shown = kids.slice(0, 10).map((kid) => {
-      const clean = kid.replace(/[^\x20-\x7e]/g, "?");
-      return clean.length > 40 ? `${clean.slice(0, 37)}...` : clean;
-    });
-    return `${shown.join(", ")}${kids.length > shown.length ? ` and ${kids.length - shown.length} more` : ""}`;
   }
 }
 

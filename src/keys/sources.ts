@@ -87,10 +87,11 @@ function secretKeySource(
   const keys = secrets.map((secret, i) => {
     const key = importSecret(secret);
     const byLength = algorithmsForKey(key).filter((a) => issuer.algorithms?.includes(a) ?? true);
-    const usable =
-      byLength.length > 0 || !issuer.allowInsecureShortSecret
-        ? byLength
-        : (issuer.algorithms?.filter((a) => a.startsWith("HS")) ?? ["HS256" as const]);
+    // The opt-in accepts the allowlist's HMAC algorithms whatever the length (as the schema did).
+    const usable = !issuer.allowInsecureShortSecret
+      ? byLength
+      : (issuer.algorithms?.filter((a) => a.startsWith("HS")) ??
+        (byLength.length > 0 ? byLength : ["HS256" as const]));
     const name = Array.isArray(issuer.secret) ? `${field}.secret[${i}]` : `${field}.secret`;
     if (usable.length === 0) throw new ConfigError(name, `${unusableKeyReason(key)}.`);
     // Shared secrets are not judged (there is nothing to judge in random bytes): bound as they are.

@@ -3,7 +3,7 @@ import type { AuthRequest } from "../adapters/types.js";
 import type { GatepassConfigInput } from "../config/input.js";
 import type { GatepassConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes, isAuthError, type ReasonCode, ReasonCodes } from "../errors.js";
-import { shortSecretWarnings } from "../keys/check.js";
+import { shortSecretWarnings } from "../keys/short-secrets.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES, type PolicyDocument } from "../policy/build.js";

@@ -130,7 +130,7 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
       iss === undefined
         ? "The token has no iss claim."
         : byIssuer.has(iss.endsWith("/") ? iss.slice(0, -1) : `${iss}/`)
-          ? `The token's issuer differs from a configured issuer only by a trailing slash (the token's ${iss.endsWith("/") ? "has" : "has no"} trailing slash); iss is compared exactly, so configure it as the tokens spell it.`
+          ? "The token's issuer differs from a configured issuer only by a trailing slash (iss is compared exactly)."
           : "The token's issuer is not a configured issuer.",
     );
   }

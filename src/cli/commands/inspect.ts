@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import type { GatepassConfig } from "../../config/types.js";
 import { AuthErrorCodes, isAuthError } from "../../errors.js";
-import { shortSecretWarnings } from "../../keys/check.js";
+import { shortSecretWarnings } from "../../keys/short-secrets.js";
 import { rulesFor } from "../../lambda/config.js";
 import { isRoutedMethod, ROUTED_METHODS } from "../../rules/methods.js";
 import { decodeUnverified } from "../../token/decode.js";

@@ -66,6 +66,18 @@ describe("gatepass inspect: coming from a hand-written authorizer", { timeout: 6
     assert.match(fixed.stdout, /principal '42'/);
   });
 
+  test("an issuer that differs only by a trailing slash says so, with both spellings", async () => {
+    const token = await hs256(STRONG, { iss: "https://id.example.com/", sub: "u", exp: now() + 600 });
+    const result = await runCli(["inspect", token], {
+      env: { GATEPASS_SECRET: STRONG, GATEPASS_ISSUER: "https://id.example.com" },
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stdout,
+      /The issuer 'https:\/\/id\.example\.com\/' differs from the configured issuer 'https:\/\/id\.example\.com' only by a trailing slash/,
+    );
+  });
+
   test("a rotation from the environment: tokens of either secret verify, the short one is shown", async () => {
     const env = {
       GATEPASS_SECRET: STRONG,

@@ -67,6 +67,10 @@ function explain(
     case AuthErrorCodes.ISSUER_INVALID:
       if (typeof payload?.iss === "string") {
         const known = config.issuers.map((i) => i.issuer).filter((i) => i !== null);
+        const iss = payload.iss;
+        const near = known.find((i) => i === `${iss}/` || `${i}/` === iss);
+        if (near !== undefined)
+          return `The issuer ${quoted(iss)} differs from the configured issuer ${quoted(near)} only by a trailing slash (iss is compared exactly).`;
         return `The issuer ${quoted(payload.iss)} is not one of the configured issuers ${quotedList(known)}.`;
       }
       break;

@@ -221,6 +221,7 @@ function schemaOf(type: FieldType): Schema {
         type: "array",
         items: schemaOf(type.items),
         ...(type.minItems === undefined ? {} : { minItems: type.minItems }),
+        ...(type.maxItems === undefined ? {} : { maxItems: type.maxItems }),
       };
     case "object":
       return objectSchema(type.fields, type.open ?? false);

@@ -26,7 +26,12 @@ export type FieldType<F extends FieldShape = Field> =
   | { readonly kind: "null" }
   /** One of `values`; `ts` names their TypeScript type (imported by the input type from `algorithms.ts`). */
   | { readonly kind: "enum"; readonly values: readonly string[]; readonly ts?: "Algorithm" }
-  | { readonly kind: "array"; readonly items: FieldType<F>; readonly minItems?: number }
+  | {
+      readonly kind: "array";
+      readonly items: FieldType<F>;
+      readonly minItems?: number;
+      readonly maxItems?: number;
+    }
   /**
    * An object with these fields; unknown keys are errors unless `open`. `name` names its
    * TypeScript interface in the input type.
@@ -73,6 +78,9 @@ export type Fields = Readonly<Record<string, Field>>;
  * adapters do not read a credential longer than this.
  */
 export const MAX_TOKEN_BYTES_LIMIT = 16_384;
+
+/** The most shared secrets one issuer trusts at once (`secret` as an array: rotation); each one costs an HMAC per token. */
+export const MAX_SECRETS = 5;
 
 /** The default cap on a token's size, in bytes: far above real tokens, far below a DoS. */
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
@@ -164,8 +172,14 @@ export const ISSUER_FIELDS = {
   },
   secret: {
     parser: true,
-    type: string,
-    doc: "shared secret (its UTF-8 bytes), at least 32 bytes for HS256, 48 for HS384, 64 for HS512",
+    type: { kind: "anyOf", types: [string, { kind: "array", items: string, minItems: 1, maxItems: 5 }] },
+    doc: "shared secret (its UTF-8 bytes), at least 32 bytes for HS256, 48 for HS384, 64 for HS512; an array trusts up to 5 at once (rotation)",
+  },
+  allowInsecureShortSecret: {
+    parser: true,
+    type: { kind: "boolean" },
+    default: false,
+    doc: "migration window only: accept a `secret` shorter than the hash size (warned at every cold start); see [Coming from a hand-written authorizer](#coming-from-a-hand-written-authorizer)",
   },
   publicKey: { parser: true, type: string, doc: "PEM public key (SPKI, PKCS#1 or certificate)" },
   jwks: {

@@ -7,7 +7,11 @@ export type Env = Record<string, string | undefined>;
 
 /** Where each single-issuer environment shortcut lands in the configuration document. */
 const SHORTCUT_FIELDS: Record<string, string> = {
+  // Most specific first: `secret` is an array when GATEPASS_SECRET_PREVIOUS is set.
+  "issuers[0].secret[1]": "GATEPASS_SECRET_PREVIOUS",
   "issuers[0].secret": "GATEPASS_SECRET",
+  "issuers[0].allowInsecureShortSecret": "GATEPASS_ALLOW_INSECURE_SHORT_SECRET",
+  "context.claims": "GATEPASS_CONTEXT_CLAIMS",
   "issuers[0].publicKey": "GATEPASS_PUBLIC_KEY",
   "issuers[0].jwksUri": "GATEPASS_JWKS_URI",
   "issuers[0].issuer": "GATEPASS_ISSUER",
@@ -65,9 +69,23 @@ function shortcutDocument(env: Env): Record<string, unknown> | undefined {
   const secret = env.GATEPASS_SECRET ?? env.SECRET_KEY;
   const publicKey = env.GATEPASS_PUBLIC_KEY?.replace(/\\n/g, "\n");
   const jwksUri = env.GATEPASS_JWKS_URI;
+  // A secret may hold any character (commas, newlines): the one previous secret of a rotation has
+  // a variable of its own rather than a separator inside GATEPASS_SECRET.
+  const previous = env.GATEPASS_SECRET_PREVIOUS === "" ? undefined : env.GATEPASS_SECRET_PREVIOUS;
+  if (previous !== undefined && secret === undefined)
+    throw new ConfigError(
+      "GATEPASS_SECRET_PREVIOUS",
+      "is trusted along with GATEPASS_SECRET (or SECRET_KEY), which is not set.",
+    );
   if (secret === undefined && publicKey === undefined && jwksUri === undefined) return undefined;
   const issuer: Record<string, unknown> = {};
-  if (secret !== undefined) issuer.secret = secret;
+  if (secret !== undefined) issuer.secret = previous === undefined ? secret : [secret, previous];
+  const allowShort = env.GATEPASS_ALLOW_INSECURE_SHORT_SECRET?.trim().toLowerCase();
+  if (allowShort !== undefined && allowShort !== "") {
+    if (allowShort !== "true" && allowShort !== "false")
+      throw new ConfigError("GATEPASS_ALLOW_INSECURE_SHORT_SECRET", 'expected "true" or "false".');
+    issuer.allowInsecureShortSecret = allowShort === "true";
+  }
   if (publicKey !== undefined) issuer.publicKey = publicKey;
   if (jwksUri !== undefined) issuer.jwksUri = jwksUri.trim();
   const iss = nullable(env.GATEPASS_ISSUER);
@@ -77,6 +95,9 @@ function shortcutDocument(env: Env): Record<string, unknown> | undefined {
   if (env.GATEPASS_ALGORITHMS !== undefined) issuer.algorithms = list(env.GATEPASS_ALGORITHMS);
   const doc: Record<string, unknown> = { issuers: [issuer] };
   if (env.GATEPASS_PRINCIPAL_CLAIM !== undefined) doc.principalClaim = env.GATEPASS_PRINCIPAL_CLAIM;
+  const contextClaims = env.GATEPASS_CONTEXT_CLAIMS;
+  if (contextClaims !== undefined && contextClaims.trim() !== "")
+    doc.context = { claims: list(contextClaims) };
   return doc;
 }
 
@@ -87,8 +108,9 @@ export type ConfigParser = (doc: unknown) => GatepassConfig;
  * Loads the configuration from the environment (README, "Configuration") and validates it with `parse`:
  * `GATEPASS_CONFIG` (inline JSON, or a path to a JSON file), else the single-issuer shortcuts
  * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
- * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`.
- * `GATEPASS_LOG_LEVEL` applies to both. Throws one `ConfigError` naming the variable or field:
+ * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`,
+ * `GATEPASS_SECRET_PREVIOUS` (a second trusted secret, for rotation), `GATEPASS_ALLOW_INSECURE_SHORT_SECRET`
+ * and `GATEPASS_CONTEXT_CLAIMS` (comma-separated). `GATEPASS_LOG_LEVEL` applies to both. Throws one `ConfigError` naming the variable or field:
  * an error of a field set by a shortcut names the variable. `loadConfig` (`lambda/config.ts`) is
  * this with the full validation.
  */

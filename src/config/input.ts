@@ -131,9 +131,15 @@ export interface IssuerConfigInput {
    */
   algorithms?: readonly Algorithm[] | null;
   /**
-   * shared secret (its UTF-8 bytes), at least 32 bytes for HS256, 48 for HS384, 64 for HS512
+   * shared secret (its UTF-8 bytes), at least 32 bytes for HS256, 48 for HS384, 64 for HS512; an array trusts up to 5 at once (rotation)
    */
-  secret?: string;
+  secret?: string | readonly string[];
+  /**
+   * migration window only: accept a `secret` shorter than the hash size (warned at every cold start); see [Coming from a hand-written authorizer](#coming-from-a-hand-written-authorizer)
+   *
+   * @defaultValue `false`
+   */
+  allowInsecureShortSecret?: boolean;
   /**
    * PEM public key (SPKI, PKCS#1 or certificate)
    */

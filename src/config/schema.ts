@@ -1,7 +1,8 @@
 import { ConfigError } from "../errors.js";
+import { unknownField } from "../util/closest.js";
 import { isJsonObject, type JsonObject } from "../util/json.js";
 import { ALGORITHMS, type Algorithm, isAlgorithm } from "./algorithms.js";
-import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType } from "./fields.js";
+import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType, MAX_SECRETS } from "./fields.js";
 import type { GatepassConfigInput } from "./input.js";
 import { isAllowedKeyUrl } from "./key-url.js";
 import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_SHAPE } from "./shape.js";
@@ -67,10 +68,7 @@ function object(value: unknown, field: string): JsonObject {
 function onlyKeys(value: JsonObject, field: string, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      throw new ConfigError(
-        field ? `${field}.${key}` : key,
-        `unknown field (expected one of: ${allowed.join(", ")}).`,
-      );
+      throw new ConfigError(field ? `${field}.${key}` : key, unknownField(key, allowed));
     }
   }
 }
@@ -272,22 +270,16 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
   };
   const algorithms = out.algorithms;
   const hmacAllowed = algorithms?.filter((a) => a.startsWith("HS")) ?? [];
+  const allowShort = bool(o.allowInsecureShortSecret ?? false, `${field}.allowInsecureShortSecret`);
+  if (allowShort && !isSecret)
+    throw new ConfigError(
+      `${field}.allowInsecureShortSecret`,
+      `applies only to a shared secret (the key source is ${source}).`,
+    );
   if (isSecret) {
-    const secret = string(o.secret, `${field}.secret`);
-    const bytes = Buffer.byteLength(secret, "utf8");
-    if (bytes < 32)
-      throw new ConfigError(
-        `${field}.secret`,
-        `must be at least 32 bytes for HS256 (got ${bytes}); generate one with "gatepass keys generate --alg HS256".`,
-      );
-    for (const alg of algorithms ?? []) {
-      const min = { HS256: 32, HS384: 48, HS512: 64 }[alg as "HS256"];
-      if (min === undefined)
-        throw new ConfigError(`${field}.algorithms`, `${alg} cannot be verified with a shared secret.`);
-      if (bytes < min)
-        throw new ConfigError(`${field}.secret`, `must be at least ${min} bytes for ${alg} (got ${bytes}).`);
-    }
-    out.secret = secret;
+    out.secret = parseSecrets(o.secret, `${field}.secret`, algorithms, allowShort);
+    // Only when on: a normalized configuration without it is what it was before the option existed.
+    if (allowShort) out.allowInsecureShortSecret = true;
   } else if (
     hmacAllowed.length > 0 &&
     (source === "publicKey" || source === "jwksUri" || source === "discovery")
@@ -325,6 +317,44 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     out.discovery = true;
   }
   return out;
+}
+
+/**
+ * `secret`: one shared secret, or up to {@link MAX_SECRETS} trusted at once (rotation), each at
+ * least the hash size of every algorithm it may verify unless `allowShort`. Messages give lengths,
+ * never content.
+ */
+function parseSecrets(
+  value: unknown,
+  field: string,
+  algorithms: readonly Algorithm[] | null,
+  allowShort: boolean,
+): string | string[] {
+  const many = Array.isArray(value);
+  if (many && value.length === 0) throw new ConfigError(field, "expected at least one secret.");
+  if (many && value.length > MAX_SECRETS)
+    throw new ConfigError(field, `trusts at most ${MAX_SECRETS} secrets at once (got ${value.length}).`);
+  const secrets = many ? value.map((s, i) => string(s, `${field}[${i}]`)) : [string(value, field)];
+  secrets.forEach((secret, i) => {
+    const name = many ? `${field}[${i}]` : field;
+    if (secrets.indexOf(secret) !== i)
+      throw new ConfigError(name, `repeats ${field}[${secrets.indexOf(secret)}].`);
+    const bytes = Buffer.byteLength(secret, "utf8");
+    for (const alg of algorithms ?? ["HS256"]) {
+      const min = { HS256: 32, HS384: 48, HS512: 64 }[alg as "HS256"];
+      if (min === undefined)
+        throw new ConfigError(
+          `${field.replace(/\.secret$/, "")}.algorithms`,
+          `${alg} cannot be verified with a shared secret.`,
+        );
+      if (bytes < min && !allowShort)
+        throw new ConfigError(
+          name,
+          `must be at least ${min} bytes for ${alg} (got ${bytes})${alg === "HS256" ? '; generate one with "gatepass keys generate --alg HS256"' : ""}, or, for a migration window only, set allowInsecureShortSecret: true (GATEPASS_ALLOW_INSECURE_SHORT_SECRET=true).`,
+        );
+    }
+  });
+  return many ? secrets : secrets[0]!;
 }
 
 function bool(value: unknown, field: string): boolean {

@@ -21,6 +21,7 @@ export const ISSUER_SHAPE = {
   audience: {},
   algorithms: {},
   secret: {},
+  allowInsecureShortSecret: { default: false },
   publicKey: {},
   jwks: {},
   jwksFile: {},

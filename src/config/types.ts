@@ -24,8 +24,13 @@ export interface IssuerConfig {
   audience: string[] | null;
   /** Allowlist; default: what the key source can verify. Never contains `none`. */
   algorithms: Algorithm[] | null;
-  /** Exactly one key source is set. */
-  secret?: string;
+  /**
+   * Exactly one key source is set. `secret`: one shared secret, or several trusted at once (secret
+   * rotation; at most 5), a token verifying under any of them is accepted.
+   */
+  secret?: string | string[];
+  /** Accept a `secret` shorter than its algorithm's hash size (a migration window only; warned at cold start) [false]. */
+  allowInsecureShortSecret?: boolean;
   publicKey?: string;
   jwks?: { keys: unknown[] };
   /** A JWKS file read at cold start (pre-seeds a remote JWKS, or stands alone). */

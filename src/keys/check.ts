@@ -13,12 +13,15 @@ import { judgeKey } from "./judge.js";
  * (and checked) when the key source is built (`sources.ts`).
  */
 export function checkIssuerKeys(issuer: IssuerConfig, field: string): void {
-  if (issuer.secret !== undefined && looksLikeKey(issuer.secret)) {
-    throw new ConfigError(
-      `${field}.secret`,
-      "looks like a public key; a public key can never be used as an HMAC secret.",
-    );
-  }
+  const secrets = issuer.secret === undefined ? [] : [issuer.secret].flat();
+  secrets.forEach((secret, i) => {
+    if (looksLikeKey(secret)) {
+      throw new ConfigError(
+        Array.isArray(issuer.secret) ? `${field}.secret[${i}]` : `${field}.secret`,
+        "looks like a public key; a public key can never be used as an HMAC secret.",
+      );
+    }
+  });
   if (issuer.publicKey === undefined) return;
   const pem = issuer.publicKey;
   if (pem.includes("PRIVATE KEY")) {

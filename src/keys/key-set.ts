@@ -1,4 +1,5 @@
 import { AuthError, AuthErrorCodes } from "../errors.js";
+import { listNames } from "../util/names.js";
 import type { KeyLookup, VerificationKey } from "./types.js";
 
 /**
@@ -85,7 +86,7 @@ export class KeySet {
       AuthErrorCodes.KEY_NOT_FOUND,
       lookup.kid === undefined
         ? `No key can verify ${lookup.alg} for a token without kid.`
-        : "No key matches the token's kid.",
+        : `No key matches the token's kid (known kids: ${listNames([...this.byKid.keys()])}).`,
     );
   }
 }

@@ -3,9 +3,9 @@ import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { fileSystem } from "../util/builtins.js";
 import { jsonErrorPosition } from "../util/json.js";
-import { ALGORITHMS, type Algorithm, algorithmsForKey } from "./algorithms.js";
+import { ALGORITHMS, type Algorithm, algorithmsForKey, unusableKeyReason } from "./algorithms.js";
 import { DiscoveryKeySource } from "./discovery.js";
-import { bindKey, importJwk, importPem, importSecret } from "./import.js";
+import { bindKey, importJwk, importPem, importSecret, newKeyId } from "./import.js";
 import { getSharedRemoteJwks, RemoteJwksSource } from "./jwks/remote-jwks.js";
 import { KeySet, StaticKeySource } from "./key-set.js";
 import type { KeySource, VerificationKey } from "./types.js";
@@ -73,6 +73,40 @@ function importKeySet(
 }
 
 /**
+ * The key source of an issuer with shared secrets: one key (the first secret) carrying the others
+ * as {@link VerificationKey.alternates}, so a token without `kid` verifies under any of them. Each
+ * secret verifies the HMAC algorithms it is long enough for (of the allowlist, if any); with
+ * `allowInsecureShortSecret`, a shorter one verifies the allowlist's HMAC algorithms, by default
+ * HS256 only. The issuer's algorithms are their union.
+ */
+function secretKeySource(
+  issuer: IssuerConfig,
+  field: string,
+): { source: KeySource; algorithms: Algorithm[] } {
+  const secrets = [issuer.secret!].flat();
+  const keys = secrets.map((secret, i) => {
+    const key = importSecret(secret);
+    const byLength = algorithmsForKey(key).filter((a) => issuer.algorithms?.includes(a) ?? true);
+    // The opt-in accepts the allowlist's HMAC algorithms whatever the length (as the schema did).
+    const usable = !issuer.allowInsecureShortSecret
+      ? byLength
+      : (issuer.algorithms?.filter((a) => a.startsWith("HS")) ??
+        (byLength.length > 0 ? byLength : ["HS256" as const]));
+    const name = Array.isArray(issuer.secret) ? `${field}.secret[${i}]` : `${field}.secret`;
+    if (usable.length === 0) throw new ConfigError(name, `${unusableKeyReason(key)}.`);
+    // Shared secrets are not judged (there is nothing to judge in random bytes): bound as they are.
+    return { kid: undefined, key, algorithms: new Set(usable), id: newKeyId("secret") } as VerificationKey;
+  });
+  const algorithms = issuer.algorithms ?? ALGORITHMS.filter((a) => keys.some((k) => k.algorithms.has(a)));
+  const [first, ...rest] = keys;
+  const key: VerificationKey =
+    rest.length === 0
+      ? first!
+      : { ...first!, algorithms: new Set(algorithms), alternates: [first!, ...rest] };
+  return { source: new StaticKeySource(new KeySet([key], { ignoreKid: true })), algorithms };
+}
+
+/**
  * Builds the key source of one issuer and its effective algorithm allowlist (the configured one,
  * or what the key source can verify). Everything that can be checked without the network is
  * checked here, at cold start, and throws a `ConfigError` naming `field`.
@@ -84,12 +118,12 @@ export function createKeySource(
 ): { source: KeySource; algorithms: Algorithm[] } {
   // A single configured key: checkIssuerKeys has already checked it against the allowlist (secret
   // length per HS algorithm, PEM type and size), so this only imports and binds it.
-  if (issuer.secret !== undefined || issuer.publicKey !== undefined) {
-    const isSecret = issuer.secret !== undefined;
-    const key = isSecret ? importSecret(issuer.secret!) : importPem(issuer.publicKey!);
+  if (issuer.secret !== undefined) return secretKeySource(issuer, field);
+  if (issuer.publicKey !== undefined) {
+    const key = importPem(issuer.publicKey);
     const algorithms = issuer.algorithms ?? algorithmsForKey(key);
-    const bound = bindKey(key, undefined, undefined, algorithms, isSecret ? "secret" : "pem");
-    if (!bound.ok) throw new ConfigError(`${field}.${isSecret ? "secret" : "publicKey"}`, `${bound.reason}.`);
+    const bound = bindKey(key, undefined, undefined, algorithms, "pem");
+    if (!bound.ok) throw new ConfigError(`${field}.publicKey`, `${bound.reason}.`);
     return { source: new StaticKeySource(new KeySet([bound.key], { ignoreKid: true })), algorithms };
   }
   const seed = issuer.jwksFile !== undefined ? readJwksFile(issuer.jwksFile, `${field}.jwksFile`) : undefined;

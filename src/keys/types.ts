@@ -17,6 +17,11 @@ export interface VerificationKey {
    * of verified tokens can tell a token verified by a key that is gone.
    */
   readonly id: string;
+  /**
+   * Further shared secrets trusted with this one (an issuer's `secret` list: rotation), each with its
+   * own algorithms. A signature is valid when it verifies under any of them; every one is tried.
+   */
+  readonly alternates?: readonly VerificationKey[];
 }
 
 /** What a key source needs from a token to find its key. */

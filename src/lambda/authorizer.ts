@@ -3,12 +3,14 @@ import type { AuthRequest } from "../adapters/types.js";
 import type { GatepassConfigInput } from "../config/input.js";
 import type { GatepassConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes, isAuthError, type ReasonCode, ReasonCodes } from "../errors.js";
+import { shortSecretWarnings } from "../keys/short-secrets.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES, type PolicyDocument } from "../policy/build.js";
 import { encodeContext, type FlatContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
 import type { RuleSet, RuleTarget } from "../rules/rules.js";
+import { principalOf } from "../token/principal.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
 import { parseConfig, rulesFor } from "./config.js";
 
@@ -154,6 +156,11 @@ export function buildAuthorizer(
       methods: u.methods,
       detail: `no rule decides these methods: ${u.decidedBy} allows any authenticated principal`,
     });
+  // At every cold start, while a short shared secret is trusted (and once the opt-in serves none).
+  const secrets = shortSecretWarnings(cfg);
+  for (const w of secrets.short) logger.warn("insecure_short_secret", { field: w.field, detail: w.detail });
+  for (const w of secrets.unused)
+    logger.warn("insecure_short_secret_unused", { field: w.field, detail: w.detail });
   const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
   const contextClaims = cfg.context.claims;
   const maxContextBytes = cfg.context.maxBytes;
@@ -189,15 +196,7 @@ export function buildAuthorizer(
 
   function decide(request: AuthRequest, arn: ArnParts, verified: VerifiedToken) {
     const claims = verified.payload;
-    const raw = claims[cfg.principalClaim];
-    const principalId =
-      typeof raw === "string" ? raw : typeof raw === "number" && Number.isFinite(raw) ? String(raw) : "";
-    if (principalId.length === 0 || principalId.length > 1024) {
-      throw new Refusal(
-        AuthErrorCodes.CLAIM_MISSING,
-        `The principal claim ${JSON.stringify(cfg.principalClaim)} is missing or not a string.`,
-      );
-    }
+    const principalId = principalOf(claims, cfg.principalClaim);
     // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
     const decision = rules.decide(claims, targetOf(request, arn));
     const flat = request.kind !== "http-v2";

@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.js";
+import { unknownField } from "../util/closest.js";
 import { compileRequirement } from "./requirements.js";
 import { parseRoutePattern } from "./route-pattern.js";
 import { CompiledRuleSet } from "./rule-set.js";
@@ -79,8 +80,7 @@ export function compileRules(input: RulesInput): RuleSet {
         `expected an object such as {"route": "GET /orders/{id}", "scopes": ["orders:read"]}, got ${show(raw)}.`,
       );
     for (const key of Object.keys(raw)) {
-      if (!RULE_KEYS.includes(key))
-        throw new ConfigError(`${field}.${key}`, `unknown field (expected one of: ${RULE_KEYS.join(", ")}).`);
+      if (!RULE_KEYS.includes(key)) throw new ConfigError(`${field}.${key}`, unknownField(key, RULE_KEYS));
     }
     const pattern = parseRoutePattern(raw.route, `${field}.route`);
     const requirement = compileRequirement(raw, field);

@@ -41,7 +41,11 @@ export function validateClaims(payload: JsonObject, rules: ClaimRules, now: numb
   const iat = numericDate(payload, "iat");
 
   if (exp === undefined) {
-    if (rules.requireExp) throw new AuthError(AuthErrorCodes.CLAIM_MISSING, "The token has no exp claim.");
+    if (rules.requireExp)
+      throw new AuthError(
+        AuthErrorCodes.CLAIM_MISSING,
+        "The token has no exp claim, which is required unless the issuer sets requireExp: false.",
+      );
   } else if (now - tolerance >= exp) {
     // RFC 7519 §4.1.4: the current time must be before exp; at exp the token is expired.
     throw new AuthError(AuthErrorCodes.EXPIRED, `The token expired at ${iso(exp)}.`);

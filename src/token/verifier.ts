@@ -127,7 +127,11 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     if (anyIssuer) return anyIssuer;
     throw new AuthError(
       AuthErrorCodes.ISSUER_INVALID,
-      iss === undefined ? "The token has no iss claim." : "The token's issuer is not a configured issuer.",
+      iss === undefined
+        ? "The token has no iss claim."
+        : byIssuer.has(iss.endsWith("/") ? iss.slice(0, -1) : `${iss}/`)
+          ? "The token's issuer differs from a configured issuer only by a trailing slash (iss is compared exactly)."
+          : "The token's issuer is not a configured issuer.",
     );
   }
 
@@ -233,7 +237,11 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     if (!key.algorithms.has(alg)) {
       throw new AuthError(AuthErrorCodes.ALGORITHM_NOT_ALLOWED, `The selected key does not verify ${alg}.`);
     }
-    if (!verifySignature(alg, key.key, decoded.signingInput, decoded.signature)) {
+    if (
+      key.alternates === undefined
+        ? !verifySignature(alg, key.key, decoded.signingInput, decoded.signature)
+        : !verifyAny(alg, key.alternates, decoded.signingInput, decoded.signature)
+    ) {
       throw new AuthError(AuthErrorCodes.SIGNATURE_INVALID, "The token's signature is invalid.");
     }
     validateClaims(decoded.payload, issuer.config, nowMs / 1000);
@@ -271,6 +279,26 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
       );
     },
   };
+}
+
+/**
+ * Shared secrets trusted at once (rotation): valid when the signature verifies under any secret that
+ * may verify `alg`. Every such secret is tried, with no early exit, so the time taken does not tell
+ * which one matched (each comparison is constant-time itself).
+ */
+function verifyAny(
+  alg: Algorithm,
+  keys: readonly VerificationKey[],
+  signingInput: string,
+  signature: Buffer,
+): boolean {
+  let valid = false;
+  for (const key of keys) {
+    if (!key.algorithms.has(alg)) continue;
+    const ok = verifySignature(alg, key.key, signingInput, signature);
+    valid = valid || ok;
+  }
+  return valid;
 }
 
 /** Freezes a JSON value and everything in it, iteratively: a token may nest thousands of levels deep. */

@@ -22,16 +22,21 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * fallback, cache-safe HTTP API simple responses with HTTP API route selection, the notice of
  * methods left to unmatched routes, key freshness for cached tokens, key judging, and the rule
  * compiler's segment-level overlap analysis (1,000 rules in milliseconds, not minutes), and the
- * configuration validated from one table of fields (its generated shape).
+ * configuration validated from one table of fields (its generated shape). Raised for the path from a
+ * hand-written authorizer (measured before: 91,852 / 31,800; after: 96,494 / 33,279): several
+ * trusted shared secrets tried in constant time, the short-secret opt-in and its cold-start warning,
+ * refusal sentences that name the setting to change (principal claim, known kids, JWKS URL, issuer
+ * trailing slash), "did you mean" for unknown fields, and three environment shortcuts.
  */
-const BUNDLE_BUDGET_BYTES = 92 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 33 * 1024;
+const BUNDLE_BUDGET_BYTES = 97 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 34 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the
- * remote key sources: measured 44,758 bytes for this one, budget with ~5% headroom.
+ * remote key sources: measured 44,758 bytes for this one, budget with ~5% headroom. Raised with the
+ * budgets above (measured 44,827 before, 47,453 after: the handler's part of the same changes).
  */
-const EMBEDDED_BUDGET_BYTES = 46 * 1024;
+const EMBEDDED_BUDGET_BYTES = 48 * 1024;
 /** The project's target for the minified bundle; not met yet (see the todo test). */
 const PROJECT_TARGET_BYTES = 30 * 1024;
 /** What `--config` bundles must not carry: validation happened at bundle time. */
@@ -323,7 +328,7 @@ describe("gatepass bundle", { concurrency: true }, () => {
   });
 
   test(`project target: ≤ ${PROJECT_TARGET_BYTES} bytes minified`, {
-    todo: "≈ 45 KB with --config (secret or inline keys), ≈ 92 KB configured from the environment",
+    todo: "≈ 47 KB with --config (secret or inline keys), ≈ 96 KB configured from the environment",
   }, () => {
     assert.ok(embedded.report.bytes <= PROJECT_TARGET_BYTES, `index.mjs is ${embedded.report.bytes} bytes`);
   });

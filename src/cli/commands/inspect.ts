@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import type { GatepassConfig } from "../../config/types.js";
 import { AuthErrorCodes, isAuthError } from "../../errors.js";
+import { shortSecretWarnings } from "../../keys/short-secrets.js";
 import { rulesFor } from "../../lambda/config.js";
 import { isRoutedMethod, ROUTED_METHODS } from "../../rules/methods.js";
 import { decodeUnverified } from "../../token/decode.js";
@@ -76,11 +77,32 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     verification,
     ...(route ? { route } : {}),
     ...(config !== null ? { unmatchedMethods: unmatchedMethodsOf(config) } : {}),
+    ...(config !== null ? { warnings: warningsOf(config, source) } : {}),
     exitCode,
   };
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else printReport(report);
   return exitCode;
+}
+
+/**
+ * What the authorizer warns about at every cold start (a legacy short secret trusted under
+ * `allowInsecureShortSecret`, or that opt-in left on with no short secret), by field or, for a
+ * configuration from the shortcuts, by variable. Never a secret nor its length.
+ */
+function warningsOf(config: GatepassConfig, source: string): NonNullable<Report["warnings"]> {
+  const { short, unused } = shortSecretWarnings(config);
+  const env = process.env;
+  const fromShortcuts = source === "environment" && (env.GATEPASS_CONFIG ?? "").trim() === "";
+  const name = (field: string) => {
+    if (!fromShortcuts) return field;
+    if (field === "issuers[0].secret[1]") return "GATEPASS_SECRET_PREVIOUS";
+    if (field === "issuers[0].secret" || field === "issuers[0].secret[0]")
+      return env.GATEPASS_SECRET !== undefined ? "GATEPASS_SECRET" : "SECRET_KEY";
+    if (field === "issuers[0].allowInsecureShortSecret") return "GATEPASS_ALLOW_INSECURE_SHORT_SECRET";
+    return field;
+  };
+  return [...short, ...unused].map((w) => ({ field: name(w.field), detail: w.detail }));
 }
 
 /** The configuration's rule paths with methods left to an allowing unmatched-route answer. */

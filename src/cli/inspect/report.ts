@@ -21,6 +21,8 @@ export interface Report {
   route?: RouteResult;
   /** Rule paths whose other methods any authenticated principal may call (unmatched routes allowed). */
   unmatchedMethods?: Array<{ path: string; methods: string[]; decidedBy: string }>;
+  /** What the authorizer warns about at every cold start with this configuration (never a secret). */
+  warnings?: Array<{ field: string; detail: string }>;
   exitCode: ExitCodeValue;
 }
 
@@ -67,6 +69,10 @@ export function printReport(report: Report): void {
       `Verification: INVALID  ${verification.code}  (configuration: ${report.configuration})`,
       `  ${verification.explanation}`,
     );
+  }
+  if (report.warnings && report.warnings.length > 0) {
+    lines.push("", "Warnings (logged at every cold start)");
+    for (const w of report.warnings) lines.push(`  ${w.field}: ${w.detail}.`);
   }
   if (report.unmatchedMethods && report.unmatchedMethods.length > 0) {
     const by =

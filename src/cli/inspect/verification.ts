@@ -1,6 +1,7 @@
 import type { GatepassConfig, IssuerConfig } from "../../config/types.js";
 import { AuthErrorCodes, isAuthError, ReasonCodes } from "../../errors.js";
 import { silentLogger } from "../../log.js";
+import { principalOf } from "../../token/principal.js";
 import { createVerifier } from "../../token/verifier.js";
 import type { JsonObject } from "../../util/json.js";
 import { timesOf } from "./times.js";
@@ -66,6 +67,10 @@ function explain(
     case AuthErrorCodes.ISSUER_INVALID:
       if (typeof payload?.iss === "string") {
         const known = config.issuers.map((i) => i.issuer).filter((i) => i !== null);
+        const iss = payload.iss;
+        const near = known.find((i) => i === `${iss}/` || `${i}/` === iss);
+        if (near !== undefined)
+          return `The issuer ${quoted(iss)} differs from the configured issuer ${quoted(near)} only by a trailing slash (iss is compared exactly).`;
         return `The issuer ${quoted(payload.iss)} is not one of the configured issuers ${quotedList(known)}.`;
       }
       break;
@@ -77,7 +82,9 @@ function explain(
       break;
     case AuthErrorCodes.KEY_NOT_FOUND:
       if (typeof header?.kid === "string")
-        return `${message.replace(/\.$/, "")} (kid ${quoted(header.kid)}).`;
+        return message.includes("the token's kid (")
+          ? message.replace("the token's kid (", `the token's kid ${quoted(header.kid)} (`)
+          : `${message.replace(/\.$/, "")} (kid ${quoted(header.kid)}).`;
       break;
     case AuthErrorCodes.SIGNATURE_INVALID:
       return "The signature does not verify: the token was signed with another key, or altered after signing.";
@@ -96,16 +103,16 @@ export async function verify(
   try {
     const verified = await verifier.verify(token);
     // The authorizer also needs the principal; a token without one is refused there (401).
-    const raw = verified.payload[config.principalClaim];
-    const principal =
-      typeof raw === "string" ? raw : typeof raw === "number" && Number.isFinite(raw) ? String(raw) : "";
-    if (principal === "") {
-      const message = `The principal claim ${quoted(config.principalClaim)} is missing or not a string.`;
+    let principal: string;
+    try {
+      principal = principalOf(verified.payload, config.principalClaim);
+    } catch (error) {
+      if (!isAuthError(error)) throw error;
       return {
         valid: false,
-        code: AuthErrorCodes.CLAIM_MISSING,
-        message,
-        explanation: message,
+        code: error.code,
+        message: error.message,
+        explanation: error.message,
         issuer: verified.issuer,
       };
     }

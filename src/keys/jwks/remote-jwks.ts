@@ -110,6 +110,8 @@ type FetchTrigger = "initial" | "expired" | "unknown_kid" | "hydrate";
 export class RemoteJwksSource implements KeySource {
   /** The JWKS URL (with `resolveUri`: the URL that names this source in logs). */
   readonly uri: string;
+  /** The URL for messages: origin and path only (a query may hold a credential). */
+  private readonly where: string;
   /** The effective cache settings. */
   readonly settings: Readonly<JwksCacheConfig>;
   private readonly allowed: readonly Algorithm[];
@@ -132,6 +134,7 @@ export class RemoteJwksSource implements KeySource {
 
   constructor(uri: string, options: RemoteJwksOptions = {}) {
     this.uri = uri;
+    this.where = describeUrl(uri);
     this.settings = Object.freeze({ ...DEFAULT_JWKS_CACHE_CONFIG, ...definedOnly(options.cache) });
     this.allowed = options.allowedAlgorithms ?? ASYMMETRIC_ALGORITHMS;
     this.now = options.now ?? Date.now;
@@ -239,8 +242,8 @@ export class RemoteJwksSource implements KeySource {
     throw new AuthError(
       AuthErrorCodes.KEYS_UNAVAILABLE,
       reason === undefined
-        ? "The issuer's signing keys are unavailable."
-        : `The issuer's signing keys are unavailable (${reason}).`,
+        ? `The issuer's signing keys are unavailable from ${this.where}.`
+        : `The issuer's signing keys are unavailable from ${this.where} (${reason}).`,
       { cause: this.failure?.error },
     );
   }

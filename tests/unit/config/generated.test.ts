@@ -74,6 +74,7 @@ function valid(schema: Schema, v: unknown): boolean {
   }
   if (Array.isArray(v)) {
     if (typeof schema.minItems === "number" && v.length < schema.minItems) return false;
+    if (typeof schema.maxItems === "number" && v.length > schema.maxItems) return false;
     if (schema.items && !v.every((item) => valid(schema.items as Schema, item))) return false;
   }
   if (typeOf(v) === "object") {

@@ -414,12 +414,13 @@ describe("shared secrets", () => {
       "my-object-wrapped-secret",
       SECRET.slice(0, 20),
     ];
-    for (const secret of [
-      98765432109876,
-      ["my-array-wrapped-secret-value-0123456789"],
-      { value: "my-object-wrapped-secret-0123456789" },
-    ]) {
-      expectConfigError(() => parseConfig({ issuers: [{ secret }] }), "issuers[0].secret", { secrets });
+    // An array of secrets is valid (rotation): the array case wraps a secret one level deeper.
+    for (const [secret, field] of [
+      [98765432109876, "issuers[0].secret"],
+      [[["my-array-wrapped-secret-value-0123456789"]], "issuers[0].secret[0]"],
+      [{ value: "my-object-wrapped-secret-0123456789" }, "issuers[0].secret"],
+    ] as const) {
+      expectConfigError(() => parseConfig({ issuers: [{ secret }] }), field, { secrets });
     }
     // The secret written where the issuer object belongs: "issuers": ["<secret>"]
     expectConfigError(() => parseConfig({ issuers: [SECRET] }), "issuers[0]", { secrets });

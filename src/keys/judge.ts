@@ -1,6 +1,9 @@
-import { checkPrimeSync, createPublicKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { nodeCrypto } from "../util/builtins.js";
 import { spkiPublicKeyBits } from "../util/der.js";
 import { MIN_RSA_BITS } from "./algorithms.js";
+
+const { checkPrimeSync, createPublicKey } = nodeCrypto;
 
 /**
  * Key judging: whether an imported public key may be trusted at all, before it is bound to an

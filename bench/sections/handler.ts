@@ -81,6 +81,19 @@ export const handlerInChild: Section = {
           throw new Error(`${name}: the handler does not allow the benchmark request`);
         candidates.push({ name: `handler: ${name}`, run: () => handler(event) });
       }
+      // The same REST TOKEN invocation with the decision line not written (log level "warn"): the
+      // difference to the row above is what building and writing that line costs.
+      const quiet = createAuthorizer(
+        { ...authorizerConfig(issuerConfig(key), 0), logLevel: "warn" },
+        { sharedKeyCache: false },
+      );
+      const restEvent = loadEvent("rest-token", token);
+      if (!isAllowed(await quiet(restEvent)))
+        throw new Error("the quiet handler does not allow the benchmark request");
+      candidates.push({
+        name: "handler: REST TOKEN, no decision line (logLevel warn)",
+        run: () => quiet(restEvent),
+      });
       const results = await measure(candidates, microTiming(context));
       const floorResult = results[0]!;
       for (const result of results) {
@@ -115,7 +128,9 @@ export const handlerInChild: Section = {
       "are the committed fixtures (`tests/fixtures/events/`) with a real token; every invocation is",
       "allowed and writes its decision log line with the default logger (`console.log`) to the process's",
       "stdout, which is /dev/null (the section runs in a child process). × floor: ratio to the floor's",
-      "verification of the same token in the same round.",
+      "verification of the same token in the same round. The last row of each algorithm is the REST TOKEN",
+      'handler with `logLevel: "warn"`, which writes no decision line: the difference to the REST TOKEN row',
+      "is what building and writing that line costs.",
       "",
       markdownTable(
         [

@@ -1,4 +1,5 @@
-import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { nodeCrypto } from "../util/builtins.js";
 import { spkiPublicKeyBits } from "../util/der.js";
 import {
   type Algorithm,
@@ -9,6 +10,8 @@ import {
 } from "./algorithms.js";
 import { judgeKey, type KeyRefusalCode } from "./judge.js";
 import type { Jwk, VerificationKey } from "./types.js";
+
+const { createPublicKey, createSecretKey } = nodeCrypto;
 
 /**
  * Key import: untrusted key material in, a {@link VerificationKey} out, or a reason why not.

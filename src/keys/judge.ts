@@ -1,6 +1,9 @@
-import { checkPrimeSync, createPublicKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { nodeCrypto } from "../util/builtins.js";
 import { spkiPublicKeyBits } from "../util/der.js";
 import { MIN_RSA_BITS } from "./algorithms.js";
+
+const { checkPrimeSync, createPublicKey } = nodeCrypto;
 
 /**
  * Key judging: whether an imported public key may be trusted at all, before it is bound to an
@@ -40,11 +43,20 @@ export interface KeyRefusal {
 
 /** Primes below 752 (SP 800-89 §5.3.3: the modulus has no factor smaller than 752). */
 let smallPrimes: readonly number[] | undefined;
-/** Made on first use: module load runs at every cold start, judging only when an RSA key is new. */
+/**
+ * Made on first use: module load runs at every cold start, judging only when an RSA key is new. A
+ * sieve, not trial division: judging runs at cold start, in the interpreter, where trial division
+ * of every odd number below 752 took about half a millisecond.
+ */
 function primesBelow752(): readonly number[] {
   if (smallPrimes === undefined) {
+    const composite = new Uint8Array(752);
     const primes: number[] = [];
-    for (let n = 3; n < 752; n += 2) if (isSmallPrime(n)) primes.push(n);
+    for (let n = 3; n < 752; n += 2) {
+      if (composite[n] === 1) continue;
+      primes.push(n);
+      for (let m = n * n; m < 752; m += 2 * n) composite[m] = 1;
+    }
     smallPrimes = primes;
   }
   return smallPrimes;
@@ -59,14 +71,31 @@ const ROCA_PRIMES: readonly number[] = [
   3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107,
   109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
 ];
-let rocaSubgroups: ReadonlyArray<readonly [number, ReadonlySet<number>]> | undefined;
-function rocaFingerprint(): ReadonlyArray<readonly [number, ReadonlySet<number>]> {
-  rocaSubgroups ??= ROCA_PRIMES.map((p) => {
-    const generated = new Set<number>();
-    for (let x = 1; !generated.has(x); x = (x * (65537 % p)) % p) generated.add(x);
-    return [p, generated] as const;
-  });
-  return rocaSubgroups;
+/**
+ * The subgroup 65537 generates modulo each of {@link ROCA_PRIMES}, made one prime at a time and
+ * kept: the fingerprint test stops at the first prime whose residue falls outside its subgroup,
+ * which for an ordinary modulus comes within the first few primes, so a cold start that judges one
+ * key builds a few small sets instead of all 38.
+ */
+const rocaSubgroups: Array<ReadonlySet<number> | undefined> = [];
+function rocaSubgroup(index: number): ReadonlySet<number> {
+  let generated = rocaSubgroups[index];
+  if (generated === undefined) {
+    const p = ROCA_PRIMES[index]!;
+    const set = new Set<number>();
+    for (let x = 1; !set.has(x); x = (x * (65537 % p)) % p) set.add(x);
+    generated = set;
+    rocaSubgroups[index] = generated;
+  }
+  return generated;
+}
+
+/** Whether every residue of `n` modulo {@link ROCA_PRIMES} lies in the subgroup 65537 generates. */
+function hasRocaFingerprint(n: bigint): boolean {
+  for (let i = 0; i < ROCA_PRIMES.length; i++) {
+    if (!rocaSubgroup(i).has(Number(n % BigInt(ROCA_PRIMES[i]!)))) return false;
+  }
+  return true;
 }
 
 const E_MIN = 65537n;
@@ -151,7 +180,7 @@ export function judgeRsa(n: bigint, e: bigint): KeyRefusal | null {
   if ((n & 1n) === 0n || primesBelow752().some((p) => n % BigInt(p) === 0n)) {
     return { code: "RSA_MODULUS_INVALID", reason: "the RSA modulus has a small factor (NIST SP 800-89)" };
   }
-  if (rocaFingerprint().every(([p, generated]) => generated.has(Number(n % BigInt(p))))) {
+  if (hasRocaFingerprint(n)) {
     return {
       code: "RSA_MODULUS_ROCA",
       reason: "the RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be computed",
@@ -184,10 +213,24 @@ function isPrimeOrPrimePower(n: bigint, bits: number): boolean {
   const maxK = Math.floor(bits / Math.log2(757));
   for (let k = 2; k <= maxK; k++) {
     if (!isSmallPrime(k)) continue;
-    if (!powerFilters(k).every((q) => isPowerResidue(Number(n % BigInt(q)), k, q))) continue;
+    if (!passesPowerFilters(n, k)) continue;
     if (integerRoot(n, k, bits) ** BigInt(k) === n) return true;
   }
   return false;
+}
+
+/**
+ * Whether `n` is a k-th power residue modulo each of the first {@link FILTERS_PER_EXPONENT} primes
+ * q ≡ 1 (mod k). Stops at the first q that says no, which for a random modulus is the first or
+ * second: only the primes asked for are ever searched.
+ */
+function passesPowerFilters(n: bigint, k: number): boolean {
+  for (let i = 0; i < FILTERS_PER_EXPONENT; i++) {
+    const q = powerFilter(k, i);
+    if (q === undefined) return true;
+    if (!isPowerResidue(Number(n % BigInt(q)), k, q)) return false;
+  }
+  return true;
 }
 
 function isSmallPrime(x: number): boolean {
@@ -197,22 +240,27 @@ function isSmallPrime(x: number): boolean {
 }
 
 /**
- * For a prime k, the first primes q ≡ 1 (mod k): the residue filter of {@link isPrimeOrPrimePower}.
- * Made on first use and kept, never at module load: every cold start loads this module, and only
- * RSA keys judged for the first time need the filters (a few hundred microseconds for 2048 bits).
+ * For a prime k, the primes q ≡ 1 (mod k) in increasing order (at most
+ * {@link FILTERS_PER_EXPONENT}, all below 2^24): the residue filter of {@link isPrimeOrPrimePower}.
+ * Found on demand and kept, never at module load: every cold start loads this module, only RSA
+ * keys judged for the first time need the filters, and most exponents need only their first prime.
  */
-const filtersByExponent = new Map<number, readonly number[]>();
+const filtersByExponent = new Map<number, { readonly found: number[]; next: number }>();
 const FILTERS_PER_EXPONENT = 12;
-function powerFilters(k: number): readonly number[] {
-  let qs = filtersByExponent.get(k);
-  if (qs === undefined) {
-    const found: number[] = [];
-    for (let q = 2 * k + 1; found.length < FILTERS_PER_EXPONENT && q < 1 << 24; q += 2 * k)
-      if (isSmallPrime(q)) found.push(q);
-    qs = found;
-    filtersByExponent.set(k, qs);
+/** The `index`-th filter prime of `k`, or `undefined` when there is none below 2^24. */
+function powerFilter(k: number, index: number): number | undefined {
+  let filters = filtersByExponent.get(k);
+  if (filters === undefined) {
+    filters = { found: [], next: 2 * k + 1 };
+    filtersByExponent.set(k, filters);
   }
-  return qs;
+  const { found } = filters;
+  while (found.length <= index && filters.next < 1 << 24) {
+    const q = filters.next;
+    filters.next += 2 * k;
+    if (isSmallPrime(q)) found.push(q);
+  }
+  return found[index];
 }
 
 /** Whether x is a k-th power modulo the prime q (k | q - 1): x^((q-1)/k) ≡ 1, or x ≡ 0. */

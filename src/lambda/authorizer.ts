@@ -11,7 +11,13 @@ import { encodeContext, type FlatContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
 import type { RuleSet, RuleTarget } from "../rules/rules.js";
 import { principalOf } from "../token/principal.js";
-import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
+import {
+  buildVerifier,
+  type VerifiedToken,
+  type Verifier,
+  type VerifierOptions,
+  verifyNowOf,
+} from "../token/verifier.js";
 import { parseConfig, rulesFor } from "./config.js";
 
 /**
@@ -162,6 +168,8 @@ export function buildAuthorizer(
   for (const w of secrets.unused)
     logger.warn("insecure_short_secret_unused", { field: w.field, detail: w.detail });
   const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
+  // gatepass's own verifier answers synchronously while its key is at hand: no promise to await.
+  const verifyNow = verifyNowOf(verifier);
   const contextClaims = cfg.context.claims;
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
@@ -256,7 +264,12 @@ export function buildAuthorizer(
           request.tokenProblem ?? "No token in the request.",
         );
       }
-      const verified = await verifier.verify(request.token);
+      let verified: VerifiedToken;
+      if (verifyNow === undefined) verified = await verifier.verify(request.token);
+      else {
+        const now = verifyNow(request.token);
+        verified = now instanceof Promise ? await now : now;
+      }
       issuer = verified.issuer;
       const { response, allows, decision, principalId } = decide(request, arn, verified);
       principal = principalId;

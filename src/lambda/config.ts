@@ -3,6 +3,7 @@ import type { GatepassConfigInput } from "../config/input.js";
 import { parseConfigShape } from "../config/schema.js";
 import type { GatepassConfig } from "../config/types.js";
 import { checkConfigKeys } from "../keys/check.js";
+import { OPEN_RULES } from "../rules/open.js";
 import { compileRules, type RuleSet } from "../rules/rules.js";
 
 /**
@@ -27,8 +28,14 @@ export function parseConfig(doc: unknown): GatepassConfig;
 export function parseConfig(doc: unknown): GatepassConfig {
   if (typeof doc === "object" && doc !== null && validated.has(doc)) return doc as GatepassConfig;
   const config = checkConfigKeys(parseConfigShape(doc));
-  // Rules are compiled here so a bad rule fails loadConfig too, not only createAuthorizer.
-  validated.set(config, compileRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes }));
+  // Rules are compiled here so a bad rule fails loadConfig too, not only createAuthorizer. No rules
+  // and unmatched routes allowed: the open rule set, which answers as the compiled empty one does,
+  // without building a rule set at every cold start.
+  const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
+  validated.set(
+    config,
+    open ? OPEN_RULES : compileRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes }),
+  );
   return config;
 }
 

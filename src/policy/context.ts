@@ -135,24 +135,25 @@ export function encodeContext(
   const dropped: string[] = [];
   // Flat form: the keys whose value is JSON text, written last under CONTEXT_JSON_KEYS.
   const jsonKeys: string[] = [];
+  const plan = namePlanOf(claimNames);
+  const verdicts = flat ? plan.flat : plan.natural;
+  // Which names are in jsonKeys, one bit per position (the first 31 positions), to reuse the text.
+  let listedBits = 0;
   const isObject = typeof claims === "object" && claims !== null;
   // Sizes: a cheap upper bound while far from the cap; the exact UTF-8 size of the JSON once near it
   // (`exact` stays -1 until then). The outcome is the same as measuring every claim exactly.
   let bound = 2; // "{}"
   let exact = -1;
   let count = 0;
-  for (const name of claimNames) {
-    if (typeof name !== "string" || !isObject || !Object.hasOwn(claims, name)) continue;
+  for (let index = 0; index < plan.names.length; index++) {
+    const verdict = verdicts[index];
+    // Not a string, or a name listed twice: its first place decided it (kept, dropped or absent).
+    if (verdict === SKIP) continue;
+    const name = plan.names[index] as string;
+    if (!isObject || !Object.hasOwn(claims, name)) continue;
     const raw = claims[name];
     if (raw === null || raw === undefined || (typeof raw === "number" && !Number.isFinite(raw))) continue;
-    if (Object.hasOwn(context, name) || dropped.includes(name)) continue; // a name listed twice
-    if (
-      name.length === 0 ||
-      name === "__proto__" ||
-      name === CONTEXT_JSON_KEYS ||
-      UNUSABLE_KEY.test(name) ||
-      (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name))
-    ) {
+    if (verdict === UNUSABLE) {
       dropped.push(name);
       continue;
     }
@@ -189,7 +190,10 @@ export function encodeContext(
       (listed ? jsonKeysGrowthBound(name, jsonKeys.length === 0) : 0);
     if (exact < 0 && bound + addedBound <= maxBytes) {
       context[name] = value;
-      if (listed) jsonKeys.push(name);
+      if (listed) {
+        jsonKeys.push(name);
+        if (index < 31) listedBits |= 1 << index;
+      }
       bound += addedBound;
       count++;
       continue;
@@ -202,12 +206,88 @@ export function encodeContext(
       continue;
     }
     context[name] = value;
-    if (listed) jsonKeys.push(name);
+    if (listed) {
+      jsonKeys.push(name);
+      if (index < 31) listedBits |= 1 << index;
+    }
     exact += added;
     count++;
   }
-  if (jsonKeys.length > 0) context[CONTEXT_JSON_KEYS] = JSON.stringify(jsonKeys);
+  if (jsonKeys.length > 0) context[CONTEXT_JSON_KEYS] = jsonKeysText(plan, jsonKeys, listedBits);
   return { context, dropped };
+}
+
+/** The verdict on a claim name, whatever its value: {@link encodeContext}'s checks on names alone. */
+const USABLE = 0;
+/** Not a string, or listed before. */
+const SKIP = 1;
+/** Empty, `__proto__`, {@link CONTEXT_JSON_KEYS}, control characters, or reserved (flat form). */
+const UNUSABLE = 2;
+type NameVerdict = typeof USABLE | typeof SKIP | typeof UNUSABLE;
+
+/** The checks of a list of claim names that do not depend on the claims, made once per list. */
+interface NamePlan {
+  /** A copy of the list the plan was made for. */
+  readonly names: readonly unknown[];
+  readonly flat: readonly NameVerdict[];
+  readonly natural: readonly NameVerdict[];
+  /** `JSON.stringify` of the listed keys, by the positions listed (bit i: `names[i]`). */
+  readonly jsonKeysTexts: Map<number, string>;
+}
+
+/**
+ * Plans by list: the authorizer passes the same configured list on every call. A list changed
+ * since its plan was made (same array, other names) gets a new plan.
+ */
+const namePlans = new WeakMap<readonly string[], NamePlan>();
+
+function namePlanOf(claimNames: readonly string[]): NamePlan {
+  const known = namePlans.get(claimNames);
+  if (known !== undefined && sameNames(known.names, claimNames)) return known;
+  const names: unknown[] = [...claimNames];
+  const verdictOf = (name: unknown, index: number, flat: boolean): NameVerdict => {
+    if (typeof name !== "string" || names.indexOf(name) < index) return SKIP;
+    return name.length === 0 ||
+      name === "__proto__" ||
+      name === CONTEXT_JSON_KEYS ||
+      UNUSABLE_KEY.test(name) ||
+      (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name))
+      ? UNUSABLE
+      : USABLE;
+  };
+  const plan: NamePlan = {
+    names,
+    flat: names.map((name, index) => verdictOf(name, index, true)),
+    natural: names.map((name, index) => verdictOf(name, index, false)),
+    jsonKeysTexts: new Map(),
+  };
+  namePlans.set(claimNames, plan);
+  return plan;
+}
+
+function sameNames(planned: readonly unknown[], names: readonly string[]): boolean {
+  if (planned.length !== names.length) return false;
+  for (let i = 0; i < names.length; i++) if (planned[i] !== names[i]) return false;
+  return true;
+}
+
+/** `JSON.stringify(jsonKeys)`, kept per set of listed positions when all are among the first 31. */
+function jsonKeysText(plan: NamePlan, jsonKeys: readonly string[], listedBits: number): string {
+  // Every listed position below 31 has its bit: the bits name the keys exactly when their count matches.
+  if (bitCount(listedBits) !== jsonKeys.length) return JSON.stringify(jsonKeys);
+  let text = plan.jsonKeysTexts.get(listedBits);
+  if (text === undefined) {
+    text = JSON.stringify(jsonKeys);
+    if (plan.jsonKeysTexts.size >= 64) plan.jsonKeysTexts.clear();
+    plan.jsonKeysTexts.set(listedBits, text);
+  }
+  return text;
+}
+
+function bitCount(bits: number): number {
+  let count = 0;
+  for (let b = bits; b !== 0; b &= b - 1) count++;
+  return count;
 }
 
 /**

@@ -1,7 +1,9 @@
-import { isUtf8 } from "node:buffer";
 import { DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT } from "../config/fields.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
+import { nodeBuffer } from "../util/builtins.js";
 import { countTopLevelMembers, type JsonObject, parseJsonObject } from "../util/json.js";
+
+const { isUtf8 } = nodeBuffer;
 
 /** A compact JWS split and decoded, not yet verified. */
 export interface DecodedToken {

@@ -1,5 +1,8 @@
-import { constants, createHmac, type KeyObject, timingSafeEqual, verify } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { ALGORITHM_SPECS, type Algorithm } from "../keys/algorithms.js";
+import { nodeCrypto } from "../util/builtins.js";
+
+const { constants, createHmac, timingSafeEqual, verify } = nodeCrypto;
 
 const modulusBytes = new WeakMap<KeyObject, number>();
 

@@ -1,5 +1,7 @@
-import { hash } from "node:crypto";
 import type { KeyLookup, KeySource, VerificationKey } from "../keys/types.js";
+import { nodeCrypto } from "../util/builtins.js";
+
+const { hash } = nodeCrypto;
 
 interface Entry<T> {
   readonly value: T;

@@ -66,21 +66,51 @@ interface RawResponse {
   discard(): void;
 }
 
-/** Sends the GET, resolving with the response headers; rejects if `signal` aborts. */
-type Transport = (target: URL, signal: AbortSignal) => Promise<RawResponse>;
+/**
+ * The deadline of one exchange, which passes at most once. What the exchange needs of an
+ * `AbortSignal`, without one: the first `AbortController` of a process loads Node's abort and
+ * event-target machinery, about half a millisecond of every cold start that fetches keys, for a
+ * timer that almost never fires. A `fetch`-compatible client still gets a real signal.
+ */
+class Deadline {
+  aborted = false;
+  reason: unknown = undefined;
+  readonly #listeners = new Set<() => void>();
+
+  /** Calls `listener` once when the deadline passes; returns what cancels that. */
+  onAbort(listener: () => void): () => void {
+    const once = () => listener();
+    this.#listeners.add(once);
+    return () => this.#listeners.delete(once);
+  }
+
+  /** Passes the deadline: listeners run in the order they were added, as an `AbortSignal`'s. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) listener();
+  }
+}
+
+/** Sends the GET, resolving with the response headers; rejects if `deadline` passes. */
+type Transport = (target: URL, deadline: Deadline) => Promise<RawResponse>;
 
 const REQUEST_HEADERS = { accept: "application/json, application/jwk-set+json" };
 
 /** The default transport: `node:http` or `node:https`, loaded on first use (they never follow redirects). */
-const nodeTransport: Transport = (target, signal) => {
+const nodeTransport: Transport = (target, deadline) => {
   const client = httpClient(target.protocol);
   return new Promise<RawResponse>((resolve, reject) => {
     // The deadline destroys the request itself: the `signal` option of `get` would load more of the
     // streams machinery at cold start for the same effect.
-    const onAbort = () => request.destroy(signal.reason instanceof Error ? signal.reason : undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const cancel = deadline.onAbort(() =>
+      request.destroy(deadline.reason instanceof Error ? deadline.reason : undefined),
+    );
     const request = client.get(target, { headers: REQUEST_HEADERS }, (response) => {
-      response.on("close", () => signal.removeEventListener("abort", onAbort));
+      response.on("close", cancel);
       const length = response.headers["content-length"];
       resolve({
         status: response.statusCode ?? 0,
@@ -119,7 +149,10 @@ function readMessage(response: IncomingMessage, maxBytes: number): Promise<Uint8
 
 /** A transport on a `fetch`-compatible client, asked not to follow redirects. */
 function fetchTransport(doFetch: typeof fetch): Transport {
-  return async (target, signal) => {
+  return async (target, deadline) => {
+    const controller = new AbortController();
+    deadline.onAbort(() => controller.abort(deadline.reason));
+    const signal = controller.signal;
     const response = await doFetch(target.href, {
       method: "GET",
       redirect: "manual",
@@ -180,22 +213,22 @@ export async function fetchJson(url: string, options: FetchJsonOptions = {}): Pr
   // One deadline for the whole exchange: a server that sends headers quickly and then trickles the
   // body must hit it like one that never answers. Unlike `AbortSignal.timeout`, this timer is not
   // unref'd, so a pending request (even through a client that holds no socket) always settles.
-  const controller = new AbortController();
+  const deadline = new Deadline();
   const timer = setTimeout(
-    () => controller.abort(new DOMException(`timeout after ${timeoutMs} ms`, "TimeoutError")),
+    () => deadline.abort(new DOMException(`timeout after ${timeoutMs} ms`, "TimeoutError")),
     timeoutMs,
   );
   try {
-    return await fetchWithin(target, controller.signal, timeoutMs, maxBytes, transport);
+    return await fetchWithin(target, deadline, timeoutMs, maxBytes, transport);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** The exchange itself, under `signal` (which aborts only at the deadline). */
+/** The exchange itself, under `deadline`. */
 async function fetchWithin(
   target: URL,
-  signal: AbortSignal,
+  deadline: Deadline,
   timeoutMs: number,
   maxBytes: number,
   transport: Transport,
@@ -204,10 +237,10 @@ async function fetchWithin(
 
   let response: RawResponse;
   try {
-    // The race also bounds an injected client that ignores `signal`.
-    response = await untilAborted(transport(target, signal), signal);
+    // The race also bounds an injected client that ignores its signal.
+    response = await untilAborted(transport(target, deadline), deadline);
   } catch (error) {
-    if (signal.aborted) throw timedOut(error);
+    if (deadline.aborted) throw timedOut(error);
     throw new FetchJsonError(connectionFailure(error), { cause: error });
   }
 
@@ -227,11 +260,11 @@ async function fetchWithin(
   }
   let bytes: Uint8Array | null;
   try {
-    bytes = await untilAborted(response.read(maxBytes), signal);
+    bytes = await untilAborted(response.read(maxBytes), deadline);
   } catch (error) {
     // Closing the connection right away: a hostile server stops costing bandwidth.
     response.discard();
-    if (signal.aborted) throw timedOut(error);
+    if (deadline.aborted) throw timedOut(error);
     throw new FetchJsonError(connectionFailure(error), { cause: error });
   }
   if (bytes === null) throw tooLarge();
@@ -265,22 +298,21 @@ export function describeUrl(url: string): string {
   }
 }
 
-/** Settles like `promise`, or rejects as soon as `signal` aborts; the loser's rejection is absorbed. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
+/** Settles like `promise`, or rejects as soon as `deadline` passes; the loser's rejection is absorbed. */
+function untilAborted<T>(promise: Promise<T>, deadline: Deadline): Promise<T> {
+  if (deadline.aborted) {
     promise.catch(() => {});
-    return Promise.reject(signal.reason);
+    return Promise.reject(deadline.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const cancel = deadline.onAbort(() => reject(deadline.reason));
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        cancel();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        cancel();
         reject(error);
       },
     );

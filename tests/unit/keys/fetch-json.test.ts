@@ -188,6 +188,38 @@ describe("fetchJson", () => {
     assert.equal(error.reason, "timeout after 100 ms");
   });
 
+  it("over node:http, makes no AbortController (its first one costs every cold start)", async (t) => {
+    const server = await serve(t, (_req, res) => reply(res, 200, '{"keys":[]}'));
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      assert.deepEqual(await fetchJson(server.url, { timeoutMs: 5000 }), { keys: [] });
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    assert.equal(made, 0);
+  });
+
+  it("gives an injected fetch a signal that aborts at the deadline", async () => {
+    let signal: AbortSignal | undefined;
+    const waits = ((_input: string | URL | Request, init?: RequestInit) => {
+      signal = init?.signal ?? undefined;
+      return new Promise<Response>((_resolve, reject) =>
+        signal?.addEventListener("abort", () => reject(signal?.reason)),
+      );
+    }) as typeof fetch;
+    const error = await failure(fetchJson("https://id.example.com/jwks", { fetch: waits, timeoutMs: 50 }));
+    assert.equal(error.reason, "timeout after 50 ms");
+    assert.equal(signal?.aborted, true);
+    assert.equal((signal?.reason as DOMException | undefined)?.name, "TimeoutError");
+  });
+
   it("maps a client that throws to a connection failure", async () => {
     const broken = (() => {
       throw new TypeError("boom");

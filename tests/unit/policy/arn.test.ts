@@ -187,3 +187,59 @@ describe("parseArn", () => {
     );
   });
 });
+
+/** Counts the regular-expression tests made while `run` runs (every field check of parseArn is one). */
+function regexTests(run: () => void): number {
+  const test = RegExp.prototype.test;
+  let count = 0;
+  RegExp.prototype.test = function (this: RegExp, input: string) {
+    count++;
+    return test.call(this, input);
+  };
+  try {
+    run();
+  } finally {
+    RegExp.prototype.test = test;
+  }
+  return count;
+}
+
+describe("parseArn: stage prefixes checked once", () => {
+  const prefix = "arn:aws:execute-api:eu-west-3:210987654321:prefixonce/live/";
+
+  it("checks a stage's prefix fields on its first ARN only, the route on every ARN", () => {
+    parseArn(`${prefix}GET/first`);
+    // Only the route's two checks (verb, control characters in the path) remain.
+    assert.equal(
+      regexTests(() => parseArn(`${prefix}POST/orders/42`)),
+      2,
+    );
+    assert.equal(parseArn(`${prefix}POST/orders/42`)?.method, "POST");
+  });
+
+  it("parses an ARN with a known prefix exactly as a fresh one, faults included", () => {
+    const routes = ["GET/", "GET/orders/7", "$connect", "get/x", "GET/a\u0001b", "$disconnect", "GET"];
+    // A reference: the same ARNs under a prefix never seen before each time (a new stage name).
+    routes.forEach((route, i) => {
+      const fresh = `arn:aws:execute-api:eu-west-3:210987654321:prefixonce/fresh${i}/${route}`;
+      const expected = parseArn(fresh);
+      const again = parseArn(`${prefix}${route}`);
+      assert.equal(arnFault(`${prefix}${route}`), arnFault(fresh));
+      if (expected === null) assert.equal(again, null);
+      else
+        assert.deepEqual(again, {
+          ...expected,
+          arn: `${prefix}${route}`,
+          stage: "live",
+          prefix,
+        });
+    });
+  });
+
+  it("never keeps an invalid prefix: it is refused every time, with its fault", () => {
+    const bad = "arn:aws:execute-api:eu-west-3:2109*7654321:prefixonce/live/GET/";
+    assert.equal(arnFault(bad), "account");
+    assert.equal(arnFault(bad), "account");
+    assert.equal(parseArn(bad), null);
+  });
+});

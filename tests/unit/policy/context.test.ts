@@ -228,3 +228,49 @@ describe("encodeContext", () => {
     assert.equal(contextStyleFor("http-v2-iam"), false);
   });
 });
+
+describe("encodeContext: claim names checked once per list", () => {
+  it("checks each configured name on the first call only", () => {
+    const names = ["sub", "email", "groups", "bad\u0001name"];
+    const claims = { sub: "u1", email: "a@example.com", groups: ["a"], "bad\u0001name": "x" };
+    const first = encodeContext(claims, names, { flat: true });
+    const test = RegExp.prototype.test;
+    let count = 0;
+    RegExp.prototype.test = function (this: RegExp, input: string) {
+      count++;
+      return test.call(this, input);
+    };
+    let again: ReturnType<typeof encodeContext>;
+    try {
+      again = encodeContext(claims, names, { flat: true });
+    } finally {
+      RegExp.prototype.test = test;
+    }
+    assert.equal(count, 0);
+    assert.deepEqual(again, first);
+    assert.deepEqual(first.dropped, ["bad\u0001name"]);
+  });
+
+  it("a list changed in place after its first use is checked anew", () => {
+    const names = ["sub", "principalId"];
+    const claims = { sub: "u1", principalId: "p", email: "e@example.com" };
+    assert.deepEqual(encodeContext(claims, names, { flat: true }).dropped, ["principalId"]);
+    names[1] = "email";
+    assert.deepEqual(encodeContext(claims, names, { flat: true }), {
+      context: { sub: "u1", email: "e@example.com" },
+      dropped: [],
+    });
+  });
+
+  it("a name listed twice is decided by its first place, in both forms", () => {
+    const claims = { sub: "u1", claims: "x", n: 7 };
+    for (const flat of [true, false]) {
+      const { context, dropped } = encodeContext(claims, ["n", "claims", "n", "claims", "sub"], { flat });
+      assert.deepEqual(dropped, flat ? ["claims"] : []);
+      assert.deepEqual(
+        context,
+        flat ? { n: 7, sub: "u1", "gatepass:json": '["n"]' } : { n: 7, claims: "x", sub: "u1" },
+      );
+    }
+  });
+});

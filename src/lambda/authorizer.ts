@@ -2,14 +2,25 @@ import { toAuthRequest } from "../adapters/detect.js";
 import type { AuthRequest } from "../adapters/types.js";
 import type { GatepassConfigInput } from "../config/input.js";
 import type { GatepassConfig } from "../config/types.js";
-import { AuthError, AuthErrorCodes, isAuthError, type ReasonCode, ReasonCodes } from "../errors.js";
+import {
+  AuthError,
+  AuthErrorCodes,
+  type CheckReasonCode,
+  ConfigError,
+  isAuthError,
+  type ReasonCode,
+  ReasonCodes,
+} from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES, type PolicyDocument } from "../policy/build.js";
 import { encodeContext, type FlatContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
 import type { RuleSet, RuleTarget } from "../rules/rules.js";
+import { deepFreeze, describeThrown, withCheck } from "../token/check.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
+import type { JsonObject } from "../util/json.js";
+import { claimPath } from "../util/json-pointer.js";
 import { parseConfig, rulesFor } from "./config.js";
 
 /**
@@ -86,9 +97,33 @@ export type HttpApiResponseOf<C> = C extends { httpApi: { response: "iam" } }
         : AuthorizerResponse;
 
 export interface AuthorizerOptions extends VerifierOptions {
-  /** Use this verifier instead of building one from the configuration. */
+  /** Use this verifier instead of building one from the configuration (`check` still applies). */
   verifier?: Verifier;
+  /**
+   * Context values of your own, added after the configured claims for every authenticated request
+   * (see {@link ContextHook}).
+   */
+  context?: ContextHook;
 }
+
+/**
+ * The `context` hook of `createAuthorizer`: values to add to the authorizer context, computed from
+ * the verified (frozen) payload and header. Sync or async. Its answer is `undefined` or an object
+ * whose values are strings, finite numbers or booleans; they are added after the configured claims,
+ * under the same size cap (`context.maxBytes` and the API's result size). A key is left out (logged
+ * in `context_truncated`) when its value is of another type, when there is no room, or when it is
+ * gatepass's own: a `context.claims` name (whether or not the token has it), a name starting with
+ * `/` (claim pointers), `principalId`, `integrationLatency`, `claims`, `gatepass:json`, `__proto__`.
+ * A hook that throws or answers anything else fails closed: 401, reason `ERR_HOOK_FAILED`.
+ */
+export type ContextHook = (
+  payload: Readonly<JsonObject>,
+  header: Readonly<JsonObject>,
+  token: { readonly issuer: string | null },
+) => ContextHookResult | Promise<ContextHookResult>;
+
+/** What a {@link ContextHook} answers. */
+export type ContextHookResult = Readonly<Record<string, string | number | boolean>> | undefined;
 
 /** The one error API Gateway turns into 401. Its message must be exactly this word. */
 const UNAUTHORIZED = "Unauthorized";
@@ -99,7 +134,7 @@ const UNAUTHORIZED = "Unauthorized";
  */
 class Refusal {
   constructor(
-    readonly reason: ReasonCode,
+    readonly reason: ReasonCode | CheckReasonCode,
     readonly detail: string,
   ) {}
 }
@@ -154,8 +189,16 @@ export function buildAuthorizer(
       methods: u.methods,
       detail: `no rule decides these methods: ${u.decidedBy} allows any authenticated principal`,
     });
-  const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
-  const contextClaims = cfg.context.claims;
+  const verifier = options.verifier
+    ? options.check === undefined
+      ? options.verifier
+      : withCheck(options.verifier, options.check)
+    : buildVerifier(cfg, { ...options, logger });
+  // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
+  const contextClaims = cfg.context.claims.map(claimPath);
+  const contextHook = options.context;
+  if (contextHook !== undefined && typeof contextHook !== "function")
+    throw new ConfigError("options.context", `expected a function, got ${typeof contextHook}.`);
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
   let warnedRouteIndependent = false;
@@ -187,7 +230,12 @@ export function buildAuthorizer(
     return { routeKey: "$default" };
   }
 
-  function decide(request: AuthRequest, arn: ArnParts, verified: VerifiedToken) {
+  function decide(
+    request: AuthRequest,
+    arn: ArnParts,
+    verified: VerifiedToken,
+    extra: Readonly<Record<string, unknown>> | undefined,
+  ) {
     const claims = verified.payload;
     const raw = claims[cfg.principalClaim];
     const principalId =
@@ -214,7 +262,7 @@ export function buildAuthorizer(
       ? built.bytes + CONTEXT_MEMBER_BYTES
       : Buffer.byteLength(JSON.stringify(principalId)) + 50;
     const room = Math.min(maxContextBytes, maxBytes - frame);
-    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room });
+    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room, extra });
     if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: room });
     // An HTTP API 2.0 integration gets the context (`requestContext.authorizer.lambda`) and no
     // principalId, after IAM responses too: carry the principal there, over any claim of that name.
@@ -259,7 +307,8 @@ export function buildAuthorizer(
       }
       const verified = await verifier.verify(request.token);
       issuer = verified.issuer;
-      const { response, allows, decision, principalId } = decide(request, arn, verified);
+      const extra = contextHook === undefined ? undefined : await runContextHook(contextHook, verified);
+      const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;
       logger.info("decision", {
         outcome: allows ? "allow" : "deny",
@@ -282,13 +331,15 @@ export function buildAuthorizer(
         error instanceof Refusal
           ? error
           : isAuthError(error)
-            ? new Refusal(error.code, error.message)
+            ? new Refusal(error.reason ?? error.code, error.message)
             : new Refusal(
                 ReasonCodes.INTERNAL,
                 error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown",
               );
       const level =
-        refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE || refusal.reason === ReasonCodes.INTERNAL
+        refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE ||
+        refusal.reason === ReasonCodes.INTERNAL ||
+        refusal.reason === AuthErrorCodes.HOOK_FAILED
           ? "error"
           : "info";
       logger[level]("decision", {
@@ -309,6 +360,35 @@ export function buildAuthorizer(
   // One implementation for every event shape: the adapters pick the answer's shape by event kind,
   // which the overloads of AuthorizerHandler describe.
   return Object.assign(handler, { hydrate: () => verifier.hydrate() }) as AuthorizerHandler;
+}
+
+/** The context hook's values for a verified token; throws `ERR_HOOK_FAILED` when it fails. */
+async function runContextHook(
+  hook: ContextHook,
+  verified: VerifiedToken,
+): Promise<Readonly<Record<string, unknown>> | undefined> {
+  deepFreeze(verified);
+  // The answer is copied inside the try: a getter or proxy that throws is the hook's failure too.
+  // A prototype-less copy: a "__proto__" key stays an ordinary key (and is then left out).
+  const values: Record<string, unknown> = Object.create(null);
+  let answer: unknown;
+  try {
+    answer = await hook(verified.payload, verified.header, { issuer: verified.issuer });
+    if (typeof answer === "object" && answer !== null && !Array.isArray(answer)) {
+      for (const key of Object.keys(answer)) values[key] = (answer as Record<string, unknown>)[key];
+    }
+  } catch (error) {
+    throw new AuthError(AuthErrorCodes.HOOK_FAILED, `The context hook threw (${describeThrown(error)}).`, {
+      cause: error,
+    });
+  }
+  if (answer === undefined) return undefined;
+  if (typeof answer !== "object" || answer === null || Array.isArray(answer))
+    throw new AuthError(
+      AuthErrorCodes.HOOK_FAILED,
+      "The context hook answered neither an object nor undefined.",
+    );
+  return values;
 }
 
 function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {

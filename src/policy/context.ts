@@ -1,3 +1,4 @@
+import { type ClaimPath, claimPath, readClaimPath } from "../util/json-pointer.js";
 import { MAX_CONTEXT_DEPTH, nestsDeeperThan } from "./limits.js";
 
 /**
@@ -33,6 +34,13 @@ export interface EncodeContextOptions {
   readonly flat?: boolean;
   /** Largest size of the context as JSON, in UTF-8 bytes [4096]. */
   readonly maxBytes?: number;
+  /**
+   * Values added after the claims (the `context` hook of `createAuthorizer`): strings, finite
+   * numbers and booleans only, under the same size cap. A key is left out (listed in `dropped`) when
+   * it is unusable as a claim key is, names one of `claimNames` (present in the token or not), or
+   * starts with `/` (the keys of claim pointers): they never replace what gatepass itself passes.
+   */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** A flat context: what REST, WebSocket and HTTP payload 1.0 accept. */
@@ -99,7 +107,9 @@ function toJson(value: unknown): string | undefined {
  * - `flat`: strings, finite numbers and booleans are kept; arrays and objects become their JSON text
  *   (`groups: ["a","b"]` → `"[\"a\",\"b\"]"`); every key that is not a plain string is listed under
  *   {@link CONTEXT_JSON_KEYS}. Otherwise values keep their JSON shape.
- * - Keys are the claim names, verbatim. A key is skipped (and listed in `dropped`) when it is empty,
+ * - Keys are the claim names, verbatim; a JSON Pointer name (`/realm_access/roles`, RFC 6901) reads
+ *   the nested claim and keeps the pointer text as its key (it never collides with a top-level name,
+ *   which cannot start with `/`). A key is skipped (and listed in `dropped`) when it is empty,
  *   holds control characters, is `__proto__` or {@link CONTEXT_JSON_KEYS}, or — in flat form — is one
  *   of {@link RESERVED_FLAT_CONTEXT_KEYS} (`principalId` is delivered by API Gateway anyway).
  * - Depth (natural form): a claim nesting more than `MAX_CONTEXT_DEPTH` levels of arrays and objects
@@ -116,17 +126,17 @@ function toJson(value: unknown): string | undefined {
  */
 export function encodeContext(
   claims: Record<string, unknown>,
-  claimNames: readonly string[],
+  claimNames: readonly (string | ClaimPath)[],
   options?: EncodeContextOptions & { readonly flat?: true },
 ): EncodedContext<FlatContext>;
 export function encodeContext(
   claims: Record<string, unknown>,
-  claimNames: readonly string[],
+  claimNames: readonly (string | ClaimPath)[],
   options: EncodeContextOptions,
 ): EncodedContext;
 export function encodeContext(
   claims: Record<string, unknown>,
-  claimNames: readonly string[],
+  claimNames: readonly (string | ClaimPath)[],
   options: EncodeContextOptions = {},
 ): EncodedContext {
   const flat = options.flat ?? true;
@@ -141,20 +151,21 @@ export function encodeContext(
   let bound = 2; // "{}"
   let exact = -1;
   let count = 0;
-  for (const name of claimNames) {
-    if (typeof name !== "string" || !isObject || !Object.hasOwn(claims, name)) continue;
-    const raw = claims[name];
-    if (raw === null || raw === undefined || (typeof raw === "number" && !Number.isFinite(raw))) continue;
-    if (Object.hasOwn(context, name) || dropped.includes(name)) continue; // a name listed twice
+
+  /** Adds one value under `name` when it is a value, its key usable and there is room. */
+  function add(name: string, raw: unknown, scalarOnly: boolean): void {
+    if (raw === null || raw === undefined || (typeof raw === "number" && !Number.isFinite(raw))) return;
+    if (Object.hasOwn(context, name) || dropped.includes(name)) return; // a name listed twice
     if (
       name.length === 0 ||
       name === "__proto__" ||
       name === CONTEXT_JSON_KEYS ||
       UNUSABLE_KEY.test(name) ||
-      (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name))
+      (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name)) ||
+      (scalarOnly && typeof raw === "object")
     ) {
       dropped.push(name);
-      continue;
+      return;
     }
     let value: unknown;
     let valueBound: number;
@@ -170,15 +181,16 @@ export function encodeContext(
       // Deeper than API Gateway accepts in a 2.0 context (and than the local gateway checks).
       if (!flat && nestsDeeperThan(raw, MAX_CONTEXT_DEPTH)) {
         dropped.push(name);
-        continue;
+        return;
       }
       const text = toJson(raw);
-      if (text === undefined) continue;
+      if (text === undefined) return;
       value = flat ? text : raw;
       valueBound = flat ? jsonStringBound(text) : text.length * 3;
       listed = flat;
     } else {
-      continue; // bigint, function, symbol: not JSON
+      if (scalarOnly) dropped.push(name);
+      return; // bigint, function, symbol: not JSON
     }
     const separator = count > 0 ? 1 : 0;
     const addedBound =
@@ -192,19 +204,43 @@ export function encodeContext(
       if (listed) jsonKeys.push(name);
       bound += addedBound;
       count++;
-      continue;
+      return;
     }
     if (exact < 0) exact = jsonBytes(JSON.stringify(context)) + jsonKeysBytes(jsonKeys);
     let added = separator + jsonBytes(JSON.stringify(name)) + 1 + jsonBytes(JSON.stringify(value));
     if (listed) added += jsonKeysBytes([...jsonKeys, name]) - jsonKeysBytes(jsonKeys);
     if (exact + added > maxBytes) {
       dropped.push(name);
-      continue;
+      return;
     }
     context[name] = value;
     if (listed) jsonKeys.push(name);
     exact += added;
     count++;
+  }
+
+  if (isObject) {
+    for (const entry of claimNames) {
+      if (typeof entry === "string") {
+        if (entry.charCodeAt(0) === 47 /* / */) add(entry, readClaimPath(claims, claimPath(entry)), false);
+        else if (Object.hasOwn(claims, entry)) add(entry, claims[entry], false);
+      } else if (typeof entry === "object" && entry !== null && typeof entry.name === "string") {
+        add(entry.name, readClaimPath(claims, entry), false);
+      }
+    }
+  }
+  const extra = options.extra;
+  if (typeof extra === "object" && extra !== null) {
+    for (const name of Object.keys(extra)) {
+      if (
+        name.charCodeAt(0) === 47 /* / */ ||
+        claimNames.some((entry) => (typeof entry === "string" ? entry : entry?.name) === name)
+      ) {
+        if (!dropped.includes(name)) dropped.push(name);
+        continue;
+      }
+      add(name, extra[name], true);
+    }
   }
   if (jsonKeys.length > 0) context[CONTEXT_JSON_KEYS] = JSON.stringify(jsonKeys);
   return { context, dropped };

@@ -17,10 +17,12 @@ import { buildPolicyResult, CONTEXT_MEMBER_BYTES, type PolicyDocument } from "..
 import { encodeContext, type FlatContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
 import type { RuleSet, RuleTarget } from "../rules/rules.js";
-import { deepFreeze, describeThrown, withCheck } from "../token/check.js";
 import { buildVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "../token/verifier.js";
-import type { JsonObject } from "../util/json.js";
 import { claimPath } from "../util/json-pointer.js";
+import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
+
+export type { ContextHook, ContextHookResult } from "./hooks.js";
+
 import { parseConfig, rulesFor } from "./config.js";
 
 /**
@@ -106,25 +108,6 @@ export interface AuthorizerOptions extends VerifierOptions {
   context?: ContextHook;
 }
 
-/**
- * The `context` hook of `createAuthorizer`: values to add to the authorizer context, computed from
- * the verified (frozen) payload and header. Sync or async. Its answer is `undefined` or an object
- * whose values are strings, finite numbers or booleans; they are added after the configured claims,
- * under the same size cap (`context.maxBytes` and the API's result size). A key is left out (logged
- * in `context_truncated`) when its value is of another type, when there is no room, or when it is
- * gatepass's own: a `context.claims` name (whether or not the token has it), a name starting with
- * `/` (claim pointers), `principalId`, `integrationLatency`, `claims`, `gatepass:json`, `__proto__`.
- * A hook that throws or answers anything else fails closed: 401, reason `ERR_HOOK_FAILED`.
- */
-export type ContextHook = (
-  payload: Readonly<JsonObject>,
-  header: Readonly<JsonObject>,
-  token: { readonly issuer: string | null },
-) => ContextHookResult | Promise<ContextHookResult>;
-
-/** What a {@link ContextHook} answers. */
-export type ContextHookResult = Readonly<Record<string, string | number | boolean>> | undefined;
-
 /** The one error API Gateway turns into 401. Its message must be exactly this word. */
 const UNAUTHORIZED = "Unauthorized";
 
@@ -167,7 +150,11 @@ export function createAuthorizer(
   options: AuthorizerOptions = {},
 ): AuthorizerHandler<HttpApiResponseOf<unknown>> {
   const cfg: GatepassConfig = parseConfig(config);
-  return buildAuthorizer(cfg, rulesFor(cfg), options);
+  // Hooks are applied here, not in buildAuthorizer: the Lambda bundles build their handler with
+  // buildAuthorizer and so carry no hook code.
+  const hooks =
+    options.check === undefined && options.context === undefined ? undefined : authorizerHooks(options);
+  return buildAuthorizer(cfg, rulesFor(cfg), options, hooks);
 }
 
 /**
@@ -180,7 +167,12 @@ export function buildAuthorizer(
   cfg: GatepassConfig,
   rules: RuleSet,
   options: AuthorizerOptions = {},
+  hooks?: AuthorizerHooks,
 ): AuthorizerHandler {
+  if (hooks === undefined && (options.check !== undefined || options.context !== undefined)) {
+    // Never drop a hook silently: a check the caller believes in must run.
+    throw new ConfigError("options.check", "hooks are applied by createAuthorizer; use it to pass them.");
+  }
   const logger: Logger = options.logger ?? createLogger(cfg.logLevel);
   for (const warning of rules.warnings) logger.warn("rules_warning", { warning });
   for (const u of rules.unmatchedMethods)
@@ -189,16 +181,11 @@ export function buildAuthorizer(
       methods: u.methods,
       detail: `no rule decides these methods: ${u.decidedBy} allows any authenticated principal`,
     });
-  const verifier = options.verifier
-    ? options.check === undefined
-      ? options.verifier
-      : withCheck(options.verifier, options.check)
-    : buildVerifier(cfg, { ...options, logger });
+  const built = options.verifier ?? buildVerifier(cfg, { ...options, logger });
+  const verifier = hooks?.verifier === undefined ? built : hooks.verifier(built);
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
   const contextClaims = cfg.context.claims.map(claimPath);
-  const contextHook = options.context;
-  if (contextHook !== undefined && typeof contextHook !== "function")
-    throw new ConfigError("options.context", `expected a function, got ${typeof contextHook}.`);
+  const contextValues = hooks?.contextValues;
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
   let warnedRouteIndependent = false;
@@ -307,7 +294,7 @@ export function buildAuthorizer(
       }
       const verified = await verifier.verify(request.token);
       issuer = verified.issuer;
-      const extra = contextHook === undefined ? undefined : await runContextHook(contextHook, verified);
+      const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;
       logger.info("decision", {
@@ -360,35 +347,6 @@ export function buildAuthorizer(
   // One implementation for every event shape: the adapters pick the answer's shape by event kind,
   // which the overloads of AuthorizerHandler describe.
   return Object.assign(handler, { hydrate: () => verifier.hydrate() }) as AuthorizerHandler;
-}
-
-/** The context hook's values for a verified token; throws `ERR_HOOK_FAILED` when it fails. */
-async function runContextHook(
-  hook: ContextHook,
-  verified: VerifiedToken,
-): Promise<Readonly<Record<string, unknown>> | undefined> {
-  deepFreeze(verified);
-  // The answer is copied inside the try: a getter or proxy that throws is the hook's failure too.
-  // A prototype-less copy: a "__proto__" key stays an ordinary key (and is then left out).
-  const values: Record<string, unknown> = Object.create(null);
-  let answer: unknown;
-  try {
-    answer = await hook(verified.payload, verified.header, { issuer: verified.issuer });
-    if (typeof answer === "object" && answer !== null && !Array.isArray(answer)) {
-      for (const key of Object.keys(answer)) values[key] = (answer as Record<string, unknown>)[key];
-    }
-  } catch (error) {
-    throw new AuthError(AuthErrorCodes.HOOK_FAILED, `The context hook threw (${describeThrown(error)}).`, {
-      cause: error,
-    });
-  }
-  if (answer === undefined) return undefined;
-  if (typeof answer !== "object" || answer === null || Array.isArray(answer))
-    throw new AuthError(
-      AuthErrorCodes.HOOK_FAILED,
-      "The context hook answered neither an object nor undefined.",
-    );
-  return values;
 }
 
 function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {

@@ -1,6 +1,6 @@
 import { AuthError, AuthErrorCodes, type CheckReasonCode, ConfigError, ReasonCodes } from "../errors.js";
+import { deepFreeze } from "../util/freeze.js";
 import type { JsonObject } from "../util/json.js";
-import type { VerifiedToken, Verifier } from "./verifier.js";
 
 /**
  * The `check` hook of `createVerifier` and `createAuthorizer`: a test of the application's own
@@ -28,11 +28,11 @@ export type TokenCheckResult = undefined | boolean | CheckReasonCode | void;
 
 const OWN_CODE = /^ERR_[A-Z0-9_]{1,60}$/;
 /** Codes that mean a 403 (the rules' own): a hook refusal is a 401 and may not claim them. */
-const RULE_CODES: ReadonlySet<string> = new Set([
+const RULE_CODES: readonly string[] = [
   ReasonCodes.SCOPE_MISSING,
   ReasonCodes.CLAIM_MISMATCH,
   ReasonCodes.ROUTE_NOT_ALLOWED,
-]);
+];
 
 /** A sentence about what a hook threw, safe to log: the error's name and the start of its message. */
 export function describeThrown(error: unknown): string {
@@ -46,7 +46,7 @@ function settle(answer: unknown): void {
   if (answer === undefined || answer === true) return;
   if (answer === false)
     throw new AuthError(AuthErrorCodes.CHECK_REFUSED, "The check hook refused the token.");
-  if (typeof answer === "string" && OWN_CODE.test(answer) && !RULE_CODES.has(answer)) {
+  if (typeof answer === "string" && OWN_CODE.test(answer) && !RULE_CODES.includes(answer)) {
     throw new AuthError(AuthErrorCodes.CHECK_REFUSED, `The check hook refused the token (${answer}).`, {
       reason: answer as CheckReasonCode,
     });
@@ -63,25 +63,27 @@ function failed(error: unknown): never {
   });
 }
 
-/** Freezes a JSON value and everything in it, iteratively: a token may nest thousands of levels deep. */
-export function deepFreeze(root: unknown): void {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (typeof value !== "object" || value === null || Object.isFrozen(value)) continue;
-    Object.freeze(value);
-    for (const child of Object.values(value)) stack.push(child);
-  }
+/** What {@link withCheck} needs of a verifier (the `Verifier` of `verifier.ts`, structurally). */
+export interface CheckableVerifier {
+  verify<T = JsonObject>(
+    token: string,
+  ): Promise<{
+    readonly header: JsonObject;
+    readonly payload: T & JsonObject;
+    readonly issuer: string | null;
+  }>;
+  hydrate(): Promise<void>;
 }
 
 /**
- * A verifier that runs `check` after `verifier` accepted a token. Only built when a hook is given,
- * so a verifier without one runs no code of this module.
+ * A verifier that runs `check` after `verifier` accepted a token. Only `createVerifier` and
+ * `createAuthorizer` build one, when a hook is given: the Lambda bundles (which build their handler
+ * with `buildAuthorizer`) carry none of this module.
  */
-export function withCheck(verifier: Verifier, check: TokenCheck): Verifier {
+export function withCheck<V extends CheckableVerifier>(verifier: V, check: TokenCheck): V {
   if (typeof check !== "function")
     throw new ConfigError("options.check", `expected a function, got ${typeof check}.`);
-  async function verify<T = JsonObject>(token: string): Promise<VerifiedToken<T>> {
+  async function verify<T = JsonObject>(token: string) {
     const verified = await verifier.verify<T>(token);
     deepFreeze(verified);
     let answer: unknown;
@@ -94,5 +96,5 @@ export function withCheck(verifier: Verifier, check: TokenCheck): Verifier {
     settle(answer);
     return verified;
   }
-  return { verify, hydrate: () => verifier.hydrate() };
+  return { verify, hydrate: () => verifier.hydrate() } as CheckableVerifier as V;
 }

@@ -7,8 +7,9 @@ import { checkConfigKeys } from "../keys/check.js";
 import { createKeySource, type KeySourceDeps } from "../keys/sources.js";
 import type { KeyLookup, KeySource, VerificationKey } from "../keys/types.js";
 import { type Logger, silentLogger } from "../log.js";
+import { deepFreeze } from "../util/freeze.js";
 import type { JsonObject } from "../util/json.js";
-import { deepFreeze, type TokenCheck, withCheck } from "./check.js";
+import { type TokenCheck, withCheck } from "./check.js";
 import { validateClaims } from "./claims.js";
 import { type DecodedToken, decodeToken } from "./decode.js";
 import { verifySignature } from "./signature.js";
@@ -96,10 +97,14 @@ export function createVerifier(
 export function createVerifier(config: unknown, options?: VerifierOptions): Verifier;
 export function createVerifier(config: unknown, options: VerifierOptions = {}): Verifier {
   // The verifier needs the shape and the keys of the configuration, not its route rules.
-  return buildVerifier(checkConfigKeys(parseConfigShape(config)), options);
+  const verifier = buildVerifier(checkConfigKeys(parseConfigShape(config)), options);
+  return options.check === undefined ? verifier : withCheck(verifier, options.check);
 }
 
-/** The verifier for a configuration validated already: {@link createVerifier} after validation. */
+/**
+ * The verifier for a configuration validated already: {@link createVerifier} after validation,
+ * without its `check` hook (applied by `createVerifier` and `createAuthorizer`).
+ */
 export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}): Verifier {
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
@@ -275,7 +280,7 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     return verifyNow(token) as VerifiedToken<T>;
   }
 
-  const verifier: Verifier = {
+  return {
     verify,
     async hydrate() {
       await Promise.all(
@@ -283,7 +288,6 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
       );
     },
   };
-  return options.check === undefined ? verifier : withCheck(verifier, options.check);
 }
 
 /** Until when (ms) a verified token stays valid for a cache: `exp`, and `iat + maxTokenAgeSeconds`. */

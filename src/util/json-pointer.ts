@@ -71,8 +71,12 @@ function decodeTokens(pointer: string): string[] {
  */
 export function claimPath(name: string): ClaimPath {
   if (!isClaimPointer(name)) return { name, tokens: null };
-  return { name, tokens: pointerProblem(name) === null ? decodeTokens(name) : NEVER };
+  // The cheap part of pointerProblem (whose sentences the Lambda bundles need not carry).
+  const tokens = BAD_ESCAPE.test(name) || name.length > MAX_POINTER_LENGTH ? NEVER : decodeTokens(name);
+  return { name, tokens: tokens.length > MAX_POINTER_DEPTH || tokens.includes("__proto__") ? NEVER : tokens };
 }
+
+const BAD_ESCAPE = /~(?![01])/;
 
 /** Tokens that resolve nowhere: `__proto__` is never read. */
 const NEVER: readonly string[] = ["__proto__"];

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { readAuthorizerContext } from "../../src/backend/read-authorizer-context.js";
 import { ConfigError } from "../../src/errors.js";
-import { type AuthorizerOptions, createAuthorizer } from "../../src/lambda/authorizer.js";
+import { type AuthorizerOptions, buildAuthorizer, createAuthorizer } from "../../src/lambda/authorizer.js";
+import { parseConfig, rulesFor } from "../../src/lambda/config.js";
 import { createMemoryLogger } from "../../src/log.js";
 import { createVerifier } from "../../src/token/verifier.js";
 import {
@@ -203,6 +204,9 @@ describe("check hook", { timeout: 30_000 }, () => {
       message: "Unauthorized",
     });
     assert.throws(() => setup({ check: "x" as never }), ConfigError);
+    // The internal builder (what the Lambda bundles use) never drops a hook silently.
+    const cfg = parseConfig({ issuers: [issuerConfig(key, "secret")] });
+    assert.throws(() => buildAuthorizer(cfg, rulesFor(cfg), { check: () => false }), ConfigError);
     assert.throws(() => setup({ context: 1 as never }), ConfigError);
   });
 });

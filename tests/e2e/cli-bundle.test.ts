@@ -22,9 +22,12 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * fallback, cache-safe HTTP API simple responses with HTTP API route selection, the notice of
  * methods left to unmatched routes, key freshness for cached tokens, key judging, and the rule
  * compiler's segment-level overlap analysis (1,000 rules in milliseconds, not minutes), and the
- * configuration validated from one table of fields (its generated shape).
+ * configuration validated from one table of fields (its generated shape). Raised by 1 KiB for
+ * claims at a path (RFC 6901 pointers in rules and context, evaluated and validated at cold start)
+ * and the `typ` media-type check (measured before: 91,851; after: 94,514); the library hooks stay
+ * out of every bundle (asserted below).
  */
-const BUNDLE_BUDGET_BYTES = 92 * 1024;
+const BUNDLE_BUDGET_BYTES = 93 * 1024;
 const BUNDLE_GZIP_BUDGET_BYTES = 33 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
@@ -39,6 +42,8 @@ const VALIDATION_MODULES = /config[\\/](schema|from-env)\.[jt]s$/;
 const RULE_COMPILER = /rules[\\/](rules|route-pattern|requirements)\.[jt]s$/;
 /** What a bundle whose issuers have neither `jwksUri` nor `discovery` must not carry. */
 const REMOTE_KEYS = /keys[\\/](discovery|jwks[\\/](remote-jwks|fetch-json))\.[jt]s$/;
+/** The library hooks (`check`, `context`): functions, which no bundle's configuration can name. */
+const HOOK_MODULES = /(token[\\/]check|lambda[\\/]hooks)\.[jt]s$/;
 
 const ISSUER = "https://id.example.com/";
 const AUDIENCE = "orders-api";
@@ -256,6 +261,13 @@ describe("gatepass bundle", { concurrency: true }, () => {
       gzipBytes <= BUNDLE_GZIP_BUDGET_BYTES,
       `index.mjs is ${gzipBytes} bytes gzipped, over ${BUNDLE_GZIP_BUDGET_BYTES}`,
     );
+  });
+
+  test("neither bundle carries the library hooks' code", () => {
+    for (const report of [plain.report, embedded.report]) {
+      assert.ok(report.modules.length > 0);
+      for (const module of report.modules) assert.doesNotMatch(module, HOOK_MODULES, `${module} in a bundle`);
+    }
   });
 
   test(`--config leaves validation out of the bundle: ≤ ${EMBEDDED_BUDGET_BYTES} bytes minified`, () => {

@@ -45,6 +45,13 @@ export const AuthErrorCodes = {
   KEY_REFUSED: "ERR_KEY_REFUSED",
   /** The issuer's keys cannot be had: JWKS or discovery endpoint down, slow, or hostile, and nothing usable cached. */
   KEYS_UNAVAILABLE: "ERR_JWKS_UNAVAILABLE",
+  /**
+   * The `check` hook refused the token by answering `false` (a hook answering its own `ERR_*` code
+   * refuses with that code as the error's `reason`).
+   */
+  CHECK_REFUSED: "ERR_CHECK_REFUSED",
+  /** A hook (`check`, `context`) threw, or answered what it may not: the request fails closed. */
+  HOOK_FAILED: "ERR_HOOK_FAILED",
 } as const;
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];
@@ -115,11 +122,23 @@ export function reasonStatus(code: ReasonCode): 401 | 403 {
 export class AuthError extends Error {
   override readonly name = "AuthError";
   readonly code: AuthErrorCode;
-  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+  /**
+   * The reason code logged for this refusal: `code`, or the `ERR_*` code a `check` hook refused
+   * with (then `code` is `ERR_CHECK_REFUSED`).
+   */
+  readonly reason: AuthErrorCode | CheckReasonCode;
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown; reason?: CheckReasonCode }) {
     super(message, options);
     this.code = code;
+    this.reason = options?.reason ?? code;
   }
 }
+
+/**
+ * A reason code of the application's own, given by a `check` hook: `ERR_` then upper-case letters,
+ * digits and `_` (at most 64 characters in all). Always a 401.
+ */
+export type CheckReasonCode = `ERR_${string}`;
 
 /**
  * A configuration that cannot work. `field` is the dotted path of the offending field

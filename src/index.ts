@@ -22,6 +22,7 @@ export {
   AuthError,
   type AuthErrorCode,
   AuthErrorCodes,
+  type CheckReasonCode,
   ConfigError,
   isAuthError,
   type ReasonCode,
@@ -41,6 +42,8 @@ export {
   type AuthorizerInvocationContext,
   type AuthorizerOptions,
   type AuthorizerResponse,
+  type ContextHook,
+  type ContextHookResult,
   createAuthorizer,
   type HttpApiAuthorizerEventV2,
   type HttpApiResponseOf,
@@ -51,6 +54,7 @@ export {
 export { loadConfig, parseConfig } from "./lambda/config.js";
 export { createLogger, type Logger, type LogLevel } from "./log.js";
 export type { FlatContext } from "./policy/context.js";
+export type { TokenCheck, TokenCheckResult } from "./token/check.js";
 export { decodeUnverified } from "./token/decode.js";
 export { parseDuration, type SigningKeyInput, type SignOptions, signToken } from "./token/sign.js";
 export { createVerifier, type VerifiedToken, type Verifier, type VerifierOptions } from "./token/verifier.js";

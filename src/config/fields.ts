@@ -224,9 +224,18 @@ export const ISSUER_FIELDS = {
   },
   requiredClaims: { type: strings, default: [], doc: "claims that must be present" },
   typ: {
-    type: { kind: "anyOf", types: [string, NULL] },
+    type: {
+      kind: "anyOf",
+      types: [
+        {
+          kind: "string",
+          pattern: "^([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/)?[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$",
+        },
+        NULL,
+      ],
+    },
     default: null,
-    doc: "expected `typ` header (e.g. `at+jwt`; case-insensitive, `application/` optional)",
+    doc: "expected `typ` header, a media type (RFC 9068 access tokens: `at+jwt`); ASCII case-insensitive, `application/` optional; a token without `typ` is refused",
   },
   requireExp: { type: { kind: "boolean" }, default: true, doc: "tokens without `exp` are refused" },
   jwksCache: {
@@ -250,7 +259,7 @@ export const ROUTE_FIELDS = {
   },
   claims: {
     type: { kind: "record" },
-    doc: "claim requirements: a value (equal), an array (one of / contains any), or an operator object",
+    doc: "claim requirements: a value (equal), an array (one of / contains any), or an operator object; a claim name starting with `/` is a JSON Pointer (RFC 6901) into the payload (`/realm_access/roles`)",
   },
   allow: {
     type: { kind: "boolean" },
@@ -358,7 +367,7 @@ export const CONFIG_FIELDS = {
           type: strings,
           default: DEFAULT_CONTEXT_CLAIMS,
           defaultText: "`sub, iss, aud, scope, scp, email, groups, cognito:groups, client_id`",
-          doc: "claims passed to the backend",
+          doc: "claims passed to the backend; a name starting with `/` is a JSON Pointer (`/realm_access/roles`), passed under that same text as its key",
         },
         maxBytes: {
           type: { kind: "integer", min: 64, max: 65536 },

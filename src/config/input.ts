@@ -51,7 +51,7 @@ export interface GatepassConfigInput {
    */
   context?: {
     /**
-     * claims passed to the backend
+     * claims passed to the backend; a name starting with `/` is a JSON Pointer (`/realm_access/roles`), passed under that same text as its key
      *
      * @defaultValue `["sub","iss","aud","scope","scp","email","groups","cognito:groups","client_id"]`
      */
@@ -185,7 +185,7 @@ export interface IssuerConfigInput {
    */
   requiredClaims?: readonly string[];
   /**
-   * expected `typ` header (e.g. `at+jwt`; case-insensitive, `application/` optional)
+   * expected `typ` header, a media type (RFC 9068 access tokens: `at+jwt`); ASCII case-insensitive, `application/` optional; a token without `typ` is refused
    *
    * @defaultValue `null`
    */
@@ -255,7 +255,7 @@ export interface RouteConfigInput {
    */
   scopesMode?: "all" | "any";
   /**
-   * claim requirements: a value (equal), an array (one of / contains any), or an operator object
+   * claim requirements: a value (equal), an array (one of / contains any), or an operator object; a claim name starting with `/` is a JSON Pointer (RFC 6901) into the payload (`/realm_access/roles`)
    */
   claims?: Readonly<Record<string, unknown>>;
   /**

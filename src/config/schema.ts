@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.js";
 import { unknownField } from "../util/closest.js";
 import { isJsonObject, type JsonObject } from "../util/json.js";
+import { isClaimPointer, pointerProblem } from "../util/json-pointer.js";
 import { ALGORITHMS, type Algorithm, isAlgorithm } from "./algorithms.js";
 import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType, MAX_SECRETS } from "./fields.js";
 import type { GatepassConfigInput } from "./input.js";
@@ -264,7 +265,7 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     clockToleranceSeconds: fieldValue(ISSUER_SHAPE, o, "clockToleranceSeconds", field) as number,
     maxTokenAgeSeconds: fieldValue(ISSUER_SHAPE, o, "maxTokenAgeSeconds", field) as number | null,
     requiredClaims: fieldValue(ISSUER_SHAPE, o, "requiredClaims", field) as string[],
-    typ: fieldValue(ISSUER_SHAPE, o, "typ", field) as string | null,
+    typ: parseTyp(fieldValue(ISSUER_SHAPE, o, "typ", field) as string | null, `${field}.typ`),
     requireExp: fieldValue(ISSUER_SHAPE, o, "requireExp", field) as boolean,
     jwksCache: parseJwksCache(o.jwksCache, `${field}.jwksCache`),
   };
@@ -355,6 +356,26 @@ function parseSecrets(
     }
   });
   return many ? secrets : secrets[0]!;
+}
+
+/** `typ`: a media type (`at+jwt`, `application/at+jwt`), so the setting can match some token. */
+function parseTyp(typ: string | null, field: string): string | null {
+  if (typ !== null && !new RegExp(ISSUER_SHAPE.typ.type.types[0].pattern).test(typ)) {
+    throw new ConfigError(
+      field,
+      `expected a media type such as "at+jwt" (ASCII letters, digits and !#$&^_.+-, at most one "/"), got ${show(typ)}.`,
+    );
+  }
+  return typ;
+}
+
+/** Claim names (`context.claims`): a name starting with `/` must be a valid claim pointer (RFC 6901). */
+function claimNames(names: string[], field: string): string[] {
+  names.forEach((name, i) => {
+    const problem = isClaimPointer(name) ? pointerProblem(name) : null;
+    if (problem !== null) throw new ConfigError(`${field}[${i}]`, problem);
+  });
+  return names;
 }
 
 function bool(value: unknown, field: string): boolean {
@@ -493,7 +514,10 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
     routes: parseRoutes(o.routes, "routes"),
     unmatchedRoutes: fieldValue(CONFIG_SHAPE, o, "unmatchedRoutes", "") as GatepassConfig["unmatchedRoutes"],
     context: {
-      claims: fieldValue(sections.context, context, "claims", "context") as string[],
+      claims: claimNames(
+        fieldValue(sections.context, context, "claims", "context") as string[],
+        "context.claims",
+      ),
       maxBytes: fieldValue(sections.context, context, "maxBytes", "context") as number,
     },
     httpApi: {

@@ -33,7 +33,19 @@ export const ISSUER_SHAPE = {
     default: null,
   },
   requiredClaims: { type: { kind: "array", items: STRING_2 }, default: [] },
-  typ: { type: { kind: "anyOf", types: [STRING_2, NULL_1] }, default: null },
+  typ: {
+    type: {
+      kind: "anyOf",
+      types: [
+        {
+          kind: "string",
+          pattern: "^([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/)?[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$",
+        },
+        NULL_1,
+      ],
+    },
+    default: null,
+  },
   requireExp: { type: BOOLEAN_3, default: true },
   jwksCache: { type: { kind: "object", fields: JWKS_CACHE_SHAPE } },
 } as const;

@@ -2,7 +2,15 @@ import { toAuthRequest } from "../adapters/detect.js";
 import type { AuthRequest } from "../adapters/types.js";
 import type { GatepassConfigInput } from "../config/input.js";
 import type { GatepassConfig } from "../config/types.js";
-import { AuthError, AuthErrorCodes, isAuthError, type ReasonCode, ReasonCodes } from "../errors.js";
+import {
+  AuthError,
+  AuthErrorCodes,
+  type CheckReasonCode,
+  ConfigError,
+  isAuthError,
+  type ReasonCode,
+  ReasonCodes,
+} from "../errors.js";
 import { shortSecretWarnings } from "../keys/short-secrets.js";
 import { createLogger, type Logger } from "../log.js";
 import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
@@ -18,6 +26,11 @@ import {
   type VerifierOptions,
   verifyNowOf,
 } from "../token/verifier.js";
+import { claimPath } from "../util/json-pointer.js";
+import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
+
+export type { ContextHook, ContextHookResult } from "./hooks.js";
+
 import { parseConfig, rulesFor } from "./config.js";
 
 /**
@@ -94,8 +107,13 @@ export type HttpApiResponseOf<C> = C extends { httpApi: { response: "iam" } }
         : AuthorizerResponse;
 
 export interface AuthorizerOptions extends VerifierOptions {
-  /** Use this verifier instead of building one from the configuration. */
+  /** Use this verifier instead of building one from the configuration (`check` still applies). */
   verifier?: Verifier;
+  /**
+   * Context values of your own, added after the configured claims for every authenticated request
+   * (see {@link ContextHook}).
+   */
+  context?: ContextHook;
 }
 
 /** The one error API Gateway turns into 401. Its message must be exactly this word. */
@@ -107,7 +125,7 @@ const UNAUTHORIZED = "Unauthorized";
  */
 class Refusal {
   constructor(
-    readonly reason: ReasonCode,
+    readonly reason: ReasonCode | CheckReasonCode,
     readonly detail: string,
   ) {}
 }
@@ -140,7 +158,11 @@ export function createAuthorizer(
   options: AuthorizerOptions = {},
 ): AuthorizerHandler<HttpApiResponseOf<unknown>> {
   const cfg: GatepassConfig = parseConfig(config);
-  return buildAuthorizer(cfg, rulesFor(cfg), options);
+  // Hooks are applied here, not in buildAuthorizer: the Lambda bundles build their handler with
+  // buildAuthorizer and so carry no hook code.
+  const hooks =
+    options.check === undefined && options.context === undefined ? undefined : authorizerHooks(options);
+  return buildAuthorizer(cfg, rulesFor(cfg), options, hooks);
 }
 
 /**
@@ -153,7 +175,12 @@ export function buildAuthorizer(
   cfg: GatepassConfig,
   rules: RuleSet,
   options: AuthorizerOptions = {},
+  hooks?: AuthorizerHooks,
 ): AuthorizerHandler {
+  if (hooks === undefined && (options.check !== undefined || options.context !== undefined)) {
+    // Never drop a hook silently: a check the caller believes in must run.
+    throw new ConfigError("options.check", "hooks are applied by createAuthorizer; use it to pass them.");
+  }
   const logger: Logger = options.logger ?? createLogger(cfg.logLevel);
   for (const warning of rules.warnings) logger.warn("rules_warning", { warning });
   for (const u of rules.unmatchedMethods)
@@ -167,10 +194,13 @@ export function buildAuthorizer(
   for (const w of secrets.short) logger.warn("insecure_short_secret", { field: w.field, detail: w.detail });
   for (const w of secrets.unused)
     logger.warn("insecure_short_secret_unused", { field: w.field, detail: w.detail });
-  const verifier = options.verifier ?? buildVerifier(cfg, { ...options, logger });
+  const built = options.verifier ?? buildVerifier(cfg, { ...options, logger });
+  const verifier = hooks?.verifier === undefined ? built : hooks.verifier(built);
   // gatepass's own verifier answers synchronously while its key is at hand: no promise to await.
   const verifyNow = verifyNowOf(verifier);
-  const contextClaims = cfg.context.claims;
+  // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
+  const contextClaims = cfg.context.claims.map(claimPath);
+  const contextValues = hooks?.contextValues;
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
   let warnedRouteIndependent = false;
@@ -202,7 +232,12 @@ export function buildAuthorizer(
     return { routeKey: "$default" };
   }
 
-  function decide(request: AuthRequest, arn: ArnParts, verified: VerifiedToken) {
+  function decide(
+    request: AuthRequest,
+    arn: ArnParts,
+    verified: VerifiedToken,
+    extra: Readonly<Record<string, unknown>> | undefined,
+  ) {
     const claims = verified.payload;
     const principalId = principalOf(claims, cfg.principalClaim);
     // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
@@ -221,7 +256,7 @@ export function buildAuthorizer(
       ? built.bytes + CONTEXT_MEMBER_BYTES
       : Buffer.byteLength(JSON.stringify(principalId)) + 50;
     const room = Math.min(maxContextBytes, maxBytes - frame);
-    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room });
+    const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room, extra });
     if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: room });
     // An HTTP API 2.0 integration gets the context (`requestContext.authorizer.lambda`) and no
     // principalId, after IAM responses too: carry the principal there, over any claim of that name.
@@ -271,7 +306,8 @@ export function buildAuthorizer(
         verified = now instanceof Promise ? await now : now;
       }
       issuer = verified.issuer;
-      const { response, allows, decision, principalId } = decide(request, arn, verified);
+      const extra = contextValues === undefined ? undefined : await contextValues(verified);
+      const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;
       logger.info("decision", {
         outcome: allows ? "allow" : "deny",
@@ -294,13 +330,15 @@ export function buildAuthorizer(
         error instanceof Refusal
           ? error
           : isAuthError(error)
-            ? new Refusal(error.code, error.message)
+            ? new Refusal(error.reason ?? error.code, error.message)
             : new Refusal(
                 ReasonCodes.INTERNAL,
                 error instanceof Error ? `${error.name}: ${error.message}` : "non-error thrown",
               );
       const level =
-        refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE || refusal.reason === ReasonCodes.INTERNAL
+        refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE ||
+        refusal.reason === ReasonCodes.INTERNAL ||
+        refusal.reason === AuthErrorCodes.HOOK_FAILED
           ? "error"
           : "info";
       logger[level]("decision", {

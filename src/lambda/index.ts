@@ -4,8 +4,11 @@
  * loads, so Lambda reports an init error and no request is ever answered by a broken authorizer.
  * Remote keys are fetched during init, so the first request does not wait for them.
  */
-import { createAuthorizer } from "./authorizer.js";
-import { loadConfig } from "./config.js";
+import { buildAuthorizer } from "./authorizer.js";
+import { loadConfig, rulesFor } from "./config.js";
 
-export const handler = createAuthorizer(loadConfig());
+// buildAuthorizer rather than createAuthorizer: the same handler, without the library hooks'
+// code (an environment configuration cannot name functions).
+const config = loadConfig();
+export const handler = buildAuthorizer(config, rulesFor(config));
 await handler.hydrate();

@@ -1,7 +1,8 @@
+import { type ClaimPath, claimPath, readClaimPath } from "../util/json-pointer.js";
 import { MAX_CONTEXT_DEPTH, nestsDeeperThan } from "./limits.js";
 
 /**
- * The authorizer `context`: chosen claims handed to the backend (README, "Every API Gateway event type" and "Configuration").
+ * The authorizer `context`: chosen claims handed to the backend (contract §2.2–2.3).
  *
  * Which form each API gets ({@link contextStyleFor}):
  * - REST (TOKEN, REQUEST), WebSocket and HTTP payload 1.0: **flat**, values only strings, numbers or
@@ -14,7 +15,7 @@ import { MAX_CONTEXT_DEPTH, nestsDeeperThan } from "./limits.js";
  *   (delivered under `requestContext.authorizer.lambda`).
  */
 
-/** The API and payload kinds of README "Every API Gateway event type". */
+/** The API / payload kinds of contract §2.2. */
 export type AuthorizerApiKind = "rest" | "websocket" | "http-v1" | "http-v2-simple" | "http-v2-iam";
 
 /**
@@ -33,6 +34,13 @@ export interface EncodeContextOptions {
   readonly flat?: boolean;
   /** Largest size of the context as JSON, in UTF-8 bytes [4096]. */
   readonly maxBytes?: number;
+  /**
+   * Values added after the claims (the `context` hook of `createAuthorizer`): strings, finite
+   * numbers and booleans only, under the same size cap. A key is left out (listed in `dropped`) when
+   * it is unusable as a claim key is, names one of `claimNames` (present in the token or not), or
+   * starts with `/` (the keys of claim pointers): they never replace what gatepass itself passes.
+   */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** A flat context: what REST, WebSocket and HTTP payload 1.0 accept. */
@@ -99,7 +107,9 @@ function toJson(value: unknown): string | undefined {
  * - `flat`: strings, finite numbers and booleans are kept; arrays and objects become their JSON text
  *   (`groups: ["a","b"]` → `"[\"a\",\"b\"]"`); every key that is not a plain string is listed under
  *   {@link CONTEXT_JSON_KEYS}. Otherwise values keep their JSON shape.
- * - Keys are the claim names, verbatim. A key is skipped (and listed in `dropped`) when it is empty,
+ * - Keys are the claim names, verbatim; a JSON Pointer name (`/realm_access/roles`, RFC 6901) reads
+ *   the nested claim and keeps the pointer text as its key (it never collides with a top-level name,
+ *   which cannot start with `/`). A key is skipped (and listed in `dropped`) when it is empty,
  *   holds control characters, is `__proto__` or {@link CONTEXT_JSON_KEYS}, or — in flat form — is one
  *   of {@link RESERVED_FLAT_CONTEXT_KEYS} (`principalId` is delivered by API Gateway anyway).
  * - Depth (natural form): a claim nesting more than `MAX_CONTEXT_DEPTH` levels of arrays and objects
@@ -116,17 +126,17 @@ function toJson(value: unknown): string | undefined {
  */
 export function encodeContext(
   claims: Record<string, unknown>,
-  claimNames: readonly string[],
+  claimNames: readonly (string | ClaimPath)[],
   options?: EncodeContextOptions & { readonly flat?: true },
 ): EncodedContext<FlatContext>;
 export function encodeContext(
   claims: Record<string, unknown>,
-  claimNames: readonly string[],
+  claimNames: readonly (string | ClaimPath)[],
   options: EncodeContextOptions,
 ): EncodedContext;
 export function encodeContext(
   claims: Record<string, unknown>,
-  claimNames: readonly string[],
+  claimNames: readonly (string | ClaimPath)[],
   options: EncodeContextOptions = {},
 ): EncodedContext {
   const flat = options.flat ?? true;
@@ -135,27 +145,27 @@ export function encodeContext(
   const dropped: string[] = [];
   // Flat form: the keys whose value is JSON text, written last under CONTEXT_JSON_KEYS.
   const jsonKeys: string[] = [];
-  const plan = namePlanOf(claimNames);
-  const verdicts = flat ? plan.flat : plan.natural;
-  // Which names are in jsonKeys, one bit per position (the first 31 positions), to reuse the text.
-  let listedBits = 0;
   const isObject = typeof claims === "object" && claims !== null;
   // Sizes: a cheap upper bound while far from the cap; the exact UTF-8 size of the JSON once near it
   // (`exact` stays -1 until then). The outcome is the same as measuring every claim exactly.
   let bound = 2; // "{}"
   let exact = -1;
   let count = 0;
-  for (let index = 0; index < plan.names.length; index++) {
-    const verdict = verdicts[index];
-    // Not a string, or a name listed twice: its first place decided it (kept, dropped or absent).
-    if (verdict === SKIP) continue;
-    const name = plan.names[index] as string;
-    if (!isObject || !Object.hasOwn(claims, name)) continue;
-    const raw = claims[name];
-    if (raw === null || raw === undefined || (typeof raw === "number" && !Number.isFinite(raw))) continue;
-    if (verdict === UNUSABLE) {
+
+  /** Adds one value under `name` when it is a value, its key usable and there is room. */
+  function add(name: string, raw: unknown, scalarOnly: boolean): void {
+    if (raw === null || raw === undefined || (typeof raw === "number" && !Number.isFinite(raw))) return;
+    if (Object.hasOwn(context, name) || dropped.includes(name)) return; // a name listed twice
+    if (
+      name.length === 0 ||
+      name === "__proto__" ||
+      name === CONTEXT_JSON_KEYS ||
+      UNUSABLE_KEY.test(name) ||
+      (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name)) ||
+      (scalarOnly && typeof raw === "object")
+    ) {
       dropped.push(name);
-      continue;
+      return;
     }
     let value: unknown;
     let valueBound: number;
@@ -171,15 +181,16 @@ export function encodeContext(
       // Deeper than API Gateway accepts in a 2.0 context (and than the local gateway checks).
       if (!flat && nestsDeeperThan(raw, MAX_CONTEXT_DEPTH)) {
         dropped.push(name);
-        continue;
+        return;
       }
       const text = toJson(raw);
-      if (text === undefined) continue;
+      if (text === undefined) return;
       value = flat ? text : raw;
       valueBound = flat ? jsonStringBound(text) : text.length * 3;
       listed = flat;
     } else {
-      continue; // bigint, function, symbol: not JSON
+      if (scalarOnly) dropped.push(name);
+      return; // bigint, function, symbol: not JSON
     }
     const separator = count > 0 ? 1 : 0;
     const addedBound =
@@ -190,104 +201,49 @@ export function encodeContext(
       (listed ? jsonKeysGrowthBound(name, jsonKeys.length === 0) : 0);
     if (exact < 0 && bound + addedBound <= maxBytes) {
       context[name] = value;
-      if (listed) {
-        jsonKeys.push(name);
-        if (index < 31) listedBits |= 1 << index;
-      }
+      if (listed) jsonKeys.push(name);
       bound += addedBound;
       count++;
-      continue;
+      return;
     }
     if (exact < 0) exact = jsonBytes(JSON.stringify(context)) + jsonKeysBytes(jsonKeys);
     let added = separator + jsonBytes(JSON.stringify(name)) + 1 + jsonBytes(JSON.stringify(value));
     if (listed) added += jsonKeysBytes([...jsonKeys, name]) - jsonKeysBytes(jsonKeys);
     if (exact + added > maxBytes) {
       dropped.push(name);
-      continue;
+      return;
     }
     context[name] = value;
-    if (listed) {
-      jsonKeys.push(name);
-      if (index < 31) listedBits |= 1 << index;
-    }
+    if (listed) jsonKeys.push(name);
     exact += added;
     count++;
   }
-  if (jsonKeys.length > 0) context[CONTEXT_JSON_KEYS] = jsonKeysText(plan, jsonKeys, listedBits);
-  return { context, dropped };
-}
 
-/** The verdict on a claim name, whatever its value: {@link encodeContext}'s checks on names alone. */
-const USABLE = 0;
-/** Not a string, or listed before. */
-const SKIP = 1;
-/** Empty, `__proto__`, {@link CONTEXT_JSON_KEYS}, control characters, or reserved (flat form). */
-const UNUSABLE = 2;
-type NameVerdict = typeof USABLE | typeof SKIP | typeof UNUSABLE;
-
-/** The checks of a list of claim names that do not depend on the claims, made once per list. */
-interface NamePlan {
-  /** A copy of the list the plan was made for. */
-  readonly names: readonly unknown[];
-  readonly flat: readonly NameVerdict[];
-  readonly natural: readonly NameVerdict[];
-  /** `JSON.stringify` of the listed keys, by the positions listed (bit i: `names[i]`). */
-  readonly jsonKeysTexts: Map<number, string>;
-}
-
-/**
- * Plans by list: the authorizer passes the same configured list on every call. A list changed
- * since its plan was made (same array, other names) gets a new plan.
- */
-const namePlans = new WeakMap<readonly string[], NamePlan>();
-
-function namePlanOf(claimNames: readonly string[]): NamePlan {
-  const known = namePlans.get(claimNames);
-  if (known !== undefined && sameNames(known.names, claimNames)) return known;
-  const names: unknown[] = [...claimNames];
-  const verdictOf = (name: unknown, index: number, flat: boolean): NameVerdict => {
-    if (typeof name !== "string" || names.indexOf(name) < index) return SKIP;
-    return name.length === 0 ||
-      name === "__proto__" ||
-      name === CONTEXT_JSON_KEYS ||
-      UNUSABLE_KEY.test(name) ||
-      (flat && RESERVED_FLAT_CONTEXT_KEYS.includes(name))
-      ? UNUSABLE
-      : USABLE;
-  };
-  const plan: NamePlan = {
-    names,
-    flat: names.map((name, index) => verdictOf(name, index, true)),
-    natural: names.map((name, index) => verdictOf(name, index, false)),
-    jsonKeysTexts: new Map(),
-  };
-  namePlans.set(claimNames, plan);
-  return plan;
-}
-
-function sameNames(planned: readonly unknown[], names: readonly string[]): boolean {
-  if (planned.length !== names.length) return false;
-  for (let i = 0; i < names.length; i++) if (planned[i] !== names[i]) return false;
-  return true;
-}
-
-/** `JSON.stringify(jsonKeys)`, kept per set of listed positions when all are among the first 31. */
-function jsonKeysText(plan: NamePlan, jsonKeys: readonly string[], listedBits: number): string {
-  // Every listed position below 31 has its bit: the bits name the keys exactly when their count matches.
-  if (bitCount(listedBits) !== jsonKeys.length) return JSON.stringify(jsonKeys);
-  let text = plan.jsonKeysTexts.get(listedBits);
-  if (text === undefined) {
-    text = JSON.stringify(jsonKeys);
-    if (plan.jsonKeysTexts.size >= 64) plan.jsonKeysTexts.clear();
-    plan.jsonKeysTexts.set(listedBits, text);
+  if (isObject) {
+    for (const entry of claimNames) {
+      if (typeof entry === "string") {
+        if (entry.charCodeAt(0) === 47 /* / */) add(entry, readClaimPath(claims, claimPath(entry)), false);
+        else if (Object.hasOwn(claims, entry)) add(entry, claims[entry], false);
+      } else if (typeof entry === "object" && entry !== null && typeof entry.name === "string") {
+        add(entry.name, readClaimPath(claims, entry), false);
+      }
+    }
   }
-  return text;
-}
-
-function bitCount(bits: number): number {
-  let count = 0;
-  for (let b = bits; b !== 0; b &= b - 1) count++;
-  return count;
+  const extra = options.extra;
+  if (typeof extra === "object" && extra !== null) {
+    for (const name of Object.keys(extra)) {
+      if (
+        name.charCodeAt(0) === 47 /* / */ ||
+        claimNames.some((entry) => (typeof entry === "string" ? entry : entry?.name) === name)
+      ) {
+        if (!dropped.includes(name)) dropped.push(name);
+        continue;
+      }
+      add(name, extra[name], true);
+    }
+  }
+  if (jsonKeys.length > 0) context[CONTEXT_JSON_KEYS] = JSON.stringify(jsonKeys);
+  return { context, dropped };
 }
 
 /**

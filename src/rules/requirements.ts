@@ -1,4 +1,11 @@
 import { ConfigError } from "../errors.js";
+import {
+  type ClaimPath,
+  claimPath,
+  isClaimPointer,
+  pointerProblem,
+  readClaimPath,
+} from "../util/json-pointer.js";
 
 /**
  * What a route rule requires of a verified token's claims, compiled once and checked per request.
@@ -7,8 +14,10 @@ import { ConfigError } from "../errors.js";
  *   strings is accepted too) and `scp` (an array, or a space-separated string); both are unioned.
  *   `scopesMode` `"all"` (default) needs every listed scope, `"any"` at least one. Scope names compare
  *   exactly and case-sensitively.
- * - `claims`: one test per claim name (the top-level claim, verbatim: `cognito:groups`,
- *   `https://example.com/roles`; no dotted paths). The values a claim *holds* are its own value when it
+ * - `claims`: one test per claim name: a name starting with `/` is a JSON Pointer (RFC 6901) into
+ *   the payload (`/realm_access/roles`; see `util/json-pointer.ts`), any other name the top-level
+ *   claim, verbatim (`cognito:groups`, `https://example.com/roles`; no dotted paths). The values a
+ *   claim *holds* are its own value when it
  *   is a string, number or boolean, or the string/number/boolean elements of an array claim; any other
  *   claim (absent, null, object) holds nothing. Comparisons are strict (`"1"` is not `1`).
  *   | config | passes when |
@@ -32,7 +41,10 @@ export type ClaimOperator = "anyOf" | "allOf" | "equals" | "contains";
 
 /** One compiled claim test. */
 export interface ClaimTest {
+  /** The claim name as configured (a pointer keeps its `/…` text). */
   readonly claim: string;
+  /** The compiled name: where the claim is read. */
+  readonly path: ClaimPath;
   readonly op: ClaimOperator;
   readonly values: readonly ClaimScalar[];
 }
@@ -91,8 +103,13 @@ function scalarList(value: unknown, field: string): ClaimScalar[] {
 }
 
 function compileClaimTest(claim: string, value: unknown, field: string): ClaimTest {
-  if (Array.isArray(value)) return { claim, op: "anyOf", values: scalarList(value, field) };
-  if (!isPlainObject(value)) return { claim, op: "anyOf", values: [scalar(value, field)] };
+  if (isClaimPointer(claim)) {
+    const problem = pointerProblem(claim);
+    if (problem !== null) throw new ConfigError(field, problem);
+  }
+  const path = claimPath(claim);
+  if (Array.isArray(value)) return { claim, path, op: "anyOf", values: scalarList(value, field) };
+  if (!isPlainObject(value)) return { claim, path, op: "anyOf", values: [scalar(value, field)] };
   const keys = Object.keys(value);
   for (const key of keys) {
     if (!OPERATORS.includes(key as ClaimOperator)) {
@@ -110,8 +127,9 @@ function compileClaimTest(claim: string, value: unknown, field: string): ClaimTe
   }
   const op = keys[0] as ClaimOperator;
   const operand = value[op];
-  if (op === "anyOf" || op === "allOf") return { claim, op, values: scalarList(operand, `${field}.${op}`) };
-  return { claim, op, values: [scalar(operand, `${field}.${op}`)] };
+  if (op === "anyOf" || op === "allOf")
+    return { claim, path, op, values: scalarList(operand, `${field}.${op}`) };
+  return { claim, path, op, values: [scalar(operand, `${field}.${op}`)] };
 }
 
 /**
@@ -200,7 +218,9 @@ export function compileRequirement(rule: Record<string, unknown>, field: string)
   const key = JSON.stringify({
     scopes: [...scopes].sort(),
     scopesMode: scopes.length > 1 ? scopesMode : "all",
-    claims: [...claims].sort((a, b) => (a.claim < b.claim ? -1 : a.claim > b.claim ? 1 : 0)),
+    claims: [...claims]
+      .sort((a, b) => (a.claim < b.claim ? -1 : a.claim > b.claim ? 1 : 0))
+      .map(({ claim, op, values }) => ({ claim, op, values })),
   });
   return { open: false, scopes, scopesMode, claims, key };
 }
@@ -301,7 +321,7 @@ export function checkRequirement(
   const tests = requirement.claims;
   for (let i = 0; i < tests.length; i++) {
     const test = tests[i]!;
-    if (!passes(test, readClaim(claims, test.claim))) {
+    if (!passes(test, readClaimPath(claims, test.path))) {
       return {
         reason: "ERR_CLAIM_MISMATCH",
         detail: `claim ${JSON.stringify(test.claim)} does not satisfy ${test.op}`,

@@ -7,7 +7,9 @@ import { checkConfigKeys } from "../keys/check.js";
 import { createKeySource, type KeySourceDeps } from "../keys/sources.js";
 import type { KeyLookup, KeySource, VerificationKey } from "../keys/types.js";
 import { type Logger, silentLogger } from "../log.js";
+import { deepFreeze } from "../util/freeze.js";
 import type { JsonObject } from "../util/json.js";
+import { type TokenCheck, withCheck } from "./check.js";
 import { validateClaims } from "./claims.js";
 import { type DecodedToken, decodeToken } from "./decode.js";
 import { verifySignature } from "./signature.js";
@@ -50,6 +52,12 @@ export interface VerifierOptions {
   logger?: Logger;
   /** Share remote key sets with other verifiers of this process [true]; tests pass false. */
   sharedKeyCache?: boolean;
+  /**
+   * A test of your own, after every other check, on every verification (cached tokens included):
+   * answer `undefined`/`true` to accept, `false` or an `ERR_*` code of your own to refuse (401).
+   * Sync or async; a hook that throws fails closed (`ERR_HOOK_FAILED`). See {@link TokenCheck}.
+   */
+  check?: TokenCheck;
 }
 
 interface IssuerRuntime {
@@ -80,10 +88,15 @@ export function verifyNowOf(verifier: Verifier): VerifyNow | undefined {
   return synchronousForms.get(verifier);
 }
 
-/** RFC 8725 §3.11: compare `typ` case-insensitively, with or without the `application/` prefix. */
+/**
+ * `typ` in one form for comparison (RFC 8725 §3.11, RFC 9068 §4): media types compare without
+ * regard to ASCII case only (RFC 2045 §5.1; a Unicode fold would take KELVIN SIGN for `k`), and
+ * `application/` is implied only for a value with no other `/` (RFC 7515 §4.1.9), so `at+jwt` and
+ * `application/at+jwt` are one type while `application/x/y` is not `x/y`.
+ */
 function normalizeTyp(typ: string): string {
-  const lower = typ.toLowerCase();
-  return lower.startsWith("application/") ? lower.slice(12) : lower;
+  const lower = typ.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+  return lower.startsWith("application/") && !lower.includes("/", 12) ? lower.slice(12) : lower;
 }
 
 /**
@@ -103,10 +116,14 @@ export function createVerifier(
 export function createVerifier(config: unknown, options?: VerifierOptions): Verifier;
 export function createVerifier(config: unknown, options: VerifierOptions = {}): Verifier {
   // The verifier needs the shape and the keys of the configuration, not its route rules.
-  return buildVerifier(checkConfigKeys(parseConfigShape(config)), options);
+  const verifier = buildVerifier(checkConfigKeys(parseConfigShape(config)), options);
+  return options.check === undefined ? verifier : withCheck(verifier, options.check);
 }
 
-/** The verifier for a configuration validated already: {@link createVerifier} after validation. */
+/**
+ * The verifier for a configuration validated already: {@link createVerifier} after validation,
+ * without its `check` hook (applied by `createVerifier` and `createAuthorizer`).
+ */
 export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}): Verifier {
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
@@ -320,17 +337,6 @@ function verifyAny(
     valid = valid || ok;
   }
   return valid;
-}
-
-/** Freezes a JSON value and everything in it, iteratively: a token may nest thousands of levels deep. */
-function deepFreeze(root: unknown): void {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (typeof value !== "object" || value === null || Object.isFrozen(value)) continue;
-    Object.freeze(value);
-    for (const child of Object.values(value)) stack.push(child);
-  }
 }
 
 /** Until when (ms) a verified token stays valid for a cache: `exp`, and `iat + maxTokenAgeSeconds`. */

@@ -160,6 +160,35 @@ describe("gatepass dev --upstream", () => {
     }
   });
 
+  it("names the header of a claim pointer's context key without its leading slash", async () => {
+    const pointer = await startTestServer({
+      authorizer: async (event: unknown) => ({
+        principalId: "user-1",
+        policyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Action: "execute-api:Invoke",
+              Effect: "Allow",
+              Resource: `${(event as { methodArn: string }).methodArn.split("/")[0]}/*`,
+            },
+          ],
+        },
+        context: { "/realm_access/roles": '["admin"]', "-": "dash" },
+      }),
+      upstream: upstream.url,
+      dev: { api: "rest-token", resultTtlSeconds: 0 },
+    });
+    try {
+      assert.equal((await call(`${pointer.url}/x`, { headers: bearer("any") })).status, 200);
+      const got = upstream.received.at(-1)!;
+      assert.equal(got.headers["x-gatepass-realm-access-roles"], '["admin"]');
+      assert.equal(got.headers["x-gatepass--"], "dash", "a key of dashes only keeps one");
+    } finally {
+      await pointer.close();
+    }
+  });
+
   it("streams a large body both ways and keeps the upstream status", async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 7);
     const res = await call(`${t.url}/teapot`, { method: "PUT", headers: bearer("allow"), body: big });

@@ -12,9 +12,11 @@ describe("ReasonCodes", () => {
     const codes = Object.values(ReasonCodes).sort();
     // Log field values are a contract: these strings never change.
     assert.deepEqual(codes, [
+      "ERR_CHECK_REFUSED",
       "ERR_CLAIM_MISMATCH",
       "ERR_EVENT_INVALID_ARN",
       "ERR_EVENT_UNSUPPORTED",
+      "ERR_HOOK_FAILED",
       "ERR_INTERNAL",
       "ERR_JWKS_UNAVAILABLE",
       "ERR_JWT_ALGORITHM_NOT_ALLOWED",

@@ -9,7 +9,7 @@ import { type Backend, HOP_BY_HOP, INTEGRATION_TIMEOUT_MS, sameName, send } from
 /**
  * Appends the `x-gatepass-*` headers an upstream receives to the flat header list `out`
  * (`[name, value, …]`): `x-gatepass-principal`, and one header per context key (lower-cased,
- * characters outside `[a-z0-9-]` replaced by `-`), the value a string, numbers and booleans as text,
+ * characters outside `[a-z0-9-]` replaced by `-`, leading ones then left out), the value a string, numbers and booleans as text,
  * arrays and objects as JSON. Non-ASCII characters are `\u`-escaped so the value stays a legal
  * header. Two context keys may give the same header name (`a_b`, `a-b`): the later value replaces
  * the earlier one.
@@ -39,7 +39,11 @@ const callerHeaderNames = new Map<string, string>();
 function callerHeaderName(key: string): string {
   let name = callerHeaderNames.get(key);
   if (name === undefined) {
-    name = `x-gatepass-${key.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
+    // A claim pointer's leading "/" is left out: `/realm_access/roles` → `x-gatepass-realm-access-roles`.
+    name = `x-gatepass-${key
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-")
+      .replace(/^-+(?=.)/, "")}`;
     if (callerHeaderNames.size >= 1000) callerHeaderNames.clear();
     callerHeaderNames.set(key, name);
   }

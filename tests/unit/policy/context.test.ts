@@ -11,6 +11,9 @@ import { validateAuthorizerResponse } from "../../../src/policy/evaluate.js";
 
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), "utf8");
 
+/** Top-level claim names: a name starting with "/" is a JSON Pointer (contract §2.6), tested apart. */
+const topLevelName = (names: fc.Arbitrary<string>) => names.filter((name) => !name.startsWith("/"));
+
 describe("encodeContext", () => {
   const claims = {
     sub: "u1",
@@ -139,7 +142,7 @@ describe("encodeContext", () => {
   it("property: any JSON claims give a valid flat context within the cap", () => {
     fc.assert(
       fc.property(
-        fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue()),
+        fc.dictionary(topLevelName(fc.string({ maxLength: 12 })), fc.jsonValue()),
         fc.integer({ min: 2, max: 2000 }),
         (raw, maxBytes) => {
           const names = Object.keys(raw);
@@ -196,9 +199,13 @@ describe("encodeContext", () => {
     };
     fc.assert(
       fc.property(
-        fc.dictionary(fc.string({ maxLength: 12, unit: "binary" }), fc.jsonValue({ stringUnit: "binary" }), {
-          maxKeys: 12,
-        }),
+        fc.dictionary(
+          topLevelName(fc.string({ maxLength: 12, unit: "binary" })),
+          fc.jsonValue({ stringUnit: "binary" }),
+          {
+            maxKeys: 12,
+          },
+        ),
         fc.integer({ min: 2, max: 1500 }),
         (raw, maxBytes) => {
           const { context } = encodeContext(raw, Object.keys(raw), { flat: true, maxBytes });
@@ -211,7 +218,7 @@ describe("encodeContext", () => {
 
   it("property: natural contexts keep JSON values and respect the cap", () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue()), (raw) => {
+      fc.property(fc.dictionary(topLevelName(fc.string({ maxLength: 12 })), fc.jsonValue()), (raw) => {
         const { context } = encodeContext(raw, Object.keys(raw), { flat: false, maxBytes: 512 });
         assert.ok(bytes(context) <= 512);
         for (const [key, value] of Object.entries(context)) assert.deepEqual(value, raw[key]);
@@ -229,28 +236,7 @@ describe("encodeContext", () => {
   });
 });
 
-describe("encodeContext: claim names checked once per list", () => {
-  it("checks each configured name on the first call only", () => {
-    const names = ["sub", "email", "groups", "bad\u0001name"];
-    const claims = { sub: "u1", email: "a@example.com", groups: ["a"], "bad\u0001name": "x" };
-    const first = encodeContext(claims, names, { flat: true });
-    const test = RegExp.prototype.test;
-    let count = 0;
-    RegExp.prototype.test = function (this: RegExp, input: string) {
-      count++;
-      return test.call(this, input);
-    };
-    let again: ReturnType<typeof encodeContext>;
-    try {
-      again = encodeContext(claims, names, { flat: true });
-    } finally {
-      RegExp.prototype.test = test;
-    }
-    assert.equal(count, 0);
-    assert.deepEqual(again, first);
-    assert.deepEqual(first.dropped, ["bad\u0001name"]);
-  });
-
+describe("encodeContext: the configured list as it is at each call", () => {
   it("a list changed in place after its first use is checked anew", () => {
     const names = ["sub", "principalId"];
     const claims = { sub: "u1", principalId: "p", email: "e@example.com" };

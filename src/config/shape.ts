@@ -35,6 +35,19 @@ export const ISSUER_SHAPE = {
   typ: { type: { kind: "anyOf", types: [STRING_2, NULL_1] }, default: null },
   requireExp: { type: BOOLEAN_3, default: true },
   jwksCache: { type: { kind: "object", fields: JWKS_CACHE_SHAPE } },
+  clientId: {},
+  clientIdClaim: { type: { kind: "array", items: STRING_2, minItems: 1 }, default: ["client_id"] },
+  requiredClaimValues: {},
+  scopeClaims: { type: { kind: "array", items: STRING_2, minItems: 1 }, default: ["scope", "scp"] },
+  preset: {},
+  userPoolId: {},
+  tokenUse: {},
+  domain: {},
+  tenantId: {},
+  allowedTenants: {},
+  version: {},
+  url: {},
+  realm: {},
 } as const;
 
 export const ROUTE_SHAPE = {

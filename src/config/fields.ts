@@ -224,7 +224,7 @@ export const ISSUER_FIELDS = {
     parser: true,
     type: { kind: "anyOf", types: [string, { kind: "array", items: string, minItems: 1 }, NULL] },
     defaultText: "not checked",
-    doc: "the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise)",
+    doc: "the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise); `cognito`: the app client ids, checked per `tokenUse`",
   },
   clientIdClaim: {
     type: { kind: "array", items: string, minItems: 1 },

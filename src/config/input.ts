@@ -232,7 +232,7 @@ export interface IssuerConfigInput {
     maxKeys?: number;
   };
   /**
-   * the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise)
+   * the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise); `cognito`: the app client ids, checked per `tokenUse`
    *
    * @defaultValue not checked
    */

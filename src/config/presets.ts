@@ -5,13 +5,13 @@ import type { JsonObject } from "../util/json.js";
  * Identity-provider presets (contract §2.6): `"preset"` on an issuer expands, at load time, into
  * plain issuer entries that use only generic mechanisms (an exact `issuer`, a key source,
  * `audience`, `clientId` + `clientIdClaim`, `requiredClaimValues`, `scopeClaims`, `algorithms`).
- * The verifier knows nothing of providers; a configuration that uses no preset never calls this
- * module, and a bundle built from an expanded configuration does not carry it.
+ * The verifier knows nothing of providers; a bundle built with `--config` gets the expanded
+ * configuration and does not carry this module.
  *
  * Any field a preset derives may be given explicitly and wins; an explicit key source (`jwks`,
  * `jwksFile`, `jwksUri`, `publicKey`, `discovery`) replaces the derived one.
  *
- * Provider facts (see the README's "Identity providers" section for the documents):
+ * Provider facts (the README's "Identity providers" section names the documents):
  * - Cognito: `iss` is `https://cognito-idp.{region}.{dns}/{poolId}` (issuer type ORIGINAL) or
  *   `https://issuer-cognito-idp.{region}.{dns}/{poolId}` (UPDATED, multi-Region); each serves its
  *   JWKS at `{iss}/.well-known/jwks.json`. Access tokens carry `client_id` and no `aud`; ID tokens
@@ -27,322 +27,190 @@ import type { JsonObject } from "../util/json.js";
  *   `https://www.googleapis.com/oauth2/v3/certs`, `aud` is the OAuth client id.
  */
 
-export const PRESETS = ["cognito", "auth0", "okta", "entra", "keycloak", "google"] as const;
-export type PresetName = (typeof PRESETS)[number];
+type Preset = "cognito" | "auth0" | "okta" | "entra" | "keycloak" | "google";
 
-/** The fields only a preset reads, and which presets read them. */
-const PRESET_FIELDS: Readonly<Record<string, readonly PresetName[]>> = {
-  userPoolId: ["cognito"],
-  tokenUse: ["cognito"],
-  domain: ["auth0"],
-  tenantId: ["entra"],
-  allowedTenants: ["entra"],
-  version: ["entra"],
-  url: ["keycloak"],
-  realm: ["keycloak"],
+/** The fields only a preset reads, and the preset that reads each. */
+const PRESET_FIELDS: Readonly<Record<string, Preset>> = {
+  userPoolId: "cognito",
+  tokenUse: "cognito",
+  domain: "auth0",
+  tenantId: "entra",
+  allowedTenants: "entra",
+  version: "entra",
+  url: "keycloak",
+  realm: "keycloak",
 };
 
 /** Every field of an issuer that only means something with a preset (`preset` included). */
 export const PRESET_ONLY_FIELDS: readonly string[] = ["preset", ...Object.keys(PRESET_FIELDS)];
 
-const KEY_SOURCES = ["jwks", "jwksFile", "jwksUri", "publicKey", "discovery"] as const;
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** `https://…`, or `http://` on a loopback host (development, tests). */
+const WEB = /^(https:\/\/[^/?#@]+|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?)(\/[^?#]*)?$/;
+const RS256 = ["RS256"];
 
-/** `eu-west-1_AbC123`: the region, `_`, then letters and digits (AWS's `UserPoolId` pattern). */
-const USER_POOL_ID = /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]+$/;
+const fail = (field: string, message: string): never => {
+  throw new ConfigError(field, message);
+};
 
-/** A DNS name (no scheme, port or path). */
-const HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
-
-/** The DNS suffix of an AWS region's partition: the European Sovereign Cloud and China differ. */
-function awsDnsSuffix(region: string): string {
-  if (/^eusc-/.test(region)) return "amazonaws.eu";
-  if (/^cn-/.test(region)) return "amazonaws.com.cn";
-  return "amazonaws.com";
+function text(o: JsonObject, field: string, key: string, what: string): string {
+  const value = o[key];
+  return typeof value === "string" && value !== "" ? value : fail(`${field}.${key}`, `expected ${what}.`);
 }
-
-function text(value: unknown, field: string, what: string): string {
-  if (typeof value !== "string" || value.length === 0)
-    throw new ConfigError(field, `expected ${what}, got ${value === undefined ? "nothing" : typeof value}.`);
-  return value;
-}
-
-/** `clientId` as a list, `null` (checked nowhere, on purpose), or `undefined` (absent). */
-function clientIds(value: unknown, field: string): string[] | null | undefined {
-  if (value === undefined || value === null) return value;
-  const list = typeof value === "string" ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === "string" && v.length > 0))
-    throw new ConfigError(field, "expected a client id or a non-empty array of client ids.");
-  return list as string[];
-}
-
-function requireAudience(o: JsonObject, field: string, preset: PresetName, what: string): void {
-  if (o.audience === undefined)
-    throw new ConfigError(
-      `${field}.audience`,
-      `is required with the ${preset} preset (${what}); set it to null to skip the check on purpose.`,
-    );
-}
-
-function httpsUrl(value: unknown, field: string): URL {
-  const raw = text(value, field, "an absolute https URL");
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(field, "expected an absolute https URL.");
-  }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
-    throw new ConfigError(
-      field,
-      "must be an https URL (http is allowed only on 127.0.0.1, localhost or [::1]).",
-    );
-  if (url.username || url.password || url.search || url.hash)
-    throw new ConfigError(field, "must not contain credentials, a query or a fragment.");
-  return url;
-}
-
-/** What a preset derives for one exact issuer: the generic fields of a plain issuer entry. */
-type Derived = JsonObject;
 
 /**
  * Expands one issuer entry that has a `preset` into plain issuer entries (one per exact issuer the
- * provider may put in `iss`). Explicit fields of `o` win over derived ones. Throws a `ConfigError`
+ * provider may put in `iss`); the fields of `o` win over derived ones. Throws a `ConfigError`
  * naming the field for a missing or malformed preset parameter.
  */
 export function expandPreset(o: JsonObject, field: string): JsonObject[] {
-  const preset = o.preset as PresetName;
-  if (typeof preset !== "string" || !(PRESETS as readonly string[]).includes(preset))
-    throw new ConfigError(`${field}.preset`, `expected one of ${PRESETS.map((p) => `"${p}"`).join(", ")}.`);
-  for (const [name, owners] of Object.entries(PRESET_FIELDS)) {
-    if (o[name] !== undefined && !owners.includes(preset))
-      throw new ConfigError(
-        `${field}.${name}`,
-        `is read by the ${owners.join(", ")} preset only, not by ${preset}.`,
+  const preset = o.preset as Preset;
+  const need = (key: string, what: string) => {
+    if (o[key] === undefined)
+      fail(
+        `${field}.${key}`,
+        `is required with the ${preset} preset (${what}); null skips the check on purpose.`,
       );
+  };
+  const own: JsonObject = {};
+  for (const [key, value] of Object.entries(o)) {
+    const owner = PRESET_FIELDS[key];
+    if (owner !== undefined && owner !== preset)
+      fail(`${field}.${key}`, `is read by the ${owner} preset only.`);
+    // The preset's own parameters are read below; Cognito maps clientId by tokenUse.
+    if (owner === undefined && key !== "preset" && !(key === "clientId" && preset === "cognito"))
+      own[key] = value;
   }
   if (o.secret !== undefined)
-    throw new ConfigError(
-      `${field}.secret`,
-      `cannot be used with the ${preset} preset: its tokens are signed with public keys.`,
-    );
-  const explicitKeys = KEY_SOURCES.some((k) => o[k] !== undefined && o[k] !== false);
-  const derived = derive(preset, o, field);
-  // The generic fields of `o`, minus the preset's own parameters; they win over the derived ones.
-  const own: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) {
-    if (k === "preset" || PRESET_FIELDS[k] !== undefined) continue;
-    if (k === "clientId" && preset === "cognito") continue; // mapped by tokenUse, below
-    own[k] = v;
-  }
-  return derived.map((entry) => {
-    const out: JsonObject = { ...entry };
-    if (explicitKeys) delete out.jwksUri;
-    const merged = { ...out, ...own };
-    // Where the client id is read matters only when one is checked.
-    if ((merged.clientId === undefined || merged.clientId === null) && own.clientIdClaim === undefined)
-      delete merged.clientIdClaim;
-    return merged;
-  });
-}
-
-function derive(preset: PresetName, o: JsonObject, field: string): Derived[] {
+    fail(`${field}.secret`, "cannot be used with a preset: providers sign with public keys.");
+  let issuers: string[];
+  let jwks: (issuer: string) => string;
+  let derived: JsonObject = { algorithms: RS256 };
+  let perIssuer = (_issuer: string, _i: number): JsonObject => ({});
   switch (preset) {
-    case "cognito":
-      return cognito(o, field);
-    case "auth0":
-      return auth0(o, field);
-    case "okta":
-      return okta(o, field);
-    case "entra":
-      return entra(o, field);
-    case "keycloak":
-      return keycloak(o, field);
-    case "google":
-      return google(o, field);
-  }
-}
-
-function cognito(o: JsonObject, field: string): Derived[] {
-  const poolId = text(o.userPoolId, `${field}.userPoolId`, 'a user pool id such as "eu-west-1_AbC123"');
-  const match = USER_POOL_ID.exec(poolId);
-  if (!match)
-    throw new ConfigError(
-      `${field}.userPoolId`,
-      'expected a user pool id such as "eu-west-1_AbC123" (the region, "_", then letters and digits).',
-    );
-  const region = match[1]!;
-  if (!Object.hasOwn(o, "tokenUse"))
-    throw new ConfigError(
-      `${field}.tokenUse`,
-      'is required with the cognito preset: "access", "id", or null to accept both.',
-    );
-  const tokenUse = o.tokenUse;
-  if (tokenUse !== null && tokenUse !== "access" && tokenUse !== "id")
-    throw new ConfigError(`${field}.tokenUse`, 'expected "access", "id", or null to accept both.');
-  if (!Object.hasOwn(o, "clientId"))
-    throw new ConfigError(
-      `${field}.clientId`,
-      "is required with the cognito preset (the app client ids); set it to null to skip the check on purpose.",
-    );
-  const clients = clientIds(o.clientId, `${field}.clientId`) ?? null;
-  const checks: Derived = {
-    algorithms: ["RS256"],
-    requiredClaimValues: { token_use: tokenUse === null ? ["access", "id"] : [tokenUse] },
-  };
-  if (tokenUse === "id") {
-    // ID tokens name the app client in `aud`.
-    checks.audience = clients;
-  } else {
-    // Access tokens carry no `aud`: the app client is in `client_id` (for `null`, an ID token's `aud`).
-    checks.audience = null;
-    if (clients !== null) {
-      checks.clientId = clients;
-      checks.clientIdClaim = tokenUse === null ? ["client_id", "aud"] : ["client_id"];
+    case "cognito": {
+      const pool = text(o, field, "userPoolId", 'a user pool id such as "eu-west-1_AbC123"');
+      const region = /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]+$/.exec(pool)?.[1];
+      if (region === undefined)
+        fail(
+          `${field}.userPoolId`,
+          'expected the region, "_", then letters and digits, as "eu-west-1_AbC123".',
+        );
+      const use = o.tokenUse;
+      if (use !== null && use !== "access" && use !== "id")
+        fail(`${field}.tokenUse`, 'is required with the cognito preset: "access", "id", or null for both.');
+      need("clientId", "the app client ids");
+      const clients = o.clientId === null ? null : typeof o.clientId === "string" ? [o.clientId] : o.clientId;
+      derived.requiredClaimValues = { token_use: use === null ? ["access", "id"] : [use as string] };
+      // ID tokens name the app client in `aud`; access tokens have no `aud` but `client_id`.
+      derived.audience = use === "id" ? clients : null;
+      if (use !== "id" && clients !== null) {
+        derived.clientId = clients;
+        derived.clientIdClaim = use === null ? ["client_id", "aud"] : ["client_id"];
+      }
+      // The partition's DNS suffix: the European Sovereign Cloud (eusc-*) and China differ.
+      const dns = /^eusc-/.test(region!)
+        ? "amazonaws.eu"
+        : /^cn-/.test(region!)
+          ? "amazonaws.com.cn"
+          : "amazonaws.com";
+      issuers = ["cognito-idp", "issuer-cognito-idp"].map(
+        (host) => `https://${host}.${region}.${dns}/${pool}`,
+      );
+      jwks = (issuer) => `${issuer}/.well-known/jwks.json`;
+      break;
     }
+    case "auth0": {
+      const domain = text(o, field, "domain", 'a host name such as "acme.eu.auth0.com"').toLowerCase();
+      if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain))
+        fail(`${field}.domain`, 'expected a host name such as "acme.eu.auth0.com" (no scheme or path).');
+      need("audience", "the API identifier");
+      issuers = [`https://${domain}/`];
+      jwks = (issuer) => `${issuer}.well-known/jwks.json`;
+      derived = { ...derived, clientIdClaim: ["azp"], scopeClaims: ["scope", "scp", "permissions"] };
+      break;
+    }
+    case "okta": {
+      const issuer = text(o, field, "issuer", "the authorization server's issuer URL");
+      const custom = /^https:\/\/[^/?#@]+\/oauth2\/[\w-]+$/.test(issuer);
+      if (!custom && !/^https:\/\/[^/?#@]+$/.test(issuer))
+        fail(
+          `${field}.issuer`,
+          'expected "https://{yourOktaDomain}" or "https://{yourOktaDomain}/oauth2/{id}".',
+        );
+      need("audience", "the authorization server's audience");
+      issuers = [issuer];
+      jwks = (iss) => (custom ? `${iss}/v1/keys` : `${iss}/oauth2/v1/keys`);
+      derived.clientIdClaim = ["cid"];
+      break;
+    }
+    case "entra": {
+      const tenant = text(o, field, "tenantId", 'a tenant GUID, "organizations" or "common"').toLowerCase();
+      const v1 = o.version === "1.0";
+      if (o.version !== undefined && !v1 && o.version !== "2.0")
+        fail(`${field}.version`, 'expected "1.0" or "2.0".');
+      const multi = tenant === "organizations" || tenant === "common";
+      const list = o.allowedTenants;
+      if (multi !== (list !== undefined))
+        fail(
+          `${field}.allowedTenants`,
+          multi
+            ? `is required with tenantId "${tenant}".`
+            : 'is read with tenantId "organizations" or "common" only.',
+        );
+      if (!multi && !GUID.test(tenant))
+        fail(`${field}.tenantId`, 'expected a tenant GUID, or "organizations"/"common".');
+      if (
+        multi &&
+        (!Array.isArray(list) ||
+          list.length === 0 ||
+          list.some((t) => typeof t !== "string" || !GUID.test(t.toLowerCase())))
+      )
+        fail(`${field}.allowedTenants`, "expected a non-empty array of tenant GUIDs.");
+      if (multi && o.issuer !== undefined)
+        fail(`${field}.issuer`, "is derived from allowedTenants with a multi-tenant tenantId.");
+      need("audience", "the API's application (client) id");
+      const tenants = multi ? [...new Set((list as string[]).map((t) => t.toLowerCase()))] : [tenant];
+      issuers = tenants.map((tid) =>
+        v1 ? `https://sts.windows.net/${tid}/` : `https://login.microsoftonline.com/${tid}/v2.0`,
+      );
+      jwks = () =>
+        `https://login.microsoftonline.com/${multi ? "common" : tenant}/discovery/${v1 ? "" : "v2.0/"}keys`;
+      derived.clientIdClaim = [v1 ? "appid" : "azp"];
+      // The token's tenant must be the one its issuer names.
+      perIssuer = (_issuer, i) => ({ requiredClaimValues: { tid: [tenants[i]!] } });
+      break;
+    }
+    case "keycloak": {
+      const url = text(o, field, "url", "the server URL").replace(/\/+$/, "");
+      if (!WEB.test(url))
+        fail(`${field}.url`, "expected an https URL (http only on 127.0.0.1, localhost or [::1]).");
+      const realm = `${url}/realms/${encodeURIComponent(text(o, field, "realm", "the realm name"))}`;
+      need("audience", "the API's client, via an audience mapper");
+      issuers = [realm];
+      jwks = () => `${realm}/protocol/openid-connect/certs`;
+      // Access tokens only: ID tokens say "ID", refresh tokens "Refresh". Realms may sign with ES*/PS*.
+      derived = { clientIdClaim: ["azp"], requiredClaimValues: { typ: ["Bearer"] } };
+      break;
+    }
+    case "google":
+      need("audience", "the OAuth client id");
+      issuers = ["https://accounts.google.com", "accounts.google.com"];
+      jwks = () => "https://www.googleapis.com/oauth2/v3/certs";
+      derived.clientIdClaim = ["azp"];
+      break;
+    default:
+      return fail(`${field}.preset`, 'expected "cognito", "auth0", "okta", "entra", "keycloak" or "google".');
   }
-  const dns = awsDnsSuffix(region);
-  const forms = [
-    `https://cognito-idp.${region}.${dns}/${poolId}`,
-    `https://issuer-cognito-idp.${region}.${dns}/${poolId}`,
-  ];
-  const issuers = o.issuer !== undefined ? [o.issuer as string] : forms;
-  return issuers.map((issuer) => ({
-    issuer,
-    jwksUri: `${typeof issuer === "string" ? issuer : forms[0]}/.well-known/jwks.json`,
-    ...checks,
-  }));
-}
-
-function auth0(o: JsonObject, field: string): Derived[] {
-  const domain = text(
-    o.domain,
-    `${field}.domain`,
-    'the tenant domain such as "acme.eu.auth0.com"',
-  ).toLowerCase();
-  if (!HOST.test(domain))
-    throw new ConfigError(
-      `${field}.domain`,
-      'expected a host name such as "acme.eu.auth0.com" (no scheme, port or path).',
-    );
-  requireAudience(o, field, "auth0", "the API identifier");
-  return [
-    {
-      issuer: `https://${domain}/`,
-      jwksUri: `https://${domain}/.well-known/jwks.json`,
-      algorithms: ["RS256"],
-      clientIdClaim: ["azp"],
-      scopeClaims: ["scope", "scp", "permissions"],
-    },
-  ];
-}
-
-function okta(o: JsonObject, field: string): Derived[] {
-  const url = httpsUrl(o.issuer, `${field}.issuer`);
-  const path = url.pathname.replace(/\/$/, "");
-  let jwksUri: string;
-  if (path === "") jwksUri = `${url.origin}/oauth2/v1/keys`;
-  else if (/^\/oauth2\/[A-Za-z0-9_-]+$/.test(path)) jwksUri = `${url.origin}${path}/v1/keys`;
-  else
-    throw new ConfigError(
-      `${field}.issuer`,
-      'expected the org issuer "https://{yourOktaDomain}" or a custom authorization server "https://{yourOktaDomain}/oauth2/{id}".',
-    );
-  requireAudience(o, field, "okta", 'the authorization server\'s audience, e.g. "api://default"');
-  return [{ issuer: o.issuer as string, jwksUri, algorithms: ["RS256"], clientIdClaim: ["cid"] }];
-}
-
-function entra(o: JsonObject, field: string): Derived[] {
-  const tenant = text(
-    o.tenantId,
-    `${field}.tenantId`,
-    'a tenant GUID, "organizations" or "common"',
-  ).toLowerCase();
-  const version = o.version === undefined ? "2.0" : o.version;
-  if (version !== "1.0" && version !== "2.0")
-    throw new ConfigError(`${field}.version`, 'expected "1.0" or "2.0".');
-  const multi = tenant === "organizations" || tenant === "common";
-  if (!multi && !GUID.test(tenant))
-    throw new ConfigError(
-      `${field}.tenantId`,
-      'expected a tenant GUID, or "organizations"/"common" with allowedTenants (tokens name their tenant by GUID).',
-    );
-  let tenants: string[];
-  if (multi) {
-    const list = o.allowedTenants;
-    if (!Array.isArray(list) || list.length === 0)
-      throw new ConfigError(
-        `${field}.allowedTenants`,
-        `is required with tenantId "${tenant}": list the tenant GUIDs whose tokens are accepted.`,
-      );
-    tenants = list.map((t, i) => {
-      if (typeof t !== "string" || !GUID.test(t.toLowerCase()))
-        throw new ConfigError(`${field}.allowedTenants[${i}]`, "expected a tenant GUID.");
-      return t.toLowerCase();
-    });
-    if (o.issuer !== undefined)
-      throw new ConfigError(
-        `${field}.issuer`,
-        "cannot be set with a multi-tenant tenantId: the issuer of each allowed tenant is derived from allowedTenants.",
-      );
-  } else {
-    if (o.allowedTenants !== undefined)
-      throw new ConfigError(
-        `${field}.allowedTenants`,
-        'is only read with tenantId "organizations" or "common".',
-      );
-    tenants = [tenant];
-  }
-  requireAudience(o, field, "entra", "the API's application (client) id or App ID URI");
-  const keyTenant = multi ? "common" : tenant;
-  const jwksUri =
-    version === "2.0"
-      ? `https://login.microsoftonline.com/${keyTenant}/discovery/v2.0/keys`
-      : `https://login.microsoftonline.com/${keyTenant}/discovery/keys`;
-  return [...new Set(tenants)].map((tid) => ({
-    issuer:
-      o.issuer !== undefined
-        ? (o.issuer as string)
-        : version === "2.0"
-          ? `https://login.microsoftonline.com/${tid}/v2.0`
-          : `https://sts.windows.net/${tid}/`,
-    jwksUri,
-    algorithms: ["RS256"],
-    // The token's tenant must be the one its issuer names.
-    requiredClaimValues: { tid: [tid] },
-    clientIdClaim: version === "2.0" ? ["azp"] : ["appid"],
-  }));
-}
-
-function keycloak(o: JsonObject, field: string): Derived[] {
-  const url = httpsUrl(o.url, `${field}.url`);
-  const realm = text(o.realm, `${field}.realm`, "the realm name");
-  const issuer =
-    o.issuer !== undefined
-      ? (o.issuer as string)
-      : `${url.href.replace(/\/+$/, "")}/realms/${encodeURIComponent(realm)}`;
-  requireAudience(o, field, "keycloak", "the client the API's tokens are issued for, via an audience mapper");
-  return [
-    {
-      issuer,
-      jwksUri: `${url.href.replace(/\/+$/, "")}/realms/${encodeURIComponent(realm)}/protocol/openid-connect/certs`,
-      // Access tokens only: ID tokens say "ID", refresh tokens "Refresh".
-      requiredClaimValues: { typ: ["Bearer"] },
-      clientIdClaim: ["azp"],
-    },
-  ];
-}
-
-function google(o: JsonObject, field: string): Derived[] {
-  requireAudience(o, field, "google", "the OAuth client id");
-  const issuers =
-    o.issuer !== undefined ? [o.issuer as string] : ["https://accounts.google.com", "accounts.google.com"];
-  return issuers.map((issuer) => ({
-    issuer,
-    jwksUri: "https://www.googleapis.com/oauth2/v3/certs",
-    algorithms: ["RS256"],
-    clientIdClaim: ["azp"],
-  }));
+  if (typeof own.issuer === "string") issuers = [own.issuer];
+  const explicitKeys = ["jwks", "jwksFile", "jwksUri", "publicKey", "discovery"].some(
+    (k) => o[k] !== undefined,
+  );
+  return issuers.map((issuer, i) => {
+    const entry: JsonObject = { issuer, ...derived, ...perIssuer(issuer, i), ...own };
+    if (!explicitKeys) entry.jwksUri = jwks(issuer);
+    // Where the client id is read matters only when one is checked.
+    if (entry.clientId == null && own.clientIdClaim === undefined) delete entry.clientIdClaim;
+    return entry;
+  });
 }

@@ -249,10 +249,16 @@ function parseClaimValues(value: unknown, field: string): Record<string, string[
   const out: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(o)) {
     if (name.length === 0) throw new ConfigError(field, "a claim name must not be empty.");
-    out[name] =
-      typeof values === "string"
-        ? [string(values, `${field}.${name}`)]
-        : stringArray(values, `${field}.${name}`, { nonEmpty: true });
+    // An own property even for a name such as "__proto__" (parsed JSON may carry one).
+    Object.defineProperty(out, name, {
+      value:
+        typeof values === "string"
+          ? [string(values, `${field}.${name}`)]
+          : stringArray(values, `${field}.${name}`, { nonEmpty: true }),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

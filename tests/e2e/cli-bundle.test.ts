@@ -22,10 +22,15 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * fallback, cache-safe HTTP API simple responses with HTTP API route selection, the notice of
  * methods left to unmatched routes, key freshness for cached tokens, key judging, and the rule
  * compiler's segment-level overlap analysis (1,000 rules in milliseconds, not minutes), and the
- * configuration validated from one table of fields (its generated shape).
+ * configuration validated from one table of fields (its generated shape). Raised for the
+ * identity-provider presets (measured before: 91,851 bytes minified; after: 99,770 / 34,503 gzip): a bundle
+ * configured from the environment must expand a preset in `GATEPASS_CONFIG` at cold start (about
+ * 4.9 KB), and every bundle gains the generic checks presets expand into (`clientId`,
+ * `requiredClaimValues`, `scopeClaims`) and the cold-start warm-up of alternative issuer forms.
+ * With `--config` the preset is expanded at bundle time and the bundle carries none of it.
  */
-const BUNDLE_BUDGET_BYTES = 92 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 33 * 1024;
+const BUNDLE_BUDGET_BYTES = 100 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 35 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the

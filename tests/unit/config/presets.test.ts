@@ -179,7 +179,7 @@ describe("issuer presets: one-sentence errors naming the field", () => {
     refused(
       { preset: "okta", issuer: "https://acme.okta.com/other/x", audience: "a" },
       "issuers[1].issuer",
-      /authorization server/,
+      /oauth2/,
     );
     refused(
       { preset: "entra", tenantId: "organizations", audience: "a" },
@@ -193,7 +193,7 @@ describe("issuer presets: one-sentence errors naming the field", () => {
       /https/,
     );
     refused({ preset: "google" }, "issuers[1].audience", /OAuth client id/);
-    refused({ preset: "github", audience: "a" }, "issuers[1].preset", /one of/);
+    refused({ preset: "github", audience: "a" }, "issuers[1].preset", /"cognito".*"google"/);
   });
 
   test("preset fields out of place are refused", () => {
@@ -265,5 +265,17 @@ describe("scopeClaims and the generic claim checks on a plain issuer", () => {
     assert.equal(await status({ clientId: "web", clientIdClaim: ["azp"] }, { azp: "web" }), 403);
     assert.equal(await status({ clientId: "web", clientIdClaim: ["azp"] }, { azp: "cli" }), 401);
     assert.equal(await status({ clientId: "web" }, { client_id: "web", scope: "orders:read" }), 200);
+  });
+});
+
+describe("requiredClaimValues names any claim", () => {
+  test('"__proto__" is a claim name like any other, not the prototype', () => {
+    const [issuer] = parseConfigShape(
+      JSON.parse(
+        '{"issuers":[{"issuer":"https://id.test/","audience":"a","jwksUri":"https://id.test/jwks","requiredClaimValues":{"__proto__":["x"]}}]}',
+      ),
+    ).issuers;
+    assert.deepEqual(Object.keys(issuer!.requiredClaimValues!), ["__proto__"]);
+    assert.equal(Object.getPrototypeOf(issuer!.requiredClaimValues), Object.prototype);
   });
 });

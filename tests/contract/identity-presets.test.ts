@@ -532,6 +532,10 @@ describe("keycloak preset", () => {
     assert.equal((await call(config(), await token({ aud: "account" }))).status, 401);
   });
 
+  test("an explicit requiredClaimValues wins: {} lifts the access-token-only check", async () => {
+    assert.equal((await call(config({ requiredClaimValues: {} }), await token({ typ: "ID" }))).status, 200);
+  });
+
   test("a missing scope is 403", async () => {
     assert.deepEqual(await call(config(), await token({ scope: "openid email" })), {
       status: 403,

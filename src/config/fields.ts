@@ -242,6 +242,65 @@ export const ISSUER_FIELDS = {
     type: { kind: "object", fields: JWKS_CACHE_FIELDS },
     doc: "remote JWKS cache (`jwksUri`, `discovery`)",
   },
+  // Claim checks any issuer can use (identity-provider presets expand into them).
+  clientId: {
+    parser: true,
+    type: { kind: "anyOf", types: [string, { kind: "array", items: string, minItems: 1 }, NULL] },
+    defaultText: "not checked",
+    doc: "the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise); `cognito`: the app client ids, checked per `tokenUse`",
+  },
+  clientIdClaim: {
+    type: { kind: "array", items: string, minItems: 1 },
+    default: ["client_id"],
+    doc: "claims that may hold the client id, in order (the first one present is checked)",
+  },
+  requiredClaimValues: {
+    parser: true,
+    type: { kind: "record" },
+    defaultText: "none",
+    doc: 'claims that must be one of the listed strings, as `{"token_use": ["access"]}` (401 otherwise)',
+  },
+  scopeClaims: {
+    type: { kind: "array", items: string, minItems: 1 },
+    default: ["scope", "scp"],
+    doc: "claims `scopes` rules read granted scopes from (a space-separated string or an array)",
+  },
+  // Identity-provider presets (see "Identity providers" in the README).
+  preset: {
+    parser: true,
+    type: { kind: "enum", values: ["cognito", "auth0", "okta", "entra", "keycloak", "google"] },
+    doc: "derive issuer, keys, claim checks and `scopeClaims` for a provider; explicit fields win",
+  },
+  userPoolId: {
+    parser: true,
+    type: string,
+    doc: "`cognito`: the user pool id (`eu-west-1_AbC123`); the region comes from it",
+  },
+  tokenUse: {
+    parser: true,
+    type: { kind: "anyOf", types: [{ kind: "enum", values: ["access", "id"] }, NULL] },
+    defaultText: "`cognito`: required",
+    doc: '`cognito`: `"access"`, `"id"`, or `null` for both',
+  },
+  domain: { parser: true, type: string, doc: "`auth0`: the tenant domain (`acme.eu.auth0.com`)" },
+  tenantId: {
+    parser: true,
+    type: string,
+    doc: "`entra`: the tenant GUID, or `organizations`/`common` with `allowedTenants`",
+  },
+  allowedTenants: {
+    parser: true,
+    type: { kind: "array", items: string, minItems: 1 },
+    doc: "`entra` multi-tenant: the tenant GUIDs accepted (`tid`, and `iss` for that `tid`)",
+  },
+  version: {
+    parser: true,
+    type: { kind: "enum", values: ["1.0", "2.0"] },
+    defaultText: '`entra`: `"2.0"`',
+    doc: "`entra`: the token version (v1.0 issuer `https://sts.windows.net/{tid}/`)",
+  },
+  url: { parser: true, type: string, doc: "`keycloak`: the server URL (`https://kc.acme.example`)" },
+  realm: { parser: true, type: string, doc: "`keycloak`: the realm name" },
 } as const satisfies Fields;
 
 /** One route rule (checked in depth when the rules are compiled). */

@@ -237,6 +237,70 @@ export interface IssuerConfigInput {
      */
     maxKeys?: number;
   };
+  /**
+   * the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise); `cognito`: the app client ids, checked per `tokenUse`
+   *
+   * @defaultValue not checked
+   */
+  clientId?: string | readonly string[] | null;
+  /**
+   * claims that may hold the client id, in order (the first one present is checked)
+   *
+   * @defaultValue `["client_id"]`
+   */
+  clientIdClaim?: readonly string[];
+  /**
+   * claims that must be one of the listed strings, as `{"token_use": ["access"]}` (401 otherwise)
+   *
+   * @defaultValue none
+   */
+  requiredClaimValues?: Readonly<Record<string, unknown>>;
+  /**
+   * claims `scopes` rules read granted scopes from (a space-separated string or an array)
+   *
+   * @defaultValue `["scope","scp"]`
+   */
+  scopeClaims?: readonly string[];
+  /**
+   * derive issuer, keys, claim checks and `scopeClaims` for a provider; explicit fields win
+   */
+  preset?: "cognito" | "auth0" | "okta" | "entra" | "keycloak" | "google";
+  /**
+   * `cognito`: the user pool id (`eu-west-1_AbC123`); the region comes from it
+   */
+  userPoolId?: string;
+  /**
+   * `cognito`: `"access"`, `"id"`, or `null` for both
+   *
+   * @defaultValue `cognito`: required
+   */
+  tokenUse?: "access" | "id" | null;
+  /**
+   * `auth0`: the tenant domain (`acme.eu.auth0.com`)
+   */
+  domain?: string;
+  /**
+   * `entra`: the tenant GUID, or `organizations`/`common` with `allowedTenants`
+   */
+  tenantId?: string;
+  /**
+   * `entra` multi-tenant: the tenant GUIDs accepted (`tid`, and `iss` for that `tid`)
+   */
+  allowedTenants?: readonly string[];
+  /**
+   * `entra`: the token version (v1.0 issuer `https://sts.windows.net/{tid}/`)
+   *
+   * @defaultValue `entra`: `"2.0"`
+   */
+  version?: "1.0" | "2.0";
+  /**
+   * `keycloak`: the server URL (`https://kc.acme.example`)
+   */
+  url?: string;
+  /**
+   * `keycloak`: the realm name
+   */
+  realm?: string;
 }
 
 export interface RouteConfigInput {

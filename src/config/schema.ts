@@ -6,6 +6,7 @@ import { ALGORITHMS, type Algorithm, isAlgorithm } from "./algorithms.js";
 import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType, MAX_SECRETS } from "./fields.js";
 import type { GatepassConfigInput } from "./input.js";
 import { isAllowedKeyUrl } from "./key-url.js";
+import { expandPreset, PRESET_ONLY_FIELDS } from "./presets.js";
 import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_SHAPE } from "./shape.js";
 import type {
   DevApiType,
@@ -225,9 +226,49 @@ function parseKeyUrl(value: unknown, field: string): string {
   return url;
 }
 
+/**
+ * One entry of `issuers`: a plain issuer, or a preset, which expands into one plain issuer per exact
+ * `iss` its provider may use (each remembers the preset and the entry's position).
+ */
+function parseIssuerEntry(value: unknown, index: number): IssuerConfig[] {
+  const field = `issuers[${index}]`;
+  const o = object(value, field);
+  onlyKeys(o, field, keysOf(ISSUER_SHAPE));
+  if (o.preset === undefined) return [parseIssuer(o, field)];
+  return expandPreset(o, field).map((entry) => ({
+    ...parseIssuer(entry, field),
+    preset: o.preset as string,
+    origin: index,
+  }));
+}
+
+/** `{"claim": ["value", …]}` (a single string stands for a list of one). */
+function parseClaimValues(value: unknown, field: string): Record<string, string[]> {
+  const o = object(value, field);
+  const out: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(o)) {
+    if (name.length === 0) throw new ConfigError(field, "a claim name must not be empty.");
+    // An own property even for a name such as "__proto__" (parsed JSON may carry one).
+    Object.defineProperty(out, name, {
+      value:
+        typeof values === "string"
+          ? [string(values, `${field}.${name}`)]
+          : stringArray(values, `${field}.${name}`, { nonEmpty: true }),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 function parseIssuer(value: unknown, field: string): IssuerConfig {
   const o = object(value, field);
   onlyKeys(o, field, keysOf(ISSUER_SHAPE));
+  for (const key of PRESET_ONLY_FIELDS) {
+    if (o[key] !== undefined)
+      throw new ConfigError(`${field}.${key}`, 'is read by an identity-provider preset only: set "preset".');
+  }
   const sources = (["secret", "publicKey", "jwks", "jwksUri", "discovery"] as const).filter(
     (k) => o[k] !== undefined && o[k] !== false,
   );
@@ -269,6 +310,18 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     requireExp: fieldValue(ISSUER_SHAPE, o, "requireExp", field) as boolean,
     jwksCache: parseJwksCache(o.jwksCache, `${field}.jwksCache`),
   };
+  // Claim checks: present in the result only when configured (the defaults live in the verifier).
+  if (o.clientId !== undefined && o.clientId !== null)
+    out.clientId =
+      typeof o.clientId === "string"
+        ? [string(o.clientId, `${field}.clientId`)]
+        : stringArray(o.clientId, `${field}.clientId`, { nonEmpty: true });
+  if (o.clientIdClaim !== undefined)
+    out.clientIdClaim = fieldValue(ISSUER_SHAPE, o, "clientIdClaim", field) as string[];
+  if (o.requiredClaimValues !== undefined)
+    out.requiredClaimValues = parseClaimValues(o.requiredClaimValues, `${field}.requiredClaimValues`);
+  if (o.scopeClaims !== undefined)
+    out.scopeClaims = fieldValue(ISSUER_SHAPE, o, "scopeClaims", field) as string[];
   const algorithms = out.algorithms;
   const hmacAllowed = algorithms?.filter((a) => a.startsWith("HS")) ?? [];
   const allowShort = bool(o.allowInsecureShortSecret ?? false, `${field}.allowInsecureShortSecret`);
@@ -478,12 +531,15 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
   if (!Array.isArray(o.issuers) || o.issuers.length === 0) {
     throw new ConfigError("issuers", "expected a non-empty array of issuers (each with a key source).");
   }
-  const issuers = o.issuers.map((issuer, i) => parseIssuer(issuer, `issuers[${i}]`));
+  const entries = o.issuers.flatMap((issuer, i) =>
+    parseIssuerEntry(issuer, i).map((config) => ({ config, index: i })),
+  );
+  const issuers = entries.map((e) => e.config);
   const seen = new Set<string | null>();
-  issuers.forEach((issuer, i) => {
+  entries.forEach(({ config: issuer, index }) => {
     if (seen.has(issuer.issuer)) {
       throw new ConfigError(
-        `issuers[${i}].issuer`,
+        `issuers[${index}].issuer`,
         issuer.issuer === null
           ? "only one issuer may skip the iss check (issuer null or absent)."
           : `${show(issuer.issuer)} is configured twice.`,

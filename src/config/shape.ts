@@ -48,6 +48,19 @@ export const ISSUER_SHAPE = {
   },
   requireExp: { type: BOOLEAN_3, default: true },
   jwksCache: { type: { kind: "object", fields: JWKS_CACHE_SHAPE } },
+  clientId: {},
+  clientIdClaim: { type: { kind: "array", items: STRING_2, minItems: 1 }, default: ["client_id"] },
+  requiredClaimValues: {},
+  scopeClaims: { type: { kind: "array", items: STRING_2, minItems: 1 }, default: ["scope", "scp"] },
+  preset: {},
+  userPoolId: {},
+  tokenUse: {},
+  domain: {},
+  tenantId: {},
+  allowedTenants: {},
+  version: {},
+  url: {},
+  realm: {},
 } as const;
 
 export const ROUTE_SHAPE = {

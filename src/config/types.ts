@@ -45,6 +45,22 @@ export interface IssuerConfig {
   /** `exp` must be present [true]. */
   requireExp: boolean;
   jwksCache: JwksCacheConfig;
+  /** The client the token was issued to must be one of these (read from {@link clientIdClaim}); absent: not checked. */
+  clientId?: string[];
+  /** Claims that may hold the client id, in order: the first present is checked [`["client_id"]`]. */
+  clientIdClaim?: string[];
+  /** Each named claim must be a string equal to one of its values; absent: none. */
+  requiredClaimValues?: Record<string, string[]>;
+  /** Claims that `scopes` rules read [`["scope", "scp"]`]. */
+  scopeClaims?: string[];
+  /** The identity-provider preset this entry was expanded from (`"cognito"`…); absent for a plain issuer. */
+  preset?: string;
+  /**
+   * Position in the configured `issuers` of the entry this one was expanded from: a preset may
+   * expand into several exact issuers (Cognito's two issuer forms, Google's two spellings, one per
+   * Entra tenant), which share the configured entry's position in messages and at cold start.
+   */
+  origin?: number;
 }
 
 export type TokenSource =

@@ -1,4 +1,5 @@
 import type { KeyObject } from "node:crypto";
+import { issuerFields } from "../config/issuer-fields.js";
 import type { GatepassConfig, IssuerConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
 import { algorithmsForKey, keyMismatch, unusableKeyReason } from "./algorithms.js";
@@ -52,8 +53,9 @@ export function checkIssuerKeys(issuer: IssuerConfig, field: string): void {
 
 /** {@link checkIssuerKeys} for every issuer of a configuration; returns the configuration. */
 export function checkConfigKeys(config: GatepassConfig): GatepassConfig {
+  const fields = issuerFields(config.issuers);
   config.issuers.forEach((issuer, i) => {
-    checkIssuerKeys(issuer, `issuers[${i}]`);
+    checkIssuerKeys(issuer, fields[i]!);
   });
   return config;
 }

@@ -9,7 +9,7 @@ import {
   RemoteJwksSource,
   sharedSourceKey,
 } from "./jwks/remote-jwks.js";
-import type { KeyLookup, KeySource, VerificationKey } from "./types.js";
+import type { HydrateOptions, KeyLookup, KeySource, VerificationKey } from "./types.js";
 
 /**
  * OIDC discovery (OpenID Connect Discovery 1.0 §4) as a {@link KeySource}: the issuer's
@@ -73,8 +73,8 @@ export class DiscoveryKeySource implements KeySource {
     return this.jwks.getKey(lookup);
   }
 
-  hydrate(): Promise<void> {
-    return this.jwks.hydrate();
+  hydrate(options?: HydrateOptions): Promise<void> {
+    return this.jwks.hydrate(options);
   }
 
   isCurrent(key: VerificationKey): boolean {

@@ -24,6 +24,16 @@ export interface VerificationKey {
   readonly alternates?: readonly VerificationKey[];
 }
 
+/** Options of {@link KeySource.hydrate}. */
+export interface HydrateOptions {
+  /**
+   * A failed fetch is logged at debug level only: the source is one of several alternatives (the
+   * issuer forms of one identity provider, of which a deployment uses one), and the caller logs
+   * an error when none of them could be warmed.
+   */
+  readonly quiet?: boolean;
+}
+
 /** What a key source needs from a token to find its key. */
 export interface KeyLookup {
   readonly kid: string | undefined;
@@ -38,7 +48,7 @@ export interface KeyLookup {
 export interface KeySource {
   getKey(lookup: KeyLookup): VerificationKey | Promise<VerificationKey>;
   /** Fetches what can be fetched ahead of the first request (cold start). Never throws. */
-  hydrate(): Promise<void>;
+  hydrate(options?: HydrateOptions): Promise<void>;
   /**
    * False once `key` is no longer in this source's current key set (a JWKS rotation removed it),
    * or that set is past its stale window. Sources whose keys never change omit it.

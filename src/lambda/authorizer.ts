@@ -204,6 +204,10 @@ export function buildAuthorizer(
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
   let warnedRouteIndependent = false;
+  // The claims `scopes` rules read, per accepting issuer (`iss`), where one names its own.
+  const scopeClaimsOf = new Map<string | null, readonly string[]>();
+  for (const issuer of cfg.issuers)
+    if (issuer.scopeClaims !== undefined) scopeClaimsOf.set(issuer.issuer, issuer.scopeClaims);
 
   /**
    * What the rules decide for a request. A simple response is cached by API Gateway for every
@@ -241,7 +245,8 @@ export function buildAuthorizer(
     const claims = verified.payload;
     const principalId = principalOf(claims, cfg.principalClaim);
     // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
-    const decision = rules.decide(claims, targetOf(request, arn));
+    const scopeClaims = scopeClaimsOf.get(verified.issuer);
+    const decision = rules.decide(claims, targetOf(request, arn), scopeClaims);
     const flat = request.kind !== "http-v2";
     // Every response stays within API Gateway's result size for the API (WebSocket: 8 KB): the
     // policy first, then the context claims in the room left (`context_truncated` names the rest).
@@ -249,7 +254,7 @@ export function buildAuthorizer(
     const simple = request.kind === "http-v2" && simpleHttp;
     const built = simple
       ? null
-      : buildPolicyResult({ principalId, arn, ruleSet: rules, claims, decision, maxBytes });
+      : buildPolicyResult({ principalId, arn, ruleSet: rules, claims, decision, maxBytes, scopeClaims });
     if (built?.narrowed) logger.warn("policy_too_large", { maxBytes, kind: request.kind });
     // Simple responses: `{"isAuthorized":false,"context":{"principalId":…}}` and one separator.
     const frame = built

@@ -49,6 +49,8 @@ export interface BuildPolicyInput<C extends Record<string, unknown> = Record<str
   readonly claims: Record<string, unknown>;
   /** An already encoded context (see `encodeContext`), attached as is when given. */
   readonly context?: C | undefined;
+  /** The claims `scopes` rules read: the token's issuer's `scopeClaims` [`["scope", "scp"]`]. */
+  readonly scopeClaims?: readonly string[] | undefined;
   /** `ruleSet.decide(claims, arnTarget(arn))`, when the caller has it already [computed here]. */
   readonly decision?: RuleDecision | undefined;
   /**
@@ -135,8 +137,8 @@ export function buildPolicyResult<C extends Record<string, unknown> = Record<str
   if (typeof principalId !== "string" || principalId.length === 0) {
     throw new TypeError("buildPolicy: principalId must be a non-empty string.");
   }
-  const decision = input.decision ?? ruleSet.decide(claims, arnTarget(arn));
-  let { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed);
+  const decision = input.decision ?? ruleSet.decide(claims, arnTarget(arn), input.scopeClaims);
+  let { document, allowsRequest } = chooseDocument(arn, ruleSet, claims, decision.allowed, input.scopeClaims);
   const maxBytes = input.maxBytes ?? Number.POSITIVE_INFINITY;
   const frame = RESPONSE_FRAME_BYTES + jsonBytes(principalId);
   let bytes = frame + documentBytes(document);
@@ -200,12 +202,13 @@ function chooseDocument(
   ruleSet: RuleSet,
   claims: Record<string, unknown>,
   allowed: boolean,
+  scopeClaims: readonly string[] | undefined,
 ): { document: PolicyDocument; allowsRequest: boolean } {
   // A `$connect` request: a WebSocket authorizer's policy is evaluated for `…/{stage}/$connect`
   // alone, so the policy names that ARN only (HTTP rules' resources would only add to its size).
   if (arn.kind === "route")
     return { document: allowed ? allowOnly(arn.arn) : denyStage(arn), allowsRequest: allowed };
-  const plan = ruleSet.iamPlan(claims);
+  const plan = ruleSet.iamPlan(claims, { scopeClaims });
   const regular = regularDocument(arn, plan);
   // An allowed request under rules without IAM warnings is allowed by the regular policy: that is
   // guarantee 4 (exactness), property-tested. Skipping its evaluation saves about a tenth of an
@@ -223,7 +226,7 @@ function chooseDocument(
   // principal fails (a warning names it). Allow A itself, in the form that never allows unmatched routes.
   const exact = exactResource(arn);
   if (exact === null) return { document: denyStage(arn), allowsRequest: false };
-  const list = plan.mode === "list" ? plan : ruleSet.iamPlan(claims, { list: true });
+  const list = plan.mode === "list" ? plan : ruleSet.iamPlan(claims, { list: true, scopeClaims });
   const withExact = assemble(arn, list.allow, list.deny, exact);
   if (evaluatePolicy(withExact, arn.arn) === "allow") return { document: withExact, allowsRequest: true };
   return { document: allowOnly(exact), allowsRequest: true };

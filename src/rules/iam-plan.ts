@@ -172,11 +172,11 @@ export class IamPlanner {
   }
 
   /** 1 when the principal passes rule i; a rule that cannot be evaluated counts as failed. */
-  #verdicts(claims: Record<string, unknown>): Uint8Array {
+  #verdicts(claims: Record<string, unknown>, scopeClaims: readonly string[] | undefined): Uint8Array {
     const out = new Uint8Array(this.#rules.length);
     for (let i = 0; i < out.length; i++) {
       try {
-        out[i] = checkRequirement(this.#rules[i]!.requirement, claims) === null ? 1 : 0;
+        out[i] = checkRequirement(this.#rules[i]!.requirement, claims, scopeClaims) === null ? 1 : 0;
       } catch {
         out[i] = 0;
       }
@@ -191,8 +191,11 @@ export class IamPlanner {
   readonly #plans = new Map<string, IamPlan>();
 
   /** The plan for a principal with these claims (see {@link IamPlan}); plans are shared and frozen. */
-  plan(claims: Record<string, unknown>, options?: { list?: boolean }): IamPlan {
-    const v = this.#verdicts(claims);
+  plan(
+    claims: Record<string, unknown>,
+    options?: { list?: boolean; scopeClaims?: readonly string[] | undefined },
+  ): IamPlan {
+    const v = this.#verdicts(claims, options?.scopeClaims);
     const key = `${options?.list === true ? "L" : "S"}${v.join("")}`;
     let plan = this.#plans.get(key);
     if (plan === undefined) {

@@ -12,6 +12,7 @@ import {
  *
  * - `scopes`: granted scopes are read from `scope` (OAuth 2.0: a space-separated string; an array of
  *   strings is accepted too) and `scp` (an array, or a space-separated string); both are unioned.
+ *   An issuer's `scopeClaims` names other claims (Auth0's `permissions`), passed to the check.
  *   `scopesMode` `"all"` (default) needs every listed scope, `"any"` at least one. Scope names compare
  *   exactly and case-sensitively.
  * - `claims`: one test per claim name: a name starting with `/` is a JSON Pointer (RFC 6901) into
@@ -251,16 +252,21 @@ function grants(value: unknown, scope: string): boolean {
 }
 
 /**
- * Whether the claims grant `scope` through `scope` (space-separated string or array) or `scp`
- * (array or space-separated string).
+ * Whether the claims grant `scope` through one of `scopeClaims` (each a space-separated string or
+ * an array): by default `scope` and `scp`; an issuer may name others (`permissions`).
  *
  * @example
- * hasScope({ scope: "orders:read orders:write" }, "orders:read") // true
- * hasScope({ scp: ["admin"] }, "admin")                           // true
+ * hasScope({ scope: "orders:read orders:write" }, "orders:read", DEFAULT_SCOPE_CLAIMS) // true
+ * hasScope({ permissions: ["admin"] }, "admin", ["scope", "permissions"])            // true
  */
-function hasScope(claims: Record<string, unknown>, scope: string): boolean {
-  return grants(readClaim(claims, "scope"), scope) || grants(readClaim(claims, "scp"), scope);
+function hasScope(claims: Record<string, unknown>, scope: string, scopeClaims: readonly string[]): boolean {
+  for (let i = 0; i < scopeClaims.length; i++)
+    if (grants(readClaim(claims, scopeClaims[i]!), scope)) return true;
+  return false;
 }
+
+/** The claims `scopes` rules read when the issuer does not say (`scopeClaims`). */
+export const DEFAULT_SCOPE_CLAIMS: readonly string[] = Object.freeze(["scope", "scp"]);
 
 function holds(value: unknown, wanted: ClaimScalar): boolean {
   if (value === wanted) return true;
@@ -297,19 +303,20 @@ function passes(test: ClaimTest, value: unknown): boolean {
 export function checkRequirement(
   requirement: Requirement,
   claims: Record<string, unknown>,
+  scopeClaims: readonly string[] = DEFAULT_SCOPE_CLAIMS,
 ): RequirementFailure | null {
   if (requirement.open) return null;
   const scopes = requirement.scopes;
   if (scopes.length > 0) {
     if (requirement.scopesMode === "any") {
       let any = false;
-      for (let i = 0; i < scopes.length && !any; i++) any = hasScope(claims, scopes[i]!);
+      for (let i = 0; i < scopes.length && !any; i++) any = hasScope(claims, scopes[i]!, scopeClaims);
       if (!any)
         return { reason: "ERR_SCOPE_MISSING", detail: `needs one of the scopes ${scopes.join(", ")}` };
     } else {
       for (let i = 0; i < scopes.length; i++) {
-        if (!hasScope(claims, scopes[i]!)) {
-          const missing = scopes.filter((s) => !hasScope(claims, s));
+        if (!hasScope(claims, scopes[i]!, scopeClaims)) {
+          const missing = scopes.filter((s) => !hasScope(claims, s, scopeClaims));
           return {
             reason: "ERR_SCOPE_MISSING",
             detail: `missing scope${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,

@@ -10,7 +10,7 @@ import { globTokens, intersects, type LanguageToken, matchIamGlob } from "./iam-
 import { IamPlanner } from "./iam-plan.js";
 import { iamPathGlob } from "./iam-resources.js";
 import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
-import { checkRequirement, type RequirementFailure } from "./requirements.js";
+import { checkRequirement, DEFAULT_SCOPE_CLAIMS, type RequirementFailure } from "./requirements.js";
 import {
   compareSpecificity,
   coversPattern,
@@ -210,9 +210,10 @@ export class CompiledRuleSet implements RuleSet {
     return out;
   }
 
-  decide(claims: unknown, target: RuleTarget): RuleDecision {
+  decide(claims: unknown, target: RuleTarget, scopeClaims?: readonly string[]): RuleDecision {
     try {
       const c = isRecord(claims) ? claims : NO_CLAIMS;
+      const sc = scopeClaims ?? DEFAULT_SCOPE_CLAIMS;
       const t = target as {
         method?: unknown;
         path?: unknown;
@@ -226,8 +227,9 @@ export class CompiledRuleSet implements RuleSet {
           t.method,
           t.path,
           t.selection === "http" ? this.#httpMatcher : this.#matcher,
+          sc,
         );
-      if (typeof t.routeKey === "string") return this.#decideRouteKey(c, t.routeKey);
+      if (typeof t.routeKey === "string") return this.#decideRouteKey(c, t.routeKey, sc);
       return DENY_NO_TARGET;
     } catch {
       // Claims are plain JSON, so this is unreachable in practice; fail closed all the same.
@@ -235,14 +237,14 @@ export class CompiledRuleSet implements RuleSet {
     }
   }
 
-  #verdict(index: number, claims: Record<string, unknown>): RuleDecision {
+  #verdict(index: number, claims: Record<string, unknown>, sc: readonly string[]): RuleDecision {
     const rule = this.rules[index]!;
-    const failure = checkRequirement(rule.requirement, claims);
+    const failure = checkRequirement(rule.requirement, claims, sc);
     return failure === null ? this.#allowDecisions[index]! : denial(rule.route, failure);
   }
 
-  #catchAll(claims: Record<string, unknown>): RuleDecision {
-    if (this.#defaultIndex >= 0) return this.#verdict(this.#defaultIndex, claims);
+  #catchAll(claims: Record<string, unknown>, sc: readonly string[]): RuleDecision {
+    if (this.#defaultIndex >= 0) return this.#verdict(this.#defaultIndex, claims, sc);
     return this.unmatchedRoutes === "allow" ? ALLOW_UNMATCHED : DENY_UNMATCHED;
   }
 
@@ -251,11 +253,12 @@ export class CompiledRuleSet implements RuleSet {
     method: string,
     path: string,
     matcher: RouteMatcher,
+    sc: readonly string[],
   ): RuleDecision {
     if (!isRoutedMethod(method)) return DENY_METHOD;
     const slot = matcher.match(method, path);
-    if (slot >= 0) return this.#verdict(this.#matcherRules[slot]!, claims);
-    const base = this.#catchAll(claims);
+    if (slot >= 0) return this.#verdict(this.#matcherRules[slot]!, claims, sc);
+    const base = this.#catchAll(claims, sc);
     if (!base.allowed) return base;
     const zones = this.#zones.get(method);
     if (zones !== undefined) {
@@ -263,7 +266,7 @@ export class CompiledRuleSet implements RuleSet {
         const zone = zones[i]!;
         if (!matchIamGlob(zone.pathGlob, path)) continue;
         const rule = this.rules[zone.index]!;
-        const failure = checkRequirement(rule.requirement, claims);
+        const failure = checkRequirement(rule.requirement, claims, sc);
         if (failure !== null) {
           return freeze({
             allowed: false,
@@ -277,14 +280,14 @@ export class CompiledRuleSet implements RuleSet {
     return base;
   }
 
-  #decideRouteKey(claims: Record<string, unknown>, routeKey: string): RuleDecision {
+  #decideRouteKey(claims: Record<string, unknown>, routeKey: string, sc: readonly string[]): RuleDecision {
     const plan = this.#templatePlan(routeKey);
     for (const index of plan.rules) {
-      const decision = this.#verdict(index, claims);
+      const decision = this.#verdict(index, claims, sc);
       if (!decision.allowed) return decision;
     }
     if (plan.catchAll) {
-      const base = this.#catchAll(claims);
+      const base = this.#catchAll(claims, sc);
       if (!base.allowed) return base;
       if (plan.cover < 0) return base;
     }
@@ -332,7 +335,10 @@ export class CompiledRuleSet implements RuleSet {
     return { rules: relevant, cover, catchAll: cover < 0 };
   }
 
-  iamPlan(claims: unknown, options?: { list?: boolean }): IamPlan {
+  iamPlan(
+    claims: unknown,
+    options?: { list?: boolean; scopeClaims?: readonly string[] | undefined },
+  ): IamPlan {
     return this.#iam.plan(isRecord(claims) ? claims : NO_CLAIMS, options);
   }
 }

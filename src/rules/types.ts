@@ -79,18 +79,23 @@ export interface RuleSet {
   readonly unmatchedMethods: readonly UnmatchedMethods[];
   /**
    * Decides one target for one principal. Never throws: any claims value is accepted (a non-object
-   * counts as no claims), and an unexpected failure denies.
+   * counts as no claims), and an unexpected failure denies. `scopeClaims`: the claims `scopes` rules
+   * read (the token's issuer's `scopeClaims`) [`["scope", "scp"]`].
    *
    * @example
    * ruleSet.decide({ sub: "u1", scope: "orders:read" }, { method: "GET", path: "/orders/7" })
    * // { allowed: true, route: "GET /orders/{id}", reason: null }
    */
-  decide(claims: unknown, target: RuleTarget): RuleDecision;
+  decide(claims: unknown, target: RuleTarget, scopeClaims?: readonly string[]): RuleDecision;
   /**
    * The IAM resource plan for one principal (see {@link IamPlan}). `list: true` forces the allow-list
    * form even when unmatched routes are allowed (a safe fallback: it denies unmatched routes).
+   * `scopeClaims`: as for {@link decide}.
    */
-  iamPlan(claims: unknown, options?: { list?: boolean }): IamPlan;
+  iamPlan(
+    claims: unknown,
+    options?: { list?: boolean; scopeClaims?: readonly string[] | undefined },
+  ): IamPlan;
 }
 
 /** Input of {@link compileRules}: the `routes` and `unmatchedRoutes` fields of the configuration. */

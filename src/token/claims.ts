@@ -8,7 +8,15 @@ export interface ClaimRules {
   readonly maxTokenAgeSeconds: number | null;
   readonly requiredClaims: readonly string[];
   readonly requireExp: boolean;
+  /** The client the token was issued to, read from the first of {@link clientIdClaim} present, must be one of these. */
+  readonly clientId?: readonly string[] | undefined;
+  /** Claims that may hold the client id, in order [`["client_id"]`]. */
+  readonly clientIdClaim?: readonly string[] | undefined;
+  /** Each named claim must be a string equal to one of its values. */
+  readonly requiredClaimValues?: Readonly<Record<string, readonly string[]>> | undefined;
 }
+
+const DEFAULT_CLIENT_ID_CLAIM: readonly string[] = ["client_id"];
 
 /** The largest NumericDate accepted: 9999-12-31T23:59:59Z. Larger values are nonsense or an attack. */
 export const MAX_NUMERIC_DATE = 253402300799;
@@ -69,7 +77,10 @@ export function validateClaims(payload: JsonObject, rules: ClaimRules, now: numb
       );
     }
   }
+  // The kind of token (`token_use`, `typ`) and its tenant first: what a wrong audience or client means depends on them.
+  if (rules.requiredClaimValues !== undefined) checkClaimValues(payload, rules.requiredClaimValues);
   if (rules.audience !== null) checkAudience(payload.aud, rules.audience);
+  if (rules.clientId !== undefined) checkClient(payload, rules.clientId, rules.clientIdClaim);
   for (const name of rules.requiredClaims) {
     const value = payload[name];
     if (value === undefined || value === null || !Object.hasOwn(payload, name)) {
@@ -94,4 +105,48 @@ function checkAudience(aud: unknown, expected: readonly string[]): void {
     AuthErrorCodes.AUDIENCE_INVALID,
     `The audience ${quote(aud)} is not one of ${quote(expected)}.`,
   );
+}
+
+/**
+ * The client the token was issued to (`client_id`, `azp`, `cid`…: the first of `claims` the token
+ * has) must be one of `expected`. A wrong or missing client is not authenticated (401), like a
+ * wrong audience: the token was not issued for this API.
+ */
+function checkClient(
+  payload: JsonObject,
+  expected: readonly string[],
+  claims: readonly string[] = DEFAULT_CLIENT_ID_CLAIM,
+): void {
+  const name = claims.find(
+    (c) => Object.hasOwn(payload, c) && payload[c] !== undefined && payload[c] !== null,
+  );
+  if (name === undefined)
+    throw new AuthError(
+      AuthErrorCodes.AUDIENCE_INVALID,
+      `The token has no client id claim (${claims.join(" or ")}), needed for clientId.`,
+    );
+  const value = payload[name];
+  const values = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+  if (!values.some((v) => typeof v === "string" && expected.includes(v)))
+    throw new AuthError(
+      AuthErrorCodes.AUDIENCE_INVALID,
+      `The token's client (${name}) is not one of the configured clientId values.`,
+    );
+}
+
+/** Each claim of `required` must be a string equal to one of its values (`token_use`, `tid`, `typ`…). */
+function checkClaimValues(payload: JsonObject, required: Readonly<Record<string, readonly string[]>>): void {
+  for (const name of Object.keys(required)) {
+    const value = Object.hasOwn(payload, name) ? payload[name] : undefined;
+    if (value === undefined || value === null)
+      throw new AuthError(
+        AuthErrorCodes.CLAIM_MISSING,
+        `The token has no ${quote(name)} claim, needed for requiredClaimValues.`,
+      );
+    if (typeof value !== "string" || !required[name]!.includes(value))
+      throw new AuthError(
+        AuthErrorCodes.CLAIM_INVALID,
+        `The token's ${quote(name)} claim is not one of the values requiredClaimValues accepts.`,
+      );
+  }
 }

@@ -1,4 +1,5 @@
 import type { GatepassConfigInput } from "../config/input.js";
+import { issuerFields } from "../config/issuer-fields.js";
 import { parseConfigShape } from "../config/schema.js";
 import type { GatepassConfig, IssuerConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
@@ -135,8 +136,9 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
   };
   const byIssuer = new Map<string, IssuerRuntime>();
   let anyIssuer: IssuerRuntime | undefined;
+  const fields = issuerFields(cfg.issuers);
   cfg.issuers.forEach((issuer, index) => {
-    const { source, algorithms } = createKeySource(issuer, `issuers[${index}]`, deps);
+    const { source, algorithms } = createKeySource(issuer, fields[index]!, deps);
     const runtime: IssuerRuntime = {
       config: issuer,
       algorithms: new Set(algorithms),
@@ -302,6 +304,29 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     return result;
   }
 
+  /**
+   * Warms the issuers expanded from one configured entry (a preset's issuer forms). A deployment
+   * uses one of them (a Cognito pool has either the regional or the multi-Region issuer), so a form
+   * whose keys cannot be fetched is not an error by itself: only when no form could be warmed is
+   * the failure logged as an error.
+   */
+  async function hydrateGroup(origin: number, members: IssuerRuntime[]): Promise<void> {
+    if (members.length === 1) return members[0]!.keys.hydrate();
+    const sources = [...new Set(members.map((m) => m.keys))];
+    await Promise.all(sources.map((source) => source.hydrate({ quiet: true })));
+    if (
+      sources.some(
+        (source) => source.freshUntil === undefined || source.freshUntil > Number.NEGATIVE_INFINITY,
+      )
+    )
+      return;
+    logger.error("jwks_hydrate_failed", {
+      issuer: `issuers[${origin}]`,
+      detail:
+        "no issuer form of this entry could fetch its keys at cold start; tokens fail closed until one can",
+    });
+  }
+
   /** Never throws: an async function turns every exception of {@link verifyNow} into a rejection. */
   async function verify<T = JsonObject>(token: string): Promise<VerifiedToken<T>> {
     return verifyNow(token) as VerifiedToken<T>;
@@ -310,9 +335,18 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
   const verifier: Verifier = {
     verify,
     async hydrate() {
-      await Promise.all(
-        [...byIssuer.values(), ...(anyIssuer ? [anyIssuer] : [])].map((i) => i.keys.hydrate()),
-      );
+      const all = [...byIssuer.values(), ...(anyIssuer ? [anyIssuer] : [])];
+      const groups = new Map<number, IssuerRuntime[]>();
+      const alone: IssuerRuntime[] = [];
+      for (const runtime of all) {
+        const origin = runtime.config.origin;
+        if (origin === undefined) alone.push(runtime);
+        else groups.set(origin, [...(groups.get(origin) ?? []), runtime]);
+      }
+      await Promise.all([
+        ...alone.map((i) => i.keys.hydrate()),
+        ...[...groups.entries()].map(([origin, members]) => hydrateGroup(origin, members)),
+      ]);
     },
   };
   synchronousForms.set(verifier, verifyNow);

@@ -22,17 +22,19 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * fallback, cache-safe HTTP API simple responses with HTTP API route selection, the notice of
  * methods left to unmatched routes, key freshness for cached tokens, key judging, and the rule
  * compiler's segment-level overlap analysis (1,000 rules in milliseconds, not minutes), and the
- * configuration validated from one table of fields (its generated shape). Raised for the path from a
- * hand-written authorizer (measured before: 91,852 / 31,800; after: 96,494 / 33,279): several
- * trusted shared secrets tried in constant time, the short-secret opt-in and its cold-start warning,
- * refusal sentences that name the setting to change (principal claim, known kids, JWKS URL, issuer
- * trailing slash), "did you mean" for unknown fields, and three environment shortcuts. Raised by
- * 1 KiB for claims at a path (RFC 6901 pointers in rules and context, evaluated and validated at
- * cold start) and the `typ` media-type check (measured alone: 91,851 before, 94,514 after); the
- * library hooks stay out of every bundle (asserted below).
+ * configuration validated from one table of fields (its generated shape). Raised on purpose, each
+ * step measured alone against 91,851 bytes before: the path from a hand-written authorizer (96,494:
+ * several trusted shared secrets tried in constant time, the short-secret opt-in and its cold-start
+ * warning, refusal sentences that name the setting to change, "did you mean" for unknown fields,
+ * three environment shortcuts); claims at a path and the `typ` media-type check (94,514); the
+ * identity-provider presets (99,770: a bundle configured from the environment must expand a preset
+ * in `GATEPASS_CONFIG` at cold start, and every bundle gains the generic checks presets expand into,
+ * `clientId`, `requiredClaimValues`, `scopeClaims`, and the warm-up of alternative issuer forms).
+ * With `--config` a preset is expanded at bundle time and the bundle carries none of it; the library
+ * hooks stay out of every bundle (asserted below).
  */
-const BUNDLE_BUDGET_BYTES = 98 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 34 * 1024;
+const BUNDLE_BUDGET_BYTES = 100 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 35 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the

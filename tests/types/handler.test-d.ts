@@ -13,6 +13,7 @@ import {
   type AuthorizerHandler,
   createAuthorizer,
   createVerifier,
+  type GatepassConfigInput,
   type HttpApiResponseOf,
   type PolicyAuthorizerResponse,
   type SimpleAuthorizerResponse,
@@ -64,3 +65,16 @@ export async function typedPayload(jwt: string) {
   const plain = await verifier.verify(jwt);
   expectType<Equal<typeof plain.payload.scope, unknown>>(true);
 }
+
+// Identity-provider presets are typed in the configuration input: a typo or a wrong tokenUse fails.
+export const presets: GatepassConfigInput = {
+  issuers: [
+    { preset: "cognito", userPoolId: "eu-west-1_AbC123", tokenUse: null, clientId: ["c1"] },
+    { preset: "entra", tenantId: "organizations", allowedTenants: ["t"], audience: ["a"], version: "2.0" },
+    { preset: "auth0", domain: "acme.eu.auth0.com", audience: "a", scopeClaims: ["permissions"] },
+  ],
+};
+// @ts-expect-error tokenUse is "access", "id" or null
+export const badTokenUse: GatepassConfigInput = { issuers: [{ preset: "cognito", tokenUse: "refresh" }] };
+// @ts-expect-error an unknown preset
+export const badPreset: GatepassConfigInput = { issuers: [{ preset: "github" }] };

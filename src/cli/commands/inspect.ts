@@ -7,7 +7,7 @@ import { isRoutedMethod, ROUTED_METHODS } from "../../rules/methods.js";
 import { decodeUnverified } from "../../token/decode.js";
 import type { JsonObject } from "../../util/json.js";
 import { readConfig, readToken } from "../inspect/inputs.js";
-import { printReport, type Report } from "../inspect/report.js";
+import { presetsOf, printReport, type Report } from "../inspect/report.js";
 import { decideRoute, type Route } from "../inspect/route.js";
 import { timesOf } from "../inspect/times.js";
 import { type Verification, verify } from "../inspect/verification.js";
@@ -76,6 +76,7 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     configuration: source,
     verification,
     ...(route ? { route } : {}),
+    ...(config?.issuers.some((i) => i.preset !== undefined) ? { presets: presetsOf(config) } : {}),
     ...(config !== null ? { unmatchedMethods: unmatchedMethodsOf(config) } : {}),
     ...(config !== null ? { warnings: warningsOf(config, source) } : {}),
     exitCode,

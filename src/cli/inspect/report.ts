@@ -1,9 +1,10 @@
+import type { GatepassConfig } from "../../config/types.js";
 import type { JsonObject } from "../../util/json.js";
 import type { ExitCodeValue } from "../output.js";
 import { printHuman } from "../output.js";
 import type { RouteResult } from "./route.js";
 import { humanSpan, type TimeInfo } from "./times.js";
-import { quoted, type Verification } from "./verification.js";
+import { quoted, quotedList, type Verification } from "./verification.js";
 
 /** The report of `gatepass inspect`: one JSON object (`--json`), or the human text. */
 
@@ -19,11 +20,55 @@ export interface Report {
   configuration: string;
   verification: Verification;
   route?: RouteResult;
+  /** What each identity-provider preset of the configuration expanded to (one entry per exact issuer). */
+  presets?: PresetExpansion[];
   /** Rule paths whose other methods any authenticated principal may call (unmatched routes allowed). */
   unmatchedMethods?: Array<{ path: string; methods: string[]; decidedBy: string }>;
   /** What the authorizer warns about at every cold start with this configuration (never a secret). */
   warnings?: Array<{ field: string; detail: string }>;
   exitCode: ExitCodeValue;
+}
+
+/** One issuer a preset expanded to: the generic checks it runs (never key material). */
+export interface PresetExpansion {
+  entry: string;
+  preset: string;
+  issuer: string | null;
+  keys: string;
+  audience: string[] | null;
+  algorithms: string[] | null;
+  typ: string | null;
+  clientId?: string[];
+  clientIdClaim?: string[];
+  requiredClaimValues?: Record<string, string[]>;
+  scopeClaims: string[];
+}
+
+/** The preset entries of a configuration, as {@link PresetExpansion}s. */
+export function presetsOf(config: GatepassConfig): PresetExpansion[] {
+  return config.issuers
+    .filter((i) => i.preset !== undefined)
+    .map((i) => ({
+      entry: `issuers[${i.origin}]`,
+      preset: i.preset!,
+      issuer: i.issuer,
+      keys:
+        i.jwksUri !== undefined
+          ? `jwksUri ${i.jwksUri}`
+          : i.discovery
+            ? "discovery"
+            : i.jwks !== undefined
+              ? "jwks (inline)"
+              : i.jwksFile !== undefined
+                ? `jwksFile ${i.jwksFile}`
+                : "publicKey",
+      audience: i.audience,
+      algorithms: i.algorithms,
+      typ: i.typ,
+      ...(i.clientId ? { clientId: i.clientId, clientIdClaim: i.clientIdClaim ?? ["client_id"] } : {}),
+      ...(i.requiredClaimValues ? { requiredClaimValues: i.requiredClaimValues } : {}),
+      scopeClaims: i.scopeClaims ?? ["scope", "scp"],
+    }));
 }
 
 const indent = (text: string, by = "  ") => text.replace(/^/gm, by);
@@ -73,6 +118,21 @@ export function printReport(report: Report): void {
   if (report.warnings && report.warnings.length > 0) {
     lines.push("", "Warnings (logged at every cold start)");
     for (const w of report.warnings) lines.push(`  ${w.field}: ${w.detail}.`);
+  }
+  if (report.presets && report.presets.length > 0) {
+    lines.push("", "Identity-provider presets (what each expanded to)");
+    for (const p of report.presets) {
+      lines.push(`  ${p.entry} ${p.preset}: iss ${p.issuer === null ? "not checked" : quoted(p.issuer)}`);
+      lines.push(`    keys ${p.keys}; algorithms ${p.algorithms?.join(", ") ?? "what the keys allow"}`);
+      lines.push(
+        `    aud ${p.audience === null ? "not checked" : quotedList(p.audience)}${p.typ ? `; typ ${quoted(p.typ)}` : ""}`,
+      );
+      if (p.clientId)
+        lines.push(`    client (${p.clientIdClaim!.join(" or ")}) one of ${quotedList(p.clientId)}`);
+      for (const [claim, values] of Object.entries(p.requiredClaimValues ?? {}))
+        lines.push(`    ${claim} one of ${quotedList(values)}`);
+      lines.push(`    scopes read from ${p.scopeClaims.join(", ")}`);
+    }
   }
   if (report.unmatchedMethods && report.unmatchedMethods.length > 0) {
     const by =

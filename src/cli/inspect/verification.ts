@@ -25,7 +25,7 @@ export const quoted = (value: unknown) => {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return `'${text.length > 80 ? `${text.slice(0, 77)}...` : text}'`;
 };
-const quotedList = (values: readonly unknown[]) => `[${values.map(quoted).join(", ")}]`;
+export const quotedList = (values: readonly unknown[]) => `[${values.map(quoted).join(", ")}]`;
 
 function issuerFor(config: GatepassConfig, payload: JsonObject | null): IssuerConfig | undefined {
   const iss = payload?.iss;

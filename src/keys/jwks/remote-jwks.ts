@@ -5,7 +5,7 @@ import { type Logger, silentLogger } from "../../log.js";
 import { ALGORITHMS, type Algorithm } from "../algorithms.js";
 import { importJwk } from "../import.js";
 import { KeySet } from "../key-set.js";
-import type { Jwk, KeyLookup, KeySource, VerificationKey } from "../types.js";
+import type { HydrateOptions, Jwk, KeyLookup, KeySource, VerificationKey } from "../types.js";
 import { describeUrl, FetchJsonError, fetchJson } from "./fetch-json.js";
 
 /**
@@ -179,14 +179,14 @@ export class RemoteJwksSource implements KeySource {
   }
 
   /** Fetches the keys unless they are fresh (cold start), or waits for a fetch under way. Never throws. */
-  async hydrate(): Promise<void> {
+  async hydrate(options?: HydrateOptions): Promise<void> {
     try {
       if (this.inflight !== undefined) return await this.inflight;
       const t = this.now();
       const snap = this.snapshot;
       if (snap !== undefined && t < snap.fetchedAt + this.maxAgeMs) return;
       if (!this.mayFetch(t, false)) return;
-      await this.startFetch("hydrate");
+      await this.startFetch("hydrate", options?.quiet === true);
     } catch {
       // A failure is already logged by the fetch; hydrate only warms the cache.
     }
@@ -249,9 +249,9 @@ export class RemoteJwksSource implements KeySource {
   }
 
   /** Starts the one fetch every caller shares; the promise never rejects. */
-  private startFetch(trigger: FetchTrigger): Promise<void> {
+  private startFetch(trigger: FetchTrigger, quiet = false): Promise<void> {
     this.lastFetchStartedAt = this.now();
-    const run = this.refresh(trigger)
+    const run = this.refresh(trigger, quiet)
       .catch(() => {
         // Only a throwing logger can get here; the fetch outcome itself is already recorded.
       })
@@ -262,7 +262,7 @@ export class RemoteJwksSource implements KeySource {
     return run;
   }
 
-  private async refresh(trigger: FetchTrigger): Promise<void> {
+  private async refresh(trigger: FetchTrigger, quiet: boolean): Promise<void> {
     let url = this.uri;
     try {
       if (this.resolveUri !== undefined) url = await this.resolveUri();
@@ -285,7 +285,7 @@ export class RemoteJwksSource implements KeySource {
       const imported = this.importKeys(doc.keys, describeUrl(url));
       this.install(imported, this.now(), trigger, url);
     } catch (error) {
-      this.recordFailure(error, trigger, url);
+      this.recordFailure(error, trigger, url, quiet);
     }
   }
 
@@ -403,7 +403,7 @@ export class RemoteJwksSource implements KeySource {
     else this.logger.debug("jwks_fetched", fields);
   }
 
-  private recordFailure(error: unknown, trigger: FetchTrigger, url: string): void {
+  private recordFailure(error: unknown, trigger: FetchTrigger, url: string, quiet = false): void {
     const failure =
       error instanceof KeyFetchError
         ? error
@@ -414,7 +414,8 @@ export class RemoteJwksSource implements KeySource {
     const usableUntil = snap === undefined ? undefined : snap.fetchedAt + this.usableMs;
     const servingStale = usableUntil !== undefined && t < usableUntil;
     // Error level when tokens now fail closed: that is the line to alert on.
-    this.logger[servingStale ? "warn" : "error"](failure.event, {
+    // A quiet warm-up (one of several issuer forms, see `HydrateOptions`) is logged by its caller.
+    this.logger[quiet ? "debug" : servingStale ? "warn" : "error"](failure.event, {
       uri: describeUrl(failure.url ?? url),
       reason: failure.reason,
       trigger,

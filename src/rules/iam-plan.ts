@@ -2,6 +2,7 @@ import { hasWildcard } from "./iam-glob.js";
 import { excessPathGlobs, iamPathGlob } from "./iam-resources.js";
 import { ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 import { analyseOverlaps } from "./overlaps.js";
+import { ClaimProjection } from "./projection.js";
 import { checkRequirement } from "./requirements.js";
 import { type HttpRoutePattern, patternMethods } from "./route-pattern.js";
 import type { CompiledRule, IamPlan, RuleWarning } from "./types.js";
@@ -22,6 +23,11 @@ const MAX_RESOURCE = 512;
 const MAX_PREFIX = 290;
 
 const PLAN_CACHE_MAX = 256;
+/**
+ * Plans remembered by claim projection. Each entry holds a projection key of at most
+ * `MAX_PROJECTION` (projection.ts) characters, so the memo stays under about 2 MB however claims look.
+ */
+const CLAIMS_CACHE_MAX = 1024;
 
 const freeze = <T extends object>(value: T): T => Object.freeze(value);
 
@@ -64,10 +70,13 @@ export class IamPlanner {
   readonly #http: IamEntry[] = [];
   readonly #defaultIndex: number;
   readonly #connectIndex: number;
+  /** The distinct requirements of the rules, and the claims they read. */
+  readonly #reads: ClaimProjection;
 
   constructor(input: IamPlannerInput) {
     const rules = input.rules;
     this.#rules = rules;
+    this.#reads = new ClaimProjection(rules.map((r) => r.requirement));
     this.#unmatched = input.unmatchedRoutes;
     this.#rank = input.rank;
     this.#defaultIndex = rules.findIndex((r) => r.pattern.kind === "default");
@@ -134,7 +143,10 @@ export class IamPlanner {
         code: "IAM_DENY_OVERLAP",
         route: p.pattern.text,
         other: q.pattern.text,
-        message: `requests to ${p.pattern.text} also fall under ${q.pattern.method === "ANY" ? "*" : q.pattern.method}${q.pathGlob}, the IAM resource of ${q.pattern.text} (IAM's * spans "/"): a principal denied ${q.pattern.text} but allowed ${p.pattern.text} may get 403 on ${p.pattern.text}.`,
+        // Built when read: a rule set nested under one root may have tens of thousands of these.
+        get message() {
+          return `requests to ${p.pattern.text} also fall under ${q.pattern.method === "ANY" ? "*" : q.pattern.method}${q.pathGlob}, the IAM resource of ${q.pattern.text} (IAM's * spans "/"): a principal denied ${q.pattern.text} but allowed ${p.pattern.text} may get 403 on ${p.pattern.text}.`;
+        },
       });
     }
     for (const p of this.#http) {
@@ -147,10 +159,11 @@ export class IamPlanner {
             code: "IAM_ALLOW_EXCESS",
             route: p.pattern.text,
             other,
-            message:
-              hit === p.index
+            get message() {
+              return hit === p.index
                 ? `IAM wildcards cannot describe ${p.pattern.text} exactly: with unmatched routes denied, a cached policy allows it only for the exact path that was authorized, so other requests to it may get 403.`
-                : `the IAM globs that trim ${p.pattern.text}'s resource (${trims}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${p.pattern.text} only for the exact path that was authorized, so other requests to it may get 403.`,
+                : `the IAM globs that trim ${p.pattern.text}'s resource (${trims}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${p.pattern.text} only for the exact path that was authorized, so other requests to it may get 403.`;
+            },
           });
         }
       }
@@ -171,12 +184,17 @@ export class IamPlanner {
     return warnings;
   }
 
-  /** 1 when the principal passes rule i; a rule that cannot be evaluated counts as failed. */
+  /**
+   * Verdicts by distinct requirement: 1 when the principal passes it; a requirement that cannot be
+   * evaluated counts as failed. Rules with equal requirements (same `key`) share one verdict, so a
+   * call checks each distinct requirement once.
+   */
   #verdicts(claims: Record<string, unknown>): Uint8Array {
-    const out = new Uint8Array(this.#rules.length);
+    const distinct = this.#reads.requirements;
+    const out = new Uint8Array(distinct.length);
     for (let i = 0; i < out.length; i++) {
       try {
-        out[i] = checkRequirement(this.#rules[i]!.requirement, claims) === null ? 1 : 0;
+        out[i] = checkRequirement(distinct[i]!, claims) === null ? 1 : 0;
       } catch {
         out[i] = 0;
       }
@@ -185,19 +203,45 @@ export class IamPlanner {
   }
 
   /**
-   * Plans by verdict vector: a plan depends only on which rules the principal passes, and most
-   * principals share a handful of vectors, so each is planned once. Bounded; plans are frozen.
+   * Plans by distinct-requirement verdict vector: a plan depends only on which requirements the
+   * principal passes, and most principals share a handful of vectors, so each is planned once.
+   * Bounded; plans are frozen.
    */
   readonly #plans = new Map<string, IamPlan>();
+  /** Plans by the claims the requirements read (see {@link ClaimProjection}); bounded, least recently used out. */
+  readonly #byClaims = new Map<string, IamPlan>();
 
   /** The plan for a principal with these claims (see {@link IamPlan}); plans are shared and frozen. */
   plan(claims: Record<string, unknown>, options?: { list?: boolean }): IamPlan {
-    const v = this.#verdicts(claims);
-    const key = `${options?.list === true ? "L" : "S"}${v.join("")}`;
+    const list = options?.list === true;
+    const projection = this.#reads.key(claims);
+    if (projection === null) return this.#planFor(claims, list);
+    const key = `${list ? "L" : "S"}${projection}`;
+    const cached = this.#byClaims.get(key);
+    if (cached !== undefined) {
+      // Most recently used last: re-inserting moves it (a no-op for the newest entry).
+      if (this.#byClaims.size > 1) {
+        this.#byClaims.delete(key);
+        this.#byClaims.set(key, cached);
+      }
+      return cached;
+    }
+    const plan = this.#planFor(claims, list);
+    if (this.#byClaims.size >= CLAIMS_CACHE_MAX) this.#byClaims.delete(this.#byClaims.keys().next().value!);
+    this.#byClaims.set(key, plan);
+    return plan;
+  }
+
+  #planFor(claims: Record<string, unknown>, list: boolean): IamPlan {
+    const dv = this.#verdicts(claims);
+    const key = `${list ? "L" : "S"}${dv.join("")}`;
     let plan = this.#plans.get(key);
     if (plan === undefined) {
       if (this.#plans.size >= PLAN_CACHE_MAX) this.#plans.clear();
-      plan = this.#plan(v, options);
+      const ids = this.#reads.ruleRequirement;
+      const v = new Uint8Array(ids.length);
+      for (let i = 0; i < v.length; i++) v[i] = dv[ids[i]!]!;
+      plan = this.#plan(v, list ? { list } : undefined);
       Object.freeze(plan.allow);
       Object.freeze(plan.deny);
       this.#plans.set(key, Object.freeze(plan));

@@ -6,9 +6,8 @@ import {
   type RuleDecision,
   type RuleTarget,
 } from "./decisions.js";
-import { globTokens, intersects, type LanguageToken, matchIamGlob } from "./iam-glob.js";
+import { intersects, type LanguageToken } from "./iam-glob.js";
 import { IamPlanner } from "./iam-plan.js";
-import { iamPathGlob } from "./iam-resources.js";
 import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 import { checkRequirement, type RequirementFailure } from "./requirements.js";
 import {
@@ -24,6 +23,7 @@ import {
   type RoutePattern,
 } from "./route-pattern.js";
 import type { CompiledRule, IamPlan, RuleSet, RuleWarning, UnmatchedMethods } from "./types.js";
+import { hasZone, ZoneIndex, zoneLanguage } from "./zones.js";
 
 /**
  * The decision engine of a rule set: route rules compiled once at cold start, then asked per request whether a principal
@@ -67,14 +67,14 @@ const DENY_ERROR: RuleDecision = freeze({
 
 const NO_CLAIMS: Record<string, unknown> = freeze(Object.create(null));
 
-/** Per-rule data for HTTP patterns: the pattern, its IAM resource and their path languages. */
+/** Per-rule data for HTTP patterns: the pattern, and the languages of its requests and of its zone. */
 interface HttpEntry {
   readonly index: number;
   readonly pattern: HttpRoutePattern;
   readonly methods: readonly RoutedMethod[];
-  readonly pathGlob: string;
   readonly language: LanguageToken[];
-  readonly globLanguage: LanguageToken[];
+  /** The zone (see `zones.ts`): what the rule's IAM resource covers. */
+  readonly zoneLanguage: LanguageToken[];
 }
 
 interface TemplatePlan {
@@ -111,8 +111,10 @@ export class CompiledRuleSet implements RuleSet {
   readonly #matcher: RouteMatcher;
   /** Matcher slot → rule index. */
   readonly #matcherRules: number[];
-  /** For unmatched requests: per method, the rules whose IAM resource has a wildcard. */
-  readonly #zones = new Map<string, Array<{ index: number; pathGlob: string }>>();
+  /** For unmatched requests: the rules whose zone (IAM resource) is wider than their path. */
+  readonly #zones: ZoneIndex;
+  /** Rule index → the first rule (in configuration order) with an equal requirement. */
+  readonly #sameRequirement: Int32Array;
   readonly #defaultIndex: number;
   readonly #connectIndex: number;
   readonly #allowDecisions: RuleDecision[];
@@ -148,30 +150,28 @@ export class CompiledRuleSet implements RuleSet {
 
     for (const rule of httpRules) {
       const pattern = rule.pattern as HttpRoutePattern;
-      const pathGlob = iamPathGlob(pattern);
       const entry: HttpEntry = {
         index: rule.index,
         pattern,
         methods: patternMethods(pattern),
-        pathGlob,
         language: pathLanguage(pattern),
-        globLanguage: globTokens(pathGlob),
+        zoneLanguage: zoneLanguage(pattern),
       };
       this.#http.push(entry);
       this.#httpByRule[rule.index] = entry;
     }
-    for (const index of this.#byRank) {
-      const entry = this.#httpByRule[index]!;
-      if (!entry.pathGlob.includes("*")) continue;
-      for (const m of entry.methods) {
-        let list = this.#zones.get(m);
-        if (!list) {
-          list = [];
-          this.#zones.set(m, list);
-        }
-        list.push({ index, pathGlob: entry.pathGlob });
-      }
-    }
+    this.#zones = new ZoneIndex(
+      this.#http
+        .filter((e) => hasZone(e.pattern))
+        .map((e) => ({ index: e.index, rank: rank[e.index]!, pattern: e.pattern, methods: e.methods })),
+    );
+    const firstByKey = new Map<string, number>();
+    this.#sameRequirement = Int32Array.from(rules, (r) => {
+      const first = firstByKey.get(r.requirement.key);
+      if (first !== undefined) return first;
+      firstByKey.set(r.requirement.key, r.index);
+      return r.index;
+    });
     this.#iam = new IamPlanner({
       rules: this.rules,
       unmatchedRoutes: unmatched,
@@ -257,12 +257,10 @@ export class CompiledRuleSet implements RuleSet {
     if (slot >= 0) return this.#verdict(this.#matcherRules[slot]!, claims);
     const base = this.#catchAll(claims);
     if (!base.allowed) return base;
-    const zones = this.#zones.get(method);
-    if (zones !== undefined) {
+    const zones = this.#zones.find(method, path);
+    if (zones.length > 0) {
       for (let i = 0; i < zones.length; i++) {
-        const zone = zones[i]!;
-        if (!matchIamGlob(zone.pathGlob, path)) continue;
-        const rule = this.rules[zone.index]!;
+        const rule = this.rules[zones[i]!]!;
         const failure = checkRequirement(rule.requirement, claims);
         if (failure !== null) {
           return freeze({
@@ -302,7 +300,7 @@ export class CompiledRuleSet implements RuleSet {
   #computeTemplatePlan(routeKey: string): TemplatePlan {
     // Route keys name HTTP API routes: the rules that may decide their requests follow HTTP API selection.
     const byRank = this.#byHttpRank;
-    const everything: TemplatePlan = { rules: byRank, cover: -1, catchAll: true };
+    const everything: TemplatePlan = { rules: this.#distinctRequirements(byRank), cover: -1, catchAll: true };
     if (routeKey === "$connect") {
       return this.#connectIndex >= 0
         ? { rules: [this.#connectIndex], cover: this.#connectIndex, catchAll: false }
@@ -325,11 +323,25 @@ export class CompiledRuleSet implements RuleSet {
         break; // less specific rules never decide a request of a covered template
       }
       if (!methodsMeet(entry.pattern.method, template.method)) continue;
-      // With a cover, only rules that may win some of its requests; without one, also the IAM zones.
-      const other = cover >= 0 ? entry.language : entry.globLanguage;
+      // With a cover, only rules that may win some of its requests; without one, also the zones.
+      const other = cover >= 0 ? entry.language : entry.zoneLanguage;
       if (intersects(language, other)) relevant.push(index);
     }
-    return { rules: relevant, cover, catchAll: cover < 0 };
+    return { rules: this.#distinctRequirements(relevant), cover, catchAll: cover < 0 };
+  }
+
+  /**
+   * The rules of a template plan with one rule per requirement, the first in order: a later rule
+   * with an equal requirement fails exactly when that one does, which is reported first anyway.
+   */
+  #distinctRequirements(rules: readonly number[]): number[] {
+    const seen = new Set<number>();
+    return rules.filter((index) => {
+      const same = this.#sameRequirement[index]!;
+      if (seen.has(same)) return false;
+      seen.add(same);
+      return true;
+    });
   }
 
   iamPlan(claims: unknown, options?: { list?: boolean }): IamPlan {

@@ -311,3 +311,40 @@ describe("warnings", () => {
     );
   });
 });
+
+describe("iamPlan: per-call work does not grow with the rules", () => {
+  /** Claims whose `scope` counts its reads. */
+  function counted(scope: string) {
+    const claims = { sub: "u1" } as Record<string, unknown>;
+    let reads = 0;
+    Object.defineProperty(claims, "scope", {
+      enumerable: true,
+      get() {
+        reads++;
+        return scope;
+      },
+    });
+    return { claims, reads: () => reads };
+  }
+  const routes = Array.from({ length: 1000 }, (_, i) => ({
+    route: `GET /r${i}/{id}`,
+    scopes: [i % 2 === 0 ? "even" : "odd"],
+  }));
+
+  it("checks each distinct requirement once for a principal not seen before", () => {
+    const ruleSet = compileRules({ routes });
+    const c = counted("even");
+    ruleSet.iamPlan(c.claims);
+    // The projection reads `scope` once; each of the two distinct requirements once more (twice for
+    // the one that fails: its detail lists the scopes missing).
+    assert.ok(c.reads() <= 4, `${c.reads()} reads of scope`);
+  });
+
+  it("reads only the projection for a principal whose read claims were seen before", () => {
+    const ruleSet = compileRules({ routes });
+    const first = ruleSet.iamPlan({ sub: "u0", scope: "even", email: "a@example.com" });
+    const c = counted("even");
+    assert.equal(ruleSet.iamPlan(c.claims), first);
+    assert.equal(c.reads(), 1);
+  });
+});

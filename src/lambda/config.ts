@@ -3,7 +3,7 @@ import type { GatepassConfigInput } from "../config/input.js";
 import { parseConfigShape } from "../config/schema.js";
 import type { GatepassConfig } from "../config/types.js";
 import { checkConfigKeys } from "../keys/check.js";
-import { compileRules, type RuleSet } from "../rules/rules.js";
+import { compilePolicyRules, type PolicyRules } from "../policy/rule-policy.js";
 
 /**
  * The configuration's full validation, composed here from the modules that own each part: its
@@ -12,7 +12,7 @@ import { compileRules, type RuleSet } from "../rules/rules.js";
  */
 
 /** Validated configurations and their compiled rules (compiled once, at validation). */
-const validated = new WeakMap<object, RuleSet>();
+const validated = new WeakMap<object, PolicyRules>();
 
 /**
  * Validates a configuration document, applies every default, checks its keys and compiles its
@@ -28,12 +28,15 @@ export function parseConfig(doc: unknown): GatepassConfig {
   if (typeof doc === "object" && doc !== null && validated.has(doc)) return doc as GatepassConfig;
   const config = checkConfigKeys(parseConfigShape(doc));
   // Rules are compiled here so a bad rule fails loadConfig too, not only createAuthorizer.
-  validated.set(config, compileRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes }));
+  validated.set(
+    config,
+    compilePolicyRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes }),
+  );
   return config;
 }
 
 /** The compiled rules of a validated configuration (compiled once by {@link parseConfig}). */
-export function rulesFor(config: GatepassConfig): RuleSet {
+export function rulesFor(config: GatepassConfig): PolicyRules {
   const rules = validated.get(parseConfig(config));
   if (rules === undefined) throw new Error("unreachable: a validated configuration always has rules");
   return rules;

@@ -81,10 +81,7 @@ function encode(value: unknown, out: string, top: boolean): string {
   }
   if (top && Array.isArray(value)) {
     let text = `${out}[`;
-    for (let i = 0; i < value.length; i++) {
-      text = encode(value[i], text, false);
-      if (text.length > MAX_PROJECTION) return text;
-    }
+    for (let i = 0; i < value.length; i++) text = encode(value[i], text, false);
     return `${text}]`;
   }
   return `${out}x`;

@@ -6,8 +6,7 @@ import {
   type RuleDecision,
   type RuleTarget,
 } from "./decisions.js";
-import { intersects, type LanguageToken } from "./iam-glob.js";
-import { IamPlanner } from "./iam-plan.js";
+import { intersects, type LanguageToken } from "./languages.js";
 import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 import { checkRequirement, type RequirementFailure } from "./requirements.js";
 import {
@@ -22,13 +21,13 @@ import {
   type RouteMatcher,
   type RoutePattern,
 } from "./route-pattern.js";
-import type { CompiledRule, IamPlan, RuleSet, RuleWarning, UnmatchedMethods } from "./types.js";
+import type { CompiledRule, RuleSet, UnmatchedMethods } from "./types.js";
 import { hasZone, ZoneIndex, zoneLanguage } from "./zones.js";
 
 /**
- * The decision engine of a rule set: route rules compiled once at cold start, then asked per request whether a principal
- * may call a route ({@link RuleSet.decide}) and which IAM resources describe everything it may call
- * ({@link RuleSet.iamPlan}, used by `policy/build.ts`).
+ * The decision engine of a rule set: route rules compiled once at cold start, then asked per request
+ * whether a principal may call a route ({@link RuleSet.decide}). Which IAM resources describe
+ * everything it may call is computed from the same rules on the policy side (`policy/rule-policy.ts`).
  *
  * Decision semantics, for a request `METHOD /path`:
  * 1. A method outside {@link ROUTED_METHODS} is denied (`ERR_ROUTE_NOT_ALLOWED`): API Gateway routes
@@ -43,7 +42,8 @@ import { hasZone, ZoneIndex, zoneLanguage } from "./zones.js";
  *    request that falls inside the IAM resource of a rule the principal fails is denied by that rule.
  *    IAM's `*` spans `/`, so the resource of `GET /orders/{id}` is `GET/orders/*`, which also covers
  *    the unmatched `GET /orders/1/notes`; a policy that denies the former necessarily denies the latter.
- *    In practice: sub-paths of a protected `{param}` or `{proxy+}` route inherit its protection.
+ *    In practice: sub-paths of a protected `{param}` or `{proxy+}` route inherit its protection. The
+ *    rules read that resource in route terms, as the rule's zone (`zones.ts`).
  *
  * Route-key targets: `$connect` is decided by a `$connect` rule, else as in 3. An HTTP API route key
  * such as `GET /orders/{id}` stands for all the requests that route serves; it is allowed only if
@@ -94,12 +94,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export class CompiledRuleSet implements RuleSet {
   readonly rules: readonly CompiledRule[];
   readonly unmatchedRoutes: "allow" | "deny";
-  readonly warnings: readonly RuleWarning[];
   readonly unmatchedMethods: readonly UnmatchedMethods[];
 
   readonly #http: HttpEntry[] = [];
-  /** The IAM plans and warnings (see `iam-plan.ts`). */
-  readonly #iam: IamPlanner;
+  /** Rule index → its specificity rank among the HTTP rules (-1 for the others). */
+  readonly #rank: Int32Array;
   /** Rule index → its HTTP entry (undefined for `$connect` / `$default`). */
   readonly #httpByRule: Array<HttpEntry | undefined>;
   /** HTTP rule indices, most specific first. */
@@ -113,8 +112,6 @@ export class CompiledRuleSet implements RuleSet {
   readonly #matcherRules: number[];
   /** For unmatched requests: the rules whose zone (IAM resource) is wider than their path. */
   readonly #zones: ZoneIndex;
-  /** Rule index → the first rule (in configuration order) with an equal requirement. */
-  readonly #sameRequirement: Int32Array;
   readonly #defaultIndex: number;
   readonly #connectIndex: number;
   readonly #allowDecisions: RuleDecision[];
@@ -161,27 +158,11 @@ export class CompiledRuleSet implements RuleSet {
       this.#httpByRule[rule.index] = entry;
     }
     this.#zones = new ZoneIndex(
-      this.#http
-        .filter((e) => hasZone(e.pattern))
-        .map((e) => ({ index: e.index, rank: rank[e.index]!, pattern: e.pattern, methods: e.methods })),
-    );
-    const firstByKey = new Map<string, number>();
-    this.#sameRequirement = Int32Array.from(rules, (r) => {
-      const first = firstByKey.get(r.requirement.key);
-      if (first !== undefined) return first;
-      firstByKey.set(r.requirement.key, r.index);
-      return r.index;
-    });
-    this.#iam = new IamPlanner({
-      rules: this.rules,
-      unmatchedRoutes: unmatched,
+      this.#http.filter((e) => hasZone(e.pattern)),
       rank,
-      decider: (method, path) => {
-        const slot = this.#matcher.match(method, path);
-        return slot === -1 ? -1 : this.#matcherRules[slot]!;
-      },
-    });
-    this.warnings = this.#iam.warnings;
+    );
+
+    this.#rank = rank;
     this.unmatchedMethods = freeze(this.#unmatchedMethods());
   }
 
@@ -300,7 +281,7 @@ export class CompiledRuleSet implements RuleSet {
   #computeTemplatePlan(routeKey: string): TemplatePlan {
     // Route keys name HTTP API routes: the rules that may decide their requests follow HTTP API selection.
     const byRank = this.#byHttpRank;
-    const everything: TemplatePlan = { rules: this.#distinctRequirements(byRank), cover: -1, catchAll: true };
+    const everything: TemplatePlan = { rules: byRank, cover: -1, catchAll: true };
     if (routeKey === "$connect") {
       return this.#connectIndex >= 0
         ? { rules: [this.#connectIndex], cover: this.#connectIndex, catchAll: false }
@@ -327,25 +308,16 @@ export class CompiledRuleSet implements RuleSet {
       const other = cover >= 0 ? entry.language : entry.zoneLanguage;
       if (intersects(language, other)) relevant.push(index);
     }
-    return { rules: this.#distinctRequirements(relevant), cover, catchAll: cover < 0 };
+    return { rules: relevant, cover, catchAll: cover < 0 };
   }
 
-  /**
-   * The rules of a template plan with one rule per requirement, the first in order: a later rule
-   * with an equal requirement fails exactly when that one does, which is reported first anyway.
-   */
-  #distinctRequirements(rules: readonly number[]): number[] {
-    const seen = new Set<number>();
-    return rules.filter((index) => {
-      const same = this.#sameRequirement[index]!;
-      if (seen.has(same)) return false;
-      seen.add(same);
-      return true;
-    });
+  rank(index: number): number {
+    return this.#rank[index] ?? -1;
   }
 
-  iamPlan(claims: unknown, options?: { list?: boolean }): IamPlan {
-    return this.#iam.plan(isRecord(claims) ? claims : NO_CLAIMS, options);
+  select(method: string, path: string): number {
+    const slot = this.#matcher.match(method, path);
+    return slot === -1 ? -1 : this.#matcherRules[slot]!;
   }
 }
 

@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { compilePolicyRules } from "../../src/policy/rule-policy.js";
 import { type HttpRoutePattern, parseRoutePattern } from "../../src/rules/route-pattern.js";
-import { compileRules } from "../../src/rules/rules.js";
 import { hasZone, ZoneIndex } from "../../src/rules/zones.js";
 import { referenceGlobMatch } from "../helpers/iam-reference.js";
 
@@ -139,11 +139,11 @@ describe("rules: the fast paths answer as the plain computation", { timeout: 120
         fc.array(fc.tuple(claims, fc.boolean()), { minLength: 1, maxLength: 12 }),
         (rules, unmatchedRoutes, principals) => {
           const input = { routes: configOf(rules), unmatchedRoutes };
-          const shared = compileRules(input);
+          const shared = compilePolicyRules(input);
           // Twice over, so that the second pass reads the memo for every principal.
           for (const [c, list] of [...principals, ...principals]) {
             const options = list ? { list: true } : undefined;
-            assert.deepEqual(shared.iamPlan(c, options), compileRules(input).iamPlan(c, options));
+            assert.deepEqual(shared.iamPlan(c, options), compilePolicyRules(input).iamPlan(c, options));
           }
         },
       ),
@@ -155,19 +155,20 @@ describe("rules: the fast paths answer as the plain computation", { timeout: 120
     fc.assert(
       fc.property(ruleSet, fc.array(request, { minLength: 1, maxLength: 8 }), (rules, requests) => {
         const patterns = rules.map((r) => parseRoutePattern(text(r.route)) as HttpRoutePattern);
+        const rank = patterns.map((_, i) => patterns.length - i);
         const index = new ZoneIndex(
           patterns.flatMap((pattern, i) =>
             hasZone(pattern)
               ? [
                   {
                     index: i,
-                    rank: patterns.length - i,
                     pattern,
                     methods: pattern.method === "ANY" ? ["GET", "POST", "DELETE", "PUT"] : [pattern.method],
                   },
                 ]
               : [],
           ) as ConstructorParameters<typeof ZoneIndex>[0],
+          rank,
         );
         for (const { method, path } of requests) {
           const expected = rules
@@ -189,7 +190,7 @@ describe("rules: the fast paths answer as the plain computation", { timeout: 120
         fc.constantFrom<"allow" | "deny">("allow", "deny"),
         fc.array(fc.tuple(claims, request), { minLength: 1, maxLength: 8 }),
         (rules, unmatchedRoutes, calls) => {
-          const compiled = compileRules({ routes: configOf(rules), unmatchedRoutes });
+          const compiled = compilePolicyRules({ routes: configOf(rules), unmatchedRoutes });
           for (const [c, { method, path }] of calls) {
             const got = compiled.decide(c, { method, path });
             const where = `${method} ${path} among ${rules.map((r) => text(r.route)).join(", ")}`;

@@ -1,17 +1,18 @@
+import { ROUTED_METHODS, type RoutedMethod } from "../rules/methods.js";
+import { ClaimProjection } from "../rules/projection.js";
+import { checkRequirement } from "../rules/requirements.js";
+import { type HttpRoutePattern, patternMethods } from "../rules/route-pattern.js";
+import type { CompiledRule, RuleSet } from "../rules/types.js";
 import { hasWildcard } from "./iam-glob.js";
 import { excessPathGlobs, iamPathGlob } from "./iam-resources.js";
-import { ROUTED_METHODS, type RoutedMethod } from "./methods.js";
-import { analyseOverlaps } from "./overlaps.js";
-import { ClaimProjection } from "./projection.js";
-import { checkRequirement } from "./requirements.js";
-import { type HttpRoutePattern, patternMethods } from "./route-pattern.js";
-import type { CompiledRule, IamPlan, RuleWarning } from "./types.js";
+import type { IamPlan, RuleWarning } from "./iam-types.js";
+import type { OverlapInput, Overlaps } from "./overlaps.js";
 
 /**
  * The IAM side of a rule set: which IAM resources describe everything a principal may call
- * ({@link IamPlanner.plan}, used by `policy/build.ts`), and where IAM wildcards make a cached policy
+ * ({@link IamPlanner.plan}, used by `build.ts`), and where IAM wildcards make a cached policy
  * inexact for these rules ({@link IamPlanner.warnings}, from the overlap analysis of `overlaps.ts`).
- * Built once per rule set by `compileRules`, beside the decision engine of `rule-set.ts`.
+ * Built once per rule set by `rule-policy.ts`, from what the rule set of `rules/` exposes.
  */
 
 /** IAM resources longer than this many characters are refused by API Gateway. */
@@ -50,16 +51,6 @@ interface IamEntry {
   readonly denyGuards: number[];
 }
 
-/** What the IAM plan needs from the compiled rules. */
-export interface IamPlannerInput {
-  readonly rules: readonly CompiledRule[];
-  readonly unmatchedRoutes: "allow" | "deny";
-  /** Rule index → its specificity rank among the HTTP rules (most specific first; -1 for the others). */
-  readonly rank: Int32Array;
-  /** The index of the rule REST route selection picks for a request, or -1. */
-  decider(method: string, path: string): number;
-}
-
 /** The IAM plans and warnings of one rule set. */
 export class IamPlanner {
   /** Where IAM wildcards make cached policies inexact for these rules (see {@link RuleWarning}). */
@@ -73,12 +64,18 @@ export class IamPlanner {
   /** The distinct requirements of the rules, and the claims they read. */
   readonly #reads: ClaimProjection;
 
-  constructor(input: IamPlannerInput) {
+  /**
+   * @param input what the plan reads of the rule set: its rules, their specificity (`rank`) and REST
+   *   selection (`select`).
+   * @param analyse the overlap analysis (`analyseOverlaps` of `overlaps.ts`; passed in so that a rule
+   *   set without HTTP rules can do without it, see {@link noHttpRules}).
+   */
+  constructor(input: RuleSet, analyse: (items: readonly OverlapInput[]) => Overlaps) {
     const rules = input.rules;
     this.#rules = rules;
     this.#reads = new ClaimProjection(rules.map((r) => r.requirement));
     this.#unmatched = input.unmatchedRoutes;
-    this.#rank = input.rank;
+    this.#rank = Int32Array.from(rules, (r) => input.rank(r.index));
     this.#defaultIndex = rules.findIndex((r) => r.pattern.kind === "default");
     this.#connectIndex = rules.findIndex((r) => r.pattern.kind === "key");
     for (const rule of rules) {
@@ -98,20 +95,20 @@ export class IamPlanner {
         allowTails: methods.map((m) => m + pathGlob),
         excessWildTails: methods.flatMap((m) => excessWild.map((g) => m + g)),
         excessLiteralTails: methods.flatMap((m) =>
-          excessLiteral.map((g) => ({ tail: m + g, decider: input.decider(m, g) })),
+          excessLiteral.map((g) => ({ tail: m + g, decider: input.select(m, g) })),
         ),
         excessHits: [],
         denyGuards: [],
       });
     }
-    this.warnings = freeze(this.#analyse());
+    this.warnings = freeze(this.#analyse(analyse));
   }
 
   /** Fills `excessHits` and `denyGuards`, and returns the warnings. */
-  #analyse(): RuleWarning[] {
+  #analyse(analyse: (items: readonly OverlapInput[]) => Overlaps): RuleWarning[] {
     const rules = this.#rules;
     const http = this.#http;
-    const found = analyseOverlaps(
+    const found = analyse(
       http.map((e) => {
         const requirement = rules[e.index]!.requirement;
         return {
@@ -217,18 +214,15 @@ export class IamPlanner {
     const projection = this.#reads.key(claims);
     if (projection === null) return this.#planFor(claims, list);
     const key = `${list ? "L" : "S"}${projection}`;
-    const cached = this.#byClaims.get(key);
-    if (cached !== undefined) {
-      // Most recently used last: re-inserting moves it (a no-op for the newest entry).
-      if (this.#byClaims.size > 1) {
-        this.#byClaims.delete(key);
-        this.#byClaims.set(key, cached);
-      }
-      return cached;
+    const memo = this.#byClaims;
+    let plan = memo.get(key);
+    // Most recently used last: a hit is re-inserted; a miss evicts the least recently used when full.
+    if (plan !== undefined) memo.delete(key);
+    else {
+      plan = this.#planFor(claims, list);
+      if (memo.size >= CLAIMS_CACHE_MAX) memo.delete(memo.keys().next().value!);
     }
-    const plan = this.#planFor(claims, list);
-    if (this.#byClaims.size >= CLAIMS_CACHE_MAX) this.#byClaims.delete(this.#byClaims.keys().next().value!);
-    this.#byClaims.set(key, plan);
+    memo.set(key, plan);
     return plan;
   }
 
@@ -280,4 +274,13 @@ export class IamPlanner {
     }
     return { mode: "list", allow, deny };
   }
+}
+
+/**
+ * The overlap analysis of a rule set without HTTP rules: there is nothing to compare. Throws when
+ * given any rule (a caller bug: such a rule set needs `analyseOverlaps`).
+ */
+export function noHttpRules(items: readonly OverlapInput[]): Overlaps {
+  if (items.length > 0) throw new Error("noHttpRules: this rule set has HTTP rules; analyse their overlaps");
+  return { overlaps: [], denyGuards: [], excessHits: [], work: 0 };
 }

@@ -1,10 +1,11 @@
 import { ConfigError } from "../errors.js";
-import { globTokens, intersects } from "./iam-glob.js";
-import { type HttpRoutePattern, pathLanguage } from "./route-pattern.js";
+import { intersects } from "../rules/languages.js";
+import { type HttpRoutePattern, pathLanguage } from "../rules/route-pattern.js";
+import { globTokens } from "./iam-glob.js";
 
 /**
  * The compile-time overlap analysis of route rules: which rules' requests and IAM resources share
- * strings. It answers the same questions as `intersects` (iam-glob.ts) on the character languages,
+ * strings. It answers the same questions as `intersects` (rules/languages.ts) on the character languages,
  * but segment by segment, which the shapes involved allow:
  *
  * - a route pattern is `/s1/…/sk`, each `si` a literal, a `{param}` (one non-empty segment without

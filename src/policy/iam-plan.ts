@@ -32,6 +32,40 @@ const CLAIMS_CACHE_MAX = 1024;
 
 const freeze = <T extends object>(value: T): T => Object.freeze(value);
 
+/**
+ * A warning whose message is written when read: a rule set nested under one root may have tens of
+ * thousands of them, and most are only counted or logged. `toJSON` gives the message to logs.
+ */
+class Warning implements RuleWarning {
+  readonly #detail: string | null;
+
+  /** @param detail `IAM_DENY_OVERLAP`: the other rule's resource; `IAM_ALLOW_EXCESS`: the trimming globs (null: the rule itself). */
+  constructor(
+    readonly code: RuleWarning["code"],
+    readonly route: string,
+    readonly other: string | null,
+    detail: string | null,
+  ) {
+    this.#detail = detail;
+  }
+
+  get message(): string {
+    const { route, other } = this;
+    if (this.code === "IAM_DENY_OVERLAP")
+      return `requests to ${route} also fall under ${this.#detail}, the IAM resource of ${other} (IAM's * spans "/"): a principal denied ${other} but allowed ${route} may get 403 on ${route}.`;
+    if (this.code === "IAM_RESOURCE_LONG")
+      return `the IAM resource of ${route} may exceed ${MAX_RESOURCE} characters; it is then left out of Allow statements or shortened to a broader Deny.`;
+    const exactOnly = "only for the exact path that was authorized, so other requests to it may get 403.";
+    return this.#detail === null
+      ? `IAM wildcards cannot describe ${route} exactly: with unmatched routes denied, a cached policy allows it ${exactOnly}`
+      : `the IAM globs that trim ${route}'s resource (${this.#detail}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${route} ${exactOnly}`;
+  }
+
+  toJSON(): RuleWarning {
+    return { ...this, message: this.message };
+  }
+}
+
 /** Per-rule IAM translations of an HTTP pattern, and their relations to the other rules. */
 interface IamEntry {
   readonly index: number;
@@ -136,15 +170,14 @@ export class IamPlanner {
       const q = http[found.overlaps[i + 1]!]!;
       // The list form denies q's resource only when a less specific rule could be allowed broadly.
       if (!stageForm && q.denyGuards.length === 0) continue;
-      warnings.push({
-        code: "IAM_DENY_OVERLAP",
-        route: p.pattern.text,
-        other: q.pattern.text,
-        // Built when read: a rule set nested under one root may have tens of thousands of these.
-        get message() {
-          return `requests to ${p.pattern.text} also fall under ${q.pattern.method === "ANY" ? "*" : q.pattern.method}${q.pathGlob}, the IAM resource of ${q.pattern.text} (IAM's * spans "/"): a principal denied ${q.pattern.text} but allowed ${p.pattern.text} may get 403 on ${p.pattern.text}.`;
-        },
-      });
+      warnings.push(
+        new Warning(
+          "IAM_DENY_OVERLAP",
+          p.pattern.text,
+          q.pattern.text,
+          `${q.pattern.method === "ANY" ? "*" : q.pattern.method}${q.pathGlob}`,
+        ),
+      );
     }
     for (const p of this.#http) {
       if (listForm) {
@@ -152,16 +185,9 @@ export class IamPlanner {
         const trims = p.excessHits.length > 0 ? p.excessWild.join(", ") : "";
         for (const hit of p.excessHits) {
           const other = rules[hit]!.route;
-          warnings.push({
-            code: "IAM_ALLOW_EXCESS",
-            route: p.pattern.text,
-            other,
-            get message() {
-              return hit === p.index
-                ? `IAM wildcards cannot describe ${p.pattern.text} exactly: with unmatched routes denied, a cached policy allows it only for the exact path that was authorized, so other requests to it may get 403.`
-                : `the IAM globs that trim ${p.pattern.text}'s resource (${trims}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${p.pattern.text} only for the exact path that was authorized, so other requests to it may get 403.`;
-            },
-          });
+          warnings.push(
+            new Warning("IAM_ALLOW_EXCESS", p.pattern.text, other, hit === p.index ? null : trims),
+          );
         }
       }
       const longest = Math.max(
@@ -170,12 +196,7 @@ export class IamPlanner {
         ...p.excessLiteralTails.map((x) => x.tail.length),
       );
       if (longest > MAX_RESOURCE - MAX_PREFIX) {
-        warnings.push({
-          code: "IAM_RESOURCE_LONG",
-          route: p.pattern.text,
-          other: null,
-          message: `the IAM resource of ${p.pattern.text} may exceed ${MAX_RESOURCE} characters; it is then left out of Allow statements or shortened to a broader Deny.`,
-        });
+        warnings.push(new Warning("IAM_RESOURCE_LONG", p.pattern.text, null, null));
       }
     }
     return warnings;

@@ -266,6 +266,19 @@ describe("compileRules at scale", () => {
     }
   });
 
+  it("compiles 1,000 rules nested under one root, with their warnings, within the budget", {
+    timeout: 20_000,
+  }, () => {
+    const routes = shape("nested")(1000);
+    const ruleSet = compilePolicyRules({ routes, unmatchedRoutes: "deny" });
+    assert.equal(ruleSet.rules.length, 1000);
+    assert.ok(ruleSet.warnings.length > 10_000);
+    // Messages are written when read, and logs (JSON) carry them.
+    const first = JSON.parse(JSON.stringify(ruleSet.warnings[0]));
+    assert.equal(first.message, ruleSet.warnings[0]!.message);
+    assert.match(first.message, /IAM/);
+  });
+
   it("analyses 1,000 rules of a realistic API with under 1% of the budget", () => {
     const routes = shape("realistic")(1000);
     assert.equal(compilePolicyRules({ routes, unmatchedRoutes: "deny" }).rules.length, 1000);

@@ -7,7 +7,7 @@
  * warnings). A rule set whose overlap analysis would exceed its work budget is refused
  * (`ConfigError`); the time to refuse it is reported like a compilation.
  */
-import { compileRules } from "../lib/gatepass.js";
+import { compilePolicyRules } from "../lib/gatepass.js";
 import { stats } from "../lib/harness.js";
 import { RULE_SHAPES } from "../lib/rule-shapes.js";
 import type { BenchContext, Section, SectionResult, TargetResult } from "../lib/section.js";
@@ -29,7 +29,7 @@ export const rulesSection: Section = {
       for (const n of SIZES) {
         context.progress(`rules: ${shape.name}, ${n}`);
         const routes = shape.rules(n);
-        const compile = () => compileRules({ routes, unmatchedRoutes: "deny" });
+        const compile = () => compilePolicyRules({ routes, unmatchedRoutes: "deny" });
         // The first compilation warms up and says what the rule set gives.
         let outcome = "";
         try {

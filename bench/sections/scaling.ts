@@ -11,6 +11,12 @@
  *
  * HS256 (its verification is the cheapest, so what grows shows) except for the JWKS rows. Token
  * cache off. Each group is measured side by side, with the floor's verification of its token.
+ *
+ * Route rules are measured three ways per shape: the handler with one principal (its IAM plan is
+ * remembered by the claims the rules read: the hit case); the handler with a different principal on
+ * every call (a fresh `scope` claim per call from a pool larger than that memory: the miss case); and
+ * the request-level decision alone (`decide` on the compiled rules), for the request matching the
+ * last rule and for an unmatched request under its IAM resource.
  */
 
 import { microTiming } from "../lib/checks.js";
@@ -27,7 +33,7 @@ import {
   standardClaims,
 } from "../lib/fixtures.js";
 import { createFloorVerifier } from "../lib/floor.js";
-import { createAuthorizer } from "../lib/gatepass.js";
+import { compileRules, createAuthorizer } from "../lib/gatepass.js";
 import { type Candidate, freshStrings, type Measurement, measure, ratio } from "../lib/harness.js";
 import { RULE_SHAPES } from "../lib/rule-shapes.js";
 import type { BenchContext, Section, SectionResult, TargetResult } from "../lib/section.js";
@@ -65,7 +71,15 @@ interface Variant {
   readonly key: BenchKey;
   readonly token: string;
   readonly event: Record<string, unknown>;
+  /** Tokens to cycle through, one per call, instead of fresh copies of `token`. */
+  readonly pool?: readonly string[];
 }
+
+/**
+ * Distinct principals per call: larger than the rule set's memory of plans (1,024), so that cycling
+ * through it, every call misses.
+ */
+const MISS_POOL = 4096;
 
 const BASE_ROUTES = [
   { route: "GET /orders/{id}", scopes: ["orders:read"] },
@@ -96,31 +110,40 @@ interface Group {
   readonly variants: readonly Variant[];
 }
 
-function groups(): Group[] {
+function groups(quick: boolean): Group[] {
   const out: Group[] = [];
   const hs = benchKey("HS256");
   for (const shape of RULE_SHAPES) {
-    out.push({
-      name: `route rules (${shape.name})`,
-      unit: "rules",
-      alg: "HS256",
-      variants: RULE_COUNTS.map((n) => {
-        const routes = shape.rules(n);
-        const last = routes[routes.length - 1]!;
-        const { method, path } = requestFor(last.route);
-        const token = signJwt(standardClaims({ scope: last.scopes.join(" ") }), hs);
-        return {
-          label: n.toLocaleString("en-US"),
-          config: baseConfig([issuerConfig(hs)], {
-            routes,
-            context: { claims: ["sub", "email", "scope", "groups"] },
-          }),
-          key: hs,
-          token,
-          event: tokenEvent(token, method, path),
-        };
-      }),
-    });
+    for (const miss of [false, true]) {
+      out.push({
+        name: `route rules (${shape.name}${miss ? ", a new principal per call" : ""})`,
+        unit: "rules",
+        alg: "HS256",
+        variants: RULE_COUNTS.map((n) => {
+          const routes = shape.rules(n);
+          const last = routes[routes.length - 1]!;
+          const { method, path } = requestFor(last.route);
+          const scope = last.scopes.join(" ");
+          const token = signJwt(standardClaims({ scope }), hs);
+          const pool = miss
+            ? Array.from({ length: quick ? 8 : MISS_POOL }, (_, i) =>
+                signJwt(standardClaims({ scope: `${scope} p${i}` }), hs),
+              )
+            : undefined;
+          return {
+            label: n.toLocaleString("en-US"),
+            config: baseConfig([issuerConfig(hs)], {
+              routes,
+              context: { claims: ["sub", "email", "scope", "groups"] },
+            }),
+            key: hs,
+            token,
+            event: tokenEvent(token, method, path),
+            ...(pool ? { pool } : {}),
+          };
+        }),
+      });
+    }
   }
   out.push({
     name: "issuers",
@@ -194,7 +217,7 @@ export const scalingInChild: Section = {
   async run(context: BenchContext): Promise<SectionResult> {
     const rows: string[][] = [];
     const targets: TargetResult[] = [];
-    for (const group of groups()) {
+    for (const group of groups(context.quick)) {
       context.progress(`scaling: ${group.name}`);
       const first = group.variants[0]!;
       const floor = createFloorVerifier({
@@ -225,7 +248,15 @@ export const scalingInChild: Section = {
           continue;
         }
         // A fresh token string per call, in a fresh copy of the event, as a Lambda parses each event anew.
-        const next = freshStrings(variant.token);
+        const pool = variant.pool;
+        let at = 0;
+        const next =
+          pool === undefined
+            ? freshStrings(variant.token)
+            : () => {
+                at = at + 1 === pool.length ? 0 : at + 1;
+                return pool[at]!;
+              };
         const event = variant.event;
         const call = () => handler({ ...event, authorizationToken: `Bearer ${next()}` });
         const response = await call();
@@ -249,7 +280,7 @@ export const scalingInChild: Section = {
         ]);
       }
       rows.push(...refusedRows);
-      if (group.name.startsWith("route rules")) {
+      if (group.name.startsWith("route rules") && !group.name.includes("per call")) {
         const one = byLabel.get("1");
         const thousand = byLabel.get("1,000");
         const shape = group.name.slice("route rules (".length, -1);
@@ -269,6 +300,7 @@ export const scalingInChild: Section = {
         }
       }
     }
+    const decideRows = await decideScaling(context, targets);
     const body = [
       "One REST TOKEN handler invocation (a fresh token string per call, token cache off, the decision",
       "line written to stdout, /dev/null) as one dimension of the configuration grows; the others as in",
@@ -277,7 +309,10 @@ export const scalingInChild: Section = {
       "token from the last; JWKS: ES256 keys inline, the token signed by the last; context claims: that",
       "many string claims copied to the context. HS256 except the JWKS rows. × smallest: ratio to the",
       "group's first row in the same round; over floor: µs over the floor's verification of the",
-      "group's first token (median of the per-round differences).",
+      'group\'s first token (median of the per-round differences). "A new principal per call": every',
+      "call carries a `scope` claim no earlier call had (a pool of 4,096 tokens, more than the 1,024",
+      "plans the rule set remembers by the claims its rules read), so every call computes its IAM plan:",
+      "the miss case, next to the hit case above it.",
       "",
       markdownTable(
         [
@@ -289,7 +324,85 @@ export const scalingInChild: Section = {
         ],
         rows,
       ),
+      "",
+      "The request-level decision alone: `decide(claims, { method, path })` on the compiled rules of",
+      "each shape, for the request matching the last rule declared, and for a path below it (`/x`",
+      "appended: no rule matches it, except for 1 realistic rule, `ANY /admin/{proxy+}`; the IAM",
+      "resources of the rules above it cover it, so their requirements decide). × smallest: ratio to",
+      "1 rule, same round.",
+      "",
+      markdownTable(
+        [
+          { title: "decision" },
+          { title: "rules", align: "right" },
+          { title: "µs/op", align: "right" },
+          { title: "× smallest", align: "right" },
+        ],
+        decideRows,
+      ),
     ].join("\n");
     return { title: this.title, body, targets };
   },
 };
+
+/** `decide` alone, per shape and rule count: the matched request, then the unmatched one. */
+async function decideScaling(context: BenchContext, targets: TargetResult[]): Promise<string[][]> {
+  const rows: string[][] = [];
+  for (const shape of RULE_SHAPES) {
+    for (const unmatched of [false, true]) {
+      const name = `decide (${shape.name}, ${unmatched ? "a path below the last rule's" : "the last rule's request"})`;
+      context.progress(`scaling: ${name}`);
+      const candidates: Candidate[] = [];
+      for (const n of RULE_COUNTS) {
+        const routes = shape.rules(n);
+        const last = routes[routes.length - 1]!;
+        const { method, path } = requestFor(last.route);
+        let rules: ReturnType<typeof compileRules>;
+        try {
+          rules = compileRules({ routes });
+        } catch (error) {
+          rows.push([
+            name,
+            n.toLocaleString("en-US"),
+            `refused: ${(error as { detail?: string }).detail?.split(";")[0] ?? String(error)}`,
+            "",
+          ]);
+          continue;
+        }
+        const claims = standardClaims({ scope: last.scopes.join(" ") });
+        const target = { method, path: unmatched ? `${path}/x` : path };
+        const decision = rules.decide(claims, target);
+        if (!unmatched && decision.route !== last.route)
+          throw new Error(`${name}, ${n}: unexpected decision ${JSON.stringify(decision)}`);
+        candidates.push({ name: n.toLocaleString("en-US"), run: () => rules.decide(claims, target) });
+      }
+      const results = await measure(candidates, microTiming(context));
+      const base = results[0]!;
+      for (const result of results) {
+        rows.push([
+          name,
+          result.name,
+          withRange(result.stats),
+          result === base ? "1.00×" : ratioText(ratio(result, base)),
+        ]);
+      }
+      if (!unmatched) {
+        if (results.at(-1)!.name !== "1,000") {
+          targets.push({
+            target: `decide per-call cost with 1,000 ${shape.name} rules ≤ ${RULE_SCALING_TARGET_RATIO}× that with 1 rule`,
+            measured: "the configuration is refused with 1,000 rules",
+            met: null,
+          });
+          continue;
+        }
+        const r = ratio(results.at(-1)!, base).median;
+        targets.push({
+          target: `decide per-call cost with 1,000 ${shape.name} rules ≤ ${RULE_SCALING_TARGET_RATIO}× that with 1 rule`,
+          measured: `${r.toFixed(2)}× (${num(results.at(-1)!.stats.median)} vs ${num(base.stats.median)} µs)`,
+          met: r <= RULE_SCALING_TARGET_RATIO,
+        });
+      }
+    }
+  }
+  return rows;
+}

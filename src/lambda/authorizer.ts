@@ -17,7 +17,8 @@ import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES, type PolicyDocument } from "../policy/build.js";
 import { encodeContext, type FlatContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
-import type { RuleSet, RuleTarget } from "../rules/rules.js";
+import type { PolicyRules } from "../policy/rule-policy.js";
+import type { RuleTarget } from "../rules/rules.js";
 import { principalOf } from "../token/principal.js";
 import {
   buildVerifier,
@@ -173,7 +174,7 @@ export function createAuthorizer(
  */
 export function buildAuthorizer(
   cfg: GatepassConfig,
-  rules: RuleSet,
+  rules: PolicyRules,
   options: AuthorizerOptions = {},
   hooks?: AuthorizerHooks,
 ): AuthorizerHandler {

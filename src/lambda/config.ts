@@ -3,8 +3,8 @@ import type { GatepassConfigInput } from "../config/input.js";
 import { parseConfigShape } from "../config/schema.js";
 import type { GatepassConfig } from "../config/types.js";
 import { checkConfigKeys } from "../keys/check.js";
-import { OPEN_RULES } from "../rules/open.js";
-import { compileRules, type RuleSet } from "../rules/rules.js";
+import { OPEN_POLICY_RULES } from "../policy/open-plans.js";
+import { compilePolicyRules, type PolicyRules } from "../policy/rule-policy.js";
 
 /**
  * The configuration's full validation, composed here from the modules that own each part: its
@@ -13,7 +13,7 @@ import { compileRules, type RuleSet } from "../rules/rules.js";
  */
 
 /** Validated configurations and their compiled rules (compiled once, at validation). */
-const validated = new WeakMap<object, RuleSet>();
+const validated = new WeakMap<object, PolicyRules>();
 
 /**
  * Validates a configuration document, applies every default, checks its keys and compiles its
@@ -34,13 +34,15 @@ export function parseConfig(doc: unknown): GatepassConfig {
   const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
   validated.set(
     config,
-    open ? OPEN_RULES : compileRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes }),
+    open
+      ? OPEN_POLICY_RULES
+      : compilePolicyRules({ routes: config.routes, unmatchedRoutes: config.unmatchedRoutes }),
   );
   return config;
 }
 
 /** The compiled rules of a validated configuration (compiled once by {@link parseConfig}). */
-export function rulesFor(config: GatepassConfig): RuleSet {
+export function rulesFor(config: GatepassConfig): PolicyRules {
   const rules = validated.get(parseConfig(config));
   if (rules === undefined) throw new Error("unreachable: a validated configuration always has rules");
   return rules;

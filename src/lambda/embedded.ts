@@ -1,6 +1,6 @@
 import type { GatepassConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
-import type { RuleSet } from "../rules/rules.js";
+import type { PolicyRules } from "../policy/rule-policy.js";
 import { type AuthorizerHandler, buildAuthorizer } from "./authorizer.js";
 
 const LOG_LEVELS: ReadonlyArray<GatepassConfig["logLevel"]> = ["debug", "info", "warn", "error", "silent"];
@@ -13,7 +13,7 @@ const LOG_LEVELS: ReadonlyArray<GatepassConfig["logLevel"]> = ["debug", "info", 
  */
 export function embeddedAuthorizer(
   config: GatepassConfig,
-  rules: RuleSet,
+  rules: PolicyRules,
   env: Record<string, string | undefined> = process.env,
 ): AuthorizerHandler {
   const raw = env.GATEPASS_LOG_LEVEL;

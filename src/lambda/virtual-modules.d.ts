@@ -9,5 +9,5 @@ declare module "gatepass:config" {
 
 declare module "gatepass:rules" {
   /** The compiled rules of that configuration: `rules-open.ts` or `rules-compiled.ts`. */
-  export const rules: import("../rules/rules.js").RuleSet;
+  export const rules: import("../policy/rule-policy.js").PolicyRules;
 }

@@ -1,6 +1,7 @@
-import type { RuleDecision, RuleSet } from "../rules/rules.js";
+import type { RuleDecision } from "../rules/rules.js";
 import { type ArnParts, arnTarget, stageWildcard } from "./arn.js";
 import { evaluatePolicy } from "./evaluate.js";
+import type { PolicyRules } from "./iam-types.js";
 import { MAX_POLICY_RESOURCE_LENGTH } from "./limits.js";
 
 /**
@@ -44,7 +45,7 @@ export interface BuildPolicyInput<C extends Record<string, unknown> = Record<str
   readonly principalId: string;
   /** The parsed method/route ARN of the request being authorized. */
   readonly arn: ArnParts;
-  readonly ruleSet: RuleSet;
+  readonly ruleSet: PolicyRules;
   /** The verified token's claims. */
   readonly claims: Record<string, unknown>;
   /** An already encoded context (see `encodeContext`), attached as is when given. */
@@ -90,7 +91,7 @@ const VERSION = "2012-10-17";
  * account, API id and stage, none longer than 512 characters. When the principal may call nothing,
  * a single Deny of `…/{stage}/*`.
  *
- * How (see `RuleSet.iamPlan`): when unmatched routes are allowed, Allow every method of the stage
+ * How (see `PolicyRules.iamPlan`): when unmatched routes are allowed, Allow every method of the stage
  * (`…/{stage}/GET/*`, …, plus `…/{stage}/$connect` when allowed) and Deny the IAM resources of the
  * rules the principal fails (explicit Deny wins). When they are denied, Allow the resources of the
  * rules the principal passes, and Deny what IAM's wildcards would add to them (`GET/orders/*` also
@@ -125,7 +126,7 @@ const VERSION = "2012-10-17";
  * answer 500 for such a response).
  *
  * @example
- * const ruleSet = compileRules({ routes: [{ route: "DELETE /orders/{id}", scopes: ["orders:admin"] }] });
+ * const ruleSet = compilePolicyRules({ routes: [{ route: "DELETE /orders/{id}", scopes: ["orders:admin"] }] });
  * const arn = parseArn("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders/7")!;
  * buildPolicyResult({ principalId: "u1", arn, ruleSet, claims: { sub: "u1", scope: "orders:read" } }).response;
  * // Allow …/prod/GET/*, …/prod/POST/*, … ; Deny …/prod/DELETE/orders/*
@@ -199,7 +200,7 @@ export function buildDenyPolicy<C extends Record<string, unknown> = Record<strin
 
 function chooseDocument(
   arn: ArnParts,
-  ruleSet: RuleSet,
+  ruleSet: PolicyRules,
   claims: Record<string, unknown>,
   allowed: boolean,
   scopeClaims: readonly string[] | undefined,

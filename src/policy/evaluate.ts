@@ -1,4 +1,4 @@
-import { matchIamGlob, matchIamGlobAt } from "../rules/iam-glob.js";
+import { matchIamGlob, matchIamGlobAt } from "./iam-glob.js";
 import { MAX_CONTEXT_DEPTH, MAX_POLICY_RESOURCE_LENGTH, nestsDeeperThan } from "./limits.js";
 
 /**

@@ -1,11 +1,11 @@
 import { ConfigError } from "../errors.js";
-import { type LanguageToken, REST, SEGMENT } from "./iam-glob.js";
+import { type LanguageToken, REST, SEGMENT } from "./languages.js";
 import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 
 /**
  * Route patterns: `"METHOD /path"` with `{param}` and a final `{proxy+}`, the WebSocket route key
  * `$connect`, and the catch-all `$default`; how a concrete request matches them; which one wins
- * (specificity, as API Gateway routes). Their IAM resources are in `iam-resources.ts`.
+ * (specificity, as API Gateway routes). Their IAM resources are in `policy/iam-resources.ts`.
  *
  * Matching semantics (the same for every API type):
  * - The method is compared exactly and case-sensitively (API Gateway sends `GET`, and IAM compares
@@ -344,7 +344,7 @@ export function patternMethods(pattern: HttpRoutePattern): readonly RoutedMethod
 }
 
 /**
- * The path language of a pattern as tokens for `intersects` (see `iam-glob.ts`): literal characters,
+ * The path language of a pattern as tokens for `intersects` (see `languages.ts`): literal characters,
  * {@link SEGMENT} for `{param}`, {@link REST} for `{proxy+}`.
  */
 export function pathLanguage(pattern: HttpRoutePattern): LanguageToken[] {

@@ -6,9 +6,7 @@ import {
   type RuleDecision,
   type RuleTarget,
 } from "./decisions.js";
-import { globTokens, intersects, type LanguageToken, matchIamGlob } from "./iam-glob.js";
-import { IamPlanner } from "./iam-plan.js";
-import { iamPathGlob } from "./iam-resources.js";
+import { intersects, type LanguageToken } from "./languages.js";
 import { isRoutedMethod, ROUTED_METHODS, type RoutedMethod } from "./methods.js";
 import { checkRequirement, DEFAULT_SCOPE_CLAIMS, type RequirementFailure } from "./requirements.js";
 import {
@@ -23,12 +21,13 @@ import {
   type RouteMatcher,
   type RoutePattern,
 } from "./route-pattern.js";
-import type { CompiledRule, IamPlan, RuleSet, RuleWarning, UnmatchedMethods } from "./types.js";
+import type { CompiledRule, RuleSet, UnmatchedMethods } from "./types.js";
+import { hasZone, ZoneIndex, zoneLanguage } from "./zones.js";
 
 /**
- * The decision engine of a rule set: route rules compiled once at cold start, then asked per request whether a principal
- * may call a route ({@link RuleSet.decide}) and which IAM resources describe everything it may call
- * ({@link RuleSet.iamPlan}, used by `policy/build.ts`).
+ * The decision engine of a rule set: route rules compiled once at cold start, then asked per request
+ * whether a principal may call a route ({@link RuleSet.decide}). Which IAM resources describe
+ * everything it may call is computed from the same rules on the policy side (`policy/rule-policy.ts`).
  *
  * Decision semantics, for a request `METHOD /path`:
  * 1. A method outside {@link ROUTED_METHODS} is denied (`ERR_ROUTE_NOT_ALLOWED`): API Gateway routes
@@ -43,7 +42,8 @@ import type { CompiledRule, IamPlan, RuleSet, RuleWarning, UnmatchedMethods } fr
  *    request that falls inside the IAM resource of a rule the principal fails is denied by that rule.
  *    IAM's `*` spans `/`, so the resource of `GET /orders/{id}` is `GET/orders/*`, which also covers
  *    the unmatched `GET /orders/1/notes`; a policy that denies the former necessarily denies the latter.
- *    In practice: sub-paths of a protected `{param}` or `{proxy+}` route inherit its protection.
+ *    In practice: sub-paths of a protected `{param}` or `{proxy+}` route inherit its protection. The
+ *    rules read that resource in route terms, as the rule's zone (`zones.ts`).
  *
  * Route-key targets: `$connect` is decided by a `$connect` rule, else as in 3. An HTTP API route key
  * such as `GET /orders/{id}` stands for all the requests that route serves; it is allowed only if
@@ -67,14 +67,14 @@ const DENY_ERROR: RuleDecision = freeze({
 
 const NO_CLAIMS: Record<string, unknown> = freeze(Object.create(null));
 
-/** Per-rule data for HTTP patterns: the pattern, its IAM resource and their path languages. */
+/** Per-rule data for HTTP patterns: the pattern, and the languages of its requests and of its zone. */
 interface HttpEntry {
   readonly index: number;
   readonly pattern: HttpRoutePattern;
   readonly methods: readonly RoutedMethod[];
-  readonly pathGlob: string;
   readonly language: LanguageToken[];
-  readonly globLanguage: LanguageToken[];
+  /** The zone (see `zones.ts`): what the rule's IAM resource covers. */
+  readonly zoneLanguage: LanguageToken[];
 }
 
 interface TemplatePlan {
@@ -94,12 +94,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export class CompiledRuleSet implements RuleSet {
   readonly rules: readonly CompiledRule[];
   readonly unmatchedRoutes: "allow" | "deny";
-  readonly warnings: readonly RuleWarning[];
   readonly unmatchedMethods: readonly UnmatchedMethods[];
 
   readonly #http: HttpEntry[] = [];
-  /** The IAM plans and warnings (see `iam-plan.ts`). */
-  readonly #iam: IamPlanner;
+  /** Rule index → its specificity rank among the HTTP rules (-1 for the others). */
+  readonly #rank: Int32Array;
   /** Rule index → its HTTP entry (undefined for `$connect` / `$default`). */
   readonly #httpByRule: Array<HttpEntry | undefined>;
   /** HTTP rule indices, most specific first. */
@@ -111,8 +110,8 @@ export class CompiledRuleSet implements RuleSet {
   readonly #matcher: RouteMatcher;
   /** Matcher slot → rule index. */
   readonly #matcherRules: number[];
-  /** For unmatched requests: per method, the rules whose IAM resource has a wildcard. */
-  readonly #zones = new Map<string, Array<{ index: number; pathGlob: string }>>();
+  /** For unmatched requests: the rules whose zone (IAM resource) is wider than their path. */
+  readonly #zones: ZoneIndex;
   readonly #defaultIndex: number;
   readonly #connectIndex: number;
   readonly #allowDecisions: RuleDecision[];
@@ -148,40 +147,22 @@ export class CompiledRuleSet implements RuleSet {
 
     for (const rule of httpRules) {
       const pattern = rule.pattern as HttpRoutePattern;
-      const pathGlob = iamPathGlob(pattern);
       const entry: HttpEntry = {
         index: rule.index,
         pattern,
         methods: patternMethods(pattern),
-        pathGlob,
         language: pathLanguage(pattern),
-        globLanguage: globTokens(pathGlob),
+        zoneLanguage: zoneLanguage(pattern),
       };
       this.#http.push(entry);
       this.#httpByRule[rule.index] = entry;
     }
-    for (const index of this.#byRank) {
-      const entry = this.#httpByRule[index]!;
-      if (!entry.pathGlob.includes("*")) continue;
-      for (const m of entry.methods) {
-        let list = this.#zones.get(m);
-        if (!list) {
-          list = [];
-          this.#zones.set(m, list);
-        }
-        list.push({ index, pathGlob: entry.pathGlob });
-      }
-    }
-    this.#iam = new IamPlanner({
-      rules: this.rules,
-      unmatchedRoutes: unmatched,
+    this.#zones = new ZoneIndex(
+      this.#http.filter((e) => hasZone(e.pattern)),
       rank,
-      decider: (method, path) => {
-        const slot = this.#matcher.match(method, path);
-        return slot === -1 ? -1 : this.#matcherRules[slot]!;
-      },
-    });
-    this.warnings = this.#iam.warnings;
+    );
+
+    this.#rank = rank;
     this.unmatchedMethods = freeze(this.#unmatchedMethods());
   }
 
@@ -260,12 +241,10 @@ export class CompiledRuleSet implements RuleSet {
     if (slot >= 0) return this.#verdict(this.#matcherRules[slot]!, claims, sc);
     const base = this.#catchAll(claims, sc);
     if (!base.allowed) return base;
-    const zones = this.#zones.get(method);
-    if (zones !== undefined) {
+    const zones = this.#zones.find(method, path);
+    if (zones.length > 0) {
       for (let i = 0; i < zones.length; i++) {
-        const zone = zones[i]!;
-        if (!matchIamGlob(zone.pathGlob, path)) continue;
-        const rule = this.rules[zone.index]!;
+        const rule = this.rules[zones[i]!]!;
         const failure = checkRequirement(rule.requirement, claims, sc);
         if (failure !== null) {
           return freeze({
@@ -328,18 +307,20 @@ export class CompiledRuleSet implements RuleSet {
         break; // less specific rules never decide a request of a covered template
       }
       if (!methodsMeet(entry.pattern.method, template.method)) continue;
-      // With a cover, only rules that may win some of its requests; without one, also the IAM zones.
-      const other = cover >= 0 ? entry.language : entry.globLanguage;
+      // With a cover, only rules that may win some of its requests; without one, also the zones.
+      const other = cover >= 0 ? entry.language : entry.zoneLanguage;
       if (intersects(language, other)) relevant.push(index);
     }
     return { rules: relevant, cover, catchAll: cover < 0 };
   }
 
-  iamPlan(
-    claims: unknown,
-    options?: { list?: boolean; scopeClaims?: readonly string[] | undefined },
-  ): IamPlan {
-    return this.#iam.plan(isRecord(claims) ? claims : NO_CLAIMS, options);
+  rank(index: number): number {
+    return this.#rank[index] ?? -1;
+  }
+
+  select(method: string, path: string): number {
+    const slot = this.#matcher.match(method, path);
+    return slot === -1 ? -1 : this.#matcherRules[slot]!;
   }
 }
 

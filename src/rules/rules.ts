@@ -7,25 +7,24 @@ import type { CompiledRule, RuleSet, RulesInput } from "./types.js";
 
 /**
  * Route rules: `compileRules` validates the `routes` and `unmatchedRoutes` fields of the
- * configuration and builds the {@link RuleSet} (decisions in `rule-set.ts`, IAM plans and warnings
- * in `iam-plan.ts`). The types of the rule set are in `types.ts`, re-exported here.
+ * configuration and builds the {@link RuleSet} (decisions in `rule-set.ts`; the IAM plans and
+ * warnings are computed from it by `policy/rule-policy.ts`). The types of the rule set are in
+ * `types.ts`, re-exported here.
  */
 
 export type {
   CompiledRule,
-  IamPlan,
   RuleDecision,
   RuleReason,
   RuleSet,
   RulesInput,
   RuleTarget,
-  RuleWarning,
   UnmatchedMethods,
 } from "./types.js";
 
 /**
- * The most route rules accepted. The compile-time overlap analysis only compares rules that can meet
- * and has a work budget of its own (a rule set that overlaps too much is refused, see `overlaps.ts`).
+ * The most route rules accepted. The compile-time overlap analysis (policy/overlaps.ts) only compares
+ * rules that can meet and has a work budget of its own (a rule set that overlaps too much is refused).
  */
 export const MAX_ROUTES = 1000;
 
@@ -48,8 +47,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * (`routes[3].route`), `{proxy+}` not last, a duplicate route (same method and shape, parameter names
  * ignored), an empty or malformed `scopes` list, a bad `scopesMode`, a claim requirement that can
  * never match, `allow` other than `true`, a rule without requirements, or a bad `unmatchedRoutes`.
- *
- * Also analyses, once, how the rules' IAM resources overlap (see {@link RuleSet.warnings}).
  *
  * @example
  * const ruleSet = compileRules({

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { compileRules } from "../../src/rules/rules.js";
+import { compilePolicyRules } from "../../src/policy/rule-policy.js";
 import {
   assertDecisionLog,
   assertValidResponse,
@@ -163,7 +163,7 @@ const RUNS = 400;
 describe("cache reuse: the policy for A answers B as a fresh call would", () => {
   for (const unmatchedRoutes of ["allow", "deny"] as const) {
     test(`rules without warnings, unmatchedRoutes ${unmatchedRoutes}: cached(A→B) = fresh(B); outside A's stage: deny`, async () => {
-      assert.deepEqual(compileRules({ routes: EXACT_RULES, unmatchedRoutes }).warnings, []);
+      assert.deepEqual(compilePolicyRules({ routes: EXACT_RULES, unmatchedRoutes }).warnings, []);
       const h = makeHandler(contractConfig({ routes: EXACT_RULES, unmatchedRoutes }));
       const seen = { allow: 0, "explicit-deny": 0, "implicit-deny": 0, invalid: 0 };
       await fc.assert(
@@ -193,7 +193,7 @@ describe("cache reuse: the policy for A answers B as a fresh call would", () => 
     });
 
     test(`rules with IAM warnings, unmatchedRoutes ${unmatchedRoutes}: a cached Allow is never wrong`, async () => {
-      assert.ok(compileRules({ routes: WARNED_RULES, unmatchedRoutes }).warnings.length > 0);
+      assert.ok(compilePolicyRules({ routes: WARNED_RULES, unmatchedRoutes }).warnings.length > 0);
       const h = makeHandler(contractConfig({ routes: WARNED_RULES, unmatchedRoutes }));
       await fc.assert(
         fc.asyncProperty(principal, request, request, async (p, a, b) => {

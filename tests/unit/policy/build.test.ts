@@ -11,7 +11,8 @@ import {
 } from "../../../src/policy/build.js";
 import { encodeContext } from "../../../src/policy/context.js";
 import { validateAuthorizerResponse } from "../../../src/policy/evaluate.js";
-import { compileRules, type RulesInput } from "../../../src/rules/rules.js";
+import { compilePolicyRules } from "../../../src/policy/rule-policy.js";
+import type { RulesInput } from "../../../src/rules/rules.js";
 import { referenceEvaluate } from "../../helpers/iam-reference.js";
 
 /** The authorizer response `buildPolicyResult` builds. */
@@ -28,7 +29,7 @@ const arnOf = (tail: string) => {
 
 /** The cached policy built for request `a`, evaluated for request `b`, next to the fresh decision for `b`. */
 function cachedVersusFresh(input: RulesInput, claims: Record<string, unknown>, a: string, b: string) {
-  const ruleSet = compileRules(input);
+  const ruleSet = compilePolicyRules(input);
   const policy = buildPolicy({ principalId: "u", arn: arnOf(a), ruleSet, claims });
   const cached = referenceEvaluate(policy.policyDocument, PREFIX + b);
   const fresh = ruleSet.decide(claims, arnTarget(arnOf(b)));
@@ -36,7 +37,7 @@ function cachedVersusFresh(input: RulesInput, claims: Record<string, unknown>, a
 }
 
 describe("buildPolicy: shape", () => {
-  const ruleSet = compileRules({
+  const ruleSet = compilePolicyRules({
     routes: [
       { route: "DELETE /orders/{id}", scopes: ["orders:admin"] },
       { route: "ANY /admin/{proxy+}", claims: { groups: ["admin"] } },
@@ -116,7 +117,7 @@ describe("buildPolicy: shape", () => {
   });
 
   it("with unmatched routes denied, allows only the rules the principal passes", () => {
-    const strict = compileRules({
+    const strict = compilePolicyRules({
       routes: [
         { route: "GET /orders/{id}", scopes: ["orders:read"] },
         { route: "POST /orders", scopes: ["orders:write"] },
@@ -141,7 +142,10 @@ describe("buildPolicy: shape", () => {
   });
 
   it("denies the whole stage when the principal may call nothing", () => {
-    const strict = compileRules({ routes: [{ route: "GET /a", scopes: ["a"] }], unmatchedRoutes: "deny" });
+    const strict = compilePolicyRules({
+      routes: [{ route: "GET /a", scopes: ["a"] }],
+      unmatchedRoutes: "deny",
+    });
     const policy = buildPolicy({ principalId: "u1", arn: arnOf("GET/a"), ruleSet: strict, claims: {} });
     assert.deepEqual(policy.policyDocument.Statement, [
       { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${PREFIX}*`] },
@@ -150,7 +154,10 @@ describe("buildPolicy: shape", () => {
   });
 
   it("allows $connect for WebSocket rules", () => {
-    const ws = compileRules({ routes: [{ route: "$connect", scopes: ["chat"] }], unmatchedRoutes: "deny" });
+    const ws = compilePolicyRules({
+      routes: [{ route: "$connect", scopes: ["chat"] }],
+      unmatchedRoutes: "deny",
+    });
     const arn = arnOf("$connect");
     assert.equal(
       referenceEvaluate(
@@ -269,7 +276,7 @@ describe("buildPolicy: the cache, case by case", () => {
       ],
       unmatchedRoutes: "allow",
     };
-    const ruleSet = compileRules(input);
+    const ruleSet = compilePolicyRules(input);
     for (const [a, claims] of [
       [`GET/${long}/1/b`, {}],
       [`GET/${long}/1`, { scope: "a" }],
@@ -361,7 +368,7 @@ describe("buildPolicy: cache properties", () => {
     let checked = 0;
     fc.assert(
       fc.property(rulesInput, principal, requestTail, requestTail, (input, claims, a, b) => {
-        fc.pre(compileRules(input).warnings.length === 0);
+        fc.pre(compilePolicyRules(input).warnings.length === 0);
         checked++;
         // A WebSocket API sends only $connect: a policy built for it answers $connect alone.
         if (a === "$connect") b = "$connect";
@@ -404,7 +411,7 @@ describe("buildPolicy: cache properties", () => {
         requestTail,
         ([routes, unmatchedRoutes], claims, segs, a) => {
           const input = { routes, unmatchedRoutes };
-          assert.deepEqual(compileRules(input).warnings, []);
+          assert.deepEqual(compilePolicyRules(input).warnings, []);
           // A WebSocket API sends only $connect: a policy built for it answers $connect alone.
           const b = a === "$connect" ? a : `GET/${segs.join("/")}`;
           const r = cachedVersusFresh(input, claims, a, b);
@@ -423,7 +430,7 @@ describe("buildPolicy: cache properties", () => {
         requestTail,
         fc.string({ minLength: 1 }),
         (input, claims, a, principalId) => {
-          const ruleSet = compileRules(input);
+          const ruleSet = compilePolicyRules(input);
           const policy = buildPolicy({ principalId, arn: arnOf(a), ruleSet, claims, context: { sub: "u" } });
           assert.deepEqual(validateAuthorizerResponse(policy, "iam", { flatContext: true }), []);
           assert.ok(policy.policyDocument.Statement.length <= 2);

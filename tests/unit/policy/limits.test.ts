@@ -7,7 +7,7 @@ import { buildPolicyResult } from "../../../src/policy/build.js";
 import { encodeContext } from "../../../src/policy/context.js";
 import { evaluatePolicy } from "../../../src/policy/evaluate.js";
 import { MAX_CONTEXT_DEPTH, maxResultBytes, nestsDeeperThan } from "../../../src/policy/limits.js";
-import { compileRules } from "../../../src/rules/rules.js";
+import { compilePolicyRules } from "../../../src/policy/rule-policy.js";
 
 const PREFIX = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/";
 const arnOf = (tail: string) => {
@@ -119,7 +119,7 @@ describe("limits: buildPolicyResult within maxBytes", () => {
         tailArb,
         fc.integer({ min: 300, max: 9000 }),
         (rules, unmatchedRoutes, scopes, a, b, maxBytes) => {
-          const ruleSet = compileRules({
+          const ruleSet = compilePolicyRules({
             routes: rules.map((r) => ({
               route: `${r.method} /${r.path.join("/")}${r.tail}`,
               scopes: [r.scope],
@@ -150,7 +150,7 @@ describe("limits: buildPolicyResult within maxBytes", () => {
   });
 
   it("throws a RangeError when not even a Deny fits (the authorizer then answers 401)", () => {
-    const ruleSet = compileRules({ routes: [] });
+    const ruleSet = compilePolicyRules({ routes: [] });
     assert.throws(
       () => buildPolicyResult({ principalId: "u", arn: arnOf("GET/x"), ruleSet, claims: {}, maxBytes: 100 }),
       RangeError,
@@ -158,7 +158,7 @@ describe("limits: buildPolicyResult within maxBytes", () => {
   });
 
   it("leaves out a context that does not fit with the policy, and says so", () => {
-    const ruleSet = compileRules({ routes: [] });
+    const ruleSet = compilePolicyRules({ routes: [] });
     const input = { principalId: "u", arn: arnOf("GET/x"), ruleSet, claims: {} };
     const small = buildPolicyResult({ ...input, context: { a: "b" }, maxBytes: 8192 });
     assert.deepEqual(small.response.context, { a: "b" });
@@ -172,7 +172,7 @@ describe("limits: buildPolicyResult within maxBytes", () => {
       route: `ANY /internal/service-${i}/{proxy+}`,
       scopes: ["admin"],
     }));
-    const ruleSet = compileRules({ routes, unmatchedRoutes: "allow" });
+    const ruleSet = compilePolicyRules({ routes, unmatchedRoutes: "allow" });
     const { response, allowsRequest } = buildPolicyResult({
       principalId: "u",
       arn: arnOf("$connect"),

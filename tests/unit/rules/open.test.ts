@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { OPEN_POLICY_RULES as OPEN_RULES } from "../../../src/policy/open-plans.js";
+import { compilePolicyRules } from "../../../src/policy/rule-policy.js";
 import { ROUTED_METHODS } from "../../../src/rules/methods.js";
-import { OPEN_RULES } from "../../../src/rules/open.js";
-import { compileRules, type RuleTarget } from "../../../src/rules/rules.js";
+import type { RuleTarget } from "../../../src/rules/rules.js";
 
 // The open rule set stands in for the compiled one in bundles whose configuration has no rules:
 // any difference would change a policy, so every answer is compared with the compiler's.
 describe("OPEN_RULES", () => {
-  const compiled = compileRules({ routes: [], unmatchedRoutes: "allow" });
+  const compiled = compilePolicyRules({ routes: [], unmatchedRoutes: "allow" });
   const target = fc.oneof(
     fc.record({ method: fc.constantFrom(...ROUTED_METHODS, "TRACE", "get"), path: fc.string() }),
     fc.record({ routeKey: fc.constantFrom("$connect", "$default", "$disconnect", "GET /x") }),

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ConfigError } from "../../../src/errors.js";
-import { excessPathGlobs, toIamResourceTail, toIamResourceTails } from "../../../src/rules/iam-resources.js";
+import { excessPathGlobs, toIamResourceTail, toIamResourceTails } from "../../../src/policy/iam-resources.js";
 import {
   compareSpecificity,
   coversPattern,

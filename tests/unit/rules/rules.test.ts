@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ConfigError } from "../../../src/errors.js";
-import { compileRules, MAX_ROUTES, type RuleTarget } from "../../../src/rules/rules.js";
+import { compilePolicyRules } from "../../../src/policy/rule-policy.js";
+import { MAX_ROUTES, type RuleTarget } from "../../../src/rules/rules.js";
 
 const reader = { sub: "u1", scope: "orders:read" };
 const admin = { sub: "u2", scope: "orders:read orders:write", groups: ["admin"] };
@@ -54,7 +55,8 @@ describe("compileRules: configuration errors name the field", () => {
   for (const [routes, unmatchedRoutes, field, message] of cases) {
     it(`${field}: ${message.source}`, () => {
       assert.throws(
-        () => compileRules({ routes: routes as unknown[], unmatchedRoutes: unmatchedRoutes as "allow" }),
+        () =>
+          compilePolicyRules({ routes: routes as unknown[], unmatchedRoutes: unmatchedRoutes as "allow" }),
         (error: unknown) => {
           assert.ok(error instanceof ConfigError, String(error));
           assert.equal(error.field, field);
@@ -68,11 +70,11 @@ describe("compileRules: configuration errors name the field", () => {
 
   it(`refuses more than ${MAX_ROUTES} rules`, () => {
     const routes = Array.from({ length: MAX_ROUTES + 1 }, (_, i) => ({ route: `GET /r${i}`, allow: true }));
-    assert.throws(() => compileRules({ routes }), new RegExp(`at most ${MAX_ROUTES} `));
+    assert.throws(() => compilePolicyRules({ routes }), new RegExp(`at most ${MAX_ROUTES} `));
   });
 
   it("defaults to no rules and unmatched routes allowed", () => {
-    const ruleSet = compileRules({});
+    const ruleSet = compilePolicyRules({});
     assert.equal(ruleSet.unmatchedRoutes, "allow");
     assert.deepEqual(ruleSet.decide(nobody, { method: "GET", path: "/x" }), {
       allowed: true,
@@ -83,7 +85,7 @@ describe("compileRules: configuration errors name the field", () => {
 });
 
 describe("decide", () => {
-  const ruleSet = compileRules({
+  const ruleSet = compilePolicyRules({
     routes: [
       { route: "ANY /admin/{proxy+}", claims: { groups: ["admin"] } },
       { route: "GET /orders/{id}", scopes: ["orders:read"] },
@@ -155,7 +157,10 @@ describe("decide", () => {
   });
 
   it("with unmatchedRoutes deny, only rules open routes", () => {
-    const strict = compileRules({ routes: [{ route: "GET /a", allow: true }], unmatchedRoutes: "deny" });
+    const strict = compilePolicyRules({
+      routes: [{ route: "GET /a", allow: true }],
+      unmatchedRoutes: "deny",
+    });
     assert.equal(strict.decide(nobody, { method: "GET", path: "/a" }).allowed, true);
     assert.deepEqual(strict.decide(nobody, { method: "GET", path: "/b" }), {
       allowed: false,
@@ -167,7 +172,7 @@ describe("decide", () => {
   });
 
   it("uses a $default rule for everything no other rule matches", () => {
-    const withDefault = compileRules({
+    const withDefault = compilePolicyRules({
       routes: [
         { route: "GET /public", allow: true },
         { route: "$default", scopes: ["api"] },
@@ -199,7 +204,7 @@ describe("decide", () => {
     });
 
     it("a route key also needs the more specific rules that may win some of its requests", () => {
-      const rules = compileRules({
+      const rules = compilePolicyRules({
         routes: [
           { route: "GET /files/{name}", allow: true },
           { route: "GET /files/secret", scopes: ["secret"] },
@@ -263,7 +268,7 @@ describe("decide", () => {
 
 describe("warnings", () => {
   it("flags rules an IAM resource of another rule covers", () => {
-    const ruleSet = compileRules({
+    const ruleSet = compilePolicyRules({
       routes: [
         { route: "GET /orders/{id}", scopes: ["orders:read"] },
         { route: "GET /orders/mine", allow: true },
@@ -276,7 +281,7 @@ describe("warnings", () => {
   });
 
   it("flags allow-list trimming that hits another rule when unmatched routes are denied", () => {
-    const ruleSet = compileRules({
+    const ruleSet = compilePolicyRules({
       routes: [
         { route: "GET /orders/{id}", scopes: ["orders:read"] },
         { route: "GET /orders/{id}/items", scopes: ["orders:read"] },
@@ -290,7 +295,7 @@ describe("warnings", () => {
   });
 
   it("stays silent for rules IAM can tell apart", () => {
-    const ruleSet = compileRules({
+    const ruleSet = compilePolicyRules({
       routes: [
         { route: "GET /orders", scopes: ["orders:list"] },
         { route: "GET /orders/{id}", scopes: ["orders:read"] },
@@ -304,10 +309,47 @@ describe("warnings", () => {
   });
 
   it("flags resources that may exceed 512 characters", () => {
-    const ruleSet = compileRules({ routes: [{ route: `GET /${"x".repeat(300)}`, allow: true }] });
+    const ruleSet = compilePolicyRules({ routes: [{ route: `GET /${"x".repeat(300)}`, allow: true }] });
     assert.deepEqual(
       ruleSet.warnings.map((w) => w.code),
       ["IAM_RESOURCE_LONG"],
     );
+  });
+});
+
+describe("iamPlan: per-call work does not grow with the rules", () => {
+  /** Claims whose `scope` counts its reads. */
+  function counted(scope: string) {
+    const claims = { sub: "u1" } as Record<string, unknown>;
+    let reads = 0;
+    Object.defineProperty(claims, "scope", {
+      enumerable: true,
+      get() {
+        reads++;
+        return scope;
+      },
+    });
+    return { claims, reads: () => reads };
+  }
+  const routes = Array.from({ length: 1000 }, (_, i) => ({
+    route: `GET /r${i}/{id}`,
+    scopes: [i % 2 === 0 ? "even" : "odd"],
+  }));
+
+  it("checks each distinct requirement once for a principal not seen before", () => {
+    const ruleSet = compilePolicyRules({ routes });
+    const c = counted("even");
+    ruleSet.iamPlan(c.claims);
+    // The projection reads `scope` once; each of the two distinct requirements once more (twice for
+    // the one that fails: its detail lists the scopes missing).
+    assert.ok(c.reads() <= 4, `${c.reads()} reads of scope`);
+  });
+
+  it("reads only the projection for a principal whose read claims were seen before", () => {
+    const ruleSet = compilePolicyRules({ routes });
+    const first = ruleSet.iamPlan({ sub: "u0", scope: "even", email: "a@example.com" });
+    const c = counted("even");
+    assert.equal(ruleSet.iamPlan(c.claims), first);
+    assert.equal(c.reads(), 1);
   });
 });

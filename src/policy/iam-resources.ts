@@ -1,4 +1,4 @@
-import { type HttpRoutePattern, patternMethods, type RoutePattern } from "./route-pattern.js";
+import { type HttpRoutePattern, patternMethods, type RoutePattern } from "../rules/route-pattern.js";
 
 /**
  * Route patterns as IAM resources: the glob an API Gateway policy uses for a pattern's requests

@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { globTokens, matchIamGlob } from "../../../src/policy/iam-glob.js";
 import {
-  globTokens,
   intersects,
   type LanguageToken,
   literalTokens,
-  matchIamGlob,
   ONE,
   REST,
   SEGMENT,
   STAR,
-} from "../../../src/rules/iam-glob.js";
+} from "../../../src/rules/languages.js";
 
 /** A reference implementation through RegExp, only for tests. */
 function tokensToRegExp(tokens: readonly LanguageToken[]): RegExp {

@@ -3,15 +3,17 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { RULE_SHAPES } from "../../../bench/lib/rule-shapes.js";
 import { ConfigError } from "../../../src/errors.js";
-import { globTokens, intersects } from "../../../src/rules/iam-glob.js";
-import { excessPathGlobs, iamPathGlob } from "../../../src/rules/iam-resources.js";
+import { globTokens } from "../../../src/policy/iam-glob.js";
+import { excessPathGlobs, iamPathGlob } from "../../../src/policy/iam-resources.js";
 import {
   analyseOverlaps,
   globMeetsPattern,
   OVERLAP_BUDGET,
   type OverlapInput,
   patternsMeet,
-} from "../../../src/rules/overlaps.js";
+} from "../../../src/policy/overlaps.js";
+import { compilePolicyRules } from "../../../src/policy/rule-policy.js";
+import { intersects } from "../../../src/rules/languages.js";
 import {
   compareSpecificity,
   type HttpRoutePattern,
@@ -19,7 +21,7 @@ import {
   parseRoutePattern,
   pathLanguage,
 } from "../../../src/rules/route-pattern.js";
-import { compileRules, MAX_ROUTES } from "../../../src/rules/rules.js";
+import { MAX_ROUTES } from "../../../src/rules/rules.js";
 
 // The reference is the character-level product automaton (`intersects`) run on every ordered pair,
 // as the rule compiler did before it reasoned segment by segment: slow, but independent of it.
@@ -241,7 +243,7 @@ describe("compileRules at scale", () => {
       timeout: 20_000,
     }, () => {
       const routes = shape("nested")(500);
-      const ruleSet = compileRules({ routes, unmatchedRoutes });
+      const ruleSet = compilePolicyRules({ routes, unmatchedRoutes });
       assert.equal(ruleSet.rules.length, 500);
       assert.ok(ruleSet.warnings.length > 1000);
       assert.equal(ruleSet.decide({ scope: "b:read" }, { method: "GET", path: "/a/1/b2/7" }).allowed, true);
@@ -254,7 +256,7 @@ describe("compileRules at scale", () => {
   }, () => {
     try {
       assert.equal(
-        compileRules({ routes: shape("nested")(1000), unmatchedRoutes: "deny" }).rules.length,
+        compilePolicyRules({ routes: shape("nested")(1000), unmatchedRoutes: "deny" }).rules.length,
         1000,
       );
     } catch (error) {
@@ -264,9 +266,22 @@ describe("compileRules at scale", () => {
     }
   });
 
+  it("compiles 1,000 rules nested under one root, with their warnings, within the budget", {
+    timeout: 20_000,
+  }, () => {
+    const routes = shape("nested")(1000);
+    const ruleSet = compilePolicyRules({ routes, unmatchedRoutes: "deny" });
+    assert.equal(ruleSet.rules.length, 1000);
+    assert.ok(ruleSet.warnings.length > 10_000);
+    // Messages are written when read, and logs (JSON) carry them.
+    const first = JSON.parse(JSON.stringify(ruleSet.warnings[0]));
+    assert.equal(first.message, ruleSet.warnings[0]!.message);
+    assert.match(first.message, /IAM/);
+  });
+
   it("analyses 1,000 rules of a realistic API with under 1% of the budget", () => {
     const routes = shape("realistic")(1000);
-    assert.equal(compileRules({ routes, unmatchedRoutes: "deny" }).rules.length, 1000);
+    assert.equal(compilePolicyRules({ routes, unmatchedRoutes: "deny" }).rules.length, 1000);
     const items = inputs(
       routes.map((r) => r.route),
       routes.map((_, i) => 1 + (i % 3)),
@@ -275,7 +290,7 @@ describe("compileRules at scale", () => {
   });
 
   it("compiles 300 densely overlapping rules", { timeout: 20_000 }, () => {
-    const ruleSet = compileRules({ routes: denseRoutes(300), unmatchedRoutes: "deny" });
+    const ruleSet = compilePolicyRules({ routes: denseRoutes(300), unmatchedRoutes: "deny" });
     assert.ok(ruleSet.warnings.length > 1000);
   });
 
@@ -286,7 +301,7 @@ describe("compileRules at scale", () => {
       scopes: [`s${i}`],
     }));
     assert.throws(
-      () => compileRules({ routes, unmatchedRoutes: "deny" }),
+      () => compilePolicyRules({ routes, unmatchedRoutes: "deny" }),
       (error: unknown) =>
         error instanceof ConfigError &&
         error.field === "routes" &&

@@ -1,10 +1,11 @@
 import { ConfigError } from "../errors.js";
-import { globTokens, intersects } from "./iam-glob.js";
-import { type HttpRoutePattern, pathLanguage } from "./route-pattern.js";
+import { intersects } from "../rules/languages.js";
+import { type HttpRoutePattern, pathLanguage } from "../rules/route-pattern.js";
+import { globTokens } from "./iam-glob.js";
 
 /**
  * The compile-time overlap analysis of route rules: which rules' requests and IAM resources share
- * strings. It answers the same questions as `intersects` (iam-glob.ts) on the character languages,
+ * strings. It answers the same questions as `intersects` (rules/languages.ts) on the character languages,
  * but segment by segment, which the shapes involved allow:
  *
  * - a route pattern is `/s1/…/sk`, each `si` a literal, a `{param}` (one non-empty segment without
@@ -59,11 +60,12 @@ export interface Overlaps {
 /**
  * The work the analysis may do, in units of about one segment comparison (a few nanoseconds), before
  * the rule set is refused: calibrated so that a rule set just under it still compiles in about
- * 100 ms. 1,000 rules of a realistic API use under 1% of it; what exhausts it is a rule set whose
- * rules nearly all overlap one another (500 rules nested under a single root, `/a/{a}/b1/{b}/…`,
- * use about half), where the warnings alone number in the tens of thousands.
+ * 100 ms. 1,000 rules of a realistic API use under 1% of it; 1,000 rules nested under a single root
+ * (`/a/{a}/b1/{b}/…`, about 80,000 warnings) use three quarters. What exhausts it is a rule set whose
+ * rules nearly all overlap one another (1,000 rules `ANY /{a}/{b}/x{i}/{rest+}`: the warnings alone
+ * would number about a million), which is refused instead of stalling a cold start.
  */
-export const OVERLAP_BUDGET = 6_000_000;
+export const OVERLAP_BUDGET = 20_000_000;
 
 /** A relation found costs its entry and, later, a warning (about half a microsecond). */
 const RELATION_COST = 48;
@@ -252,6 +254,25 @@ export function analyseOverlaps(items: readonly OverlapInput[], budget = OVERLAP
     first[id] ??= i;
   });
   const patterns = first.map((i) => patternCodes(items[i]!.pattern, intern));
+  // Per path, computed once: its IAM glob as segment codes, and where its excess globs change it
+  // (as `excessPathGlobs`: an empty parameter leaves a wildcard only if there is another one; a
+  // parameter after the last literal needs no `*/*` when the proxy ends the pattern).
+  const globs = patterns.map(globOf);
+  const excessMasks = patterns.map((pa) => {
+    let lastLiteral = -1;
+    let wild = 0;
+    pa.codes.forEach((c, i) => {
+      if (c >= 0) lastLiteral = i;
+      else wild++;
+    });
+    let empty = 0;
+    let split = 0;
+    pa.codes.forEach((c, i) => {
+      if (c < 0 && wild > 1) empty |= 1 << i;
+      if (c === PARAM && !(pa.proxy !== 0 && i > lastLiteral)) split |= 1 << i;
+    });
+    return { empty, split };
+  });
   const back = new Int32Array(Math.max(0, ...patterns.map((p) => p.k)) + 2);
   const methods = items.map((x) => METHOD_BITS[x.pattern.method] ?? 127);
   // Requirement keys as numbers, -1 for open rules (never denied, so never an overlap's culprit).
@@ -290,7 +311,7 @@ export function analyseOverlaps(items: readonly OverlapInput[], budget = OVERLAP
       // Some request of a falls under b's IAM resource.
       if (pa.k > MAX_BITS) answer = slow([items[first[b]!]!.pathGlob], a);
       else {
-        backward(globOf(pb), pa, back);
+        backward(globs[b]!, pa, back);
         answer = (back[0]! & 1) === 1;
       }
     } else if (ia.excessWild.length > 0 && ask(b, a, GLOB)) {
@@ -298,23 +319,9 @@ export function analyseOverlaps(items: readonly OverlapInput[], budget = OVERLAP
       // must therefore meet b first.
       if (pa.k > MAX_BITS || pb.k > MAX_BITS) answer = slow(ia.excessWild, b);
       else {
-        let lastLiteral = -1;
-        let wild = 0;
-        pa.codes.forEach((c, i) => {
-          if (c >= 0) lastLiteral = i;
-          else wild++;
-        });
-        let empty = 0;
-        let split = 0;
-        pa.codes.forEach((c, i) => {
-          // As `excessPathGlobs`: an empty parameter leaves a wildcard only if there is another one;
-          // a parameter after the last literal needs no `*/*` when the proxy ends the pattern.
-          if (c < 0 && wild > 1) empty |= 1 << i;
-          if (c === PARAM && !(pa.proxy !== 0 && i > lastLiteral)) split |= 1 << i;
-        });
-        const g = globOf(pa);
+        const g = globs[a]!;
         backward(g, pb, back);
-        answer = excessMeets(g, empty, split, pb, back);
+        answer = excessMeets(g, excessMasks[a]!.empty, excessMasks[a]!.split, pb, back);
       }
     }
     memo[slot]! |= question | (answer ? question << 1 : 0);

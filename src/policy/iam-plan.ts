@@ -1,16 +1,18 @@
+import { ROUTED_METHODS, type RoutedMethod } from "../rules/methods.js";
+import { ClaimProjection } from "../rules/projection.js";
+import { checkRequirement } from "../rules/requirements.js";
+import { type HttpRoutePattern, patternMethods } from "../rules/route-pattern.js";
+import type { CompiledRule, RuleSet } from "../rules/types.js";
 import { hasWildcard } from "./iam-glob.js";
 import { excessPathGlobs, iamPathGlob } from "./iam-resources.js";
-import { ROUTED_METHODS, type RoutedMethod } from "./methods.js";
-import { analyseOverlaps } from "./overlaps.js";
-import { checkRequirement } from "./requirements.js";
-import { type HttpRoutePattern, patternMethods } from "./route-pattern.js";
-import type { CompiledRule, IamPlan, RuleWarning } from "./types.js";
+import type { IamPlan, RuleWarning } from "./iam-types.js";
+import type { OverlapInput, Overlaps } from "./overlaps.js";
 
 /**
  * The IAM side of a rule set: which IAM resources describe everything a principal may call
- * ({@link IamPlanner.plan}, used by `policy/build.ts`), and where IAM wildcards make a cached policy
+ * ({@link IamPlanner.plan}, used by `build.ts`), and where IAM wildcards make a cached policy
  * inexact for these rules ({@link IamPlanner.warnings}, from the overlap analysis of `overlaps.ts`).
- * Built once per rule set by `compileRules`, beside the decision engine of `rule-set.ts`.
+ * Built once per rule set by `rule-policy.ts`, from what the rule set of `rules/` exposes.
  */
 
 /** IAM resources longer than this many characters are refused by API Gateway. */
@@ -22,8 +24,47 @@ const MAX_RESOURCE = 512;
 const MAX_PREFIX = 290;
 
 const PLAN_CACHE_MAX = 256;
+/**
+ * Plans remembered by claim projection. Each entry holds a projection key of at most
+ * `MAX_PROJECTION` (projection.ts) characters, so the memo stays under about 2 MB however claims look.
+ */
+const CLAIMS_CACHE_MAX = 1024;
 
 const freeze = <T extends object>(value: T): T => Object.freeze(value);
+
+/**
+ * A warning whose message is written when read: a rule set nested under one root may have tens of
+ * thousands of them, and most are only counted or logged. `toJSON` gives the message to logs.
+ */
+class Warning implements RuleWarning {
+  readonly #detail: string | null;
+
+  /** @param detail `IAM_DENY_OVERLAP`: the other rule's resource; `IAM_ALLOW_EXCESS`: the trimming globs (null: the rule itself). */
+  constructor(
+    readonly code: RuleWarning["code"],
+    readonly route: string,
+    readonly other: string | null,
+    detail: string | null,
+  ) {
+    this.#detail = detail;
+  }
+
+  get message(): string {
+    const { route, other } = this;
+    if (this.code === "IAM_DENY_OVERLAP")
+      return `requests to ${route} also fall under ${this.#detail}, the IAM resource of ${other} (IAM's * spans "/"): a principal denied ${other} but allowed ${route} may get 403 on ${route}.`;
+    if (this.code === "IAM_RESOURCE_LONG")
+      return `the IAM resource of ${route} may exceed ${MAX_RESOURCE} characters; it is then left out of Allow statements or shortened to a broader Deny.`;
+    const exactOnly = "only for the exact path that was authorized, so other requests to it may get 403.";
+    return this.#detail === null
+      ? `IAM wildcards cannot describe ${route} exactly: with unmatched routes denied, a cached policy allows it ${exactOnly}`
+      : `the IAM globs that trim ${route}'s resource (${this.#detail}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${route} ${exactOnly}`;
+  }
+
+  toJSON(): RuleWarning {
+    return { ...this, message: this.message };
+  }
+}
 
 /** Per-rule IAM translations of an HTTP pattern, and their relations to the other rules. */
 interface IamEntry {
@@ -44,16 +85,6 @@ interface IamEntry {
   readonly denyGuards: number[];
 }
 
-/** What the IAM plan needs from the compiled rules. */
-export interface IamPlannerInput {
-  readonly rules: readonly CompiledRule[];
-  readonly unmatchedRoutes: "allow" | "deny";
-  /** Rule index → its specificity rank among the HTTP rules (most specific first; -1 for the others). */
-  readonly rank: Int32Array;
-  /** The index of the rule REST route selection picks for a request, or -1. */
-  decider(method: string, path: string): number;
-}
-
 /** The IAM plans and warnings of one rule set. */
 export class IamPlanner {
   /** Where IAM wildcards make cached policies inexact for these rules (see {@link RuleWarning}). */
@@ -64,12 +95,21 @@ export class IamPlanner {
   readonly #http: IamEntry[] = [];
   readonly #defaultIndex: number;
   readonly #connectIndex: number;
+  /** The distinct requirements of the rules, and the claims they read. */
+  readonly #reads: ClaimProjection;
 
-  constructor(input: IamPlannerInput) {
+  /**
+   * @param input what the plan reads of the rule set: its rules, their specificity (`rank`) and REST
+   *   selection (`select`).
+   * @param analyse the overlap analysis (`analyseOverlaps` of `overlaps.ts`; passed in so that a rule
+   *   set without HTTP rules can do without it, see {@link noHttpRules}).
+   */
+  constructor(input: RuleSet, analyse: (items: readonly OverlapInput[]) => Overlaps) {
     const rules = input.rules;
     this.#rules = rules;
+    this.#reads = new ClaimProjection(rules.map((r) => r.requirement));
     this.#unmatched = input.unmatchedRoutes;
-    this.#rank = input.rank;
+    this.#rank = Int32Array.from(rules, (r) => input.rank(r.index));
     this.#defaultIndex = rules.findIndex((r) => r.pattern.kind === "default");
     this.#connectIndex = rules.findIndex((r) => r.pattern.kind === "key");
     for (const rule of rules) {
@@ -89,20 +129,20 @@ export class IamPlanner {
         allowTails: methods.map((m) => m + pathGlob),
         excessWildTails: methods.flatMap((m) => excessWild.map((g) => m + g)),
         excessLiteralTails: methods.flatMap((m) =>
-          excessLiteral.map((g) => ({ tail: m + g, decider: input.decider(m, g) })),
+          excessLiteral.map((g) => ({ tail: m + g, decider: input.select(m, g) })),
         ),
         excessHits: [],
         denyGuards: [],
       });
     }
-    this.warnings = freeze(this.#analyse());
+    this.warnings = freeze(this.#analyse(analyse));
   }
 
   /** Fills `excessHits` and `denyGuards`, and returns the warnings. */
-  #analyse(): RuleWarning[] {
+  #analyse(analyse: (items: readonly OverlapInput[]) => Overlaps): RuleWarning[] {
     const rules = this.#rules;
     const http = this.#http;
-    const found = analyseOverlaps(
+    const found = analyse(
       http.map((e) => {
         const requirement = rules[e.index]!.requirement;
         return {
@@ -130,12 +170,14 @@ export class IamPlanner {
       const q = http[found.overlaps[i + 1]!]!;
       // The list form denies q's resource only when a less specific rule could be allowed broadly.
       if (!stageForm && q.denyGuards.length === 0) continue;
-      warnings.push({
-        code: "IAM_DENY_OVERLAP",
-        route: p.pattern.text,
-        other: q.pattern.text,
-        message: `requests to ${p.pattern.text} also fall under ${q.pattern.method === "ANY" ? "*" : q.pattern.method}${q.pathGlob}, the IAM resource of ${q.pattern.text} (IAM's * spans "/"): a principal denied ${q.pattern.text} but allowed ${p.pattern.text} may get 403 on ${p.pattern.text}.`,
-      });
+      warnings.push(
+        new Warning(
+          "IAM_DENY_OVERLAP",
+          p.pattern.text,
+          q.pattern.text,
+          `${q.pattern.method === "ANY" ? "*" : q.pattern.method}${q.pathGlob}`,
+        ),
+      );
     }
     for (const p of this.#http) {
       if (listForm) {
@@ -143,15 +185,9 @@ export class IamPlanner {
         const trims = p.excessHits.length > 0 ? p.excessWild.join(", ") : "";
         for (const hit of p.excessHits) {
           const other = rules[hit]!.route;
-          warnings.push({
-            code: "IAM_ALLOW_EXCESS",
-            route: p.pattern.text,
-            other,
-            message:
-              hit === p.index
-                ? `IAM wildcards cannot describe ${p.pattern.text} exactly: with unmatched routes denied, a cached policy allows it only for the exact path that was authorized, so other requests to it may get 403.`
-                : `the IAM globs that trim ${p.pattern.text}'s resource (${trims}) also cover requests of ${other}: with unmatched routes denied and both allowed, a cached policy allows ${p.pattern.text} only for the exact path that was authorized, so other requests to it may get 403.`,
-          });
+          warnings.push(
+            new Warning("IAM_ALLOW_EXCESS", p.pattern.text, other, hit === p.index ? null : trims),
+          );
         }
       }
       const longest = Math.max(
@@ -160,23 +196,23 @@ export class IamPlanner {
         ...p.excessLiteralTails.map((x) => x.tail.length),
       );
       if (longest > MAX_RESOURCE - MAX_PREFIX) {
-        warnings.push({
-          code: "IAM_RESOURCE_LONG",
-          route: p.pattern.text,
-          other: null,
-          message: `the IAM resource of ${p.pattern.text} may exceed ${MAX_RESOURCE} characters; it is then left out of Allow statements or shortened to a broader Deny.`,
-        });
+        warnings.push(new Warning("IAM_RESOURCE_LONG", p.pattern.text, null, null));
       }
     }
     return warnings;
   }
 
-  /** 1 when the principal passes rule i; a rule that cannot be evaluated counts as failed. */
+  /**
+   * Verdicts by distinct requirement: 1 when the principal passes it; a requirement that cannot be
+   * evaluated counts as failed. Rules with equal requirements (same `key`) share one verdict, so a
+   * call checks each distinct requirement once.
+   */
   #verdicts(claims: Record<string, unknown>, scopeClaims: readonly string[] | undefined): Uint8Array {
-    const out = new Uint8Array(this.#rules.length);
+    const distinct = this.#reads.requirements;
+    const out = new Uint8Array(distinct.length);
     for (let i = 0; i < out.length; i++) {
       try {
-        out[i] = checkRequirement(this.#rules[i]!.requirement, claims, scopeClaims) === null ? 1 : 0;
+        out[i] = checkRequirement(distinct[i]!, claims, scopeClaims) === null ? 1 : 0;
       } catch {
         out[i] = 0;
       }
@@ -185,22 +221,50 @@ export class IamPlanner {
   }
 
   /**
-   * Plans by verdict vector: a plan depends only on which rules the principal passes, and most
-   * principals share a handful of vectors, so each is planned once. Bounded; plans are frozen.
+   * Plans by distinct-requirement verdict vector: a plan depends only on which requirements the
+   * principal passes, and most principals share a handful of vectors, so each is planned once.
+   * Bounded; plans are frozen.
    */
   readonly #plans = new Map<string, IamPlan>();
+  /** Plans by the claims the requirements read (see {@link ClaimProjection}); bounded, least recently used out. */
+  readonly #byClaims = new Map<string, IamPlan>();
 
   /** The plan for a principal with these claims (see {@link IamPlan}); plans are shared and frozen. */
   plan(
     claims: Record<string, unknown>,
     options?: { list?: boolean; scopeClaims?: readonly string[] | undefined },
   ): IamPlan {
-    const v = this.#verdicts(claims, options?.scopeClaims);
-    const key = `${options?.list === true ? "L" : "S"}${v.join("")}`;
+    const list = options?.list === true;
+    const scopeClaims = options?.scopeClaims;
+    const projection = this.#reads.key(claims, scopeClaims);
+    if (projection === null) return this.#planFor(claims, list, scopeClaims);
+    const key = `${list ? "L" : "S"}${projection}`;
+    const memo = this.#byClaims;
+    let plan = memo.get(key);
+    // Most recently used last: a hit is re-inserted; a miss evicts the least recently used when full.
+    if (plan !== undefined) memo.delete(key);
+    else {
+      plan = this.#planFor(claims, list, scopeClaims);
+      if (memo.size >= CLAIMS_CACHE_MAX) memo.delete(memo.keys().next().value!);
+    }
+    memo.set(key, plan);
+    return plan;
+  }
+
+  #planFor(
+    claims: Record<string, unknown>,
+    list: boolean,
+    scopeClaims: readonly string[] | undefined,
+  ): IamPlan {
+    const dv = this.#verdicts(claims, scopeClaims);
+    const key = `${list ? "L" : "S"}${dv.join("")}`;
     let plan = this.#plans.get(key);
     if (plan === undefined) {
       if (this.#plans.size >= PLAN_CACHE_MAX) this.#plans.clear();
-      plan = this.#plan(v, options);
+      const ids = this.#reads.ruleRequirement;
+      const v = new Uint8Array(ids.length);
+      for (let i = 0; i < v.length; i++) v[i] = dv[ids[i]!]!;
+      plan = this.#plan(v, list ? { list } : undefined);
       Object.freeze(plan.allow);
       Object.freeze(plan.deny);
       this.#plans.set(key, Object.freeze(plan));
@@ -239,4 +303,13 @@ export class IamPlanner {
     }
     return { mode: "list", allow, deny };
   }
+}
+
+/**
+ * The overlap analysis of a rule set without HTTP rules: there is nothing to compare. Throws when
+ * given any rule (a caller bug: such a rule set needs `analyseOverlaps`).
+ */
+export function noHttpRules(items: readonly OverlapInput[]): Overlaps {
+  if (items.length > 0) throw new Error("noHttpRules: this rule set has HTTP rules; analyse their overlaps");
+  return { overlaps: [], denyGuards: [], excessHits: [], work: 0 };
 }

@@ -59,6 +59,32 @@ function text(o: JsonObject, field: string, key: string, what: string): string {
 }
 
 /**
+ * The exact issuers each provider puts in `iss`, from its parameters: one formula, used by the
+ * configuration's presets and by the development issuer's provider-shaped tokens.
+ */
+export const PROVIDER_ISSUERS = {
+  /** Both Cognito forms, regional first; the partition's DNS suffix: the European Sovereign Cloud (eusc-*) and China differ. */
+  cognito(region: string, userPoolId: string): string[] {
+    const dns = /^eusc-/.test(region)
+      ? "amazonaws.eu"
+      : /^cn-/.test(region)
+        ? "amazonaws.com.cn"
+        : "amazonaws.com";
+    return ["cognito-idp", "issuer-cognito-idp"].map(
+      (host) => `https://${host}.${region}.${dns}/${userPoolId}`,
+    );
+  },
+  auth0: (domain: string): string => `https://${domain.toLowerCase()}/`,
+  entra: (tenantId: string, version: "1.0" | "2.0"): string =>
+    version === "1.0"
+      ? `https://sts.windows.net/${tenantId}/`
+      : `https://login.microsoftonline.com/${tenantId}/v2.0`,
+  keycloak: (url: string, realm: string): string =>
+    `${url.replace(/\/+$/, "")}/realms/${encodeURIComponent(realm)}`,
+  google: ["https://accounts.google.com", "accounts.google.com"] as readonly string[],
+};
+
+/**
  * Expands one issuer entry that has a `preset` into plain issuer entries (one per exact issuer the
  * provider may put in `iss`); the fields of `o` win over derived ones. Throws a `ConfigError`
  * naming the field for a missing or malformed preset parameter.
@@ -108,15 +134,7 @@ export function expandPreset(o: JsonObject, field: string): JsonObject[] {
         derived.clientId = clients;
         derived.clientIdClaim = use === null ? ["client_id", "aud"] : ["client_id"];
       }
-      // The partition's DNS suffix: the European Sovereign Cloud (eusc-*) and China differ.
-      const dns = /^eusc-/.test(region!)
-        ? "amazonaws.eu"
-        : /^cn-/.test(region!)
-          ? "amazonaws.com.cn"
-          : "amazonaws.com";
-      issuers = ["cognito-idp", "issuer-cognito-idp"].map(
-        (host) => `https://${host}.${region}.${dns}/${pool}`,
-      );
+      issuers = PROVIDER_ISSUERS.cognito(region!, pool);
       jwks = (issuer) => `${issuer}/.well-known/jwks.json`;
       break;
     }
@@ -125,7 +143,7 @@ export function expandPreset(o: JsonObject, field: string): JsonObject[] {
       if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain))
         fail(`${field}.domain`, 'expected a host name such as "acme.eu.auth0.com" (no scheme or path).');
       need("audience", "the API identifier");
-      issuers = [`https://${domain}/`];
+      issuers = [PROVIDER_ISSUERS.auth0(domain)];
       jwks = (issuer) => `${issuer}.well-known/jwks.json`;
       derived = { ...derived, clientIdClaim: ["azp"], scopeClaims: ["scope", "scp", "permissions"] };
       break;
@@ -171,9 +189,7 @@ export function expandPreset(o: JsonObject, field: string): JsonObject[] {
         fail(`${field}.issuer`, "is derived from allowedTenants with a multi-tenant tenantId.");
       need("audience", "the API's application (client) id");
       const tenants = multi ? [...new Set((list as string[]).map((t) => t.toLowerCase()))] : [tenant];
-      issuers = tenants.map((tid) =>
-        v1 ? `https://sts.windows.net/${tid}/` : `https://login.microsoftonline.com/${tid}/v2.0`,
-      );
+      issuers = tenants.map((tid) => PROVIDER_ISSUERS.entra(tid, v1 ? "1.0" : "2.0"));
       jwks = () =>
         `https://login.microsoftonline.com/${multi ? "common" : tenant}/discovery/${v1 ? "" : "v2.0/"}keys`;
       derived.clientIdClaim = [v1 ? "appid" : "azp"];
@@ -185,7 +201,7 @@ export function expandPreset(o: JsonObject, field: string): JsonObject[] {
       const url = text(o, field, "url", "the server URL").replace(/\/+$/, "");
       if (!WEB.test(url))
         fail(`${field}.url`, "expected an https URL (http only on 127.0.0.1, localhost or [::1]).");
-      const realm = `${url}/realms/${encodeURIComponent(text(o, field, "realm", "the realm name"))}`;
+      const realm = PROVIDER_ISSUERS.keycloak(url, text(o, field, "realm", "the realm name"));
       need("audience", "the API's client, via an audience mapper");
       issuers = [realm];
       jwks = () => `${realm}/protocol/openid-connect/certs`;
@@ -195,7 +211,7 @@ export function expandPreset(o: JsonObject, field: string): JsonObject[] {
     }
     case "google":
       need("audience", "the OAuth client id");
-      issuers = ["https://accounts.google.com", "accounts.google.com"];
+      issuers = [...PROVIDER_ISSUERS.google];
       jwks = () => "https://www.googleapis.com/oauth2/v3/certs";
       derived.clientIdClaim = ["azp"];
       break;

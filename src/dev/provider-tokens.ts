@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { PROVIDER_ISSUERS } from "../config/presets.js";
 
 /**
  * Development tokens shaped like a managed identity provider's, so a team can try its presets and
@@ -186,13 +187,7 @@ export function presetIssuer(preset: ProviderPreset, params: Record<string, unkn
         stringParam("cognito", params, "userPoolId"),
         "eu-west-1_AbCdEf123",
       );
-      const region = cognitoRegion(pool);
-      const suffix = region.startsWith("eusc-")
-        ? "amazonaws.eu"
-        : region.startsWith("cn-")
-          ? "amazonaws.com.cn"
-          : "amazonaws.com";
-      return `https://cognito-idp.${region}.${suffix}/${pool}`;
+      return PROVIDER_ISSUERS.cognito(cognitoRegion(pool), pool)[0]!;
     }
     case "auth0": {
       const domain = required("auth0", "domain", stringParam("auth0", params, "domain"), "acme.eu.auth0.com");
@@ -200,15 +195,13 @@ export function presetIssuer(preset: ProviderPreset, params: Record<string, unkn
         fail(
           `auth0 preset: domain ${shown(domain)} must be a host name such as acme.eu.auth0.com (no https://, no path)`,
         );
-      return `https://${domain.toLowerCase()}/`;
+      return PROVIDER_ISSUERS.auth0(domain);
     }
     case "okta":
       return required("okta", "issuer", undefined, "https://acme.okta.com/oauth2/default");
     case "entra": {
       const tid = entraTenant(params);
-      return entraVersion(params) === "2.0"
-        ? `https://login.microsoftonline.com/${tid}/v2.0`
-        : `https://sts.windows.net/${tid}/`;
+      return PROVIDER_ISSUERS.entra(tid, entraVersion(params));
     }
     case "keycloak": {
       const url = required(
@@ -221,10 +214,10 @@ export function presetIssuer(preset: ProviderPreset, params: Record<string, unkn
       const realm = required("keycloak", "realm", stringParam("keycloak", params, "realm"), "acme");
       if (realm.includes("/") || realm.includes("?") || realm.includes("#"))
         fail(`keycloak preset: realm ${shown(realm)} must be a realm name, not a path`);
-      return `${url.replace(/\/+$/, "")}/realms/${realm}`;
+      return PROVIDER_ISSUERS.keycloak(url, realm);
     }
     case "google":
-      return "https://accounts.google.com";
+      return PROVIDER_ISSUERS.google[0]!;
   }
 }
 

@@ -31,17 +31,21 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * in `GATEPASS_CONFIG` at cold start, and every bundle gains the generic checks presets expand into,
  * `clientId`, `requiredClaimValues`, `scopeClaims`, and the warm-up of alternative issuer forms).
  * With `--config` a preset is expanded at bundle time and the bundle carries none of it; the library
- * hooks stay out of every bundle (asserted below).
+ * hooks stay out of every bundle (asserted below). With all of these together, the remembered IAM
+ * plans and route index, and the cold-start work moved out of module load: 111,491 / 38,555 gzip,
+ * measured on the merged tree.
  */
-const BUNDLE_BUDGET_BYTES = 100 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 35 * 1024;
+const BUNDLE_BUDGET_BYTES = 112 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 39 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the
  * remote key sources: measured 44,758 bytes for this one, budget with ~5% headroom. Raised with the
- * budgets above (measured 44,827 before, 47,453 after: the handler's part of the same changes).
+ * budgets above (measured 44,827 before, 47,453 after: the handler's part of the same changes), and
+ * again on the merged tree (51,641: claim pointers, scope claims, client and claim-value checks,
+ * the route index and remembered plans).
  */
-const EMBEDDED_BUDGET_BYTES = 48 * 1024;
+const EMBEDDED_BUDGET_BYTES = 53 * 1024;
 /** The project's target for the minified bundle; not met yet (see the todo test). */
 const PROJECT_TARGET_BYTES = 30 * 1024;
 /** What `--config` bundles must not carry: validation happened at bundle time. */
@@ -354,7 +358,7 @@ describe("gatepass bundle", { concurrency: true }, () => {
   });
 
   test(`project target: ≤ ${PROJECT_TARGET_BYTES} bytes minified`, {
-    todo: "≈ 47 KB with --config (secret or inline keys), ≈ 96 KB configured from the environment",
+    todo: "≈ 52 KB with --config (inline keys), ≈ 111 KB configured from the environment",
   }, () => {
     assert.ok(embedded.report.bytes <= PROJECT_TARGET_BYTES, `index.mjs is ${embedded.report.bytes} bytes`);
   });

@@ -9,7 +9,7 @@ import { SignJWT } from "jose";
 import { createAuthorizer } from "../../../src/lambda/authorizer.js";
 import { parseConfig, rulesFor } from "../../../src/lambda/config.js";
 import { createMemoryLogger } from "../../../src/log.js";
-import { OPEN_RULES } from "../../../src/rules/open.js";
+import { OPEN_POLICY_RULES } from "../../../src/policy/open-plans.js";
 import { createVerifier, type Verifier } from "../../../src/token/verifier.js";
 
 const ISSUER = "https://id.hot-path.test/";
@@ -115,12 +115,12 @@ describe("authorizer: verification without a promise while the key is at hand", 
 
 describe("configuration: no route rules, unmatched routes allowed", () => {
   it("gets the open rule set, not a rule set compiled at every cold start", () => {
-    assert.equal(rulesFor(parseConfig(config)), OPEN_RULES);
+    assert.equal(rulesFor(parseConfig(config)), OPEN_POLICY_RULES);
   });
 
   it("any rule, or unmatched routes denied, is compiled", () => {
-    assert.notEqual(rulesFor(parseConfig({ ...config, unmatchedRoutes: "deny" })), OPEN_RULES);
+    assert.notEqual(rulesFor(parseConfig({ ...config, unmatchedRoutes: "deny" })), OPEN_POLICY_RULES);
     const withRule = { ...config, routes: [{ route: "GET /orders/{id}", scopes: ["orders:read"] }] };
-    assert.notEqual(rulesFor(parseConfig(withRule)), OPEN_RULES);
+    assert.notEqual(rulesFor(parseConfig(withRule)), OPEN_POLICY_RULES);
   });
 });

@@ -68,7 +68,7 @@ export const handlerInChild: Section = {
         { issuers: [issuerConfig(key)], tokenCache: { maxEntries: 0 } },
         { sharedKeyCache: false },
       );
-      // The default logger: `console.log`, one JSON line per decision, to the process's stdout.
+      // The default logger: one JSON line per decision, to the process's stdout.
       const handler = createAuthorizer(authorizerConfig(issuerConfig(key), 0), { sharedKeyCache: false });
       const candidates: Candidate[] = [
         { name: "floor: verification alone", run: () => floor(next()) },
@@ -126,7 +126,7 @@ export const handlerInChild: Section = {
       "`createAuthorizer` with 4 route rules and 4 context claims, token cache off",
       "(`tokenCache.maxEntries: 0`), tokens from the Authorization header or `access_token`; the events",
       "are the committed fixtures (`tests/fixtures/events/`) with a real token; every invocation is",
-      "allowed and writes its decision log line with the default logger (`console.log`) to the process's",
+      "allowed and writes its decision log line with the default logger (a direct stdout write) to the process's",
       "stdout, which is /dev/null (the section runs in a child process). × floor: ratio to the floor's",
       "verification of the same token in the same round. The last row of each algorithm is the REST TOKEN",
       'handler with `logLevel: "warn"`, which writes no decision line: the difference to the REST TOKEN row',

@@ -478,6 +478,11 @@ export const CONFIG_FIELDS = {
     default: "info",
     doc: "`debug`, `info`, `warn`, `error`, `silent`",
   },
+  logSampleRate: {
+    type: { kind: "positive", max: 1 },
+    default: 1,
+    doc: "the share of `allow` decision lines written (`0.01`: one in a hundred, each with `sampling_rate`); deny, 401 and error lines are always written (env `GATEPASS_LOG_SAMPLE_RATE`)",
+  },
   dev: {
     type: { kind: "object", fields: DEV_FIELDS, name: "DevConfigInput" },
     defaultText: "the default of each `dev` field (below)",

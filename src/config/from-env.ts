@@ -21,6 +21,15 @@ const SHORTCUT_FIELDS: Record<string, string> = {
   logLevel: "GATEPASS_LOG_LEVEL",
 };
 
+/** The variables read whatever the configuration's source (a document or the shortcuts), by field. */
+const LOG_VARIABLES = { logLevel: "GATEPASS_LOG_LEVEL", logSampleRate: "GATEPASS_LOG_SAMPLE_RATE" } as const;
+
+/** `GATEPASS_LOG_SAMPLE_RATE` as a number; anything else is kept as is, for validation to name. */
+export const sampleRateOf = (raw: string): unknown => {
+  const text = raw.trim();
+  return /^(0|1)(\.\d+)?$|^\.\d+$/.test(text) ? Number(text) : text;
+};
+
 const list = (value: string) =>
   value
     .split(",")
@@ -110,7 +119,7 @@ export type ConfigParser = (doc: unknown) => GatepassConfig;
  * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
  * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`,
  * `GATEPASS_SECRET_PREVIOUS` (a second trusted secret, for rotation), `GATEPASS_ALLOW_INSECURE_SHORT_SECRET`
- * and `GATEPASS_CONTEXT_CLAIMS` (comma-separated). `GATEPASS_LOG_LEVEL` applies to both. Throws one `ConfigError` naming the variable or field:
+ * and `GATEPASS_CONTEXT_CLAIMS` (comma-separated). `GATEPASS_LOG_LEVEL` and `GATEPASS_LOG_SAMPLE_RATE` apply to both. Throws one `ConfigError` naming the variable or field:
  * an error of a field set by a shortcut names the variable. `loadConfig` (`lambda/config.ts`) is
  * this with the full validation.
  */
@@ -134,6 +143,8 @@ export function loadConfigWith(env: Env, parse: ConfigParser): GatepassConfig {
     );
   }
   if (env.GATEPASS_LOG_LEVEL !== undefined) doc.logLevel = env.GATEPASS_LOG_LEVEL.trim().toLowerCase();
+  if (env.GATEPASS_LOG_SAMPLE_RATE !== undefined)
+    doc.logSampleRate = sampleRateOf(env.GATEPASS_LOG_SAMPLE_RATE);
   try {
     return parse(doc);
   } catch (error) {
@@ -153,8 +164,10 @@ export function loadConfigWith(env: Env, parse: ConfigParser): GatepassConfig {
       if (variable === "GATEPASS_SECRET") variable = secretVariable(env);
       if (variable) throw new ConfigError(variable, error.detail);
     }
-    if (error instanceof ConfigError && error.field === "logLevel" && env.GATEPASS_LOG_LEVEL !== undefined) {
-      throw new ConfigError("GATEPASS_LOG_LEVEL", error.detail);
+    for (const [field, variable] of Object.entries(LOG_VARIABLES)) {
+      if (error instanceof ConfigError && error.field === field && env[variable] !== undefined) {
+        throw new ConfigError(variable, error.detail);
+      }
     }
     throw error;
   }

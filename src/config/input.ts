@@ -104,6 +104,12 @@ export interface GatepassConfigInput {
    */
   logLevel?: "debug" | "info" | "warn" | "error" | "silent";
   /**
+   * the share of `allow` decision lines written (`0.01`: one in a hundred, each with `sampling_rate`); deny, 401 and error lines are always written (env `GATEPASS_LOG_SAMPLE_RATE`)
+   *
+   * @defaultValue `1`
+   */
+  logSampleRate?: number;
+  /**
    * read by `gatepass dev` only; see [Local development](#local-development)
    *
    * @defaultValue the default of each `dev` field (below)

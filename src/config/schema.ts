@@ -590,6 +590,7 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
       ttlSeconds: fieldValue(sections.tokenCache, tokenCache, "ttlSeconds", "tokenCache") as number,
     },
     logLevel: fieldValue(CONFIG_SHAPE, o, "logLevel", "") as GatepassConfig["logLevel"],
+    logSampleRate: fieldValue(CONFIG_SHAPE, o, "logSampleRate", "") as number,
     dev: parseDev(o.dev),
   };
   checked.add(config);

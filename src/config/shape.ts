@@ -142,6 +142,7 @@ export const CONFIG_SHAPE = {
     },
   },
   logLevel: { type: { kind: "enum", values: ["debug", "info", "warn", "error", "silent"] }, default: "info" },
+  logSampleRate: { type: { kind: "positive", max: 1 }, default: 1 },
   dev: { type: { kind: "object", fields: DEV_SHAPE } },
 } as const;
 

@@ -115,5 +115,7 @@ export interface GatepassConfig {
   /** Verified-token cache: entries [1000]; `0` disables. */
   tokenCache: { maxEntries: number; ttlSeconds: number };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** The share of `allow` decision lines written, above 0 and up to 1 [1]. */
+  logSampleRate: number;
   dev: DevConfig;
 }

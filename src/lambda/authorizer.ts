@@ -12,7 +12,7 @@ import {
   ReasonCodes,
 } from "../errors.js";
 import { shortSecretWarnings } from "../keys/short-secrets.js";
-import { createLogger, type Logger } from "../log.js";
+import { createLogger, type Logger, startInvocation } from "../log.js";
 import { type ArnParts, arnFault, arnTarget, parseArn } from "../policy/arn.js";
 import { buildPolicyResult, CONTEXT_MEMBER_BYTES, type PolicyDocument } from "../policy/build.js";
 import { encodeContext, type FlatContext } from "../policy/context.js";
@@ -205,6 +205,8 @@ export function buildAuthorizer(
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
   let warnedRouteIndependent = false;
+  // Allow lines may be sampled (`logSampleRate`); deny, 401 and error lines are always written.
+  const decisionLog = cfg.logSampleRate < 1 ? sampledAllows(logger, cfg.logSampleRate) : logger;
   // The claims `scopes` rules read, per accepting issuer (`iss`), where one names its own.
   const scopeClaimsOf = new Map<string | null, readonly string[]>();
   for (const issuer of cfg.issuers)
@@ -285,6 +287,7 @@ export function buildAuthorizer(
     lambdaContext?: { awsRequestId?: string },
   ): Promise<AuthorizerResponse> => {
     const started = process.hrtime.bigint();
+    startInvocation(lambdaContext?.awsRequestId);
     let request: AuthRequest | undefined;
     let issuer: string | null | undefined;
     let principal: string | undefined;
@@ -315,7 +318,7 @@ export function buildAuthorizer(
       const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;
-      logger.info("decision", {
+      decisionLog.info("decision", {
         outcome: allows ? "allow" : "deny",
         reason: allows ? null : (decision.reason ?? ReasonCodes.ROUTE_NOT_ALLOWED),
         detail:
@@ -377,3 +380,17 @@ function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {
  * the `performance` global loads `perf_hooks` on first use, a cost on every cold start.
  */
 const elapsed = (started: bigint) => Math.round(Number(process.hrtime.bigint() - started) / 1000) / 1000;
+
+/**
+ * `logger`, writing only a `rate` of the `decision` lines whose outcome is `allow` (each one marked
+ * with `sampling_rate`, to scale counts by); every other line as is.
+ */
+function sampledAllows(logger: Logger, rate: number): Logger {
+  return {
+    ...logger,
+    info: (event, fields) => {
+      if (event !== "decision" || fields?.outcome !== "allow") return logger.info(event, fields);
+      if (Math.random() < rate) logger.info(event, { sampling_rate: rate, ...fields });
+    },
+  };
+}

@@ -53,7 +53,7 @@ export function rulesFor(config: GatepassConfig): PolicyRules {
  * `GATEPASS_CONFIG` (inline JSON, or a path to a JSON file), else the single-issuer shortcuts
  * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
  * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`.
- * `GATEPASS_LOG_LEVEL` applies to both. Throws one `ConfigError` naming the variable or field.
+ * `GATEPASS_LOG_LEVEL` and `GATEPASS_LOG_SAMPLE_RATE` apply to both. Throws one `ConfigError` naming the variable or field.
  *
  * @example
  * // at module scope of a Lambda: a bad configuration fails the cold start, not a request

@@ -8,7 +8,7 @@ const LOG_LEVELS: ReadonlyArray<GatepassConfig["logLevel"]> = ["debug", "info", 
 /**
  * The handler of a bundle built by `gatepass bundle --config`: the configuration was validated and
  * normalized at bundle time and is embedded as is, so the cold start neither reads nor validates
- * it again. Only `GATEPASS_LOG_LEVEL` is read from the environment, so the log level can change
+ * it again. Only `GATEPASS_LOG_LEVEL` and `GATEPASS_LOG_SAMPLE_RATE` are read from the environment, so logging can change
  * without a new bundle; an unknown level fails the cold start, as `gatepass/lambda` does.
  */
 export function embeddedAuthorizer(
@@ -17,7 +17,9 @@ export function embeddedAuthorizer(
   env: Record<string, string | undefined> = process.env,
 ): AuthorizerHandler {
   const raw = env.GATEPASS_LOG_LEVEL;
-  if (raw === undefined || raw.trim() === "") return buildAuthorizer(config, rules);
+  const rate = sampleRate(env.GATEPASS_LOG_SAMPLE_RATE);
+  const sampled = rate === undefined ? config : { ...config, logSampleRate: rate };
+  if (raw === undefined || raw.trim() === "") return buildAuthorizer(sampled, rules);
   const level = raw.trim().toLowerCase() as GatepassConfig["logLevel"];
   if (!LOG_LEVELS.includes(level)) {
     throw new ConfigError(
@@ -25,5 +27,18 @@ export function embeddedAuthorizer(
       `expected one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}, got ${JSON.stringify(raw.slice(0, 40))}.`,
     );
   }
-  return buildAuthorizer({ ...config, logLevel: level }, rules);
+  return buildAuthorizer({ ...sampled, logLevel: level }, rules);
+}
+
+/** `GATEPASS_LOG_SAMPLE_RATE`: a number above 0 and up to 1, as the `logSampleRate` field. */
+function sampleRate(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const rate = Number(raw.trim());
+  if (!/^[\d.]+$/.test(raw.trim()) || !(rate > 0 && rate <= 1)) {
+    throw new ConfigError(
+      "GATEPASS_LOG_SAMPLE_RATE",
+      `expected a number above 0 and up to 1, got ${JSON.stringify(raw.slice(0, 40))}.`,
+    );
+  }
+  return rate;
 }

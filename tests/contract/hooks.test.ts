@@ -100,7 +100,7 @@ describe("check hook", { timeout: 30_000 }, () => {
         message: "Unauthorized",
       });
       assert.equal(decisions()[0]!.reason, "ERR_TENANT_SUSPENDED");
-      assert.equal(decisions()[0]!.level, "info");
+      assert.equal(decisions()[0]!.level, "INFO");
     }
   });
 
@@ -158,7 +158,7 @@ describe("check hook", { timeout: 30_000 }, () => {
       );
       const line = decisions()[0]!;
       assert.equal(line.reason, "ERR_HOOK_FAILED", what);
-      assert.equal(line.level, "error", what);
+      assert.equal(line.level, "ERROR", what);
       assert.ok(!JSON.stringify(line).includes(token), "the token is never logged");
     }
   });

@@ -212,7 +212,7 @@ describe("cognito preset", () => {
       "issuer-cognito-idp.eu-west-1.amazonaws.com",
     ]);
     assert.equal(
-      logger.lines.filter((l) => l.level === "error").length,
+      logger.lines.filter((l) => l.level === "ERROR").length,
       0,
       "the form the pool does not have is not an error",
     );
@@ -237,7 +237,7 @@ describe("cognito preset", () => {
       { now: NOW, logger, sharedKeyCache: false, fetch: routed },
     );
     await handler.hydrate();
-    const errors = logger.lines.filter((l) => l.level === "error");
+    const errors = logger.lines.filter((l) => l.level === "ERROR");
     assert.deepEqual(
       errors.map((l) => l.event),
       ["jwks_hydrate_failed"],

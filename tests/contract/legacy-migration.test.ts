@@ -165,7 +165,7 @@ describe("legacy: short secrets", () => {
     const h = authorizer(config);
     const warnings = h.logger.lines.filter((l) => l.event === "insecure_short_secret");
     assert.equal(warnings.length, 1);
-    assert.equal(warnings[0]!.level, "warn");
+    assert.equal(warnings[0]!.level, "WARN");
     assert.equal(warnings[0]!.field, "issuers[0].secret");
     noSecretIn(JSON.stringify(h.logger.lines), SHORT_SECRET);
     assert.equal((await call(h, await hs256(SHORT_SECRET, { id: 42, exp: T + 600 }))).allowed, true);

@@ -23,19 +23,24 @@ import {
 } from "./helpers.js";
 
 /**
- * Runs `action` with `console.log` captured (the default logger writes there, as Lambda expects; it
- * takes `console.log` when the handler is created, so the handler is created inside).
+ * Runs `action` with stdout captured (the default logger writes JSON lines there directly, not
+ * through `console`, which Lambda's runtime reformats: see tests/e2e/lambda-runtime-logs.test.ts).
  */
 async function captureStdout(action: (lines: string[]) => Promise<void>): Promise<void> {
   const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => {
-    lines.push(args.map(String).join(" "));
-  };
+  const original = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (text.startsWith("{")) {
+      lines.push(...text.split("\n").filter((l) => l.length > 0));
+      return true;
+    }
+    return (original as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+  }) as typeof process.stdout.write;
   try {
     await action(lines);
   } finally {
-    console.log = original;
+    process.stdout.write = original;
   }
 }
 
@@ -93,5 +98,46 @@ describe("decision log", () => {
     const from = h.logger.lines.length;
     const outcome = await invoke(h.handler, event);
     assertDecisionLog(h.logger.lines, from, outcome, secretsOf(token));
+  });
+});
+
+describe("logSampleRate", () => {
+  test("samples allow decision lines only (each marked with sampling_rate); deny and 401 lines are always written", async (t) => {
+    let draws = 0;
+    // Every other allow line is drawn in (0.1 < 0.5), the others out (0.9).
+    t.mock.method(Math, "random", () => (draws++ % 2 === 0 ? 0.1 : 0.9));
+    const h = makeHandler(
+      contractConfig({
+        routes: [{ route: "GET /orders/{id}", scopes: ["orders:read"] }],
+        logSampleRate: 0.5,
+      }),
+    );
+    const reader = mint("HS256", { sub: "reader", scope: "orders:read" });
+    const nobody = mint("HS256", { sub: "nobody", scope: "other" });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      for (const token of [reader, nobody, flipSignatureBit(reader)]) {
+        const outcome = await invoke(h.handler, restEventFor("rest-token", token, "GET", "/orders/1"));
+        outcomes.push(outcome.status === 200 ? "allow" : outcome.status === 403 ? "deny" : "unauthorized");
+      }
+    }
+    const decisions = h.logger.lines.filter((l) => l.event === "decision");
+    const count = (o: string) => decisions.filter((l) => l.outcome === o).length;
+    assert.equal(outcomes.filter((o) => o === "allow").length, 4);
+    assert.equal(count("allow"), 2, "half the allow lines");
+    assert.equal(count("deny"), 4, "every deny line");
+    assert.equal(count("unauthorized"), 4, "every 401 line");
+    for (const line of decisions)
+      assert.equal(line.sampling_rate, line.outcome === "allow" ? 0.5 : undefined);
+  });
+
+  test("without logSampleRate every allow line is written, with no sampling_rate", async () => {
+    const h = makeHandler(contractConfig());
+    const token = mint("HS256", { sub: "reader" });
+    for (let i = 0; i < 5; i += 1)
+      await invoke(h.handler, restEventFor("rest-token", token, "GET", "/orders/1"));
+    const allows = h.logger.lines.filter((l) => l.event === "decision" && l.outcome === "allow");
+    assert.equal(allows.length, 5);
+    assert.ok(allows.every((l) => !("sampling_rate" in l)));
   });
 });

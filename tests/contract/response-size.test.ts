@@ -37,7 +37,7 @@ describe("response size: WebSocket $connect", () => {
     assert.ok(size <= 8192, `the $connect answer is ${size} bytes (API Gateway's limit: 8192)`);
     assert.equal(outcome.status, 200, "$connect is not covered by any rule: allowed");
     assertValidResponse(outcome.response, event);
-    assert.equal(logger.lines.filter((l) => l.level === "error").length, 0);
+    assert.equal(logger.lines.filter((l) => l.level === "ERROR").length, 0);
   });
 
   it("denies $connect within 8 KB when a $connect rule refuses, with 13 ANY rules failed too", async () => {

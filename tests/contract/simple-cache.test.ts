@@ -146,7 +146,7 @@ describe("simple responses: a cached answer equals a fresh one", () => {
     };
     assert.equal(r.isAuthorized, false, "a principal failing the admin rule is refused everywhere");
     assert.ok(
-      logger.lines.some((l) => l.event === "simple_response_route_independent" && l.level === "warn"),
+      logger.lines.some((l) => l.event === "simple_response_route_independent" && l.level === "WARN"),
     );
   });
 });

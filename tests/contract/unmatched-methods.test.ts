@@ -60,7 +60,7 @@ describe("methods left to unmatchedRoutes", () => {
     );
     const line = logger.lines.find((l) => l.event === "rules_unmatched_methods");
     assert.ok(line, "a rules_unmatched_methods line");
-    assert.equal(line.level, "warn");
+    assert.equal(line.level, "WARN");
     assert.equal(line.path, "/orders/{id}");
     assert.deepEqual(line.methods, ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
   });

@@ -195,7 +195,7 @@ describe("PyJWT tokens through the Lambda bundle", { skip: SKIP, timeout: 120_00
     assert.match(String(decisions(inv)[3]!.detail), /requireExp: false/);
     const warnings = inv.logs.filter((l) => l.event === "insecure_short_secret");
     assert.equal(warnings.length, 1, "one warning per cold start");
-    assert.equal(warnings[0]!.level, "warn");
+    assert.equal(warnings[0]!.level, "WARN");
     noSecrets(inv);
   });
 

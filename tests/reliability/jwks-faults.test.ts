@@ -248,7 +248,7 @@ describe("the JWKS endpoint fails after a good start: stale keys, then fail clos
       assert.equal(failed.length, 1);
       assert.match(String(failed[0]!.reason), fault.reason);
       assert.equal(failed[0]!.servingStale, true);
-      assert.equal(failed[0]!.level, "warn", "serving stale keys is a warning, not yet an alert");
+      assert.equal(failed[0]!.level, "WARN", "serving stale keys is a warning, not yet an alert");
 
       // t = 62 s (within the cooldown): answered at once from the stale keys, no request.
       advance(1);
@@ -278,11 +278,11 @@ describe("the JWKS endpoint fails after a good start: stale keys, then fail clos
       advance(MAX_AGE_S + STALE_S);
       const closed = await ask(mint());
       assert.deepEqual([closed.outcome, closed.reason], ["unauthorized", "ERR_JWKS_UNAVAILABLE"]);
-      assert.equal(closed.level, "error", "fail-closed decisions are logged at error level");
+      assert.equal(closed.level, "ERROR", "fail-closed decisions are logged at error level");
       assert.equal(server.requests, 4);
       const last = lines("jwks_fetch_failed").at(-1)!;
       assert.equal(last.servingStale, false);
-      assert.equal(last.level, "error");
+      assert.equal(last.level, "ERROR");
       // Within the cooldown, every caller gets the same answer at once, with no request.
       advance(1);
       const burst = await Promise.all(Array.from({ length: 20 }, () => ask(mint())));
@@ -508,7 +508,7 @@ describe("key rotation and removal at the endpoint", () => {
     assert.deepEqual([answer.outcome, answer.reason], ["unauthorized", "ERR_KEY_NOT_FOUND"]);
     const fetched = lines("jwks_fetched").at(-1)!;
     assert.equal(fetched.keys, 0);
-    assert.equal(fetched.level, "warn");
+    assert.equal(fetched.level, "WARN");
     server.keySet = { keys: [EC1] };
     advance(MAX_AGE_S + 1);
     assert.equal((await ask(mint())).outcome, "allow", "keys back: accepted again");

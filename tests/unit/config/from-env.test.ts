@@ -81,6 +81,19 @@ describe("GATEPASS_CONFIG", () => {
     ]);
   });
 
+  test("GATEPASS_LOG_SAMPLE_RATE sets logSampleRate over the document or the shortcuts; a bad value names the variable", () => {
+    assert.equal(loadConfig({ GATEPASS_CONFIG: JSON.stringify(doc) }).logSampleRate, 1);
+    assert.equal(
+      loadConfig({ GATEPASS_CONFIG: JSON.stringify(doc), GATEPASS_LOG_SAMPLE_RATE: " 0.05 " }).logSampleRate,
+      0.05,
+    );
+    assert.equal(loadConfig({ GATEPASS_SECRET: SECRET, GATEPASS_LOG_SAMPLE_RATE: "1" }).logSampleRate, 1);
+    for (const bad of ["0", "1.5", "-0.1", "half", "", "5%"])
+      expectEnvError({ GATEPASS_CONFIG: JSON.stringify(doc), GATEPASS_LOG_SAMPLE_RATE: bad }, [
+        "GATEPASS_LOG_SAMPLE_RATE",
+      ]);
+  });
+
   test("invalid inline JSON names GATEPASS_CONFIG, on one line, without the secret", () => {
     const bad = `{"issuers":[{"secret":"${SECRET}",}]}`;
     expectEnvError({ GATEPASS_CONFIG: bad }, ["GATEPASS_CONFIG", "JSON"]);

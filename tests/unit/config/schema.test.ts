@@ -90,6 +90,7 @@ describe("defaults", () => {
       maxTokenBytes: 8192,
       tokenCache: { maxEntries: 1000, ttlSeconds: 300 },
       logLevel: "info",
+      logSampleRate: 1,
       dev: {
         api: "rest-token",
         stage: "dev",

@@ -217,7 +217,7 @@ describe("DiscoveryKeySource", () => {
     const error = await rejectsWith(() => source.getKey(es("k1")), AuthErrorCodes.KEYS_UNAVAILABLE);
     assert.match(error.message, /HTTP 500/);
     assert.equal(events(logger, "discovery_failed")[0]?.reason, "HTTP 500");
-    assert.equal(events(logger, "discovery_failed")[0]?.level, "error");
+    assert.equal(events(logger, "discovery_failed")[0]?.level, "ERROR");
     for (let i = 0; i < 100; i++)
       await rejectsWith(() => source.getKey(es("k1")), AuthErrorCodes.KEYS_UNAVAILABLE);
     const storm = await Promise.allSettled(
@@ -248,7 +248,7 @@ describe("DiscoveryKeySource", () => {
     const [line] = events(logger, "discovery_failed");
     assert.equal(line?.reason, "HTTP 503");
     assert.equal(line?.usingPreviousJwksUri, true);
-    assert.equal(line?.level, "warn");
+    assert.equal(line?.level, "WARN");
     assert.equal(server.count(CONFIG_PATH), 2);
     assert.equal(server.count(JWKS_PATH), 2, "the keys were refreshed from the known jwks_uri");
   });

@@ -281,7 +281,7 @@ describe("RemoteJwksSource: failures", () => {
     const [line] = events(logger, "jwks_fetch_failed");
     assert.equal(line?.reason, "timeout after 200 ms");
     assert.equal(line?.servingStale, false);
-    assert.equal(line?.level, "error");
+    assert.equal(line?.level, "ERROR");
     assert.equal(line?.uri, `${server.url}/jwks`);
 
     const started = performance.now();
@@ -385,7 +385,7 @@ describe("RemoteJwksSource: stale if error", () => {
     const [failed] = events(logger, "jwks_fetch_failed");
     assert.equal(failed?.reason, "HTTP 503");
     assert.equal(failed?.servingStale, true);
-    assert.equal(failed?.level, "warn");
+    assert.equal(failed?.level, "WARN");
     assert.equal(failed?.staleUntil, new Date(fetchedAt + (MAX_AGE_S + STALE_S) * 1000).toISOString());
 
     // Within the cooldown: the stale key answers synchronously, no request.
@@ -409,7 +409,7 @@ describe("RemoteJwksSource: stale if error", () => {
     assert.equal(source.isCurrent(key), false);
     const last = events(logger, "jwks_fetch_failed").at(-1);
     assert.equal(last?.servingStale, false);
-    assert.equal(last?.level, "error");
+    assert.equal(last?.level, "ERROR");
     // Fail fast from then on.
     await rejectsWith(() => source.getKey(es("k1")), AuthErrorCodes.KEYS_UNAVAILABLE);
     assert.equal(server.requests, 4);
@@ -483,7 +483,7 @@ describe("RemoteJwksSource: untrusted keys", () => {
     assert.match(byKid.get("bad-alg")!, /alg "none" is not supported/);
     assert.match(byKid.get("bad-curve")!, /curve/);
     assert.ok(byKid.has(undefined));
-    assert.ok(skipped.every((line) => line.level === "warn" && line.uri === `${server.url}/jwks`));
+    assert.ok(skipped.every((line) => line.level === "WARN" && line.uri === `${server.url}/jwks`));
     for (const kid of ["wrong-use", "unknown-kty", "secret"]) {
       await rejectsWith(() => source.getKey({ kid, alg: "RS256" }), AuthErrorCodes.KEY_NOT_FOUND);
     }
@@ -524,7 +524,7 @@ describe("RemoteJwksSource: untrusted keys", () => {
     await source.hydrate();
     assert.equal(events(logger, "jwks_key_skipped").length, 20);
     assert.equal(events(logger, "jwks_keys_skipped")[0]?.skipped, 500);
-    assert.equal(events(logger, "jwks_fetched")[0]?.level, "warn", "an empty usable set is worth a warning");
+    assert.equal(events(logger, "jwks_fetched")[0]?.level, "WARN", "an empty usable set is worth a warning");
   });
 
   it("a duplicated kid is refused rather than guessed", async (t) => {

@@ -21,7 +21,7 @@ const ARGS = ["--import", "tsx", "--test", "--test-timeout=300000", "--test-conc
 function testFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return testFiles(path);
+    if (entry.isDirectory()) return entry.name === "node_modules" ? [] : testFiles(path);
     return entry.name.endsWith(".test.ts") ? [path] : [];
   });
 }

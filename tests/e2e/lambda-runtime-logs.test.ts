@@ -19,7 +19,9 @@ import { after, before, describe, test } from "node:test";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { cleanupTempDirs, runCli, tempDir } from "./cli-helpers.js";
 
-const require = createRequire(import.meta.url);
+// Installed apart from the project's dependencies (it compiles native code at install): .ci/run runs
+// `npm ci --prefix tests/runtime-client`.
+const require = createRequire(new URL("../runtime-client/package.json", import.meta.url));
 
 /** Why the runtime client cannot run here, or undefined when it can. */
 function ricMissing(): string | undefined {
@@ -27,11 +29,11 @@ function ricMissing(): string | undefined {
   try {
     root = dirname(require.resolve("aws-lambda-ric/package.json"));
   } catch {
-    return "aws-lambda-ric is not installed (it is a dev dependency: run npm ci)";
+    return "aws-lambda-ric is not installed: run npm ci --prefix tests/runtime-client (Linux; cmake, g++, autotools)";
   }
   const native = join(root, "dist", "rapid-client.node");
   if (!existsSync(native))
-    return `aws-lambda-ric's native module ${native} was not built (npm ci builds it on Linux with cmake, g++ and autotools; see CONTRIBUTING.md)`;
+    return `aws-lambda-ric's native module ${native} was not built (npm ci --prefix tests/runtime-client builds it on Linux with cmake, g++ and autotools; see CONTRIBUTING.md)`;
   // Not loaded here: it reads AWS_LAMBDA_RUNTIME_API as it loads (and aborts the process without it).
   return undefined;
 }

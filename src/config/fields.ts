@@ -110,6 +110,10 @@ export const DEV_APIS = [
 
 // The table is made of literals only (no calls, no property reads, no arithmetic), so a bundle that
 // imports only the constants above leaves it out.
+/** A CloudWatch namespace: 1–255 of its characters, never the reserved `AWS/` prefix. */
+export const METRICS_NAMESPACE_PATTERN = "^(?!AWS/)[0-9A-Za-z .\\-_/#:]{1,255}$";
+/** A dimension value: printable ASCII, not starting with a colon, at most 255 characters here. */
+export const METRICS_SERVICE_PATTERN = "^[!-9;-~][ -~]{0,254}$";
 const string = { kind: "string" } as const;
 const strings = { kind: "array", items: string } as const;
 const NULL = { kind: "null" } as const;
@@ -477,6 +481,31 @@ export const CONFIG_FIELDS = {
     type: { kind: "enum", values: ["debug", "info", "warn", "error", "silent"] },
     default: "info",
     doc: "`debug`, `info`, `warn`, `error`, `silent`",
+  },
+  metrics: {
+    type: {
+      kind: "object",
+      fields: {
+        namespace: {
+          type: { kind: "string", pattern: METRICS_NAMESPACE_PATTERN },
+          required: true,
+          doc: "CloudWatch namespace of the metrics (not `AWS/…`)",
+        },
+        service: {
+          type: { kind: "string", pattern: METRICS_SERVICE_PATTERN },
+          defaultText: "`POWERTOOLS_SERVICE_NAME`, else `gatepass`",
+          doc: "the `service` dimension",
+        },
+        routeDimension: {
+          type: { kind: "boolean" },
+          default: false,
+          doc: "add the deciding rule's route template (`GET /orders/{id}`) as a `route` dimension; never the request's own path",
+        },
+      },
+      name: "MetricsConfigInput",
+    },
+    defaultText: "off (`POWERTOOLS_METRICS_NAMESPACE` turns it on)",
+    doc: "CloudWatch metrics in Embedded Metric Format, one document per invocation (see [Metrics](#metrics))",
   },
   dev: {
     type: { kind: "object", fields: DEV_FIELDS, name: "DevConfigInput" },

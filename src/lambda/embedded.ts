@@ -2,6 +2,7 @@ import type { GatepassConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
 import type { PolicyRules } from "../policy/rule-policy.js";
 import { type AuthorizerHandler, buildAuthorizer } from "./authorizer.js";
+import type { AuthorizerMetrics } from "./metrics.js";
 
 const LOG_LEVELS: ReadonlyArray<GatepassConfig["logLevel"]> = ["debug", "info", "warn", "error", "silent"];
 
@@ -15,9 +16,11 @@ export function embeddedAuthorizer(
   config: GatepassConfig,
   rules: PolicyRules,
   env: Record<string, string | undefined> = process.env,
+  metrics?: AuthorizerMetrics,
 ): AuthorizerHandler {
+  const options = metrics === undefined ? {} : { metrics };
   const raw = env.GATEPASS_LOG_LEVEL;
-  if (raw === undefined || raw.trim() === "") return buildAuthorizer(config, rules);
+  if (raw === undefined || raw.trim() === "") return buildAuthorizer(config, rules, options);
   const level = raw.trim().toLowerCase() as GatepassConfig["logLevel"];
   if (!LOG_LEVELS.includes(level)) {
     throw new ConfigError(
@@ -25,5 +28,5 @@ export function embeddedAuthorizer(
       `expected one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}, got ${JSON.stringify(raw.slice(0, 40))}.`,
     );
   }
-  return buildAuthorizer({ ...config, logLevel: level }, rules);
+  return buildAuthorizer({ ...config, logLevel: level }, rules, options);
 }

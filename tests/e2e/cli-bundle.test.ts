@@ -31,17 +31,22 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * in `GATEPASS_CONFIG` at cold start, and every bundle gains the generic checks presets expand into,
  * `clientId`, `requiredClaimValues`, `scopeClaims`, and the warm-up of alternative issuer forms).
  * With `--config` a preset is expanded at bundle time and the bundle carries none of it; the library
- * hooks stay out of every bundle (asserted below).
+ * hooks stay out of every bundle (asserted below). Raised for the EMF metrics: measured 111,290 /
+ * 38,471 before them (already over 100 / 35 KiB at that base, after the policy/ and rules merges),
+ * 114,225 / 39,620 after (the metrics module, its configuration and the key-event counts: an
+ * environment-configured bundle can turn metrics on at cold start, so it carries them).
  */
-const BUNDLE_BUDGET_BYTES = 100 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 35 * 1024;
+const BUNDLE_BUDGET_BYTES = 115 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 40 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the
  * remote key sources: measured 44,758 bytes for this one, budget with ~5% headroom. Raised with the
  * budgets above (measured 44,827 before, 47,453 after: the handler's part of the same changes).
+ * Raised with them for the metrics: 51,641 before (over 48 KiB at that base), 51,997 after (the
+ * handler's two metrics calls and the key sources' counts; no metrics module without `metrics`).
  */
-const EMBEDDED_BUDGET_BYTES = 48 * 1024;
+const EMBEDDED_BUDGET_BYTES = 53 * 1024;
 /** The project's target for the minified bundle; not met yet (see the todo test). */
 const PROJECT_TARGET_BYTES = 30 * 1024;
 /** What `--config` bundles must not carry: validation happened at bundle time. */
@@ -49,6 +54,8 @@ const VALIDATION_MODULES = /config[\\/](schema|from-env)\.[jt]s$/;
 const RULE_COMPILER = /rules[\\/](rules|route-pattern|requirements)\.[jt]s$/;
 /** What a bundle whose issuers have neither `jwksUri` nor `discovery` must not carry. */
 const REMOTE_KEYS = /keys[\\/](discovery|jwks[\\/](remote-jwks|fetch-json))\.[jt]s$/;
+/** The metrics code: absent from a `--config` bundle whose configuration has no `metrics`. */
+const METRICS_MODULES = /lambda[\\/]metrics(-on)?\.[jt]s$/;
 /** The library hooks (`check`, `context`): functions, which no bundle's configuration can name. */
 const HOOK_MODULES = /(token[\\/]check|lambda[\\/]hooks)\.[jt]s$/;
 
@@ -380,6 +387,38 @@ describe("gatepass bundle", { concurrency: true }, () => {
     const { results } = await invoke(join(dir, "index.mjs"), [tokenEvent(hs256), tokenEvent(expired)]);
     assertAllow(results[0]?.response);
     assert.deepEqual(results[1], { error: "Unauthorized" });
+  });
+
+  test("--config without metrics carries no metrics code; with metrics, one EMF line per invocation", async () => {
+    for (const module of embedded.report.modules)
+      assert.doesNotMatch(module, METRICS_MODULES, `${module} in a bundle configured without metrics`);
+    assert.ok(
+      plain.report.modules.some((m) => METRICS_MODULES.test(m)),
+      "the environment may turn them on",
+    );
+    const file = join(root, "metrics.config.json");
+    writeFileSync(file, JSON.stringify({ ...config, metrics: { namespace: "Gatepass/Bundle" } }));
+    const dir = join(root, "metrics");
+    const report = await bundle(dir, ["--config", file]);
+    assert.ok(report.modules.some((m) => METRICS_MODULES.test(m)));
+    console.log(
+      `# bundle --config with metrics: ${report.bytes} bytes minified (${embedded.report.bytes} without)`,
+    );
+    const { results, logs } = await invoke(join(dir, "index.mjs"), [tokenEvent(token), tokenEvent(expired)], {
+      POWERTOOLS_SERVICE_NAME: "orders",
+    });
+    assertAllow(results[0]?.response);
+    const docs = logs
+      .split("\n")
+      .filter((l) => l.startsWith('{"_aws"'))
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      docs.map((d) => [d._aws.CloudWatchMetrics[0].Namespace, d.service, d.outcome, d.reason, d.Decisions]),
+      [
+        ["Gatepass/Bundle", "orders", "allow", undefined, 1],
+        ["Gatepass/Bundle", "orders", "unauthorized", "ERR_JWT_EXPIRED", 1],
+      ],
+    );
   });
 
   test("--config with a jwksUri issuer keeps the remote key sources", async () => {

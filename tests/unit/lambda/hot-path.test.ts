@@ -9,7 +9,7 @@ import { SignJWT } from "jose";
 import { createAuthorizer } from "../../../src/lambda/authorizer.js";
 import { parseConfig, rulesFor } from "../../../src/lambda/config.js";
 import { createMemoryLogger } from "../../../src/log.js";
-import { OPEN_RULES } from "../../../src/rules/open.js";
+import { OPEN_POLICY_RULES as OPEN_RULES } from "../../../src/policy/open-plans.js";
 import { createVerifier, type Verifier } from "../../../src/token/verifier.js";
 
 const ISSUER = "https://id.hot-path.test/";

@@ -1,4 +1,5 @@
 import { ALGORITHMS } from "./algorithms.js";
+import { METRICS_NAMESPACE_PATTERN, METRICS_SERVICE_PATTERN } from "./cloudwatch.js";
 
 /**
  * The configuration document (README, "Configuration") as one declarative table: every field with its type,
@@ -110,10 +111,6 @@ export const DEV_APIS = [
 
 // The table is made of literals only (no calls, no property reads, no arithmetic), so a bundle that
 // imports only the constants above leaves it out.
-/** A CloudWatch namespace: 1–255 of its characters, never the reserved `AWS/` prefix. */
-export const METRICS_NAMESPACE_PATTERN = "^(?!AWS/)[0-9A-Za-z .\\-_/#:]{1,255}$";
-/** A dimension value: printable ASCII, not starting with a colon, at most 255 characters here. */
-export const METRICS_SERVICE_PATTERN = "^[!-9;-~][ -~]{0,254}$";
 const string = { kind: "string" } as const;
 const strings = { kind: "array", items: string } as const;
 const NULL = { kind: "null" } as const;

@@ -9,7 +9,9 @@
  * reason codes), and, opted in, `route`: the deciding rule's route template from the configuration,
  * never the request's path, principal or issuer.
  */
+import { METRICS_NAMESPACE_PATTERN, METRICS_SERVICE_PATTERN } from "../config/cloudwatch.js";
 import type { GatepassConfig } from "../config/types.js";
+import { ConfigError } from "../errors.js";
 import type { KeyEvent, KeyEventCounter } from "../keys/types.js";
 
 /** A decision as metrics see it: `error` is a 401 caused by gatepass's side (keys, hook, bug). */
@@ -49,19 +51,35 @@ const REASON = /^[A-Z][A-Z0-9_]{0,63}$/;
  * The settings in effect: the configuration's `metrics`, else `POWERTOOLS_METRICS_NAMESPACE` (as
  * Powertools, an explicit namespace wins over the environment); the `service` dimension from
  * `metrics.service`, else `POWERTOOLS_SERVICE_NAME`, else `gatepass`. `undefined`: metrics are off.
+ * A variable CloudWatch would refuse throws a `ConfigError` naming it (a cold-start error), rather
+ * than losing every metric silently.
  */
 export function metricsSettings(
   config: GatepassConfig,
   env: Record<string, string | undefined> = process.env,
 ): MetricsSettings | undefined {
-  const namespace = config.metrics?.namespace ?? env.POWERTOOLS_METRICS_NAMESPACE?.trim();
-  if (namespace === undefined || namespace === "") return undefined;
-  const service = config.metrics?.service ?? env.POWERTOOLS_SERVICE_NAME?.trim();
+  const namespace =
+    config.metrics?.namespace ?? fromEnv(env, "POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE_PATTERN);
+  if (namespace === undefined) return undefined;
   return {
-    namespace: namespace.slice(0, 255),
-    service: service === undefined || service === "" ? "gatepass" : service.slice(0, 255),
+    namespace,
+    service:
+      config.metrics?.service ??
+      fromEnv(env, "POWERTOOLS_SERVICE_NAME", METRICS_SERVICE_PATTERN) ??
+      "gatepass",
     routeDimension: config.metrics?.routeDimension ?? false,
   };
+}
+
+function fromEnv(env: Record<string, string | undefined>, name: string, pattern: string): string | undefined {
+  const value = env[name]?.trim();
+  if (value === undefined || value === "") return undefined;
+  if (!new RegExp(pattern).test(value))
+    throw new ConfigError(
+      name,
+      `not accepted by CloudWatch as a ${name.includes("NAMESPACE") ? "namespace" : "dimension value"} (${pattern}).`,
+    );
+  return value;
 }
 
 /** The metrics of a configuration, or `undefined` when they are off. */

@@ -209,6 +209,24 @@ describe("metrics: configuration and environment", () => {
     }
   });
 
+  test("a POWERTOOLS_* value CloudWatch would refuse fails the cold start, naming the variable", () => {
+    try {
+      for (const [name, value] of [
+        ["POWERTOOLS_METRICS_NAMESPACE", "AWS/Lambda"],
+        ["POWERTOOLS_METRICS_NAMESPACE", "héllo"],
+        ["POWERTOOLS_SERVICE_NAME", "orders ✓"],
+      ] as const) {
+        process.env.POWERTOOLS_METRICS_NAMESPACE = "Fine";
+        process.env[name] = value;
+        assert.throws(() => createAuthorizer(baseConfig), new RegExp(name), `${name}=${value}`);
+        delete process.env.POWERTOOLS_SERVICE_NAME;
+      }
+    } finally {
+      delete process.env.POWERTOOLS_METRICS_NAMESPACE;
+      delete process.env.POWERTOOLS_SERVICE_NAME;
+    }
+  });
+
   test("routeDimension: the deciding rule's route template, never the request's path", async () => {
     const handler = createAuthorizer(
       { ...baseConfig, metrics: { namespace: NAMESPACE, routeDimension: true } },

@@ -1,4 +1,5 @@
 import { ALGORITHMS } from "./algorithms.js";
+import { METRICS_NAMESPACE_PATTERN, METRICS_SERVICE_PATTERN } from "./cloudwatch.js";
 
 /**
  * The configuration document (README, "Configuration") as one declarative table: every field with its type,
@@ -482,6 +483,31 @@ export const CONFIG_FIELDS = {
     type: { kind: "positive", max: 1 },
     default: 1,
     doc: "the share of `allow` decision lines written (`0.01`: one in a hundred, each with `sampling_rate`); deny, 401 and error lines are always written (env `GATEPASS_LOG_SAMPLE_RATE`)",
+  },
+  metrics: {
+    type: {
+      kind: "object",
+      fields: {
+        namespace: {
+          type: { kind: "string", pattern: METRICS_NAMESPACE_PATTERN },
+          required: true,
+          doc: "CloudWatch namespace of the metrics (not `AWS/…`)",
+        },
+        service: {
+          type: { kind: "string", pattern: METRICS_SERVICE_PATTERN },
+          defaultText: "`POWERTOOLS_SERVICE_NAME`, else `gatepass`",
+          doc: "the `service` dimension",
+        },
+        routeDimension: {
+          type: { kind: "boolean" },
+          default: false,
+          doc: "add the deciding rule's route template (`GET /orders/{id}`) as a `route` dimension; never the request's own path",
+        },
+      },
+      name: "MetricsConfigInput",
+    },
+    defaultText: "off (`POWERTOOLS_METRICS_NAMESPACE` turns it on)",
+    doc: "CloudWatch metrics in Embedded Metric Format, one document per invocation (see [Metrics](#metrics))",
   },
   dev: {
     type: { kind: "object", fields: DEV_FIELDS, name: "DevConfigInput" },

@@ -110,6 +110,12 @@ export interface GatepassConfigInput {
    */
   logSampleRate?: number;
   /**
+   * CloudWatch metrics in Embedded Metric Format, one document per invocation (see [Metrics](#metrics))
+   *
+   * @defaultValue off (`POWERTOOLS_METRICS_NAMESPACE` turns it on)
+   */
+  metrics?: MetricsConfigInput;
+  /**
    * read by `gatepass dev` only; see [Local development](#local-development)
    *
    * @defaultValue the default of each `dev` field (below)
@@ -332,6 +338,25 @@ export interface RouteConfigInput {
    * `true` opens the route to any authenticated principal, overriding `unmatchedRoutes: "deny"`
    */
   allow?: boolean;
+}
+
+export interface MetricsConfigInput {
+  /**
+   * CloudWatch namespace of the metrics (not `AWS/…`)
+   */
+  namespace: string;
+  /**
+   * the `service` dimension
+   *
+   * @defaultValue `POWERTOOLS_SERVICE_NAME`, else `gatepass`
+   */
+  service?: string;
+  /**
+   * add the deciding rule's route template (`GET /orders/{id}`) as a `route` dimension; never the request's own path
+   *
+   * @defaultValue `false`
+   */
+  routeDimension?: boolean;
 }
 
 export interface DevConfigInput {

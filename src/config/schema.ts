@@ -13,6 +13,7 @@ import type {
   GatepassConfig,
   IssuerConfig,
   JwksCacheConfig,
+  MetricsConfig,
   RouteConfig,
   TokenSource,
 } from "./types.js";
@@ -192,6 +193,34 @@ function parseAlgorithms(value: unknown, field: string): Algorithm[] | null {
       );
     return alg;
   });
+}
+
+/** `metrics`: a namespace and a service dimension CloudWatch accepts, and nothing unbounded. */
+function parseMetrics(value: unknown): MetricsConfig {
+  const o = object(value, "metrics");
+  const shape = CONFIG_SHAPE.metrics.type.fields;
+  onlyKeys(o, "metrics", keysOf(shape));
+  const text = (key: "namespace" | "service", pattern: string, expected: string) => {
+    const v = string(o[key], `metrics.${key}`);
+    if (!new RegExp(pattern).test(v))
+      throw new ConfigError(`metrics.${key}`, `expected ${expected}, got ${show(v)}.`);
+    return v;
+  };
+  const out: MetricsConfig = {
+    namespace: text(
+      "namespace",
+      shape.namespace.type.pattern,
+      "a CloudWatch namespace (1-255 letters, digits, spaces or . - _ / # :, not starting with AWS/)",
+    ),
+    routeDimension: fieldValue(shape, o, "routeDimension", "metrics") as boolean,
+  };
+  if (o.service !== undefined)
+    out.service = text(
+      "service",
+      shape.service.type.pattern,
+      "1-255 printable ASCII characters, not starting with :",
+    );
+  return out;
 }
 
 function parseJwksCache(value: unknown, field: string): JwksCacheConfig {
@@ -593,6 +622,7 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
     logSampleRate: fieldValue(CONFIG_SHAPE, o, "logSampleRate", "") as number,
     dev: parseDev(o.dev),
   };
+  if (o.metrics !== undefined) config.metrics = parseMetrics(o.metrics);
   checked.add(config);
   return config;
 }

@@ -143,6 +143,19 @@ export const CONFIG_SHAPE = {
   },
   logLevel: { type: { kind: "enum", values: ["debug", "info", "warn", "error", "silent"] }, default: "info" },
   logSampleRate: { type: { kind: "positive", max: 1 }, default: 1 },
+  metrics: {
+    type: {
+      kind: "object",
+      fields: {
+        namespace: {
+          type: { kind: "string", pattern: "^(?!AWS/)[0-9A-Za-z .\\-_/#:]{1,255}$" },
+          required: true,
+        },
+        service: { type: { kind: "string", pattern: "^[!-9;-~][ -~]{0,254}$" } },
+        routeDimension: { type: BOOLEAN_3, default: false },
+      },
+    },
+  },
   dev: { type: { kind: "object", fields: DEV_SHAPE } },
 } as const;
 

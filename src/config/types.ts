@@ -118,4 +118,15 @@ export interface GatepassConfig {
   /** The share of `allow` decision lines written, above 0 and up to 1 [1]. */
   logSampleRate: number;
   dev: DevConfig;
+  /** CloudWatch metrics (Embedded Metric Format); absent: off unless `POWERTOOLS_METRICS_NAMESPACE` is set. */
+  metrics?: MetricsConfig;
+}
+
+/** `metrics`: where and how decisions are counted. */
+export interface MetricsConfig {
+  namespace: string;
+  /** The `service` dimension; absent: `POWERTOOLS_SERVICE_NAME`, else `gatepass`. */
+  service?: string;
+  /** The deciding rule's route template as a `route` dimension [false]. */
+  routeDimension: boolean;
 }

@@ -8,7 +8,7 @@ import { DiscoveryKeySource } from "./discovery.js";
 import { bindKey, importJwk, importPem, importSecret, newKeyId } from "./import.js";
 import { getSharedRemoteJwks, RemoteJwksSource } from "./jwks/remote-jwks.js";
 import { KeySet, StaticKeySource } from "./key-set.js";
-import type { KeySource, VerificationKey } from "./types.js";
+import type { KeyEventCounter, KeySource, VerificationKey } from "./types.js";
 
 /** Effects a key source may use, injected so tests control time and the network. */
 export interface KeySourceDeps {
@@ -17,6 +17,8 @@ export interface KeySourceDeps {
   logger: Logger;
   /** Use the process-wide registry of remote key sets (warm Lambda reuse) [true]. */
   shared: boolean;
+  /** Counts remote key-set events (metrics) [none]. */
+  counter?: KeyEventCounter | undefined;
 }
 
 /** Every asymmetric algorithm: the default allowlist of a remote key set, whose keys are not known yet. */
@@ -148,6 +150,7 @@ export function createKeySource(
     now: deps.now,
     fetch: deps.fetch,
     logger: deps.logger,
+    counter: deps.counter,
     allowedAlgorithms: algorithms,
     seed,
   };

@@ -24,6 +24,18 @@ export interface VerificationKey {
   readonly alternates?: readonly VerificationKey[];
 }
 
+/**
+ * What a remote key set reports for metrics: a fetch started (`fetch`), one failed (`fetch_failed`;
+ * a quiet warm-up is not counted), a stale key answered during an outage (`stale_served`), a fetch
+ * started because a token named an unknown `kid` (`unknown_kid_refetch`).
+ */
+export type KeyEvent = "fetch" | "fetch_failed" | "stale_served" | "unknown_kid_refetch";
+
+/** Counts {@link KeyEvent}s; injected by the composition root, so this layer knows no metrics code. */
+export interface KeyEventCounter {
+  count(event: KeyEvent): void;
+}
+
 /** Options of {@link KeySource.hydrate}. */
 export interface HydrateOptions {
   /**

@@ -29,6 +29,7 @@ import {
 } from "../token/verifier.js";
 import { claimPath } from "../util/json-pointer.js";
 import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
+import { type AuthorizerMetrics, metricsFor } from "./metrics.js";
 
 export type { ContextHook, ContextHookResult } from "./hooks.js";
 
@@ -115,6 +116,11 @@ export interface AuthorizerOptions extends VerifierOptions {
    * (see {@link ContextHook}).
    */
   context?: ContextHook;
+  /**
+   * Where decisions and key-set events are counted. {@link createAuthorizer} builds this from
+   * `metrics` / `POWERTOOLS_METRICS_NAMESPACE` (see `metrics.ts`) unless given; absent: no metrics.
+   */
+  metrics?: AuthorizerMetrics;
 }
 
 /** The one error API Gateway turns into 401. Its message must be exactly this word. */
@@ -163,7 +169,13 @@ export function createAuthorizer(
   // buildAuthorizer and so carry no hook code.
   const hooks =
     options.check === undefined && options.context === undefined ? undefined : authorizerHooks(options);
-  return buildAuthorizer(cfg, rulesFor(cfg), options, hooks);
+  const metrics = options.metrics ?? metricsFor(cfg);
+  return buildAuthorizer(
+    cfg,
+    rulesFor(cfg),
+    metrics === undefined ? options : { ...options, metrics },
+    hooks,
+  );
 }
 
 /**
@@ -195,7 +207,13 @@ export function buildAuthorizer(
   for (const w of secrets.short) logger.warn("insecure_short_secret", { field: w.field, detail: w.detail });
   for (const w of secrets.unused)
     logger.warn("insecure_short_secret_unused", { field: w.field, detail: w.detail });
-  const built = options.verifier ?? buildVerifier(cfg, { ...options, logger });
+  const metrics = options.metrics;
+  const built =
+    options.verifier ??
+    buildVerifier(
+      cfg,
+      metrics === undefined ? { ...options, logger } : { ...options, logger, keyEvents: metrics },
+    );
   const verifier = hooks?.verifier === undefined ? built : hooks.verifier(built);
   // gatepass's own verifier answers synchronously while its key is at hand: no promise to await.
   const verifyNow = verifyNowOf(verifier);
@@ -318,9 +336,11 @@ export function buildAuthorizer(
       const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;
+      const reason = allows ? null : (decision.reason ?? ReasonCodes.ROUTE_NOT_ALLOWED);
+      const durationMs = elapsed(started);
       decisionLog.info("decision", {
         outcome: allows ? "allow" : "deny",
-        reason: allows ? null : (decision.reason ?? ReasonCodes.ROUTE_NOT_ALLOWED),
+        reason,
         detail:
           allows === decision.allowed
             ? decision.detail
@@ -331,8 +351,9 @@ export function buildAuthorizer(
         kind: request.kind,
         route: routeOf(request, arn),
         requestId: lambdaContext?.awsRequestId,
-        durationMs: elapsed(started),
+        durationMs,
       });
+      metrics?.decision({ outcome: allows ? "allow" : "deny", reason, rule: decision.route, durationMs });
       return response;
     } catch (error) {
       const refusal =
@@ -350,6 +371,7 @@ export function buildAuthorizer(
         refusal.reason === AuthErrorCodes.HOOK_FAILED
           ? "error"
           : "info";
+      const durationMs = elapsed(started);
       logger[level]("decision", {
         outcome: "unauthorized",
         reason: refusal.reason,
@@ -359,7 +381,14 @@ export function buildAuthorizer(
         kind: request?.kind ?? null,
         route: request ? routeOf(request, parseArn(request.arn)) : null,
         requestId: lambdaContext?.awsRequestId,
-        durationMs: elapsed(started),
+        durationMs,
+      });
+      // `error`: refused because of this side (keys unavailable, a hook or gatepass failing).
+      metrics?.decision({
+        outcome: level === "error" ? "error" : "unauthorized",
+        reason: refusal.reason,
+        rule: null,
+        durationMs,
       });
       // Exactly this message: API Gateway answers 401 for it and 500 for anything else.
       throw new Error(UNAUTHORIZED);

@@ -2,6 +2,7 @@ import type { GatepassConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
 import type { PolicyRules } from "../policy/rule-policy.js";
 import { type AuthorizerHandler, buildAuthorizer } from "./authorizer.js";
+import type { AuthorizerMetrics } from "./metrics.js";
 
 const LOG_LEVELS: ReadonlyArray<GatepassConfig["logLevel"]> = ["debug", "info", "warn", "error", "silent"];
 
@@ -15,11 +16,13 @@ export function embeddedAuthorizer(
   config: GatepassConfig,
   rules: PolicyRules,
   env: Record<string, string | undefined> = process.env,
+  metrics?: AuthorizerMetrics,
 ): AuthorizerHandler {
+  const options = metrics === undefined ? {} : { metrics };
   const raw = env.GATEPASS_LOG_LEVEL;
   const rate = sampleRate(env.GATEPASS_LOG_SAMPLE_RATE);
   const sampled = rate === undefined ? config : { ...config, logSampleRate: rate };
-  if (raw === undefined || raw.trim() === "") return buildAuthorizer(sampled, rules);
+  if (raw === undefined || raw.trim() === "") return buildAuthorizer(sampled, rules, options);
   const level = raw.trim().toLowerCase() as GatepassConfig["logLevel"];
   if (!LOG_LEVELS.includes(level)) {
     throw new ConfigError(
@@ -27,7 +30,7 @@ export function embeddedAuthorizer(
       `expected one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}, got ${JSON.stringify(raw.slice(0, 40))}.`,
     );
   }
-  return buildAuthorizer({ ...sampled, logLevel: level }, rules);
+  return buildAuthorizer({ ...sampled, logLevel: level }, rules, options);
 }
 
 /** `GATEPASS_LOG_SAMPLE_RATE`: a number above 0 and up to 1, as the `logSampleRate` field. */

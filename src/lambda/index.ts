@@ -6,9 +6,10 @@
  */
 import { buildAuthorizer } from "./authorizer.js";
 import { loadConfig, rulesFor } from "./config.js";
+import { metricsFor } from "./metrics.js";
 
 // buildAuthorizer rather than createAuthorizer: the same handler, without the library hooks'
 // code (an environment configuration cannot name functions).
 const config = loadConfig();
-export const handler = buildAuthorizer(config, rulesFor(config));
+export const handler = buildAuthorizer(config, rulesFor(config), { metrics: metricsFor(config) });
 await handler.hydrate();

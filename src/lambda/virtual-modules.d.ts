@@ -11,3 +11,8 @@ declare module "gatepass:rules" {
   /** The compiled rules of that configuration: `rules-open.ts` or `rules-compiled.ts`. */
   export const rules: import("../policy/rule-policy.js").PolicyRules;
 }
+
+declare module "gatepass:metrics" {
+  /** `metrics-on.ts` (the EMF metrics) or `metrics-off.ts` (always `undefined`), per the configuration. */
+  export const metricsFor: typeof import("./metrics.js").metricsFor;
+}

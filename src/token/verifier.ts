@@ -6,7 +6,7 @@ import { AuthError, AuthErrorCodes } from "../errors.js";
 import type { Algorithm } from "../keys/algorithms.js";
 import { checkConfigKeys } from "../keys/check.js";
 import { createKeySource, type KeySourceDeps } from "../keys/sources.js";
-import type { KeyLookup, KeySource, VerificationKey } from "../keys/types.js";
+import type { KeyEventCounter, KeyLookup, KeySource, VerificationKey } from "../keys/types.js";
 import { type Logger, silentLogger } from "../log.js";
 import { deepFreeze } from "../util/freeze.js";
 import type { JsonObject } from "../util/json.js";
@@ -53,6 +53,11 @@ export interface VerifierOptions {
   logger?: Logger;
   /** Share remote key sets with other verifiers of this process [true]; tests pass false. */
   sharedKeyCache?: boolean;
+  /**
+   * Counts remote key-set events (fetches, failures, stale keys served, unknown-kid refetches) for
+   * metrics [none]. A shared key set keeps the counter of the verifier that created it.
+   */
+  keyEvents?: KeyEventCounter;
   /**
    * A test of your own, after every other check, on every verification (cached tokens included):
    * answer `undefined`/`true` to accept, `false` or an `ERR_*` code of your own to refuse (401).
@@ -133,6 +138,7 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     fetch: options.fetch,
     logger,
     shared: options.sharedKeyCache ?? true,
+    counter: options.keyEvents,
   };
   const byIssuer = new Map<string, IssuerRuntime>();
   let anyIssuer: IssuerRuntime | undefined;

@@ -33,17 +33,20 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * With `--config` a preset is expanded at bundle time and the bundle carries none of it; the library
  * hooks stay out of every bundle (asserted below). With all of these together, the remembered IAM
  * plans and route index, and the cold-start work moved out of module load: 111,491 / 38,555 gzip,
- * measured on the merged tree.
+ * measured on the merged tree. Raised for the EMF metrics (111,290 / 38,471 before, 114,225 / 39,620
+ * after: the metrics module, its configuration and the key-event counts; an environment-configured
+ * bundle can turn metrics on at cold start, so it carries them).
  */
-const BUNDLE_BUDGET_BYTES = 112 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 39 * 1024;
+const BUNDLE_BUDGET_BYTES = 115 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 40 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the
  * remote key sources: measured 44,758 bytes for this one, budget with ~5% headroom. Raised with the
  * budgets above (measured 44,827 before, 47,453 after: the handler's part of the same changes), and
  * again on the merged tree (51,641: claim pointers, scope claims, client and claim-value checks,
- * the route index and remembered plans).
+ * the route index and remembered plans); 51,997 with the metrics (the handler's two metrics calls
+ * and the key sources' counts; no metrics module without `metrics`).
  */
 const EMBEDDED_BUDGET_BYTES = 53 * 1024;
 /** The project's target for the minified bundle; not met yet (see the todo test). */
@@ -53,6 +56,8 @@ const VALIDATION_MODULES = /config[\\/](schema|from-env)\.[jt]s$/;
 const RULE_COMPILER = /rules[\\/](rules|route-pattern|requirements)\.[jt]s$/;
 /** What a bundle whose issuers have neither `jwksUri` nor `discovery` must not carry. */
 const REMOTE_KEYS = /keys[\\/](discovery|jwks[\\/](remote-jwks|fetch-json))\.[jt]s$/;
+/** The metrics code: absent from a `--config` bundle whose configuration has no `metrics`. */
+const METRICS_MODULES = /lambda[\\/]metrics(-on)?\.[jt]s$/;
 /** The library hooks (`check`, `context`): functions, which no bundle's configuration can name. */
 const HOOK_MODULES = /(token[\\/]check|lambda[\\/]hooks)\.[jt]s$/;
 
@@ -384,6 +389,38 @@ describe("gatepass bundle", { concurrency: true }, () => {
     const { results } = await invoke(join(dir, "index.mjs"), [tokenEvent(hs256), tokenEvent(expired)]);
     assertAllow(results[0]?.response);
     assert.deepEqual(results[1], { error: "Unauthorized" });
+  });
+
+  test("--config without metrics carries no metrics code; with metrics, one EMF line per invocation", async () => {
+    for (const module of embedded.report.modules)
+      assert.doesNotMatch(module, METRICS_MODULES, `${module} in a bundle configured without metrics`);
+    assert.ok(
+      plain.report.modules.some((m) => METRICS_MODULES.test(m)),
+      "the environment may turn them on",
+    );
+    const file = join(root, "metrics.config.json");
+    writeFileSync(file, JSON.stringify({ ...config, metrics: { namespace: "Gatepass/Bundle" } }));
+    const dir = join(root, "metrics");
+    const report = await bundle(dir, ["--config", file]);
+    assert.ok(report.modules.some((m) => METRICS_MODULES.test(m)));
+    console.log(
+      `# bundle --config with metrics: ${report.bytes} bytes minified (${embedded.report.bytes} without)`,
+    );
+    const { results, logs } = await invoke(join(dir, "index.mjs"), [tokenEvent(token), tokenEvent(expired)], {
+      POWERTOOLS_SERVICE_NAME: "orders",
+    });
+    assertAllow(results[0]?.response);
+    const docs = logs
+      .split("\n")
+      .filter((l) => l.startsWith('{"_aws"'))
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      docs.map((d) => [d._aws.CloudWatchMetrics[0].Namespace, d.service, d.outcome, d.reason, d.Decisions]),
+      [
+        ["Gatepass/Bundle", "orders", "allow", undefined, 1],
+        ["Gatepass/Bundle", "orders", "unauthorized", "ERR_JWT_EXPIRED", 1],
+      ],
+    );
   });
 
   test("--config with a jwksUri issuer keeps the remote key sources", async () => {

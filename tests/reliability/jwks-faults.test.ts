@@ -204,7 +204,12 @@ function setup(server: CountingServer, extra: Record<string, unknown> = {}) {
 
 /** The faults that make the endpoint unusable, and the reason each one is logged with. */
 const FAULTS: Array<{ name: string; mode: Mode; reason: RegExp; realTime?: boolean }> = [
-  { name: "hangs (never answers)", mode: { kind: "hang" }, reason: /^timeout after 1000 ms$/, realTime: true },
+  {
+    name: "hangs (never answers)",
+    mode: { kind: "hang" },
+    reason: /^timeout after 1000 ms$/,
+    realTime: true,
+  },
   {
     name: "sends the body too slowly (trickle)",
     mode: { kind: "trickle" },

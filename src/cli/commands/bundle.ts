@@ -112,13 +112,16 @@ const KEY_SOURCE_FACTORY = /[\\/]keys[\\/]sources\.[jt]s$/;
  * - `gatepass:rules` is a real module chosen by it: with no rules, the open rule set, so the rule
  *   compiler is not in the bundle either;
  * - with no `jwksUri` or `discovery` issuer, the remote key sources the key-source factory imports
- *   are `lambda/no-remote-keys.ts`: no JWKS fetching or discovery code.
+ *   are `lambda/no-remote-keys.ts`: no JWKS fetching or discovery code;
+ * - `gatepass:metrics` is `lambda/metrics-on.ts` with `metrics` configured, else
+ *   `lambda/metrics-off.ts`: no metrics code.
  */
 function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
   const rulesModule = lambdaModule(open ? "rules-open" : "rules-compiled");
   const remote = config.issuers.some((issuer) => issuer.jwksUri !== undefined || issuer.discovery === true);
   const noRemoteKeys = remote ? undefined : lambdaModule("no-remote-keys");
+  const metricsModule = lambdaModule(config.metrics === undefined ? "metrics-off" : "metrics-on");
   return {
     name: "gatepass-config",
     setup(build) {
@@ -128,6 +131,7 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
         loader: "js",
       }));
       build.onResolve({ filter: /^gatepass:rules$/ }, () => ({ path: rulesModule }));
+      build.onResolve({ filter: /^gatepass:metrics$/ }, () => ({ path: metricsModule }));
       if (noRemoteKeys !== undefined) {
         build.onResolve({ filter: REMOTE_KEY_MODULES }, (args) =>
           KEY_SOURCE_FACTORY.test(args.importer) ? { path: noRemoteKeys } : undefined,

@@ -5,7 +5,14 @@ import { type Logger, silentLogger } from "../../log.js";
 import { ALGORITHMS, type Algorithm } from "../algorithms.js";
 import { importJwk } from "../import.js";
 import { KeySet } from "../key-set.js";
-import type { HydrateOptions, Jwk, KeyLookup, KeySource, VerificationKey } from "../types.js";
+import type {
+  HydrateOptions,
+  Jwk,
+  KeyEventCounter,
+  KeyLookup,
+  KeySource,
+  VerificationKey,
+} from "../types.js";
 import { describeUrl, FetchJsonError, fetchJson } from "./fetch-json.js";
 
 /**
@@ -54,6 +61,8 @@ export interface RemoteJwksOptions {
   fetch?: typeof fetch | undefined;
   /** Where fetch failures and skipped keys are reported [silent]. */
   logger?: Logger;
+  /** Counts fetches, failures, stale keys served and unknown-kid refetches (metrics) [none]. */
+  counter?: KeyEventCounter | undefined;
   /**
    * Resolves the URL to fetch, once per fetch (OIDC discovery); without it, the constructor's `uri`
    * is fetched. A rejection should be a {@link KeyFetchError}.
@@ -117,6 +126,7 @@ export class RemoteJwksSource implements KeySource {
   private readonly allowed: readonly Algorithm[];
   private readonly now: () => number;
   private readonly logger: Logger;
+  private readonly counter: KeyEventCounter | undefined;
   private readonly fetchImpl: typeof fetch | undefined;
   private readonly resolveUri: (() => Promise<string>) | undefined;
   private readonly maxAgeMs: number;
@@ -139,6 +149,7 @@ export class RemoteJwksSource implements KeySource {
     this.allowed = options.allowedAlgorithms ?? ASYMMETRIC_ALGORITHMS;
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? silentLogger;
+    this.counter = options.counter;
     this.fetchImpl = options.fetch;
     this.resolveUri = options.resolveUri;
     this.maxAgeMs = this.settings.maxAgeSeconds * 1000;
@@ -166,15 +177,15 @@ export class RemoteJwksSource implements KeySource {
     const serveStaleNow = stale !== undefined && this.failure !== undefined;
 
     if (this.inflight !== undefined) {
-      if (serveStaleNow) return stale;
+      if (serveStaleNow) return this.servedStale(stale);
       return this.inflight.then(() => this.lookupAfterFetch(lookup));
     }
     if (this.mayFetch(t, fresh)) {
       const pending = this.startFetch(fresh ? "unknown_kid" : snap === undefined ? "initial" : "expired");
-      if (serveStaleNow) return stale;
+      if (serveStaleNow) return this.servedStale(stale);
       return pending.then(() => this.lookupAfterFetch(lookup));
     }
-    if (stale !== undefined) return stale;
+    if (stale !== undefined) return this.servedStale(stale);
     return this.lookupAfterFetch(lookup);
   }
 
@@ -227,6 +238,12 @@ export class RemoteJwksSource implements KeySource {
     return this.failure?.reason;
   }
 
+  /** A key of a set past its freshness, answered while the endpoint fails (counted). */
+  private servedStale(key: VerificationKey): VerificationKey {
+    this.counter?.count("stale_served");
+    return key;
+  }
+
   /** Whether a fetch may start now: never within the cooldown after a failure, nor (for an unknown kid) after any fetch. */
   private mayFetch(t: number, unknownKid: boolean): boolean {
     if (this.failure !== undefined && t < this.failure.at + this.cooldownMs) return false;
@@ -237,7 +254,12 @@ export class RemoteJwksSource implements KeySource {
   /** The answer once no (further) fetch will happen for this call. */
   private lookupAfterFetch(lookup: KeyLookup): VerificationKey {
     const snap = this.snapshot;
-    if (snap !== undefined && this.now() < snap.fetchedAt + this.usableMs) return snap.keySet.get(lookup);
+    const t = this.now();
+    if (snap !== undefined && t < snap.fetchedAt + this.usableMs) {
+      const key = snap.keySet.get(lookup);
+      // Past its freshness, this set answers only because a refresh failed.
+      return t < snap.fetchedAt + this.maxAgeMs ? key : this.servedStale(key);
+    }
     const reason = this.failure?.reason;
     throw new AuthError(
       AuthErrorCodes.KEYS_UNAVAILABLE,
@@ -251,6 +273,10 @@ export class RemoteJwksSource implements KeySource {
   /** Starts the one fetch every caller shares; the promise never rejects. */
   private startFetch(trigger: FetchTrigger, quiet = false): Promise<void> {
     this.lastFetchStartedAt = this.now();
+    if (this.counter !== undefined) {
+      this.counter.count("fetch");
+      if (trigger === "unknown_kid") this.counter.count("unknown_kid_refetch");
+    }
     const run = this.refresh(trigger, quiet)
       .catch(() => {
         // Only a throwing logger can get here; the fetch outcome itself is already recorded.
@@ -410,6 +436,7 @@ export class RemoteJwksSource implements KeySource {
         : new KeyFetchError(`unexpected ${(error as Error)?.name ?? "error"}`, { url, cause: error });
     const t = this.now();
     this.failure = { at: t, reason: failure.reason, error: failure };
+    if (!quiet) this.counter?.count("fetch_failed");
     const snap = this.snapshot;
     const usableUntil = snap === undefined ? undefined : snap.fetchedAt + this.usableMs;
     const servingStale = usableUntil !== undefined && t < usableUntil;

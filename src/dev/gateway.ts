@@ -187,7 +187,11 @@ export class Gateway {
     const plans = this.options.usagePlans;
     const { verdict } = authorization;
     if (plans === undefined || !verdict.allowed) return authorization;
-    const metered = plans.meter(verdict.usageIdentifierKey ?? null);
+    const key = verdict.usageIdentifierKey ?? null;
+    const metered = plans.meter(key);
+    // The metered key reaches the integration as `$context.identity.apiKey`.
+    if (metered.ok && key !== null)
+      return { ...authorization, verdict: { ...verdict, caller: { ...verdict.caller, apiKey: key } } };
     if (metered.ok) return authorization;
     return this.deny(authorization.input, metered.outcome, metered.reason, verdict.cache);
   }

@@ -95,6 +95,24 @@ describe("gatepass dev: usage plans keyed by the authorizer's usageIdentifierKey
     assert.equal(none.text, '{"message":"Unauthorized"}');
   });
 
+  it("passes the metered key to a Lambda backend as requestContext.identity.apiKey", async () => {
+    const backend = await startTestServer({
+      config: config({ apiKeyRequired: true }),
+      now: clock.now,
+      lambda: async (event: unknown) => ({
+        statusCode: 200,
+        body: JSON.stringify((event as { requestContext: { identity: unknown } }).requestContext.identity),
+      }),
+    });
+    try {
+      const answer = await call(`${backend.url}/orders/1`, { headers: token(backend, BETA) });
+      assert.equal(answer.status, 200);
+      assert.equal((answer.json() as { apiKey: unknown }).apiKey, BETA);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("meters nothing when the API does not require API keys", async () => {
     const acme = token(off, ACME);
     for (let i = 0; i < BURST + 3; i++)

@@ -373,6 +373,68 @@ export const DEV_FIELDS = {
     defaultText: "none",
     doc: "host names answered besides the loopback ones (DNS names or IPv4 addresses, no port); any other `Host` is refused",
   },
+  apiKeyRequired: {
+    type: { kind: "boolean" },
+    default: false,
+    doc: "REST APIs: every authorized method requires an API key, the authorizer's `usageIdentifierKey` (key source `AUTHORIZER`), metered by `usagePlans`; no key or a key in no plan → 403",
+  },
+  usagePlans: {
+    parser: true,
+    type: {
+      kind: "array",
+      items: {
+        kind: "object",
+        name: "DevUsagePlanConfigInput",
+        fields: {
+          keys: {
+            type: { kind: "array", items: string, minItems: 1 },
+            required: true,
+            doc: "API key values of this plan, each metered on its own",
+          },
+          throttle: {
+            type: {
+              kind: "object",
+              name: "DevThrottleConfigInput",
+              fields: {
+                rateLimit: {
+                  type: { kind: "positive", max: 1000000 },
+                  required: true,
+                  doc: "requests per second",
+                },
+                burstLimit: {
+                  type: { kind: "integer", min: 0, max: 1000000 },
+                  required: true,
+                  doc: "bucket size",
+                },
+              },
+            },
+            doc: "a token bucket per key; empty → 429 `Too Many Requests`",
+          },
+          quota: {
+            type: {
+              kind: "object",
+              name: "DevQuotaConfigInput",
+              fields: {
+                limit: {
+                  type: { kind: "integer", min: 0, max: 2147483647 },
+                  required: true,
+                  doc: "requests per period",
+                },
+                period: {
+                  type: { kind: "enum", values: ["DAY", "WEEK", "MONTH"] },
+                  default: "DAY",
+                  doc: "UTC calendar period",
+                },
+              },
+            },
+            doc: "requests per key and period; beyond → 429 `Limit Exceeded`",
+          },
+        },
+      },
+    },
+    default: [],
+    doc: "usage plans for `apiKeyRequired` (see [Usage plans](#usage-plans))",
+  },
 } as const satisfies Fields;
 
 /** The whole document. */
@@ -393,6 +455,11 @@ export const CONFIG_FIELDS = {
     doc: "trusted issuers (below); the token's `iss` selects one, only among these",
   },
   principalClaim: { type: string, default: "sub", doc: "claim used as `principalId`; missing → 401" },
+  usageIdentifierClaim: {
+    type: { kind: "anyOf", types: [string, NULL] },
+    default: null,
+    doc: "REST and WebSocket APIs: the claim (or `/pointer`) returned as `usageIdentifierKey`, the caller's usage-plan API key (key source `AUTHORIZER`); not a non-empty string → 401; never sent to HTTP APIs (see [Usage plans](#usage-plans))",
+  },
   tokenSources: {
     parser: true,
     type: {

@@ -29,6 +29,12 @@ export interface GatepassConfigInput {
    */
   principalClaim?: string;
   /**
+   * REST and WebSocket APIs: the claim (or `/pointer`) returned as `usageIdentifierKey`, the caller's usage-plan API key (key source `AUTHORIZER`); not a non-empty string → 401; never sent to HTTP APIs (see [Usage plans](#usage-plans))
+   *
+   * @defaultValue `null`
+   */
+  usageIdentifierClaim?: string | null;
+  /**
    * where the token is read: `header:NAME` (a `Bearer` value or a raw JWT), `cookie:NAME`, `query:NAME`; first present wins. A REST `TOKEN` event always uses its `authorizationToken`
    *
    * @defaultValue `["header:authorization"]`
@@ -396,6 +402,18 @@ export interface DevConfigInput {
    * @defaultValue none
    */
   allowedHosts?: readonly string[];
+  /**
+   * REST APIs: every authorized method requires an API key, the authorizer's `usageIdentifierKey` (key source `AUTHORIZER`), metered by `usagePlans`; no key or a key in no plan → 403
+   *
+   * @defaultValue `false`
+   */
+  apiKeyRequired?: boolean;
+  /**
+   * usage plans for `apiKeyRequired` (see [Usage plans](#usage-plans))
+   *
+   * @defaultValue `[]`
+   */
+  usagePlans?: readonly DevUsagePlanConfigInput[];
 }
 
 export interface DevCorsConfigInput {
@@ -413,4 +431,43 @@ export interface DevCorsConfigInput {
    * `Access-Control-Allow-Methods`
    */
   allowMethods?: string;
+}
+
+export interface DevUsagePlanConfigInput {
+  /**
+   * API key values of this plan, each metered on its own
+   */
+  keys: readonly string[];
+  /**
+   * a token bucket per key; empty → 429 `Too Many Requests`
+   */
+  throttle?: DevThrottleConfigInput;
+  /**
+   * requests per key and period; beyond → 429 `Limit Exceeded`
+   */
+  quota?: DevQuotaConfigInput;
+}
+
+export interface DevThrottleConfigInput {
+  /**
+   * requests per second
+   */
+  rateLimit: number;
+  /**
+   * bucket size
+   */
+  burstLimit: number;
+}
+
+export interface DevQuotaConfigInput {
+  /**
+   * requests per period
+   */
+  limit: number;
+  /**
+   * UTC calendar period
+   *
+   * @defaultValue `"DAY"`
+   */
+  period?: "DAY" | "WEEK" | "MONTH";
 }

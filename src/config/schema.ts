@@ -10,6 +10,7 @@ import { expandPreset, PRESET_ONLY_FIELDS } from "./presets.js";
 import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_SHAPE } from "./shape.js";
 import type {
   DevApiType,
+  DevUsagePlan,
   GatepassConfig,
   IssuerConfig,
   JwksCacheConfig,
@@ -460,6 +461,13 @@ function claimNames(names: string[], field: string): string[] {
   return names;
 }
 
+/** `usageIdentifierClaim`: a claim name, or a valid claim pointer. */
+function usageClaim(name: string | null): string | null {
+  const problem = name !== null && isClaimPointer(name) ? pointerProblem(name) : null;
+  if (problem !== null) throw new ConfigError("usageIdentifierClaim", problem);
+  return name;
+}
+
 function bool(value: unknown, field: string): boolean {
   if (typeof value !== "boolean") throw new ConfigError(field, `expected true or false, got ${show(value)}.`);
   return value;
@@ -521,7 +529,52 @@ function parseDev(value: unknown): GatepassConfig["dev"] {
             hostName(name, `dev.allowedHosts[${i}]`),
           ),
         }),
+    ...(o.apiKeyRequired === undefined
+      ? {}
+      : { apiKeyRequired: fieldValue(DEV_SHAPE, o, "apiKeyRequired", "dev") as boolean }),
+    ...(o.usagePlans === undefined ? {} : { usagePlans: parseUsagePlans(o.usagePlans, "dev.usagePlans") }),
   };
+}
+
+/** `dev.usagePlans`: an API key value may be in one plan only (as for one stage on AWS). */
+function parseUsagePlans(value: unknown, field: string): DevUsagePlan[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value))
+    throw new ConfigError(field, `expected an array of usage plans, got ${show(value)}.`);
+  const seen = new Set<string>();
+  return value.map((entry, i) => {
+    const at = `${field}[${i}]`;
+    const o = object(entry, at);
+    onlyKeys(o, at, ["keys", "throttle", "quota"]);
+    if (o.keys === undefined)
+      throw new ConfigError(`${at}.keys`, "required: the API key values of the plan.");
+    const keys = stringArray(o.keys, `${at}.keys`, { nonEmpty: true });
+    keys.forEach((key, k) => {
+      if (key.length === 0) throw new ConfigError(`${at}.keys[${k}]`, "expected a non-empty string.");
+      if (seen.has(key))
+        throw new ConfigError(`${at}.keys[${k}]`, "this API key is already in a usage plan.");
+      seen.add(key);
+    });
+    const plan: DevUsagePlan = { keys };
+    if (o.throttle !== undefined) {
+      const t = object(o.throttle, `${at}.throttle`);
+      onlyKeys(t, `${at}.throttle`, ["rateLimit", "burstLimit"]);
+      plan.throttle = {
+        rateLimit: positive(t.rateLimit, `${at}.throttle.rateLimit`, 1_000_000),
+        burstLimit: number(t.burstLimit, `${at}.throttle.burstLimit`, 0, 1_000_000),
+      };
+    }
+    if (o.quota !== undefined) {
+      const q = object(o.quota, `${at}.quota`);
+      onlyKeys(q, `${at}.quota`, ["limit", "period"]);
+      plan.quota = {
+        limit: number(q.limit, `${at}.quota.limit`, 0, 2_147_483_647),
+        period:
+          q.period === undefined ? "DAY" : oneOf(q.period, `${at}.quota.period`, ["DAY", "WEEK", "MONTH"]),
+      };
+    }
+    return plan;
+  });
 }
 
 /**
@@ -623,6 +676,11 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
     dev: parseDev(o.dev),
   };
   if (o.metrics !== undefined) config.metrics = parseMetrics(o.metrics);
+  // Only when set: configurations without it keep their shape.
+  const usageIdentifierClaim = usageClaim(
+    fieldValue(CONFIG_SHAPE, o, "usageIdentifierClaim", "") as string | null,
+  );
+  if (usageIdentifierClaim !== null) config.usageIdentifierClaim = usageIdentifierClaim;
   checked.add(config);
   return config;
 }

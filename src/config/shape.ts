@@ -101,6 +101,8 @@ export const DEV_SHAPE = {
     default: null,
   },
   allowedHosts: {},
+  apiKeyRequired: { type: BOOLEAN_3, default: false },
+  usagePlans: { default: [] },
 } as const;
 
 export const CONFIG_SHAPE = {
@@ -110,6 +112,7 @@ export const CONFIG_SHAPE = {
     required: true,
   },
   principalClaim: { type: STRING_2, default: "sub" },
+  usageIdentifierClaim: { type: { kind: "anyOf", types: [STRING_2, NULL_1] }, default: null },
   tokenSources: { default: ["header:authorization"] },
   routes: { default: [] },
   unmatchedRoutes: { type: { kind: "enum", values: ["allow", "deny"] }, default: "allow" },

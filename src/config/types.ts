@@ -99,12 +99,25 @@ export interface DevConfig {
    * `[::1]`), lower-case, without port [none]. Any other `Host` is refused (DNS rebinding).
    */
   allowedHosts?: string[];
+  /** Every authorized REST method requires an API key from the authorizer (`usageIdentifierKey`) [false]. */
+  apiKeyRequired?: boolean;
+  /** The usage plans `apiKeyRequired` meters against [none]. */
+  usagePlans?: DevUsagePlan[];
+}
+
+/** A usage plan of `gatepass dev`: its API key values, each with its own token bucket and quota. */
+export interface DevUsagePlan {
+  keys: string[];
+  throttle?: { rateLimit: number; burstLimit: number };
+  quota?: { limit: number; period: "DAY" | "WEEK" | "MONTH" };
 }
 
 /** The validated gatepass configuration (README, "Configuration"), every default applied. */
 export interface GatepassConfig {
   issuers: IssuerConfig[];
   principalClaim: string;
+  /** The claim returned as `usageIdentifierKey` to REST and WebSocket APIs; absent: none. */
+  usageIdentifierClaim?: string;
   tokenSources: TokenSource[];
   routes: RouteConfig[];
   unmatchedRoutes: "allow" | "deny";

@@ -316,6 +316,8 @@ export interface AuthorizedCaller {
   readonly context: Record<string, unknown>;
   /** How long the authorizer took (0 on a cache hit), ms. */
   readonly latencyMs: number;
+  /** The API key a usage plan metered (`usageIdentifierKey`): REST `requestContext.identity.apiKey`. */
+  readonly apiKey?: string;
 }
 
 /**
@@ -401,7 +403,10 @@ export function buildProxyEvent(
     ...domain(request, ids),
     requestTimeEpoch: request.timeEpoch,
     requestId: request.requestId,
-    identity: restIdentity(request),
+    identity:
+      caller.apiKey === undefined
+        ? restIdentity(request)
+        : { ...restIdentity(request), apiKey: caller.apiKey },
     apiId: ids.apiId,
   };
   return {

@@ -13,6 +13,7 @@ import { errorMessage, Invoker, type LambdaHandler } from "./invoke.js";
 import { type CheckedResponse, checkAuthorizerResponse, evaluateCachedPolicy } from "./policy-check.js";
 import type { DevRequest, RouteTable } from "./request.js";
 import { ResultCache } from "./result-cache.js";
+import type { MeterOutcome, UsagePlans } from "./usage-plans.js";
 
 /**
  * The authorization step of API Gateway: identity sources, the authorizer call (with its time
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   /** Clock in ms. */
   readonly now: () => number;
   readonly logger: Logger;
+  /** REST methods require an API key from the authorizer, metered by these plans; absent: no API keys. */
+  readonly usagePlans?: UsagePlans;
 }
 
 /** What a gateway response is made of (401, 403, 500). */
@@ -50,7 +53,14 @@ export interface GatewayResponse {
 export type CacheState = "hit" | "miss" | "off" | "skip";
 
 /** How authorization ended. */
-export type Outcome = "allow" | "unauthorized" | "deny" | "implicit-deny" | "forbidden" | "error";
+export type Outcome =
+  | "allow"
+  | "unauthorized"
+  | "deny"
+  | "implicit-deny"
+  | "forbidden"
+  | "error"
+  | MeterOutcome;
 
 export type Verdict =
   | {
@@ -59,6 +69,8 @@ export type Verdict =
       readonly caller: AuthorizedCaller;
       readonly reason: string;
       readonly cache: CacheState;
+      /** The authorizer's `usageIdentifierKey`, when it returned one. */
+      readonly usageIdentifierKey?: string | null;
     }
   | {
       readonly allowed: false;
@@ -91,6 +103,11 @@ const GATEWAY_RESPONSES = {
   },
   forbidden: { status: 403, body: { message: "Forbidden" }, errorType: undefined },
   error: { status: 500, body: { message: null }, errorType: "AuthorizerConfigurationException" },
+  // Usage plans (REST): INVALID_API_KEY, THROTTLED and QUOTA_EXCEEDED, with the default template
+  // `{"message":$context.error.messageString}` (AWS: api-gateway-api-key-source.html, api-gateway-429-limit).
+  "invalid-api-key": { status: 403, body: { message: "Forbidden" }, errorType: undefined },
+  throttled: { status: 429, body: { message: "Too Many Requests" }, errorType: undefined },
+  "quota-exceeded": { status: 429, body: { message: "Limit Exceeded" }, errorType: undefined },
 } as const;
 
 const isHttpApi = (api: DevApiType) => api === "http-v1" || api === "http-v2-simple" || api === "http-v2-iam";
@@ -161,8 +178,25 @@ export class Gateway {
     });
   }
 
-  /** Authorizes one request. Never throws. */
+  /**
+   * Authorizes one request, then, when the API requires API keys, meters the authorizer's
+   * `usageIdentifierKey` against the usage plans (every request, cache hits too). Never throws.
+   */
   async authorize(request: DevRequest): Promise<Authorization> {
+    const authorization = await this.authorizeRequest(request);
+    const plans = this.options.usagePlans;
+    const { verdict } = authorization;
+    if (plans === undefined || !verdict.allowed) return authorization;
+    const key = verdict.usageIdentifierKey ?? null;
+    const metered = plans.meter(key);
+    // The metered key reaches the integration as `$context.identity.apiKey`.
+    if (metered.ok && key !== null)
+      return { ...authorization, verdict: { ...verdict, caller: { ...verdict.caller, apiKey: key } } };
+    if (metered.ok) return authorization;
+    return this.deny(authorization.input, metered.outcome, metered.reason, verdict.cache);
+  }
+
+  private async authorizeRequest(request: DevRequest): Promise<Authorization> {
     const { api, stage, ids } = this.options;
     const route = this.options.routes.match(request.method, request.path);
     const arn = requestArn(ids, api, stage, request);
@@ -347,6 +381,7 @@ function allowVerdict(
     },
     reason,
     cache,
+    usageIdentifierKey: response.kind === "policy" ? response.usageIdentifierKey : null,
   };
 }
 

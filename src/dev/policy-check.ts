@@ -12,6 +12,8 @@ export type CheckedResponse =
       readonly principalId: string;
       readonly policyDocument: unknown;
       readonly context: Record<string, unknown>;
+      /** The API key a usage plan meters (REST, key source `AUTHORIZER`); `null` when none. */
+      readonly usageIdentifierKey: string | null;
     }
   | { readonly kind: "simple"; readonly isAuthorized: boolean; readonly context: Record<string, unknown> };
 
@@ -54,7 +56,13 @@ export function checkAuthorizerResponse(
     return { ok: true, response: { kind, isAuthorized: r.isAuthorized === true, context } };
   return {
     ok: true,
-    response: { kind, principalId: r.principalId as string, policyDocument: r.policyDocument, context },
+    response: {
+      kind,
+      principalId: r.principalId as string,
+      policyDocument: r.policyDocument,
+      context,
+      usageIdentifierKey: typeof r.usageIdentifierKey === "string" ? r.usageIdentifierKey : null,
+    },
   };
 }
 

@@ -21,6 +21,7 @@ import { type LambdaHandler, loadHandler } from "./invoke.js";
 import { DevIssuer, type MintRequest, type TokenResponse } from "./issuer.js";
 import { RouteTable } from "./request.js";
 import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
+import { UsagePlans } from "./usage-plans.js";
 
 /**
  * The local API Gateway: one `node:http` server on 127.0.0.1 that serves the development issuer
@@ -222,7 +223,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ),
       now,
       logger,
+      ...(dev.apiKeyRequired && (dev.api === "rest-token" || dev.api === "rest-request")
+        ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
+        : {}),
     });
+    if (dev.apiKeyRequired && dev.api !== "rest-token" && dev.api !== "rest-request")
+      logger.warn("api_keys_not_emulated", {
+        detail: `dev.apiKeyRequired applies to REST APIs only; ${dev.api} requests are not metered`,
+      });
     handlers = createRequestHandlers({
       dev,
       gateway,

@@ -19,7 +19,7 @@ import { encodeContext, type FlatContext } from "../policy/context.js";
 import { maxResultBytes } from "../policy/limits.js";
 import type { PolicyRules } from "../policy/rule-policy.js";
 import type { RuleTarget } from "../rules/rules.js";
-import { principalOf } from "../token/principal.js";
+import { principalOf, usageKeyOf } from "../token/principal.js";
 import {
   buildVerifier,
   type VerifiedToken,
@@ -46,6 +46,11 @@ export type PolicyAuthorizerResponse<C extends Record<string, unknown> = FlatCon
   principalId: string;
   policyDocument: PolicyDocument;
   context?: C;
+  /**
+   * The caller's usage-plan API key (`usageIdentifierClaim`), for a REST API whose API key source
+   * is `AUTHORIZER` or a WebSocket API keyed by `$context.authorizer.usageIdentifierKey`.
+   */
+  usageIdentifierKey?: string;
 };
 
 /** The HTTP API simple answer (payload 2.0, `httpApi.response: "simple"`, the default). */
@@ -222,6 +227,9 @@ export function buildAuthorizer(
   const contextValues = hooks?.contextValues;
   const maxContextBytes = cfg.context.maxBytes;
   const simpleHttp = cfg.httpApi.response === "simple";
+  // API keys exist for REST and WebSocket APIs only; HTTP APIs get no key and need no claim.
+  const usageClaim = cfg.usageIdentifierClaim === undefined ? null : claimPath(cfg.usageIdentifierClaim);
+  let warnedUsageIgnored = false;
   let warnedRouteIndependent = false;
   // Allow lines may be sampled (`logSampleRate`); deny, 401 and error lines are always written.
   const decisionLog = cfg.logSampleRate < 1 ? sampledAllows(logger, cfg.logSampleRate) : logger;
@@ -265,6 +273,17 @@ export function buildAuthorizer(
   ) {
     const claims = verified.payload;
     const principalId = principalOf(claims, cfg.principalClaim);
+    let usageKey: string | undefined;
+    if (usageClaim !== null) {
+      if (request.kind === "http-v1" || request.kind === "http-v2") {
+        if (!warnedUsageIgnored) {
+          warnedUsageIgnored = true;
+          logger.warn("usage_identifier_ignored", {
+            detail: "HTTP APIs have no API keys or usage plans: usageIdentifierClaim is not used for them",
+          });
+        }
+      } else usageKey = usageKeyOf(claims, usageClaim);
+    }
     // The ARN, not the event's own fields, names the route: it is what the policy is evaluated against.
     const scopeClaims = scopeClaimsOf.get(verified.issuer);
     const decision = rules.decide(claims, targetOf(request, arn), scopeClaims);
@@ -278,9 +297,9 @@ export function buildAuthorizer(
       : buildPolicyResult({ principalId, arn, ruleSet: rules, claims, decision, maxBytes, scopeClaims });
     if (built?.narrowed) logger.warn("policy_too_large", { maxBytes, kind: request.kind });
     // Simple responses: `{"isAuthorized":false,"context":{"principalId":…}}` and one separator.
-    const frame = built
-      ? built.bytes + CONTEXT_MEMBER_BYTES
-      : Buffer.byteLength(JSON.stringify(principalId)) + 50;
+    const frame =
+      (built ? built.bytes + CONTEXT_MEMBER_BYTES : Buffer.byteLength(JSON.stringify(principalId)) + 50) +
+      (usageKey === undefined ? 0 : Buffer.byteLength(JSON.stringify(usageKey)) + 22);
     const room = Math.min(maxContextBytes, maxBytes - frame);
     const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room, extra });
     if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: room });
@@ -296,6 +315,7 @@ export function buildAuthorizer(
       };
     }
     if (room >= 2) built.response.context = context;
+    if (usageKey !== undefined) (built.response as PolicyAuthorizerResponse).usageIdentifierKey = usageKey;
     // What API Gateway will answer for this request: the policy's own answer, which the log must report.
     return { response: built.response, allows: built.allowsRequest, decision, principalId };
   }

@@ -1,5 +1,6 @@
 import { AuthError, AuthErrorCodes } from "../errors.js";
 import type { JsonObject } from "../util/json.js";
+import { type ClaimPath, readClaimPath } from "../util/json-pointer.js";
 import { listNames } from "../util/names.js";
 
 /** The longest `principalId` accepted, in characters. */
@@ -31,5 +32,31 @@ export function principalOf(payload: JsonObject, claim: string): string {
   throw new AuthError(
     AuthErrorCodes.CLAIM_MISSING,
     `The principal claim ${name} is ${what}; it must be a non-empty string (at most ${MAX_PRINCIPAL_LENGTH} characters) or a number.`,
+  );
+}
+
+/** The longest `usageIdentifierKey` sent, in characters (API Gateway's API key values are 20 to 128). */
+export const MAX_USAGE_KEY_LENGTH = 1024;
+
+/**
+ * The `usageIdentifierKey` of a verified token: the `usageIdentifierClaim`, a non-empty string of at
+ * most {@link MAX_USAGE_KEY_LENGTH} characters, taken as is (never converted from a number, an
+ * array or an object: a metering key is not guessed). Anything else throws `ERR_JWT_CLAIM_MISSING`,
+ * a 401, like a token without a usable principal: the caller cannot be metered, and leaving the key
+ * out would only make API Gateway answer 403 `Forbidden` for every such token.
+ */
+export function usageKeyOf(payload: JsonObject, path: ClaimPath): string {
+  const raw = readClaimPath(payload, path);
+  if (typeof raw === "string" && raw.length > 0 && raw.length <= MAX_USAGE_KEY_LENGTH) return raw;
+  const name = JSON.stringify(path.name.length > 64 ? `${path.name.slice(0, 61)}...` : path.name);
+  const what =
+    raw === undefined || raw === null
+      ? "absent"
+      : typeof raw === "string"
+        ? `a string of ${raw.length} characters`
+        : `of type ${Array.isArray(raw) ? "array" : typeof raw}`;
+  throw new AuthError(
+    AuthErrorCodes.CLAIM_MISSING,
+    `The usage identifier claim ${name} (usageIdentifierClaim) is ${what}; it must be a non-empty string of at most ${MAX_USAGE_KEY_LENGTH} characters.`,
   );
 }

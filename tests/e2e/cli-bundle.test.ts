@@ -35,10 +35,11 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * plans and route index, and the cold-start work moved out of module load: 111,491 / 38,555 gzip,
  * measured on the merged tree. Raised for the EMF metrics (111,290 / 38,471 before, 114,225 / 39,620
  * after: the metrics module, its configuration and the key-event counts; an environment-configured
- * bundle can turn metrics on at cold start, so it carries them).
+ * bundle can turn metrics on at cold start, so it carries them). With the usage-plan claim and the
+ * Powertools-shaped log lines on top: 118,721 / 41,255 on the merged tree.
  */
-const BUNDLE_BUDGET_BYTES = 115 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 40 * 1024;
+const BUNDLE_BUDGET_BYTES = 118 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 41 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the
@@ -46,9 +47,10 @@ const BUNDLE_GZIP_BUDGET_BYTES = 40 * 1024;
  * budgets above (measured 44,827 before, 47,453 after: the handler's part of the same changes), and
  * again on the merged tree (51,641: claim pointers, scope claims, client and claim-value checks,
  * the route index and remembered plans); 51,997 with the metrics (the handler's two metrics calls
- * and the key sources' counts; no metrics module without `metrics`).
+ * and the key sources' counts; no metrics module without `metrics`); 54,548 with the usage-plan claim
+ * and the Powertools-shaped log lines.
  */
-const EMBEDDED_BUDGET_BYTES = 53 * 1024;
+const EMBEDDED_BUDGET_BYTES = 55 * 1024;
 /** The project's target for the minified bundle; not met yet (see the todo test). */
 const PROJECT_TARGET_BYTES = 30 * 1024;
 /** What `--config` bundles must not carry: validation happened at bundle time. */
@@ -363,7 +365,7 @@ describe("gatepass bundle", { concurrency: true }, () => {
   });
 
   test(`project target: ≤ ${PROJECT_TARGET_BYTES} bytes minified`, {
-    todo: "≈ 52 KB with --config (inline keys), ≈ 111 KB configured from the environment",
+    todo: "≈ 55 KB with --config (inline keys), ≈ 119 KB configured from the environment",
   }, () => {
     assert.ok(embedded.report.bytes <= PROJECT_TARGET_BYTES, `index.mjs is ${embedded.report.bytes} bytes`);
   });

@@ -43,7 +43,7 @@ test("every runtime in deploy/ is nodejs22.x or nodejs24.x, never a deprecated o
     for (const match of text.matchAll(/\b[Rr]untime:\s*(\S+)/g))
       assert.match(match[1]!, /^nodejs2[24]\.x$/, file);
   }
-  assert.match(readFileSync(join(DEPLOY, "cdk", "gatepass-authorizer.ts"), "utf8"), /Runtime\.NODEJS_22_X/);
+  assert.match(readFileSync(join(DEPLOY, "..", "src", "cdk", "index.ts"), "utf8"), /Runtime\.NODEJS_22_X/);
 });
 
 test("YAML files use spaces only", () => {

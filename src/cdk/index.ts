@@ -1,17 +1,26 @@
+/**
+ * `gatepass/cdk`: the gatepass Lambda authorizer as an AWS CDK v2 construct. `aws-cdk-lib` and
+ * `constructs` are optional peer dependencies: this module is the only one that imports them, and
+ * nothing else in the package imports this module.
+ */
 import { Duration } from "aws-cdk-lib";
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
+import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
+import type { GatepassConfigInput } from "../config/input.js";
+import { parseConfig } from "../lambda/config.js";
 
 /** Props of {@link GatepassAuthorizer}. Give `bundleDir` or `code`. */
 export interface GatepassAuthorizerProps {
   /**
    * The gatepass configuration, set as `GATEPASS_CONFIG` (JSON). Omit it when the configuration
    * is embedded in the bundle (`gatepass bundle --config FILE`) or given through `environment`.
-   * Lambda limits all environment variables together to 4 KB.
+   * Lambda limits all environment variables together to 4 KB. Validated at synth: a configuration
+   * the cold start would refuse fails `cdk synth` with the same `ConfigError`.
    */
-  readonly config?: Record<string, unknown>;
+  readonly config?: GatepassConfigInput;
   /** A directory written by `gatepass bundle --out DIR` (its `index.mjs` is deployed). */
   readonly bundleDir?: string;
   /** Any other Lambda code whose `index.handler` is the gatepass handler. */
@@ -44,6 +53,14 @@ export interface GatepassHttpAuthorizerOptions {
   readonly identitySource?: string[];
 }
 
+/** Options of {@link GatepassAuthorizer.addGatewayResponses}. */
+export interface GatepassGatewayResponseOptions {
+  /** `Access-Control-Allow-Origin` of the gateway's own 401/403 answers [`*`]. */
+  readonly allowOrigin?: string;
+  /** `Access-Control-Allow-Headers` [`Authorization,Content-Type`]. */
+  readonly allowHeaders?: string;
+}
+
 /**
  * The gatepass Lambda authorizer: one function serving a REST API (`tokenAuthorizer`, a TOKEN
  * authorizer on the `Authorization` header) and any number of HTTP APIs (`httpAuthorizer()`, a
@@ -63,6 +80,12 @@ export class GatepassAuthorizer extends Construct {
   /** The decision cache TTL used by both authorizer kinds. */
   readonly resultsCacheTtl: Duration;
   private restAuthorizer?: apigateway.TokenAuthorizer;
+  /** Per HTTP API, per authorizer id: the authorizer bound to it (an HttpLambdaAuthorizer binds to one API). */
+  private readonly httpAuthorizers = new Map<
+    apigwv2.IHttpApi,
+    Map<string, { key: string; authorizer: HttpLambdaAuthorizer }>
+  >();
+  private readonly responsesAdded = new WeakSet<apigateway.IRestApi>();
 
   constructor(scope: Construct, id: string, props: GatepassAuthorizerProps) {
     super(scope, id);
@@ -73,7 +96,11 @@ export class GatepassAuthorizer extends Construct {
     if (this.resultsCacheTtl.toSeconds() > 3600)
       throw new Error("GatepassAuthorizer: resultsCacheTtl is at most 1 hour");
     const environment: Record<string, string> = { ...props.environment };
-    if (props.config !== undefined) environment.GATEPASS_CONFIG = JSON.stringify(props.config);
+    if (props.config !== undefined) {
+      // What the cold start would do with GATEPASS_CONFIG, now: a typo fails synth, not every request.
+      parseConfig(JSON.parse(JSON.stringify(props.config)) as unknown);
+      environment.GATEPASS_CONFIG = JSON.stringify(props.config);
+    }
     this.function = new lambda.Function(this, "Function", {
       description: "gatepass JWT authorizer",
       runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
@@ -102,16 +129,70 @@ export class GatepassAuthorizer extends Construct {
     return this.restAuthorizer;
   }
 
-  /** A new HTTP API authorizer (payload 2.0, simple responses) over the same function; one per HTTP API. */
+  /**
+   * The HTTP API authorizer (payload 2.0, simple responses) over the same function. Use the result
+   * on any number of routes of any number of HTTP APIs, and call it as often as convenient: each
+   * HTTP API gets one authorizer per `id` (a second one with the same id and different options is
+   * refused).
+   */
   httpAuthorizer(
     id = "GatepassHttpAuthorizer",
     options: GatepassHttpAuthorizerOptions = {},
-  ): HttpLambdaAuthorizer {
-    return new HttpLambdaAuthorizer(id, this.function, {
+  ): apigwv2.IHttpRouteAuthorizer {
+    const props = {
       authorizerName: options.authorizerName ?? "gatepass",
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: options.identitySource ?? ["$request.header.Authorization", "$context.routeKey"],
       resultsCacheTtl: this.resultsCacheTtl,
+    };
+    const key = JSON.stringify([props.authorizerName, props.identitySource]);
+    return {
+      bind: (bind: apigwv2.HttpRouteAuthorizerBindOptions): apigwv2.HttpRouteAuthorizerConfig => {
+        const api = bind.route.httpApi;
+        let perApi = this.httpAuthorizers.get(api);
+        if (perApi === undefined) {
+          perApi = new Map();
+          this.httpAuthorizers.set(api, perApi);
+        }
+        let entry = perApi.get(id);
+        if (entry === undefined) {
+          entry = { key, authorizer: new HttpLambdaAuthorizer(id, this.function, props) };
+          perApi.set(id, entry);
+        } else if (entry.key !== key) {
+          throw new Error(
+            `GatepassAuthorizer: httpAuthorizer "${id}" is already used on this HTTP API with other options`,
+          );
+        }
+        return entry.authorizer.bind(bind);
+      },
+    };
+  }
+
+  /**
+   * The REST API's own 401 (`UNAUTHORIZED`, with `WWW-Authenticate: Bearer`) and 403
+   * (`ACCESS_DENIED`) answers with CORS headers, so that a browser can read them. Once per API;
+   * further calls for the same API do nothing.
+   */
+  addGatewayResponses(api: apigateway.IRestApi, options: GatepassGatewayResponseOptions = {}): void {
+    if (this.responsesAdded.has(api)) return;
+    this.responsesAdded.add(api);
+    const cors = {
+      "Access-Control-Allow-Origin": `'${options.allowOrigin ?? "*"}'`,
+      "Access-Control-Allow-Headers": `'${options.allowHeaders ?? "Authorization,Content-Type"}'`,
+    };
+    new apigateway.GatewayResponse(api, "GatepassUnauthorized", {
+      restApi: api,
+      type: apigateway.ResponseType.UNAUTHORIZED,
+      statusCode: "401",
+      responseHeaders: { ...cors, "WWW-Authenticate": "'Bearer'" },
+      templates: { "application/json": '{"message":"Unauthorized"}' },
+    });
+    new apigateway.GatewayResponse(api, "GatepassAccessDenied", {
+      restApi: api,
+      type: apigateway.ResponseType.ACCESS_DENIED,
+      statusCode: "403",
+      responseHeaders: cors,
+      templates: { "application/json": '{"message":"Forbidden"}' },
     });
   }
 }

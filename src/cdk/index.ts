@@ -62,6 +62,26 @@ export interface GatepassGatewayResponseOptions {
 }
 
 /**
+ * Options of {@link GatepassAuthorizer.addUsagePlan}: per-caller throttling of a REST API from the
+ * token. With `usageIdentifierClaim` in the configuration, gatepass returns that claim's value as
+ * `usageIdentifierKey`; API Gateway (API key source `AUTHORIZER`) throttles each caller by the API
+ * key whose value it is, and refuses (403) a caller whose value is no key of the plan.
+ */
+export interface GatepassUsagePlanOptions {
+  /**
+   * The claim values to throttle, one API key each (e.g. each client's `client_id`). API Gateway
+   * requires an API key value to be 20 to 128 characters: shorter or longer values fail synth.
+   */
+  readonly keys: readonly string[];
+  /** Requests per second and burst, per key. */
+  readonly throttle?: apigateway.ThrottleSettings;
+  /** Requests per day, week or month, per key. */
+  readonly quota?: apigateway.QuotaSettings;
+  /** [`gatepass`] */
+  readonly name?: string;
+}
+
+/**
  * The gatepass Lambda authorizer: one function serving a REST API (`tokenAuthorizer`, a TOKEN
  * authorizer on the `Authorization` header) and any number of HTTP APIs (`httpAuthorizer()`, a
  * payload 2.0 authorizer with simple responses, cached per token and route).
@@ -194,5 +214,29 @@ export class GatepassAuthorizer extends Construct {
       responseHeaders: cors,
       templates: { "application/json": '{"message":"Forbidden"}' },
     });
+  }
+
+  /**
+   * A usage plan on the API's deployment stage with one API key per claim value, and the API's
+   * key source set to `AUTHORIZER`. Methods throttled by it need `apiKeyRequired: true`.
+   */
+  addUsagePlan(api: apigateway.RestApi, options: GatepassUsagePlanOptions): apigateway.UsagePlan {
+    options.keys.forEach((key, index) => {
+      if (key.length < 20 || key.length > 128)
+        throw new Error(
+          `GatepassAuthorizer: usage plan key ${index} has ${key.length} characters; API Gateway API keys have 20 to 128`,
+        );
+    });
+    (api.node.defaultChild as apigateway.CfnRestApi).apiKeySourceType = "AUTHORIZER";
+    const plan = api.addUsagePlan("GatepassUsagePlan", {
+      name: options.name ?? "gatepass",
+      ...(options.throttle ? { throttle: options.throttle } : {}),
+      ...(options.quota ? { quota: options.quota } : {}),
+      apiStages: [{ api, stage: api.deploymentStage }],
+    });
+    options.keys.forEach((value, index) => {
+      plan.addApiKey(new apigateway.ApiKey(api, `GatepassUsageKey${index}`, { value }));
+    });
+    return plan;
   }
 }

@@ -248,3 +248,36 @@ test("REST Gateway Responses: 401 and 403 with CORS headers, once per API", () =
     ResponseParameters: cors,
   });
 });
+
+test("usage plan from the token: key source AUTHORIZER, one plan on the stage, one API key per claim value", () => {
+  const stack = new Stack(new App(), "Usage");
+  const auth = new GatepassAuthorizer(stack, "Auth", { bundleDir: bundle(), config: CONFIG });
+  const api = new apigateway.RestApi(stack, "Rest");
+  api.root.addMethod("GET", new apigateway.MockIntegration(), {
+    authorizer: auth.tokenAuthorizer,
+    apiKeyRequired: true,
+  });
+  const clients = ["4o5p6q7r8s9t0u1v2w3x4y5z6a", "client-b-0123456789abcdef"];
+  auth.addUsagePlan(api, { keys: clients, throttle: { rateLimit: 10, burstLimit: 20 } });
+  const template = Template.fromStack(stack);
+  template.hasResourceProperties("AWS::ApiGateway::RestApi", { ApiKeySourceType: "AUTHORIZER" });
+  template.hasResourceProperties("AWS::ApiGateway::UsagePlan", {
+    Throttle: { RateLimit: 10, BurstLimit: 20 },
+    ApiStages: [Match.objectLike({ ApiId: Match.anyValue(), Stage: Match.anyValue() })],
+  });
+  template.resourceCountIs("AWS::ApiGateway::ApiKey", 2);
+  for (const value of clients) template.hasResourceProperties("AWS::ApiGateway::ApiKey", { Value: value });
+  template.resourceCountIs("AWS::ApiGateway::UsagePlanKey", 2);
+  template.hasResourceProperties("AWS::ApiGateway::Method", {
+    ApiKeyRequired: true,
+    AuthorizationType: "CUSTOM",
+  });
+  // API Gateway API keys are 20 to 128 characters: a shorter claim value fails synth, without echoing it.
+  const other = new apigateway.RestApi(stack, "Other");
+  other.root.addMethod("GET", new apigateway.MockIntegration());
+  assert.throws(
+    () => auth.addUsagePlan(other, { keys: ["short-id"] }),
+    (error: unknown) =>
+      error instanceof Error && /20 to 128/.test(error.message) && !error.message.includes("short-id"),
+  );
+});

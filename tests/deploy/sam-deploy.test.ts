@@ -179,7 +179,8 @@ function cfnLint(): string | undefined {
 
 const CFN_LINT = cfnLint();
 
-test("cfn-lint passes deploy/sam/template.yaml (SAM transform included)", { // About 3 s on an idle machine; over a minute while the whole suite runs on two cores.
+// cfn-lint takes about 3 s on an idle machine, over a minute while the whole suite runs on two cores.
+test("cfn-lint passes deploy/sam/template.yaml (SAM transform included)", {
   timeout: 280_000,
   skip: CFN_LINT ? false : "cfn-lint is not installed (.ci/run installs it: pip install cfn-lint)",
 }, async () => {

@@ -1,5 +1,5 @@
 /**
- * package: the export lists of `gatepass` and `gatepass/lambda` from the built `dist/` (through the
+ * package: the export lists of `gatepass`, `gatepass/lambda` and `gatepass/cdk` from the built `dist/` (through the
  * package's own `exports` map), values and types. A change to the public surface must change
  * these lists on purpose.
  */
@@ -118,5 +118,17 @@ describe("package exports", { timeout: 60_000 }, () => {
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), ["handler"]);
     assert.deepEqual(declaredExports(join(ROOT, "dist", "lambda", "index.d.ts")), ["handler"]);
+  });
+
+  test("gatepass/cdk: the construct, its props and options (values and types)", async () => {
+    const module = await import("gatepass/cdk");
+    assert.deepEqual(Object.keys(module), ["GatepassAuthorizer"]);
+    assert.deepEqual(declaredExports(join(ROOT, "dist", "cdk", "index.d.ts")), [
+      "GatepassAuthorizer",
+      "GatepassAuthorizerProps",
+      "GatepassGatewayResponseOptions",
+      "GatepassHttpAuthorizerOptions",
+      "GatepassUsagePlanOptions",
+    ]);
   });
 });

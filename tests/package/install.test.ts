@@ -82,6 +82,14 @@ describe("npm pack, then npm install of the tarball", { timeout: 180_000, concur
     else assert.match(result.stderr, /gatepass is an ES module: use import/);
   });
 
+  test("gatepass/cdk is packed; aws-cdk-lib stays an optional peer: only gatepass/cdk asks for it", async () => {
+    assert.ok(packed.includes("dist/cdk/index.js"), "dist/cdk/index.js is packed");
+    assert.ok(packed.includes("dist/cdk/index.d.ts"), "dist/cdk/index.d.ts is packed");
+    const cdk = await node('await import("gatepass/cdk")');
+    assert.notEqual(cdk.code, 0);
+    assert.match(cdk.stderr, /Cannot find package 'aws-cdk-lib'/);
+  });
+
   test("require('gatepass/lambda') fails with a message saying what to do", async () => {
     const result = await node('require("gatepass/lambda")', "commonjs");
     assert.notEqual(result.code, 0);

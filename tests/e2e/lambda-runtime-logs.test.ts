@@ -17,6 +17,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { emfProblems } from "../helpers/emf.js";
 import { cleanupTempDirs, runCli, tempDir } from "./cli-helpers.js";
 
 // Installed apart from the project's dependencies (it compiles native code at install): .ci/run runs
@@ -310,4 +311,35 @@ describe("log lines as Lambda's Node.js runtime writes them", { skip: SKIP, time
       assert.notEqual(line.level, "INFO", "no INFO line under AWS_LAMBDA_LOG_LEVEL=WARN");
     assert.ok(!`${run.stdout}${run.stderr}`.includes(token), "the token was written");
   });
+
+  for (const format of ["JSON", "Text"]) {
+    test(`AWS_LAMBDA_LOG_FORMAT=${format}: with metrics on, one EMF document per invocation reaches stdout unchanged`, async (t) => {
+      const good = await mint({ sub: "user-1" });
+      const forged = await mint({ sub: "user-2" }).then((t) => `${t.slice(0, -4)}AAAA`);
+      const run = await runUnderRic(
+        { AWS_LAMBDA_LOG_FORMAT: format, GATEPASS_SECRET: SECRET, POWERTOOLS_METRICS_NAMESPACE: "Gatepass" },
+        [
+          { id: "req-allow-1", event: tokenEvent(good) },
+          { id: "req-401-2", event: tokenEvent(forged) },
+        ],
+      );
+      assert.deepEqual(run.initErrors, [], run.stderr);
+      // Each line the runtime wrote that carries `_aws` is a whole EMF document at top level: the
+      // CloudWatch agent reads it only so (under JSON, the runtime's console would have wrapped it).
+      const lines = run.stdout.split("\n").filter((l) => l.includes('"_aws"'));
+      assert.equal(lines.length, 2, run.stdout);
+      for (const line of lines) assert.deepEqual(emfProblems(line), [], line);
+      const [allow, refused] = lines.map((l) => JSON.parse(l) as Record<string, unknown>) as [
+        Record<string, unknown>,
+        Record<string, unknown>,
+      ];
+      assert.equal(allow.outcome, "allow");
+      assert.equal(allow.Decisions, 1);
+      assert.equal(refused.outcome, "unauthorized");
+      assert.equal(refused.reason, "ERR_JWT_SIGNATURE_INVALID");
+      t.diagnostic(`as the runtime wrote it: ${lines[0]}`);
+      for (const secret of [SECRET, good, forged])
+        assert.ok(!run.stdout.includes(secret), "a token or secret was written");
+    });
+  }
 });

@@ -12,9 +12,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { RouteTable } from "../../src/dev/request.js";
 import { compileRules } from "../../src/rules/rules.js";
-
-const METHODS = ["GET", "POST", "DELETE"];
-const WORDS = ["a", "b", "c"];
+import { METHODS, routeArbitrary, WORDS } from "../helpers/route-arbitraries.js";
 
 interface Route {
   method: string;
@@ -58,17 +56,7 @@ function reference(routes: Route[], method: string, path: string, http: boolean)
   return best === null ? null : text(best);
 }
 
-const segment = fc.oneof(fc.constantFrom(...WORDS), fc.constant("{p}"));
-const route = fc
-  .record({
-    method: fc.constantFrom(...METHODS, "ANY"),
-    segs: fc.array(segment, { minLength: 0, maxLength: 3 }),
-    greedy: fc.boolean(),
-  })
-  .map(({ method, segs, greedy }) => ({
-    method,
-    segs: [...segs.map((s, i) => (s === "{p}" ? `{p${i}}` : s)), ...(greedy ? ["{proxy+}"] : [])],
-  }));
+const route = routeArbitrary;
 /** Distinct routes (one per method and shape, as the configuration requires). */
 const routeSet = fc.uniqueArray(route, {
   maxLength: 8,

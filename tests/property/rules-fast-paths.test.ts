@@ -15,9 +15,8 @@ import { compilePolicyRules } from "../../src/policy/rule-policy.js";
 import { type HttpRoutePattern, parseRoutePattern } from "../../src/rules/route-pattern.js";
 import { hasZone, ZoneIndex } from "../../src/rules/zones.js";
 import { referenceGlobMatch } from "../helpers/iam-reference.js";
+import { METHODS, routeArbitrary, WORDS } from "../helpers/route-arbitraries.js";
 
-const METHODS = ["GET", "POST", "DELETE"] as const;
-const WORDS = ["a", "b", "c"];
 const SCOPES = ["r", "w", "x"];
 const GROUPS = ["admin", "ops", 1, true];
 
@@ -33,17 +32,7 @@ interface Rule {
 
 const text = (r: Route) => `${r.method} /${r.segs.join("/")}`;
 
-const segment = fc.oneof(fc.constantFrom(...WORDS), fc.constant("{p}"));
-const route = fc
-  .record({
-    method: fc.constantFrom(...METHODS, "ANY"),
-    segs: fc.array(segment, { minLength: 0, maxLength: 3 }),
-    greedy: fc.boolean(),
-  })
-  .map(({ method, segs, greedy }) => ({
-    method,
-    segs: [...segs.map((s, i) => (s === "{p}" ? `{p${i}}` : s)), ...(greedy ? ["{proxy+}"] : [])],
-  }));
+const route = routeArbitrary;
 const requirement = fc.oneof(
   fc.constant({}),
   fc.record({ scopes: fc.uniqueArray(fc.constantFrom(...SCOPES), { minLength: 1, maxLength: 2 }) }),

@@ -10,7 +10,7 @@ import {
 import { describe, it } from "node:test";
 import { judgeKey, judgeRsa, MAX_RSA_BITS } from "../../../src/keys/judge.js";
 import { createAuthorizer } from "../../../src/lambda/authorizer.js";
-import { ROCA_M } from "../../helpers/weak-keys.js";
+import { modPow, ROCA_M } from "../../helpers/weak-keys.js";
 
 // Keys are built for each rule with the test's own arithmetic (no code shared with judge.ts) and
 // imported as JWK {kty:"RSA", n, e} through node:crypto, as every key source does: OpenSSL accepts
@@ -44,18 +44,6 @@ for (let c = 3; c < 752; c += 2) {
   let prime = true;
   for (let d = 3; d * d <= c; d += 2) if (c % d === 0) prime = false;
   if (prime) PRIMES_BELOW_752.push(BigInt(c));
-}
-
-function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
-  let result = 1n;
-  let b = base % mod;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % mod;
-    b = (b * b) % mod;
-    e >>= 1n;
-  }
-  return result;
 }
 
 /** A random odd value of exactly `n` bits. */

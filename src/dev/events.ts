@@ -318,6 +318,12 @@ export interface AuthorizedCaller {
   readonly latencyMs: number;
   /** The API key a usage plan metered (`usageIdentifierKey`): REST `requestContext.identity.apiKey`. */
   readonly apiKey?: string;
+  /**
+   * The integration event's `requestContext.authorizer` when it is not a Lambda authorizer's: a
+   * native JWT authorizer's claims and scopes, or `null` to leave the key out (a route without an
+   * authorizer). Absent: built from `principalId` and `context` as above.
+   */
+  readonly integrationAuthorizer?: Record<string, unknown> | null;
 }
 
 /**
@@ -341,6 +347,10 @@ function restAuthorizer(caller: AuthorizedCaller): Record<string, unknown> {
   out.integrationLatency = Math.round(caller.latencyMs);
   return out;
 }
+
+/** `requestContext.authorizer` of a REST/WebSocket/1.0 proxy event: the given one, else the Lambda authorizer's. */
+const integrationAuthorizer = (caller: AuthorizedCaller): Record<string, unknown> =>
+  caller.integrationAuthorizer ?? restAuthorizer(caller);
 
 /** The body as a Lambda proxy event carries it. */
 export interface EventBody {
@@ -375,7 +385,12 @@ export function buildProxyEvent(
     event.headers = headers;
     const query = v2Query(request);
     if (query) event.queryStringParameters = query;
-    event.requestContext = v2RequestContext(input, { lambda: { ...caller.context } });
+    event.requestContext = v2RequestContext(
+      input,
+      caller.integrationAuthorizer === undefined
+        ? { lambda: { ...caller.context } }
+        : (caller.integrationAuthorizer ?? undefined),
+    );
     if (body.body !== null) event.body = body.body;
     if (route.pathParameters) event.pathParameters = route.pathParameters;
     event.isBase64Encoded = body.isBase64Encoded;
@@ -385,13 +400,16 @@ export function buildProxyEvent(
     return {
       ...restHeaders(request),
       ...restQuery(request),
-      requestContext: websocketContext(input, { authorizer: restAuthorizer(caller) }),
+      requestContext: websocketContext(
+        input,
+        caller.integrationAuthorizer === null ? {} : { authorizer: integrationAuthorizer(caller) },
+      ),
       isBase64Encoded: false,
     };
   }
   const requestContext: Record<string, unknown> = {
     resourceId: resourceId(route.resource),
-    authorizer: restAuthorizer(caller),
+    authorizer: integrationAuthorizer(caller),
     resourcePath: route.resource,
     httpMethod: request.method,
     extendedRequestId: extendedRequestId(),
@@ -409,6 +427,7 @@ export function buildProxyEvent(
         : { ...restIdentity(request), apiKey: caller.apiKey },
     apiId: ids.apiId,
   };
+  if (caller.integrationAuthorizer === null) delete requestContext.authorizer;
   return {
     ...(api === "http-v1" ? { version: "1.0" } : {}),
     resource: route.resource,

@@ -11,7 +11,7 @@ import {
 import { type IdentitySource, readIdentitySources } from "./identity.js";
 import { errorMessage, Invoker, type LambdaHandler } from "./invoke.js";
 import { type CheckedResponse, checkAuthorizerResponse, evaluateCachedPolicy } from "./policy-check.js";
-import type { DevRequest, RouteTable } from "./request.js";
+import type { DevRequest, RouteMatch, RouteTable } from "./request.js";
 import { ResultCache } from "./result-cache.js";
 import type { MeterOutcome, UsagePlans } from "./usage-plans.js";
 
@@ -181,9 +181,10 @@ export class Gateway {
   /**
    * Authorizes one request, then, when the API requires API keys, meters the authorizer's
    * `usageIdentifierKey` against the usage plans (every request, cache hits too). Never throws.
+   * `route`: the route already selected (an API definition's), instead of the `routes` table's.
    */
-  async authorize(request: DevRequest): Promise<Authorization> {
-    const authorization = await this.authorizeRequest(request);
+  async authorize(request: DevRequest, route?: RouteMatch): Promise<Authorization> {
+    const authorization = await this.authorizeRequest(request, route);
     const plans = this.options.usagePlans;
     const { verdict } = authorization;
     if (plans === undefined || !verdict.allowed) return authorization;
@@ -196,9 +197,9 @@ export class Gateway {
     return this.deny(authorization.input, metered.outcome, metered.reason, verdict.cache);
   }
 
-  private async authorizeRequest(request: DevRequest): Promise<Authorization> {
+  private async authorizeRequest(request: DevRequest, given: RouteMatch | undefined): Promise<Authorization> {
     const { api, stage, ids } = this.options;
-    const route = this.options.routes.match(request.method, request.path);
+    const route = given ?? this.options.routes.match(request.method, request.path);
     const arn = requestArn(ids, api, stage, request);
     const identity = readIdentitySources(this.options.identitySources, request, route, stage);
     const input: EventInput = {

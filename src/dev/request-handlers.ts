@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { DevConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
+import type { Dispatch } from "./api-router.js";
 import type { Backend } from "./backends/backend.js";
 import type { Gateway, GatewayResponse, Verdict } from "./gateway.js";
 import { requestIdHeaders } from "./gateway.js";
@@ -37,6 +38,8 @@ export interface RequestHandlersContext {
   readonly ready: () => boolean;
   /** Upgraded sockets, for the server to close on shutdown. */
   readonly upgraded: Set<Duplex>;
+  /** Routes, authorizes and picks the backend per request (an API definition, `api-router.ts`); default: `gateway` then `backend`. */
+  readonly dispatch?: (request: DevRequest) => Promise<Dispatch>;
 }
 
 export interface RequestHandlers {
@@ -86,6 +89,14 @@ function writeRaw(socket: Duplex, response: GatewayResponse, extra: Record<strin
 export function createRequestHandlers(context: RequestHandlersContext): RequestHandlers {
   const { dev, gateway, issuer, now, logger, write, explanations, upgraded } = context;
   const activeBackend = context.backend;
+  const dispatch =
+    context.dispatch ??
+    (async (request: DevRequest): Promise<Dispatch> => {
+      const { input, verdict } = await gateway.authorize(request);
+      if (!verdict.allowed)
+        return { kind: "answer", response: verdict.response, outcome: verdict.outcome, verdict };
+      return { kind: "backend", input, verdict, backend: activeBackend };
+    });
   const allowedHosts: ReadonlySet<string> = new Set(dev.allowedHosts);
   const cors = corsHeaders(dev.cors);
   const requestIdHeader = Object.keys(requestIdHeaders(dev.api, ""))[0]!;
@@ -164,19 +175,20 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
         logRequest(request, res.statusCode, started, "preflight", undefined);
         return;
       }
-      const { input, verdict } = await gateway.authorize(request);
-      if (!verdict.allowed) {
-        const r = verdict.response;
+      const routed = await dispatch(request);
+      if (routed.kind === "answer") {
+        const r = routed.response;
         res.writeHead(r.status, {
           ...r.headers,
           ...cors,
           "content-length": String(Buffer.byteLength(r.body)),
         });
         res.end(r.body);
-        logRequest(request, res.statusCode, started, verdict.outcome, verdict);
+        logRequest(request, res.statusCode, started, routed.outcome, routed.verdict);
         return;
       }
-      await activeBackend.handle({ req, res, input, caller: verdict.caller, responseHeaders: base });
+      const { input, verdict } = routed;
+      await routed.backend.handle({ req, res, input, caller: verdict.caller, responseHeaders: base });
       logRequest(request, res.statusCode, started, "allow", verdict);
     } catch (error) {
       logger.error("internal_error", {
@@ -207,16 +219,17 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
       }
       const extra = baseHeaders(request.requestId);
       void (async () => {
-        const { input, verdict } = await gateway.authorize(request);
-        if (!verdict.allowed) {
-          writeRaw(socket, verdict.response, cors);
-          logRequest(request, verdict.response.status, started, verdict.outcome, verdict, true);
+        const routed = await dispatch(request);
+        if (routed.kind === "answer") {
+          writeRaw(socket, routed.response, cors);
+          logRequest(request, routed.response.status, started, routed.outcome, routed.verdict, true);
           return;
         }
+        const { input, verdict, backend } = routed;
         upgraded.add(socket);
         socket.on("close", () => upgraded.delete(socket));
-        if (activeBackend.upgrade)
-          activeBackend.upgrade({ req, input, caller: verdict.caller, responseHeaders: extra }, socket, head);
+        if (backend.upgrade)
+          backend.upgrade({ req, input, caller: verdict.caller, responseHeaders: extra }, socket, head);
         else {
           const key = req.headers["sec-websocket-key"];
           const lines = [

@@ -8,11 +8,13 @@ import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { parseConfig } from "../lambda/config.js";
 import { createLogger } from "../log.js";
 import { parseJsonText } from "../util/json.js";
+import { type ApiRouter, createApiRouter, definitionApiType, type RouteSummary } from "./api-router.js";
 import type { Backend } from "./backends/backend.js";
 import { createDemoBackend } from "./backends/demo.js";
 import { createLambdaBackend } from "./backends/lambda.js";
 import { createUpstreamBackend } from "./backends/upstream.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
+import type { ApiDefinition, JwtAuthorizerDefinition, NativeJwtAuthorizer } from "./definition/model.js";
 import { createDevAuthorizer } from "./dev-authorizer.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
 import { Gateway } from "./gateway.js";
@@ -64,6 +66,14 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** Resolves relative paths [process.cwd()]. */
   cwd?: string;
+  /**
+   * Serve exactly this API (read from a SAM template, a serverless.yml or an OpenAPI file): its
+   * routes, each route's authorizer (or none) and integration (see `api-router.ts`). The API type
+   * and stage come from it; the configuration's routes and `upstream`/`lambda` are not used.
+   */
+  definition?: ApiDefinition;
+  /** The emulation of AWS's native JWT authorizers, for a definition's JWT authorizers. */
+  nativeJwt?: (definition: JwtAuthorizerDefinition) => NativeJwtAuthorizer;
 }
 
 /** A running local gateway. */
@@ -80,6 +90,10 @@ export interface DevServer {
   readonly backendDescription: string;
   /** Where the configuration came from: `embedded default`, a file, `options`. */
   readonly configDescription: string;
+  /** The API definition served (`null`: the configuration's routes). */
+  readonly definition: ApiDefinition | null;
+  /** The definition's routes with their authorizer and integration, for the banner (empty without one). */
+  readonly routes: readonly RouteSummary[];
   /** The dev issuer (`null` when disabled). */
   readonly issuer: DevIssuer | null;
   /** True when the authorizer's configuration trusts the dev issuer (its tokens work here). */
@@ -180,14 +194,21 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   issuer?.setUrl(url);
 
   let backend: Backend | undefined;
+  let routerToClose: ApiRouter | undefined;
   let ready = false;
   try {
-    const { config, configDescription, dev } = resolveConfig(options, userDoc, {
+    const resolved = resolveConfig(options, userDoc, {
       url,
       issuerEnabled,
       customAuthorizer: customAuthorizer !== undefined,
       extraHosts,
     });
+    const { config, configDescription } = resolved;
+    const definition = options.definition;
+    // With a definition, the API type and stage are the definition's.
+    const dev: DevConfig = definition
+      ? { ...resolved.dev, api: definitionApiType(definition.kind), stage: definition.stage }
+      : resolved.dev;
     const trustsDevIssuer =
       issuer !== null && config !== null && !customAuthorizer && config.issuers.some((i) => i.issuer === url);
     // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
@@ -227,6 +248,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
         : {}),
     });
+    const router: ApiRouter | undefined = definition
+      ? await createApiRouter({
+          definition,
+          ids,
+          now,
+          logger,
+          cwd,
+          fallbackAuthorizer: authorizer.handler,
+          overrideAuthorizers: customAuthorizer !== undefined,
+          authorizerTimeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
+          ...(options.nativeJwt ? { nativeJwt: options.nativeJwt } : {}),
+        })
+      : undefined;
+    routerToClose = router;
     if (dev.apiKeyRequired && dev.api !== "rest-token" && dev.api !== "rest-request")
       logger.warn("api_keys_not_emulated", {
         detail: `dev.apiKeyRequired applies to REST APIs only; ${dev.api} requests are not metered`,
@@ -242,6 +277,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       explanations: authorizer.explanations,
       ready: () => ready,
       upgraded,
+      ...(router ? { dispatch: router.dispatch } : {}),
     });
     const upgrade = handlers.upgrade;
     if (upgrade) server.on("upgrade", upgrade);
@@ -259,16 +295,25 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       authorizerDescription: authorizer.description,
       backendDescription: activeBackend.description,
       configDescription,
+      definition: definition ?? null,
+      routes: router?.routes ?? [],
       issuer,
       trustsDevIssuer,
       mintToken(request?: MintRequest) {
         if (!issuer) throw new Error("the dev issuer is disabled");
         return issuer.mint(request);
       },
-      clearCache: () => gateway.cache.clear(),
-      close: () => closeServer(server, upgraded, activeBackend),
+      clearCache: () => {
+        gateway.cache.clear();
+        router?.clearCache();
+      },
+      close: () => {
+        router?.close();
+        return closeServer(server, upgraded, activeBackend);
+      },
     };
   } catch (error) {
+    routerToClose?.close();
     await closeServer(server, upgraded, backend);
     throw error;
   }

@@ -204,14 +204,22 @@ const newNode = (): TrieNode => ({ literals: null, param: null, proxy: null, end
 
 /**
  * Which API Gateway route selection to follow:
- * - `"rest"`: the REST resource tree, segment by segment from the left: a literal child before
- *   `{param}` before `{proxy+}` (the order of {@link compareSpecificity}).
+ * - `"rest-resource"`: a REST API exactly (the local gateway serving an API definition): the
+ *   resource tree, segment by segment from the left, a literal child before `{param}` before
+ *   `{proxy+}` (the order of {@link compareSpecificity}), by path alone; then the method on that
+ *   resource, else its `ANY`; a resource with neither is no route (API Gateway answers 403
+ *   "Missing Authentication Token"), even when a less specific resource has the method.
+ * - `"rest"`: the rules' reading of REST (a rule is a method and a path): the same order, but a
+ *   resource without the method lets the next, less specific one decide. Whenever
+ *   `"rest-resource"` selects a route, `"rest"` selects the same one; they differ only on requests
+ *   API Gateway would not route, which the rules still decide (so that a cached IAM policy, whose
+ *   `GET/orders/*` also covers a `GET /orders/mine` that only has `POST`, and a fresh decision agree).
  * - `"http"`: HTTP APIs ("Routing API requests" in AWS's "Create routes for HTTP APIs"): a full
  *   match of route and method first, then a route with a greedy path variable, then `$default`.
  *   Among full matches, and among greedy ones, the same left-to-right specificity as REST.
  * In both, a route with the exact method beats `ANY` on the same path.
  */
-export type RouteSelection = "rest" | "http";
+export type RouteSelection = "rest" | "rest-resource" | "http";
 
 /**
  * Total order by which a route wins under `selection`, most specific first: for `"rest"` it is
@@ -282,9 +290,12 @@ export function createRouteMatcher(
     match(method, path) {
       if (!isRoutedMethod(method) || path.charCodeAt(0) !== 47) return -1;
       if (path.length === 1) return pick(root.end, method);
-      if (selection === "rest") return walk(root, path, 1, method, true);
-      const full = walk(root, path, 1, method, false);
-      return full >= 0 ? full : walk(root, path, 1, method, true);
+      if (selection !== "http") {
+        const hit = walk(root, path, 1, method, true, selection === "rest-resource");
+        return hit >= 0 ? hit : -1;
+      }
+      const full = walk(root, path, 1, method, false, false);
+      return full >= 0 ? full : walk(root, path, 1, method, true, false);
     },
   };
 }
@@ -294,23 +305,45 @@ function pick(byMethod: Map<string, number> | null, method: string): number {
   return byMethod.get(method) ?? byMethod.get("ANY") ?? -1;
 }
 
-/** `pos` is the start of the next segment; `path.length + 1` means the path is used up. */
-function walk(node: TrieNode, path: string, pos: number, method: string, greedy: boolean): number {
-  if (pos > path.length) return pick(node.end, method);
+/** {@link walk}'s answer when a resource matches the path but has neither the method nor `ANY`. */
+const NO_METHOD = -2;
+
+/**
+ * `pos` is the start of the next segment; `path.length + 1` means the path is used up. With
+ * `resourceFirst` (REST), the first resource whose path matches decides: its method, its `ANY`, or
+ * {@link NO_METHOD}, which stops the search. Otherwise (HTTP API) a route is a method and a path,
+ * and a path without the method backtracks to the next candidate.
+ */
+function walk(
+  node: TrieNode,
+  path: string,
+  pos: number,
+  method: string,
+  greedy: boolean,
+  resourceFirst: boolean,
+): number {
+  if (pos > path.length) {
+    if (node.end === null) return -1;
+    const hit = pick(node.end, method);
+    return hit < 0 && resourceFirst ? NO_METHOD : hit;
+  }
   let end = path.indexOf("/", pos);
   if (end === -1) end = path.length;
   if (node.literals !== null && end > pos) {
     const child = node.literals.get(path.slice(pos, end));
     if (child) {
-      const hit = walk(child, path, end + 1, method, greedy);
-      if (hit >= 0) return hit;
+      const hit = walk(child, path, end + 1, method, greedy, resourceFirst);
+      if (hit >= 0 || hit === NO_METHOD) return hit;
     }
   }
   if (node.param !== null && end > pos) {
-    const hit = walk(node.param, path, end + 1, method, greedy);
-    if (hit >= 0) return hit;
+    const hit = walk(node.param, path, end + 1, method, greedy, resourceFirst);
+    if (hit >= 0 || hit === NO_METHOD) return hit;
   }
-  if (greedy && node.proxy !== null && path.length > pos) return pick(node.proxy, method);
+  if (greedy && node.proxy !== null && path.length > pos) {
+    const hit = pick(node.proxy, method);
+    return hit < 0 && resourceFirst ? NO_METHOD : hit;
+  }
   return -1;
 }
 

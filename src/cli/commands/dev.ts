@@ -6,6 +6,7 @@ import { parseIdentitySource } from "../../dev/identity.js";
 import { type DevServer, PortInUseError, startDevServer } from "../../dev/server.js";
 import { parseDuration } from "../../token/sign.js";
 import { action, CliError, ExitCode, parser, printHuman, usageError } from "../output.js";
+import { definitionBanner } from "./dev-definition.js";
 
 interface DevOptions {
   config?: string;
@@ -55,7 +56,8 @@ function banner(server: DevServer): string {
     `gatepass dev: local API Gateway (${dev.api}, stage ${dev.stage}) on ${server.url}`,
     `  authorizer  ${server.authorizerDescription} (config: ${server.configDescription})`,
     `  cache       ${dev.resultTtlSeconds > 0 && dev.api !== "websocket" ? `${dev.resultTtlSeconds} s, keyed by ${dev.identitySources.join(", ")}` : "off"}`,
-    `  backend     ${server.backendDescription}`,
+    `  backend     ${server.definition ? "per route, below" : server.backendDescription}`,
+    ...definitionBanner(server),
   ];
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);

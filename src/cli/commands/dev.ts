@@ -2,6 +2,8 @@ import { Command, Option } from "commander";
 import { DEV_APIS } from "../../config/schema.js";
 import type { DevApiType, DevConfig } from "../../config/types.js";
 import { DEMO_TOKEN } from "../../dev/default-config.js";
+import { loadApiDefinitions } from "../../dev/definition/load.js";
+import type { ApiDefinition } from "../../dev/definition/model.js";
 import { parseIdentitySource } from "../../dev/identity.js";
 import { type DevServer, PortInUseError, startDevServer } from "../../dev/server.js";
 import { parseDuration } from "../../token/sign.js";
@@ -20,6 +22,13 @@ interface DevOptions {
   keysDir?: string;
   issuer: boolean;
   allowHost: string[];
+  template?: string;
+  serverless?: string;
+  openapi?: string;
+  apiName?: string;
+  stage?: string;
+  parameter: string[];
+  function: string[];
 }
 
 const API_TYPES = DEV_APIS;
@@ -45,6 +54,54 @@ const parseTimeout = parser((text: string): number => {
 
 /** Collects a repeatable option's values. */
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `KEY=VALUE` pairs of a repeatable option, as a record; a pair without `=` is a usage error. */
+function pairs(values: readonly string[], option: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at <= 0) throw usageError(`${option} expects KEY=VALUE, got "${value.slice(0, 40)}"`);
+    out[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return out;
+}
+
+/** The API definition named by `--template`, `--serverless` or `--openapi`, if any. */
+function readDefinition(options: DevOptions): ApiDefinition | undefined {
+  const files = { template: options.template, serverless: options.serverless, openapi: options.openapi };
+  const given = Object.entries(files).filter(([, file]) => file !== undefined);
+  if (given.length === 0) {
+    for (const [flag, value] of [
+      ["--api-name", options.apiName],
+      ["--stage", options.stage],
+    ] as const)
+      if (value !== undefined) throw usageError(`${flag} needs --template, --serverless or --openapi`);
+    return undefined;
+  }
+  if (given.length > 1) throw usageError("give one of --template, --serverless, --openapi");
+  if (options.api !== undefined)
+    throw usageError("--api sets the API type of a configuration; with a definition the file says it");
+  let definitions: ApiDefinition[];
+  try {
+    definitions = loadApiDefinitions({
+      ...files,
+      cwd: process.cwd(),
+      ...(options.apiName !== undefined ? { api: options.apiName } : {}),
+      ...(options.stage !== undefined ? { stage: options.stage } : {}),
+      ...(options.parameter.length > 0 ? { parameters: pairs(options.parameter, "--parameter") } : {}),
+      ...(options.function.length > 0 ? { functions: pairs(options.function, "--function") } : {}),
+    });
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.FAILURE);
+  }
+  const [first, ...rest] = definitions;
+  if (first === undefined) throw new CliError("the definition declares no API", ExitCode.FAILURE);
+  if (rest.length > 0)
+    throw usageError(
+      `the file defines ${definitions.length} APIs (${definitions.map((d) => d.name).join(", ")}); choose one with --api-name`,
+    );
+  return first;
+}
 
 /** Single quotes for a shell, so a printed line runs exactly as shown. */
 const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
@@ -114,6 +171,7 @@ async function run(options: DevOptions): Promise<undefined> {
       throw usageError(`PORT: ${(error as Error).message}`);
     }
   }
+  const definition = readDefinition(options);
   const dev: Partial<DevConfig> = {};
   if (options.api !== undefined) dev.api = options.api;
   if (options.cacheTtl !== undefined) dev.resultTtlSeconds = options.cacheTtl;
@@ -130,6 +188,7 @@ async function run(options: DevOptions): Promise<undefined> {
       issuer: options.issuer,
       ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
       dev,
+      ...(definition !== undefined ? { definition } : {}),
     });
   } catch (error) {
     if (error instanceof PortInUseError) throw new CliError(error.message, ExitCode.FAILURE);
@@ -178,6 +237,29 @@ export function devCommand(): Command {
       "--authorizer-timeout <duration>",
       "authorizer time limit, e.g. 10s or 500ms; over it: 500 [10s]",
       parseTimeout,
+    )
+    .option("--template <file>", "serve the API of this SAM or CloudFormation template (YAML or JSON)")
+    .option("--serverless <file>", "serve the API of this serverless.yml (http, httpApi or websocket events)")
+    .option(
+      "--openapi <file>",
+      "serve the API of this OpenAPI 3 / Swagger 2 file with x-amazon-apigateway-* extensions",
+    )
+    .option(
+      "--api-name <name>",
+      "which API of the file: its logical id, its Name, or rest, http or websocket (when the file defines several)",
+    )
+    .option("--stage <name>", "the stage served (serverless --stage; an OpenAPI file's stage)")
+    .option(
+      "--parameter <key=value>",
+      "a template parameter's value (repeatable; like sam deploy --parameter-overrides)",
+      collect,
+      [],
+    )
+    .option(
+      "--function <arn-or-name=file[#export]>",
+      "OpenAPI files: the handler file of a Lambda function its integrations or authorizers name (repeatable)",
+      collect,
+      [],
     )
     .option("--keys-dir <dir>", "where the dev issuer keeps its signing key [.gatepass/dev-keys]")
     .option("--no-issuer", "do not serve the development issuer")

@@ -222,6 +222,10 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
   const api = definitionApiType(kind);
   const stage = definition.stage;
   const table = new ApiRouteTable(kind, definition.routes);
+  if (definition.routes.some((r) => r.apiKeyRequired === true))
+    logger.warn("api_keys_not_emulated", {
+      detail: "some routes require an API key; a definition's API keys are not checked locally",
+    });
   for (const { route, reason } of table.skipped)
     logger.warn("route_skipped", { detail: `${route.routeKey} (${route.at}) is not served: ${reason}` });
 

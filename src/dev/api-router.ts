@@ -586,7 +586,7 @@ function withConnectIntegration(
     handle: (call) => backend.handle(call),
     close: () => backend.close(),
     upgrade({ req, input, caller, responseHeaders }, socket) {
-      void (async () => {
+      return (async (): Promise<number> => {
         const event = buildProxyEvent(input, caller, { body: null, isBase64Encoded: false });
         const invocation = await invoker.invoke(event, input.request.requestId);
         if (!invocation.ok) {
@@ -598,13 +598,14 @@ function withConnectIntegration(
           });
           const failure = integrationFailure("websocket", invocation.timedOut);
           writeStatus(socket, failure.status, JSON.stringify(failure.body), responseHeaders);
-          return;
+          return failure.status;
         }
         const result = invocation.value as { statusCode?: unknown } | null | undefined;
         const status = typeof result?.statusCode === "number" ? result.statusCode : 200;
         if (status < 200 || status > 299) {
-          writeStatus(socket, status >= 400 && status <= 599 ? status : 502, "", responseHeaders);
-          return;
+          const refused = status >= 400 && status <= 599 ? status : 502;
+          writeStatus(socket, refused, "", responseHeaders);
+          return refused;
         }
         const key = req.headers["sec-websocket-key"];
         const lines = [
@@ -615,7 +616,11 @@ function withConnectIntegration(
         ];
         socket.write(`${lines.join("\r\n")}\r\n\r\n`);
         socket.on("data", () => {});
-      })().catch(() => socket.destroy());
+        return 101;
+      })().catch(() => {
+        socket.destroy();
+        return 500;
+      });
     },
   };
 }

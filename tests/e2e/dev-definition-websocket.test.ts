@@ -134,6 +134,12 @@ describe("gatepass dev serving a WebSocket API definition", () => {
   it("a $connect integration answering 403 refuses the connection", async () => {
     assert.match(await upgrade(refusing.url, "/"), /^HTTP\/1\.1 403 /);
     assert.equal(reject.calls.length, 1);
+    // The request line reports the status the client got, not 101.
+    await new Promise((done) => setTimeout(done, 50));
+    assert.deepEqual(
+      refusing.requests().map((l) => l.status),
+      [403],
+    );
   });
 
   it("an API without a $connect route accepts the upgrade without authorizer or integration", async () => {

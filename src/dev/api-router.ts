@@ -168,8 +168,8 @@ const encodePath = (value: string) => value.split("/").map(encodeURIComponent).j
 
 /**
  * An HTTP proxy integration: the request goes to the integration URL, its `{variables}` filled from
- * the route's path parameters; a `$default` route (or a URL without variables on a greedy route)
- * appends the request's path, as API Gateway sends the full path to a `$default` integration.
+ * the route's path parameters; a `$default` route appends the request's path to the URL's, as API
+ * Gateway sends the full path to a `$default` integration; any other route calls the URL as written.
  */
 function httpIntegration(
   url: string,
@@ -457,7 +457,7 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
           allowed: false,
           outcome: "error",
           response,
-          reason: "JWT authorizer not emulated",
+          reason: "the route's authorizer cannot run locally",
           cache: "skip",
         },
       };

@@ -100,7 +100,13 @@ describe("gatepass dev serving an HTTP API definition", () => {
         route("$default", null),
       ]),
     });
-    bare = await startTestServer({ definition: definition([route("GET /only", null)]) });
+    bare = await startTestServer({
+      definition: definition([
+        route("GET /only", null),
+        route("GET /jwt", "Jwt"),
+        route("GET /ghost", "Ghost"),
+      ]),
+    });
   });
   after(async () => {
     await t.close();
@@ -122,6 +128,15 @@ describe("gatepass dev serving an HTTP API definition", () => {
     assert.equal(echo.calls.length, 0);
     // A path that exists with another method is no route either.
     assert.equal((await call(`${bare.url}/only`, { method: "POST" })).status, 404);
+  });
+
+  it("fails closed: a JWT route without the native JWT emulation, or with an undefined authorizer, answers 500", async () => {
+    for (const path of ["/jwt", "/ghost"]) {
+      const res = await call(`${bare.url}${path}`, { headers: { authorization: "Bearer x" } });
+      assert.equal(res.status, 500, path);
+      assert.equal(res.headers["x-amzn-errortype"], "AuthorizerConfigurationException");
+    }
+    assert.equal(echo.calls.length, 0);
   });
 
   it("the Lambda authorizer runs only on its route: 401 without the identity source, 403 isAuthorized false", async () => {

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { relative } from "node:path";
+import type { Duplex } from "node:stream";
 import type { DevApiType } from "../config/types.js";
 import type { Logger } from "../log.js";
 import { ApiRouteTable, type SelectedRoute } from "./api-routes.js";
-import type { Backend } from "./backends/backend.js";
+import { type Backend, integrationFailure } from "./backends/backend.js";
 import { createLambdaBackend } from "./backends/lambda.js";
 import { createUpstreamBackend } from "./backends/upstream.js";
 import {
@@ -16,7 +18,13 @@ import {
   type NativeJwtAuthorizer,
   type RouteDefinition,
 } from "./definition/model.js";
-import { type ApiIdentity, type AuthorizedCaller, type EventInput, requestArn } from "./events.js";
+import {
+  type ApiIdentity,
+  type AuthorizedCaller,
+  buildProxyEvent,
+  type EventInput,
+  requestArn,
+} from "./events.js";
 import { Gateway, type GatewayResponse, gatewayResponse, requestIdHeaders, type Verdict } from "./gateway.js";
 import {
   type IdentitySource,
@@ -24,7 +32,7 @@ import {
   parseIdentitySources,
   readIdentitySources,
 } from "./identity.js";
-import { type LambdaHandler, loadHandler } from "./invoke.js";
+import { errorMessage, Invoker, type LambdaHandler, loadHandler } from "./invoke.js";
 import { type DevRequest, RouteTable } from "./request.js";
 import type { LineOutcome } from "./request-line.js";
 
@@ -160,8 +168,8 @@ const encodePath = (value: string) => value.split("/").map(encodeURIComponent).j
 
 /**
  * An HTTP proxy integration: the request goes to the integration URL, its `{variables}` filled from
- * the route's path parameters; a `$default` route (or a URL without variables on a greedy route)
- * appends the request's path, as API Gateway sends the full path to a `$default` integration.
+ * the route's path parameters; a `$default` route appends the request's path to the URL's, as API
+ * Gateway sends the full path to a `$default` integration; any other route calls the URL as written.
  */
 function httpIntegration(
   url: string,
@@ -214,6 +222,10 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
   const api = definitionApiType(kind);
   const stage = definition.stage;
   const table = new ApiRouteTable(kind, definition.routes);
+  if (definition.routes.some((r) => r.apiKeyRequired === true))
+    logger.warn("api_keys_not_emulated", {
+      detail: "some routes require an API key; a definition's API keys are not checked locally",
+    });
   for (const { route, reason } of table.skipped)
     logger.warn("route_skipped", { detail: `${route.routeKey} (${route.at}) is not served: ${reason}` });
 
@@ -362,7 +374,17 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
             : `${route.authorizer} (${lambdaAuthorizerApiType(kind, def)}${options.overrideAuthorizers ? ", --authorizer" : def.handler === null ? ", gatepass" : ""})`;
       }
     }
-    const backend = await backendFor(route.integration);
+    let backend = await backendFor(route.integration);
+    if (kind === "websocket" && route.integration.kind === "lambda") {
+      const loaded = await load(route.integration.handler);
+      backend = withConnectIntegration(
+        backend,
+        loaded instanceof Error ? failingHandler(loaded.message) : loaded,
+        route.integration,
+        ids,
+        logger,
+      );
+    }
     const payload = route.integration.kind === "lambda" ? route.integration.payloadFormatVersion : "2.0";
     prepared.set(route, {
       route,
@@ -435,7 +457,7 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
           allowed: false,
           outcome: "error",
           response,
-          reason: "JWT authorizer not emulated",
+          reason: "the route's authorizer cannot run locally",
           cache: "skip",
         },
       };
@@ -517,4 +539,88 @@ const acceptOnly: Backend = {
 /** A Lambda integration whose function could not be loaded: API Gateway's answer for a failing Lambda. */
 function failingLambda(shown: string, why: string, logger: Logger): Backend {
   return createLambdaBackend(failingHandler(why), `lambda ${shown} (not loaded)`, logger);
+}
+
+/** The `Sec-WebSocket-Accept` of a handshake (RFC 6455 §4.2.2). */
+const websocketAccept = (key: string) =>
+  createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+
+function writeStatus(
+  socket: Duplex,
+  status: number,
+  body: string,
+  headers: Readonly<Record<string, string>>,
+): void {
+  const lines = [`HTTP/1.1 ${status} ${status >= 500 ? "Internal Server Error" : "Error"}`];
+  for (const [name, value] of Object.entries({
+    ...headers,
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    connection: "close",
+  }))
+    lines.push(`${name}: ${value}`);
+  socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
+}
+
+/**
+ * A WebSocket `$connect` route's Lambda integration, run on the upgrade as API Gateway runs it:
+ * the handshake waits for the integration, and the connection is made only when it succeeds (a
+ * 2xx `statusCode`, or no result); a thrown error or time-out refuses it with 502, another status
+ * with that status (AWS: apigateway-websocket-api-route-keys-connect-disconnect.html).
+ */
+function withConnectIntegration(
+  backend: Backend,
+  handler: LambdaHandler,
+  integration: Extract<IntegrationDefinition, { kind: "lambda" }>,
+  ids: ApiIdentity,
+  logger: Logger,
+): Backend {
+  const invoker = new Invoker(handler, {
+    functionName: integration.handler.functionName,
+    timeoutMs: integration.timeoutMs,
+    region: ids.region,
+    accountId: ids.accountId,
+  });
+  return {
+    description: backend.description,
+    handle: (call) => backend.handle(call),
+    close: () => backend.close(),
+    upgrade({ req, input, caller, responseHeaders }, socket) {
+      return (async (): Promise<number> => {
+        const event = buildProxyEvent(input, caller, { body: null, isBase64Encoded: false });
+        const invocation = await invoker.invoke(event, input.request.requestId);
+        if (!invocation.ok) {
+          logger.error("lambda_error", {
+            requestId: input.request.requestId,
+            detail: invocation.timedOut
+              ? `the $connect integration timed out after ${integration.timeoutMs} ms`
+              : `the $connect integration failed: ${errorMessage(invocation.error).slice(0, 300)}`,
+          });
+          const failure = integrationFailure("websocket", invocation.timedOut);
+          writeStatus(socket, failure.status, JSON.stringify(failure.body), responseHeaders);
+          return failure.status;
+        }
+        const result = invocation.value as { statusCode?: unknown } | null | undefined;
+        const status = typeof result?.statusCode === "number" ? result.statusCode : 200;
+        if (status < 200 || status > 299) {
+          const refused = status >= 400 && status <= 599 ? status : 502;
+          writeStatus(socket, refused, "", responseHeaders);
+          return refused;
+        }
+        const key = req.headers["sec-websocket-key"];
+        const lines = [
+          "HTTP/1.1 101 Switching Protocols",
+          "upgrade: websocket",
+          "connection: Upgrade",
+          ...(typeof key === "string" ? [`sec-websocket-accept: ${websocketAccept(key)}`] : []),
+        ];
+        socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+        socket.on("data", () => {});
+        return 101;
+      })().catch(() => {
+        socket.destroy();
+        return 500;
+      });
+    },
+  };
 }

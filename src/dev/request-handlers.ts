@@ -228,8 +228,14 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
         const { input, verdict, backend } = routed;
         upgraded.add(socket);
         socket.on("close", () => upgraded.delete(socket));
+        let status = 101;
         if (backend.upgrade)
-          backend.upgrade({ req, input, caller: verdict.caller, responseHeaders: extra }, socket, head);
+          status =
+            (await backend.upgrade(
+              { req, input, caller: verdict.caller, responseHeaders: extra },
+              socket,
+              head,
+            )) ?? 101;
         else {
           const key = req.headers["sec-websocket-key"];
           const lines = [
@@ -241,7 +247,7 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
           socket.write(`${lines.join("\r\n")}\r\n\r\n`);
           socket.on("data", () => {});
         }
-        logRequest(request, 101, started, "allow", verdict, true);
+        logRequest(request, status, started, "allow", verdict, true);
       })().catch(() => socket.destroy());
     };
   }

@@ -217,7 +217,7 @@ const newNode = (): TrieNode => ({ literals: null, param: null, proxy: null, end
  * - `"http"`: HTTP APIs ("Routing API requests" in AWS's "Create routes for HTTP APIs"): a full
  *   match of route and method first, then a route with a greedy path variable, then `$default`.
  *   Among full matches, and among greedy ones, the same left-to-right specificity as REST.
- * In both, a route with the exact method beats `ANY` on the same path.
+ * In all three, a route with the exact method beats `ANY` on the same path.
  */
 export type RouteSelection = "rest" | "rest-resource" | "http";
 
@@ -252,7 +252,8 @@ export interface RouteMatcher {
  * backtracking only when a branch has no rule for the method; that is exactly the order of
  * {@link compareSpecificity}, so the first hit is the most specific match. For `"http"` a first walk
  * ignores `{proxy+}` (full matches win) and only a second one allows it: the order of
- * {@link compareSelection}. Each trie node is visited at most twice per request.
+ * {@link compareSelection}. For `"rest-resource"` the walk stops at the first resource whose path
+ * matches, with its method, its `ANY`, or no route. Each trie node is visited at most twice per request.
  *
  * @example
  * const m = createRouteMatcher([parse("GET /orders/{id}"), parse("GET /orders/mine")]);

@@ -24,8 +24,12 @@ export interface Backend {
   readonly description: string;
   /** Answers the request. Never rejects: failures become 502/504 (or 500/503 for HTTP APIs). */
   handle(call: BackendCall): Promise<void>;
-  /** Forwards an allowed WebSocket upgrade, when the backend can (`upstream` only). */
-  upgrade?(call: Omit<BackendCall, "res">, socket: Duplex, head: Buffer): void;
+  /**
+   * Forwards an allowed WebSocket upgrade, when the backend can (`upstream`; a definition's
+   * `$connect` integration), optionally resolving with the status it answered.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the upstream tunnel returns nothing, the $connect integration its status
+  upgrade?(call: Omit<BackendCall, "res">, socket: Duplex, head: Buffer): void | Promise<number>;
   close(): void;
 }
 

@@ -108,11 +108,13 @@ function load(source: DefinitionSource): ApiDefinition[] {
     },
   };
   const mapped = functionMap(source.functions ?? {}, source.cwd);
+  const info = isRecord(value.info) ? value.info : {};
+  const fileId = basename(file).replace(/\.(ya?ml|json)$/i, "");
   const draft = readOpenApi(value, {
     label,
     sink,
     at: "",
-    id: basename(file).replace(/\.(ya?ml|json)$/i, ""),
+    id: typeof info.title === "string" && info.title.trim() !== "" ? info.title.trim() : fileId,
     ...(source.kind ? { kind: source.kind as ApiKind } : {}),
     ...(source.stage !== undefined ? { stage: source.stage } : {}),
     lambda: (text) => {
@@ -131,6 +133,7 @@ function load(source: DefinitionSource): ApiDefinition[] {
       return ref;
     },
   });
+  if (draft.id !== fileId) draft.aliases.push(fileId);
   const format = value.swagger !== undefined ? "swagger" : "openapi";
   return choose([draft], source.api, label, false).map((d) => finishApi(d, format, file, notes));
 }

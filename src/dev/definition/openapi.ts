@@ -17,7 +17,7 @@ import {
   REST_TIMEOUT_MS,
   strings,
 } from "./build.js";
-import { safeName } from "./intrinsics.js";
+import { functionNameInArn, safeName } from "./intrinsics.js";
 import type {
   ApiKind,
   AuthorizerDefinition,

@@ -278,9 +278,11 @@ function authorizer(
     );
   const http = kind === "http";
   let handler: HandlerReference | null = null;
-  if (typeof ext["x-gatepass-handler"] === "string" && ctx.hint)
+  if (typeof ext["x-gatepass-handler"] === "string" && ctx.hint) {
     handler = ctx.hint(ext["x-gatepass-handler"], where);
-  else if (typeof ext.authorizerUri === "string")
+    const named = typeof ext.authorizerUri === "string" ? functionNameInArn(ext.authorizerUri) : undefined;
+    if (named) handler = { ...handler, functionName: named.name };
+  } else if (typeof ext.authorizerUri === "string")
     handler = ctx.lambda(ext.authorizerUri, `${where}.authorizerUri`);
   if (!handler)
     ctx.sink.note(where, `the function of authorizer ${name} is not known locally; ${OWN_AUTHORIZER_NOTE}`);
@@ -336,9 +338,11 @@ function readIntegration(
   const uri = typeof value.uri === "string" ? value.uri : "";
   if (type === "aws_proxy") {
     let handler: HandlerReference | null = null;
-    if (typeof value["x-gatepass-handler"] === "string" && ctx.hint)
+    if (typeof value["x-gatepass-handler"] === "string" && ctx.hint) {
       handler = ctx.hint(value["x-gatepass-handler"], where);
-    else if (uri !== "") handler = ctx.lambda(uri, `${where}.uri`);
+      const named = functionNameInArn(uri);
+      if (named) handler = { ...handler, functionName: named.name };
+    } else if (uri !== "") handler = ctx.lambda(uri, `${where}.uri`);
     if (!handler) {
       ctx.sink.note(
         where,

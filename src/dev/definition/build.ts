@@ -128,16 +128,20 @@ export function addRoute(
   return full;
 }
 
-/** Replaces an existing route (same key) or adds one: an event completing a route of an OpenAPI body. */
+/**
+ * Completes a route an OpenAPI body declared (same key: the event's integration and auth win), or
+ * adds one; a route declared twice outside the body is refused like {@link addRoute}.
+ */
 export function mergeRoute(
   draft: ApiDraft,
   route: Omit<RouteDefinition, "routeKey" | "method" | "path"> & { method: string; path: string },
   label: string,
+  fromBody: (existing: RouteDefinition) => boolean,
 ): void {
   const built = shapeRoute(draft.kind, route.method, route.path, route.at, label);
   const index = draft.routes.findIndex((r) => r.routeKey === built.routeKey);
-  if (index >= 0) draft.routes[index] = { ...route, ...built };
-  else draft.routes.push({ ...route, ...built });
+  if (index >= 0 && fromBody(draft.routes[index]!)) draft.routes[index] = { ...route, ...built };
+  else addRoute(draft, route, label);
 }
 
 const WEBSOCKET_KEYS = new Set(["$connect", "$disconnect", "$default"]);

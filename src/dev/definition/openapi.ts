@@ -1,3 +1,4 @@
+import { PROVIDER_ISSUERS } from "../../config/presets.js";
 import {
   type ApiDraft,
   addRoute,
@@ -312,12 +313,12 @@ function authorizer(
   };
 }
 
-/** `https://cognito-idp.{region}.amazonaws.com/{poolId}` from a user pool ARN. */
+/** The issuer of a Cognito user pool from its ARN (the partition's DNS suffix included). */
 export function cognitoIssuer(arn: string | undefined, label: string, where: string): string {
   const m = arn ? /^arn:aws[a-z-]*:cognito-idp:([a-z0-9-]+):\d*:userpool\/([\w-]+)$/.exec(arn) : null;
   if (!m)
     throw new DefinitionError(`${label} has a Cognito authorizer without a user pool ARN (at ${where}).`);
-  return `https://cognito-idp.${m[1]}.amazonaws.com/${m[2]}`;
+  return PROVIDER_ISSUERS.cognito(m[1]!, m[2]!)[0]!;
 }
 
 function readIntegration(

@@ -429,6 +429,7 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
           at: where,
         },
         label,
+        (existing) => !existing.at.includes(".Properties.Events."),
       );
     }
   }

@@ -12,7 +12,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument,
 
 /** Largest definition read, in bytes (AWS's own limit for a template body is far lower). */
 export const MAX_DEFINITION_BYTES = 5 * 1024 * 1024;
-/** Most aliases (`*name`) a definition may use. */
+/** Most aliases (`*name`) a definition may hold. */
 export const MAX_ALIASES = 1000;
 /** Most values a definition may expand to (aliases included). */
 export const MAX_VALUES = 1_000_000;
@@ -134,7 +134,7 @@ export function parseDefinitionText(text: string, label: string): unknown {
   // An unknown tag only warns; the walk below names it (with its line) when it reaches its node.
 
   let values = 0;
-  let aliases = 0;
+  const aliases = new Set<unknown>();
   const toPlain = (node: unknown, depth: number): unknown => {
     if (depth > MAX_DEPTH)
       throw new DefinitionSyntaxError(`${label} nests values deeper than ${MAX_DEPTH} levels.`);
@@ -144,7 +144,8 @@ export function parseDefinitionText(text: string, label: string): unknown {
       );
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
-      if (++aliases > MAX_ALIASES)
+      aliases.add(node);
+      if (aliases.size > MAX_ALIASES)
         throw new DefinitionSyntaxError(`${label} uses more than ${MAX_ALIASES} aliases.`);
       const target = node.resolve(doc);
       if (!target)

@@ -127,7 +127,7 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
   const topSecurity = doc.security;
   for (const [path, item] of Object.entries(paths)) {
     if (!isRecord(item)) continue;
-    for (const op of OPERATIONS) {
+    for (const op of Object.keys(item).filter((key) => OPERATIONS.includes(key.toLowerCase()))) {
       const operation = item[op];
       if (!isRecord(operation)) continue;
       const where = at(`paths.${path}.${op}`);

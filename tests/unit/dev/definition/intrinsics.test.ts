@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${…} substitutions, written out as the template has them
 /**
  * Local resolution of CloudFormation intrinsic functions (src/dev/definition/intrinsics.ts). The
  * expected values follow CloudFormation's documentation of each function (Template reference,

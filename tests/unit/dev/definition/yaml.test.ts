@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${…} substitutions, written out as the template has them
 /**
  * Parsing definitions (src/dev/definition/yaml.ts): CloudFormation's short-form tags become the long
  * form CloudFormation documents for each function (Template reference, "Intrinsic function

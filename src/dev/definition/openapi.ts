@@ -166,7 +166,7 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
         }
       }
       const integration = readIntegration(
-        operation["x-amazon-apigateway-integration"],
+        localRef(doc, operation["x-amazon-apigateway-integration"]),
         kind,
         `${where}.x-amazon-apigateway-integration`,
         ctx,
@@ -190,6 +190,20 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
   return draft;
 }
 
+/**
+ * A `{ $ref: "#/components/x-amazon-apigateway-integrations/name" }` (HTTP API exports share
+ * integrations this way) replaced by what it points at; any other value as is.
+ */
+function localRef(doc: Record<string, unknown>, value: unknown): unknown {
+  if (!isRecord(value) || typeof value.$ref !== "string" || !value.$ref.startsWith("#/")) return value;
+  let target: unknown = doc;
+  for (const raw of value.$ref.slice(2).split("/")) {
+    const part = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    target = isRecord(target) && Object.hasOwn(target, part) ? target[part] : undefined;
+  }
+  return target;
+}
+
 /** HTTP API when the document says so (export version, payload 2.0, JWT or simple-response authorizers); else REST. */
 function detectKind(
   doc: Record<string, unknown>,
@@ -208,7 +222,9 @@ function detectKind(
     if (!isRecord(item)) continue;
     for (const op of OPERATIONS) {
       const operation = item[op];
-      const integration = isRecord(operation) ? operation["x-amazon-apigateway-integration"] : undefined;
+      const integration = isRecord(operation)
+        ? localRef(doc, operation["x-amazon-apigateway-integration"])
+        : undefined;
       if (isRecord(integration) && payloadVersion(integration.payloadFormatVersion) === "2.0") return "http";
     }
   }

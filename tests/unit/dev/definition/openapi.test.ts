@@ -378,6 +378,34 @@ paths:
     assert.deepEqual(given.notes, []);
   });
 
+  test(
+    "an integration shared through components (x-amazon-apigateway-integrations) makes the API an HTTP API",
+    T,
+    () => {
+      const dir = folder({
+        "shared.yaml": `openapi: "3.0.1"
+info: { title: shared, version: "1" }
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-integration:
+        $ref: "#/components/x-amazon-apigateway-integrations/backend"
+components:
+  x-amazon-apigateway-integrations:
+    backend: { type: http_proxy, httpMethod: GET, uri: "https://b.example.com/a", payloadFormatVersion: "2.0" }
+`,
+      });
+      const api = only(load(dir, "shared.yaml"));
+      assert.equal(api.kind, "http");
+      assert.deepEqual(api.routes[0]!.integration, {
+        kind: "http",
+        url: "https://b.example.com/a",
+        method: "GET",
+        timeoutMs: 30_000,
+      });
+    },
+  );
+
   const bad: [string, string, string][] = [
     [
       "not OpenAPI",

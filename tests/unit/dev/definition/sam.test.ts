@@ -761,6 +761,35 @@ describe("CloudFormation: AWS::ApiGatewayV2::*", () => {
     ]);
   });
 
+  test("a quick-create HTTP API (Target) serves $default with the function", T, () => {
+    const dir = folder({
+      "template.yaml": `Resources:
+  Quick:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: { Name: quick, ProtocolType: HTTP, Target: !GetAtt Fn.Arn }
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: { Handler: q.handler, CodeUri: . }
+`,
+      "q.mts": "export const handler = async () => ({});\n",
+    });
+    assert.deepEqual(only(load(dir)).routes, [
+      {
+        method: "ANY",
+        path: "",
+        routeKey: "$default",
+        authorizer: null,
+        integration: {
+          kind: "lambda",
+          handler: handler(join(dir, "q.mts"), "Fn"),
+          payloadFormatVersion: "2.0",
+          timeoutMs: 30_000,
+        },
+        at: "Resources.Quick.Properties.Target",
+      },
+    ]);
+  });
+
   test("a WebSocket API: route keys, $connect authorizer, payload 1.0", T, () => {
     const dir = folder({
       "template.yaml": `Resources:

@@ -173,6 +173,11 @@ function shapeRoute(
     throw new DefinitionError(`${label} has a route path that does not start with "/" (at ${at}).`);
   if (/\s/.test(pathIn) || pathIn.includes("//"))
     throw new DefinitionError(`${label} has a route path with a space or an empty segment (at ${at}).`);
+  const greedy = /\{[^/{}]+\+\}/.exec(pathIn);
+  if (greedy && greedy.index + greedy[0].length !== pathIn.replace(/\/$/, "").length)
+    throw new DefinitionError(
+      `${label} has a route path whose greedy variable ${greedy[0].slice(0, 40)} is not its last segment (at ${at}).`,
+    );
   const method = methodIn.toUpperCase() === "X-AMAZON-APIGATEWAY-ANY-METHOD" ? "ANY" : methodIn.toUpperCase();
   if (!METHODS.has(method))
     throw new DefinitionError(
@@ -231,6 +236,10 @@ export function iamStandIn(draft: ApiDraft, sink: NoteSink, at: string): string 
   }
   return IAM_STAND_IN;
 }
+
+/** The note for CORS settings (SAM `Cors`/`CorsConfiguration`, serverless `cors`). */
+export const CORS_NOTE =
+  "CORS is not emulated from the definition: preflight OPTIONS requests get the answer of a route that does not exist.";
 
 /** The note for a Lambda authorizer whose function is not in the definition. */
 export const OWN_AUTHORIZER_NOTE = "gatepass's own authorizer is used with the configuration in effect.";

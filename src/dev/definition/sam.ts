@@ -3,6 +3,7 @@ import {
   type ApiDraft,
   addRoute,
   bool,
+  CORS_NOTE,
   DefinitionError,
   HTTP_DEFAULT_IDENTITY,
   HTTP_TIMEOUT_MS,
@@ -171,6 +172,8 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
   // ---- APIs ----
   const drafts = new Map<string, ApiDraft>();
   const samDefaults = new Map<string, { authorizer: string | null; apiKeyRequired: boolean }>();
+  /** SAM authorizers' own `AuthorizationScopes` (OAuth2Authorizer, CognitoAuthorizer): the scopes of routes that set none. */
+  const scopesOf = new Map<string, string[]>();
   const openApiCtx = (id: string, kind: ApiKind, stage: string | undefined, at: string) => ({
     label,
     sink: r,
@@ -207,6 +210,8 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
       stage = given ?? (kind === "http" ? "$default" : "Prod");
     }
     const draft = body(id, merged, kind, stage, "DefinitionBody", "DefinitionUri");
+    const corsKey = kind === "rest" ? "Cors" : "CorsConfiguration";
+    if (merged[corsKey] !== undefined && merged[corsKey] !== false) r.note(P(id, corsKey), CORS_NOTE);
     const name = r.string(merged.Name, P(id, "Name"));
     if (name) draft.aliases.push(name);
     const auth = isRecord(merged.Auth) ? (r.resolve(merged.Auth, P(id, "Auth")) as Props) : {};
@@ -214,6 +219,8 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
     for (const [authName, spec] of Object.entries(authorizers)) {
       if (!isRecord(spec)) continue;
       const where = P(id, `Auth.Authorizers.${authName}`);
+      const ownScopes = strings(spec.AuthorizationScopes);
+      if (ownScopes.length > 0) scopesOf.set(`${id}\u0000${authName}`, ownScopes);
       draft.authorizers[authName] =
         kind === "rest" ? samRestAuthorizer(authName, spec, where) : samHttpAuthorizer(authName, spec, where);
     }
@@ -396,7 +403,12 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
             `${label}: event ${safeName(eventName)} of ${id} uses the authorizer ${safeName(auth.Authorizer)}, which ${apiId} does not define.`,
           );
       }
-      const scopes = strings(auth.AuthorizationScopes);
+      const scopes =
+        auth.AuthorizationScopes !== undefined
+          ? strings(auth.AuthorizationScopes)
+          : authorizer !== null
+            ? (scopesOf.get(`${apiId}\u0000${authorizer}`) ?? [])
+            : [];
       const apiKeyRequired = kind === "rest" ? (bool(auth.ApiKeyRequired) ?? defaults.apiKeyRequired) : false;
       const handler = functionHandler(info);
       let method = typeof props.Method === "string" ? props.Method : undefined;

@@ -3,6 +3,7 @@ import {
   type ApiDraft,
   addRoute,
   bool,
+  CORS_NOTE,
   DefinitionError,
   HTTP_DEFAULT_IDENTITY,
   HTTP_TIMEOUT_MS,
@@ -268,6 +269,8 @@ export function readServerless(
   // provider.httpApi.authorizers
   const httpConfig = isRecord(provider.httpApi) ? provider.httpApi : {};
   const httpAuthorizers = isRecord(httpConfig.authorizers) ? httpConfig.authorizers : {};
+  if (httpConfig.cors !== undefined && httpConfig.cors !== false)
+    notes.note("provider.httpApi.cors", CORS_NOTE);
   const httpPayload = payloadVersion(vars(httpConfig.payload, "provider.httpApi.payload")) ?? "2.0";
   const httpAuthorizer = (name: string, at: string): string => {
     if (http.authorizers[name]) return name;
@@ -433,6 +436,7 @@ export function readServerless(
           );
         if (method === "*") method = "ANY";
         path = path.startsWith("/") ? path : `/${path}`;
+        if (spec.cors !== undefined && spec.cors !== false) notes.note(`${where}.cors`, CORS_NOTE);
         const authorizer = restAuthorizer(spec.authorizer, `${where}.authorizer`);
         const scopes = isRecord(spec.authorizer) ? strings(spec.authorizer.scopes) : [];
         const integrationType = String(spec.integration ?? "lambda-proxy")

@@ -371,6 +371,80 @@ Resources:
     );
   });
 
+  test(
+    "an authorizer's own AuthorizationScopes apply to routes that set none (SAM OAuth2Authorizer)",
+    T,
+    () => {
+      const dir = folder({
+        "template.yaml": `${SAM}Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            AuthorizationScopes: [scope1]
+            IdentitySource: $request.querystring.param
+            JwtConfiguration: { Issuer: "https://www.example.com/v1/connect/oauth2", Audience: [MyApi] }
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: a.handler
+      Events:
+        A: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /a, Method: get } }
+        B: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /b, Method: get, Auth: { AuthorizationScopes: [scope2] } } }
+`,
+      });
+      const api = only(load(dir));
+      assert.deepEqual(
+        api.routes.map((r) => [r.routeKey, r.authorizer, r.authorizationScopes]),
+        [
+          ["GET /a", "Jwt", ["scope1"]],
+          ["GET /b", "Jwt", ["scope2"]],
+        ],
+      );
+      assert.deepEqual(api.authorizers.Jwt, {
+        kind: "jwt",
+        name: "Jwt",
+        flavour: "http-api-jwt",
+        identitySources: ["$request.querystring.param"],
+        issuer: "https://www.example.com/v1/connect/oauth2",
+        audience: ["MyApi"],
+      });
+    },
+  );
+
+  test("CORS settings are not emulated: one note per API says so", T, () => {
+    const dir = folder({
+      "template.yaml": `${SAM}Globals:
+  Api:
+    Cors: "'*'"
+Resources:
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      CorsConfiguration: { AllowOrigins: ["*"] }
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: a.handler
+      Events:
+        A: { Type: Api, Properties: { Path: /a, Method: get } }
+        B: { Type: HttpApi, Properties: { ApiId: !Ref Http, Path: /b, Method: get } }
+`,
+    });
+    const message =
+      "CORS is not emulated from the definition: preflight OPTIONS requests get the answer of a route that does not exist.";
+    assert.deepEqual(
+      only(load(dir, "template.yaml", { api: "rest" })).notes.filter((n) => n.message === message),
+      [
+        { at: "Resources.Http.Properties.CorsConfiguration", message },
+        { at: "Resources.ServerlessRestApi.Properties.Cors", message },
+      ],
+    );
+  });
+
   test("esbuild-built functions run their TypeScript EntryPoints", T, () => {
     const dir = folder({
       "template.yaml": `${SAM}Resources:
@@ -945,6 +1019,14 @@ describe("bad input: one sentence each", () => {
       },
       {},
       "Resources.A.Properties.ProtocolType refers to Nothing, which is neither a parameter nor a resource of the template.",
+    ],
+    [
+      "a greedy path variable before the last segment",
+      {
+        "template.yaml": `${SAM}Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: { Handler: a.b, Events: { E: { Type: Api, Properties: { Path: "/{proxy+}/x", Method: get } } } }\n`,
+      },
+      {},
+      "template.yaml has a route path whose greedy variable {proxy+} is not its last segment (at Resources.F.Properties.Events.E).",
     ],
     [
       "no definition at all",

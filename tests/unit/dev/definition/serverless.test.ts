@@ -396,6 +396,29 @@ functions:
     },
   );
 
+  test("CORS settings are not emulated: noted", T, () => {
+    const dir = folder({
+      "serverless.yml": `service: svc
+provider: { name: aws, httpApi: { cors: true } }
+functions:
+  a:
+    handler: a.handler
+    events:
+      - http: { path: a, method: get, cors: true }
+      - httpApi: GET /a
+`,
+    });
+    const message =
+      "CORS is not emulated from the definition: preflight OPTIONS requests get the answer of a route that does not exist.";
+    assert.deepEqual(
+      load(dir)[0]!.notes.filter((n) => n.message === message),
+      [
+        { at: "provider.httpApi.cors", message },
+        { at: "functions.a.events[0].http.cors", message },
+      ],
+    );
+  });
+
   test("a WebSocket authorizer on a route other than $connect is not applied, with a note", T, () => {
     const dir = folder({
       "serverless.yml": `service: svc

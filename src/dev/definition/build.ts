@@ -218,7 +218,7 @@ export function iamStandIn(draft: ApiDraft, sink: NoteSink, at: string): string 
   );
   if (!draft.authorizers[IAM_STAND_IN]) {
     const http = draft.kind === "http";
-    draft.authorizers[IAM_STAND_IN] = {
+    const standIn: AuthorizerDefinition = {
       kind: "lambda",
       name: IAM_STAND_IN,
       type: "request",
@@ -233,8 +233,18 @@ export function iamStandIn(draft: ApiDraft, sink: NoteSink, at: string): string 
       ...(http ? { payloadFormatVersion: "2.0" as const, simpleResponses: false } : {}),
       handler: null,
     };
+    standIns.add(standIn);
+    draft.authorizers[IAM_STAND_IN] = standIn;
   }
   return IAM_STAND_IN;
+}
+
+const standIns = new WeakSet<AuthorizerDefinition>();
+
+/** Whether `name` is an authorizer the definition itself declares (not the AWS_IAM stand-in). */
+export function declaredAuthorizer(draft: ApiDraft, name: string): boolean {
+  const found = draft.authorizers[name];
+  return found !== undefined && !standIns.has(found);
 }
 
 /** The note for CORS settings (SAM `Cors`/`CorsConfiguration`, serverless `cors`). */

@@ -5,6 +5,7 @@ import {
   bool,
   CORS_NOTE,
   DefinitionError,
+  declaredAuthorizer,
   HTTP_DEFAULT_IDENTITY,
   HTTP_TIMEOUT_MS,
   iamStandIn,
@@ -395,9 +396,9 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
       let authorizer = defaults.authorizer;
       if (typeof auth.Authorizer === "string") {
         if (auth.Authorizer === "NONE") authorizer = null;
+        else if (declaredAuthorizer(draft, auth.Authorizer)) authorizer = auth.Authorizer;
         else if (auth.Authorizer === "AWS_IAM")
           authorizer = iamStandIn(draft, r, `${where}.Properties.Auth.Authorizer`);
-        else if (draft.authorizers[auth.Authorizer]) authorizer = auth.Authorizer;
         else
           throw new DefinitionError(
             `${label}: event ${safeName(eventName)} of ${id} uses the authorizer ${safeName(auth.Authorizer)}, which ${apiId} does not define.`,

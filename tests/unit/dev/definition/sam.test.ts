@@ -445,6 +445,32 @@ Resources:
     );
   });
 
+  test("every AWS_IAM route gets its own note", T, () => {
+    const dir = folder({
+      "template.yaml": `${SAM}Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: a.handler
+      Events:
+        A: { Type: Api, Properties: { Path: /a, Method: get, Auth: { Authorizer: AWS_IAM } } }
+        B: { Type: Api, Properties: { Path: /b, Method: get, Auth: { Authorizer: AWS_IAM } } }
+`,
+    });
+    const api = only(load(dir));
+    assert.deepEqual(
+      api.routes.map((r) => r.authorizer),
+      ["AWS_IAM", "AWS_IAM"],
+    );
+    assert.deepEqual(
+      api.notes.filter((n) => n.message.startsWith("AWS_IAM")).map((n) => n.at),
+      [
+        "Resources.Fn.Properties.Events.A.Properties.Auth.Authorizer",
+        "Resources.Fn.Properties.Events.B.Properties.Auth.Authorizer",
+      ],
+    );
+  });
+
   test("esbuild-built functions run their TypeScript EntryPoints", T, () => {
     const dir = folder({
       "template.yaml": `${SAM}Resources:

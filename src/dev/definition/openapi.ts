@@ -15,6 +15,7 @@ import {
   OWN_AUTHORIZER_NOTE,
   payloadVersion,
   REST_AUTHORIZER_TTL,
+  REST_DEFAULT_IDENTITY,
   REST_TIMEOUT_MS,
   strings,
 } from "./build.js";
@@ -52,6 +53,10 @@ export interface OpenApiContext {
    * known locally (then the caller's note names the fallback).
    */
   lambda(uriOrArn: string, at: string): HandlerReference | null;
+  /** Authorizers the caller defines (SAM `Auth.Authorizers`) that operations may name without a security scheme. */
+  readonly knownAuthorizers?: readonly string[];
+  /** The authorizer of operations without `security` (SAM `DefaultAuthorizer`; `AWS_IAM`: the stand-in). */
+  readonly defaultAuthorizer?: string;
   /** A handler named by `x-gatepass-handler: file[#export]` (relative to the definition's folder). */
   hint?(value: string, at: string): HandlerReference;
 }
@@ -116,11 +121,17 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
     } else if (scheme.type === "apiKey" && String(scheme.name ?? "").toLowerCase() === "x-api-key") {
       apiKeySchemes.add(name);
     } else {
-      authorizerOf.set(name, "");
-      sink.note(
-        where,
-        `security scheme ${name} is not an API Gateway authorizer; its routes use the AWS_IAM stand-in below.`,
-      );
+      sink.note(where, `security scheme ${name} is not an API Gateway authorizer; ${OWN_AUTHORIZER_NOTE}`);
+      draft.authorizers[name] = {
+        kind: "lambda",
+        name,
+        type: "request",
+        identitySources: [kind === "rest" ? REST_DEFAULT_IDENTITY : HTTP_DEFAULT_IDENTITY],
+        resultTtlSeconds: 0,
+        ...(kind === "http" ? { payloadFormatVersion: "2.0" as const, simpleResponses: false } : {}),
+        handler: null,
+      };
+      authorizerOf.set(name, name);
     }
   }
 
@@ -149,7 +160,9 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
             apiKeyRequired = true;
             continue;
           }
-          const target = authorizerOf.get(schemeName);
+          const target =
+            authorizerOf.get(schemeName) ??
+            (ctx.knownAuthorizers?.includes(schemeName) ? schemeName : undefined);
           if (target === undefined)
             throw new DefinitionError(
               `${label} requires the security scheme ${safeName(schemeName)} at ${where}, which it does not define.`,
@@ -165,6 +178,11 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
           scopes = strings(schemeScopes);
         }
       }
+      if (security === undefined && ctx.defaultAuthorizer !== undefined)
+        authorizerName =
+          ctx.defaultAuthorizer === "AWS_IAM"
+            ? iamStandIn(draft, sink, `${where}.security`)
+            : ctx.defaultAuthorizer;
       const integration = readIntegration(
         localRef(doc, operation["x-amazon-apigateway-integration"]),
         kind,

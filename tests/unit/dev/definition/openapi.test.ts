@@ -406,6 +406,40 @@ components:
     },
   );
 
+  test("a security scheme that is not an API Gateway authorizer: gatepass's own authorizer protects its routes", T, () => {
+    const dir = folder({
+      "a.yaml": `openapi: "3.0.1"
+info: { title: t, version: "1" }
+servers: [{ url: "https://x/{basePath}", variables: { basePath: { default: prod } } }]
+components:
+  securitySchemes:
+    bearer: { type: http, scheme: bearer }
+paths:
+  /a:
+    get:
+      security: [{ bearer: [] }]
+      x-amazon-apigateway-integration: { type: mock }
+`,
+    });
+    const api = only(load(dir, "a.yaml"));
+    assert.equal(api.routes[0]!.authorizer, "bearer");
+    assert.deepEqual(api.authorizers.bearer, {
+      kind: "lambda",
+      name: "bearer",
+      type: "request",
+      identitySources: ["method.request.header.Authorization"],
+      resultTtlSeconds: 0,
+      handler: null,
+    });
+    assert.deepEqual(api.notes, [
+      {
+        at: "components.securitySchemes.bearer",
+        message:
+          "security scheme bearer is not an API Gateway authorizer; gatepass's own authorizer is used with the configuration in effect.",
+      },
+    ]);
+  });
+
   const bad: [string, string, string][] = [
     [
       "not OpenAPI",

@@ -471,6 +471,79 @@ Resources:
     );
   });
 
+  test("a DefinitionBody may use the API's SAM authorizers; DefaultAuthorizer covers operations without security", T, () => {
+    const dir = folder({
+      "template.yaml": `${SAM}Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Auth:
+        DefaultAuthorizer: Tok
+        Authorizers:
+          Tok: { FunctionArn: !GetAtt Fn.Arn }
+      DefinitionBody:
+        swagger: "2.0"
+        info: { title: body, version: "1" }
+        paths:
+          /default:
+            get:
+              x-amazon-apigateway-integration: { type: mock }
+          /explicit:
+            get:
+              security: [{ Tok: [] }]
+              x-amazon-apigateway-integration: { type: mock }
+          /open:
+            get:
+              security: []
+              x-amazon-apigateway-integration: { type: mock }
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: { Handler: a.handler }
+`,
+    });
+    const api = only(load(dir));
+    assert.deepEqual(
+      api.routes.map((r) => [r.routeKey, r.authorizer]),
+      [
+        ["GET /default", "Tok"],
+        ["GET /explicit", "Tok"],
+        ["GET /open", null],
+      ],
+    );
+  });
+
+  test("a resource whose Condition is false does not exist; an unknown condition is noted", T, () => {
+    const dir = folder({
+      "template.yaml": `${SAM}Parameters:
+  Env: { Type: String, Default: dev }
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  FromImport: !Equals [!ImportValue flag, "on"]
+Resources:
+  ProdApi:
+    Type: AWS::Serverless::HttpApi
+    Condition: IsProd
+  MaybeApi:
+    Type: AWS::Serverless::HttpApi
+    Condition: FromImport
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: a.handler
+      Events:
+        A: { Type: HttpApi, Properties: { ApiId: !Ref MaybeApi, Path: /a, Method: get } }
+`,
+    });
+    const api = only(load(dir));
+    assert.equal(api.name, "MaybeApi");
+    assert.deepEqual(api.notes[0], {
+      at: "Resources.MaybeApi.Condition",
+      message: "condition FromImport cannot be evaluated locally; the resource is read as if it exists.",
+    });
+    assert.equal(only(load(dir, "template.yaml", { parameters: { Env: "prod" }, api: "ProdApi" })).name, "ProdApi");
+  });
+
   test("esbuild-built functions run their TypeScript EntryPoints", T, () => {
     const dir = folder({
       "template.yaml": `${SAM}Resources:

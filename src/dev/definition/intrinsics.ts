@@ -294,6 +294,10 @@ export class Intrinsics {
         return undefined;
     }
     if (name in this.parameters) return this.parameter(name, at, strict);
+    // SAM: `!Ref Fn.Alias` (AutoPublishAlias) and `!Ref Fn.Version` are qualified ARNs of the function.
+    const qualified = /^([A-Za-z0-9]+)\.(Alias|Version)$/.exec(name);
+    if (qualified && FUNCTION_TYPES.has(this.resourceType(qualified[1]!) ?? ""))
+      return `${localFunctionArn(this.functionName(qualified[1]!))}:${qualified[2] === "Alias" ? "live" : "1"}`;
     const type = this.resourceType(name);
     if (type === undefined) {
       if (strict) throw new Unresolvable();

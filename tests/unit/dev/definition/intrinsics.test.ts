@@ -83,6 +83,14 @@ describe("Ref and pseudo parameters", () => {
     assert.deepEqual(r.notes, []);
   });
 
+  test("SAM's Ref of Function.Alias and Function.Version is a qualified ARN of that function", T, () => {
+    const r = new Intrinsics(template);
+    const alias = String(r.resolve({ Ref: "OrdersFn.Alias" }, "x"));
+    assert.equal(alias, "arn:aws:lambda:us-east-1:123456789012:function:OrdersFn:live");
+    assert.equal(functionNameInArn(alias)?.name, "OrdersFn");
+    assert.equal(functionNameInArn(String(r.resolve({ Ref: "OrdersFn.Version" }, "x")))?.name, "OrdersFn");
+  });
+
   test("Ref of a name the template does not define is refused", T, () => {
     const r = new Intrinsics(template);
     assert.throws(() => r.resolve({ Ref: "Nope" }, "Resources.X.Properties.Y"), {

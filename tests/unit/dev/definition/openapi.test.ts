@@ -406,9 +406,12 @@ components:
     },
   );
 
-  test("a security scheme that is not an API Gateway authorizer: gatepass's own authorizer protects its routes", T, () => {
-    const dir = folder({
-      "a.yaml": `openapi: "3.0.1"
+  test(
+    "a security scheme that is not an API Gateway authorizer: gatepass's own authorizer protects its routes",
+    T,
+    () => {
+      const dir = folder({
+        "a.yaml": `openapi: "3.0.1"
 info: { title: t, version: "1" }
 servers: [{ url: "https://x/{basePath}", variables: { basePath: { default: prod } } }]
 components:
@@ -420,25 +423,26 @@ paths:
       security: [{ bearer: [] }]
       x-amazon-apigateway-integration: { type: mock }
 `,
-    });
-    const api = only(load(dir, "a.yaml"));
-    assert.equal(api.routes[0]!.authorizer, "bearer");
-    assert.deepEqual(api.authorizers.bearer, {
-      kind: "lambda",
-      name: "bearer",
-      type: "request",
-      identitySources: ["method.request.header.Authorization"],
-      resultTtlSeconds: 0,
-      handler: null,
-    });
-    assert.deepEqual(api.notes, [
-      {
-        at: "components.securitySchemes.bearer",
-        message:
-          "security scheme bearer is not an API Gateway authorizer; gatepass's own authorizer is used with the configuration in effect.",
-      },
-    ]);
-  });
+      });
+      const api = only(load(dir, "a.yaml"));
+      assert.equal(api.routes[0]!.authorizer, "bearer");
+      assert.deepEqual(api.authorizers.bearer, {
+        kind: "lambda",
+        name: "bearer",
+        type: "request",
+        identitySources: ["method.request.header.Authorization"],
+        resultTtlSeconds: 0,
+        handler: null,
+      });
+      assert.deepEqual(api.notes, [
+        {
+          at: "components.securitySchemes.bearer",
+          message:
+            "security scheme bearer is not an API Gateway authorizer; gatepass's own authorizer is used with the configuration in effect.",
+        },
+      ]);
+    },
+  );
 
   const bad: [string, string, string][] = [
     [

@@ -471,9 +471,12 @@ Resources:
     );
   });
 
-  test("a DefinitionBody may use the API's SAM authorizers; DefaultAuthorizer covers operations without security", T, () => {
-    const dir = folder({
-      "template.yaml": `${SAM}Resources:
+  test(
+    "a DefinitionBody may use the API's SAM authorizers; DefaultAuthorizer covers operations without security",
+    T,
+    () => {
+      const dir = folder({
+        "template.yaml": `${SAM}Resources:
   Api:
     Type: AWS::Serverless::Api
     Properties:
@@ -501,17 +504,18 @@ Resources:
     Type: AWS::Serverless::Function
     Properties: { Handler: a.handler }
 `,
-    });
-    const api = only(load(dir));
-    assert.deepEqual(
-      api.routes.map((r) => [r.routeKey, r.authorizer]),
-      [
-        ["GET /default", "Tok"],
-        ["GET /explicit", "Tok"],
-        ["GET /open", null],
-      ],
-    );
-  });
+      });
+      const api = only(load(dir));
+      assert.deepEqual(
+        api.routes.map((r) => [r.routeKey, r.authorizer]),
+        [
+          ["GET /default", "Tok"],
+          ["GET /explicit", "Tok"],
+          ["GET /open", null],
+        ],
+      );
+    },
+  );
 
   test("a resource whose Condition is false does not exist; an unknown condition is noted", T, () => {
     const dir = folder({
@@ -541,7 +545,10 @@ Resources:
       at: "Resources.MaybeApi.Condition",
       message: "condition FromImport cannot be evaluated locally; the resource is read as if it exists.",
     });
-    assert.equal(only(load(dir, "template.yaml", { parameters: { Env: "prod" }, api: "ProdApi" })).name, "ProdApi");
+    assert.equal(
+      only(load(dir, "template.yaml", { parameters: { Env: "prod" }, api: "ProdApi" })).name,
+      "ProdApi",
+    );
   });
 
   test("esbuild-built functions run their TypeScript EntryPoints", T, () => {

@@ -148,15 +148,65 @@ describe("bounds and refusals", () => {
     assert.equal((parse(fine) as { b: string[] }).b.length, MAX_ALIASES);
   });
 
-  test("a recursive alias is refused (depth cap)", T, () => {
+  test("a recursive alias is refused", T, () => {
     assert.throws(() => parse("a: &a\n  b: *a\n"), {
+      message: "template.yaml uses an alias that is undefined or inside its own anchor (line 2).",
+    });
+  });
+
+  test("nesting built from aliases counts toward the depth cap", T, () => {
+    const lines = ["l0: &l0 [x]"];
+    for (let i = 1; i <= MAX_DEPTH; i++) lines.push(`l${i}: &l${i} [*l${i - 1}]`);
+    assert.throws(() => parse(lines.join("\n")), {
       message: `template.yaml nests values deeper than ${MAX_DEPTH} levels.`,
     });
+  });
+
+  test("aliases repeat one value: anchored content is parsed once", T, () => {
+    const value = parse("base: &base { Timeout: 10, Env: { A: b } }\nfn1: *base\nfn2: *base\n") as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(value.fn1, { Timeout: 10, Env: { A: "b" } });
+    assert.deepEqual(value.fn2, value.fn1);
   });
 
   test("deep nesting is refused", T, () => {
     const text = `${"[".repeat(MAX_DEPTH + 5)}${"]".repeat(MAX_DEPTH + 5)}`;
     assert.throws(() => parse(text), /nests values deeper/);
+  });
+
+  // Regression guards against quadratic parsing (the parser's own duplicate-key check took 29 s for
+  // 40,000 keys in one mapping on an idle machine; JSON through the YAML parser 10 s for 5 MB).
+  test("a mapping with 40,000 keys parses in linear time", { timeout: 60_000 }, () => {
+    const text = Array.from({ length: 40_000 }, (_, i) => `k${i}: ${i}`).join("\n");
+    const started = Date.now();
+    assert.equal(Object.keys(parse(text) as object).length, 40_000);
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  });
+
+  test("a 5 MB JSON template parses quickly", { timeout: 60_000 }, () => {
+    const resources: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++)
+      resources[`Fn${i}`] = {
+        Type: "AWS::Serverless::Function",
+        Properties: { Handler: `src/f${i}.handler`, Environment: { Variables: { A: "x".repeat(40) } } },
+      };
+    const text = JSON.stringify({ Resources: resources });
+    assert.ok(text.length > 3_000_000 && text.length < MAX_DEFINITION_BYTES);
+    const started = Date.now();
+    assert.equal(Object.keys((parse(text) as { Resources: object }).Resources).length, 20_000);
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  });
+
+  test("JSON keeps the refusals: depth, __proto__", T, () => {
+    assert.throws(
+      () => parse(`${"[".repeat(MAX_DEPTH + 2)}${"]".repeat(MAX_DEPTH + 2)}`),
+      /nests values deeper/,
+    );
+    assert.throws(() => parse('{"a": {"__proto__": {"x": 1}}}'), {
+      message: 'template.yaml uses the key "__proto__", which gatepass refuses.',
+    });
   });
 
   test("a __proto__ key is refused and pollutes nothing", T, () => {

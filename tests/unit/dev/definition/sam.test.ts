@@ -1135,6 +1135,23 @@ describe("bad input: one sentence each", () => {
       "template.yaml has a route path whose greedy variable {proxy+} is not its last segment (at Resources.F.Properties.Events.E).",
     ],
     [
+      "an AWS::Include that includes itself",
+      {
+        "template.yaml": `${SAM}Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: p\n      DefinitionBody:\n        Fn::Transform: { Name: AWS::Include, Parameters: { Location: body.yaml } }\n`,
+        "body.yaml": "Fn::Transform: { Name: AWS::Include, Parameters: { Location: body.yaml } }\n",
+      },
+      {},
+      "Resources.Api.Properties.DefinitionBody includes files more than 8 levels deep (an include loop?).",
+    ],
+    [
+      "a function whose FunctionName refers to itself",
+      {
+        "template.yaml": `${SAM}Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: !Ref F\n      Handler: a.b\n      Events: { E: { Type: HttpApi, Properties: { Path: /a, Method: get } } }\n`,
+      },
+      { api: "nothing" },
+      "template.yaml defines no API named nothing; choose one of ServerlessHttpApi (http).",
+    ],
+    [
       "no definition at all",
       {},
       { template: undefined },

@@ -444,6 +444,33 @@ paths:
     },
   );
 
+  test("a functions mapping to a missing file: exists false, noted", T, () => {
+    const dir = folder({
+      "a.yaml": `openapi: "3.0.1"
+info: { title: t, version: "1" }
+servers: [{ url: "https://x/{basePath}", variables: { basePath: { default: prod } } }]
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-integration: { type: aws_proxy, httpMethod: POST, uri: ${FN_URI("orders")} }
+`,
+    });
+    const api = only(load(dir, "a.yaml", { functions: { orders: "src/nope.ts" } }));
+    assert.deepEqual(api.routes[0]!.integration, {
+      kind: "lambda",
+      handler: handler(join(dir, "src/nope.ts"), "orders", { exists: false }),
+      payloadFormatVersion: "1.0",
+      timeoutMs: 29_000,
+    });
+    assert.deepEqual(api.notes, [
+      {
+        at: "paths./a.get.x-amazon-apigateway-integration.uri",
+        message:
+          "the handler file mapped to this function is not found; its routes answer as a failing integration.",
+      },
+    ]);
+  });
+
   const bad: [string, string, string][] = [
     [
       "not OpenAPI",

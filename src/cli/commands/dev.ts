@@ -96,11 +96,18 @@ function readDefinition(options: DevOptions): ApiDefinition | undefined {
   }
   const [first, ...rest] = definitions;
   if (first === undefined) throw new CliError("the definition declares no API", ExitCode.FAILURE);
-  if (rest.length > 0)
-    throw usageError(
-      `the file defines ${definitions.length} APIs (${definitions.map((d) => d.name).join(", ")}); choose one with --api-name`,
-    );
-  return first;
+  if (rest.length === 0) return first;
+  // A serverless.yml may define a REST, an HTTP and a WebSocket API: serve the first, name the others.
+  return {
+    ...first,
+    notes: [
+      ...first.notes,
+      {
+        at: first.file,
+        message: `the file also defines ${rest.map((d) => `${d.name} (${d.kind})`).join(", ")}; serve one of them with --api-name`,
+      },
+    ],
+  };
 }
 
 /** Single quotes for a shell, so a printed line runs exactly as shown. */

@@ -128,16 +128,20 @@ export function addRoute(
   return full;
 }
 
-/** Replaces an existing route (same key) or adds one: an event completing a route of an OpenAPI body. */
+/**
+ * Completes a route an OpenAPI body declared (same key: the event's integration and auth win), or
+ * adds one; a route declared twice outside the body is refused like {@link addRoute}.
+ */
 export function mergeRoute(
   draft: ApiDraft,
   route: Omit<RouteDefinition, "routeKey" | "method" | "path"> & { method: string; path: string },
   label: string,
+  fromBody: (existing: RouteDefinition) => boolean,
 ): void {
   const built = shapeRoute(draft.kind, route.method, route.path, route.at, label);
   const index = draft.routes.findIndex((r) => r.routeKey === built.routeKey);
-  if (index >= 0) draft.routes[index] = { ...route, ...built };
-  else draft.routes.push({ ...route, ...built });
+  if (index >= 0 && fromBody(draft.routes[index]!)) draft.routes[index] = { ...route, ...built };
+  else addRoute(draft, route, label);
 }
 
 const WEBSOCKET_KEYS = new Set(["$connect", "$disconnect", "$default"]);
@@ -169,6 +173,11 @@ function shapeRoute(
     throw new DefinitionError(`${label} has a route path that does not start with "/" (at ${at}).`);
   if (/\s/.test(pathIn) || pathIn.includes("//"))
     throw new DefinitionError(`${label} has a route path with a space or an empty segment (at ${at}).`);
+  const greedy = /\{[^/{}]+\+\}/.exec(pathIn);
+  if (greedy && greedy.index + greedy[0].length !== pathIn.replace(/\/$/, "").length)
+    throw new DefinitionError(
+      `${label} has a route path whose greedy variable ${greedy[0].slice(0, 40)} is not its last segment (at ${at}).`,
+    );
   const method = methodIn.toUpperCase() === "X-AMAZON-APIGATEWAY-ANY-METHOD" ? "ANY" : methodIn.toUpperCase();
   if (!METHODS.has(method))
     throw new DefinitionError(
@@ -209,7 +218,7 @@ export function iamStandIn(draft: ApiDraft, sink: NoteSink, at: string): string 
   );
   if (!draft.authorizers[IAM_STAND_IN]) {
     const http = draft.kind === "http";
-    draft.authorizers[IAM_STAND_IN] = {
+    const standIn: AuthorizerDefinition = {
       kind: "lambda",
       name: IAM_STAND_IN,
       type: "request",
@@ -224,9 +233,23 @@ export function iamStandIn(draft: ApiDraft, sink: NoteSink, at: string): string 
       ...(http ? { payloadFormatVersion: "2.0" as const, simpleResponses: false } : {}),
       handler: null,
     };
+    standIns.add(standIn);
+    draft.authorizers[IAM_STAND_IN] = standIn;
   }
   return IAM_STAND_IN;
 }
+
+const standIns = new WeakSet<AuthorizerDefinition>();
+
+/** Whether `name` is an authorizer the definition itself declares (not the AWS_IAM stand-in). */
+export function declaredAuthorizer(draft: ApiDraft, name: string): boolean {
+  const found = draft.authorizers[name];
+  return found !== undefined && !standIns.has(found);
+}
+
+/** The note for CORS settings (SAM `Cors`/`CorsConfiguration`, serverless `cors`). */
+export const CORS_NOTE =
+  "CORS is not emulated from the definition: preflight OPTIONS requests get the answer of a route that does not exist.";
 
 /** The note for a Lambda authorizer whose function is not in the definition. */
 export const OWN_AUTHORIZER_NOTE = "gatepass's own authorizer is used with the configuration in effect.";

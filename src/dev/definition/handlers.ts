@@ -36,7 +36,7 @@ function isFile(path: string): boolean {
 /** The source file of `module` (a path without extension, or with one of {@link HANDLER_EXTENSIONS}). */
 export function findModule(baseDir: string, module: string): { file: string; exists: boolean } {
   const base = isAbsolute(module) ? module : resolve(baseDir, module);
-  if (HANDLER_EXTENSIONS.includes(extname(base)) && isFile(base)) return { file: base, exists: true };
+  if (HANDLER_EXTENSIONS.includes(extname(base))) return { file: base, exists: isFile(base) };
   for (const ext of HANDLER_EXTENSIONS) {
     if (isFile(base + ext)) return { file: base + ext, exists: true };
   }

@@ -17,6 +17,8 @@ import { isRecord } from "./yaml.js";
 export const LOCAL_REGION = "us-east-1";
 export const LOCAL_ACCOUNT_ID = "123456789012";
 export const LOCAL_STACK_NAME = "gatepass-local";
+/** Deepest chain of `AWS::Include`s followed. */
+export const MAX_INCLUDE_DEPTH = 8;
 
 /** Resource types whose `Ref`/`Fn::GetAtt …Arn` is a Lambda function. */
 export const FUNCTION_TYPES: ReadonlySet<string> = new Set([
@@ -62,6 +64,9 @@ export class Intrinsics {
   private readonly conditions: Record<string, unknown>;
   private readonly mappings: Record<string, unknown>;
   private readonly conditionValues = new Map<string, boolean | undefined>();
+  private includeDepth = 0;
+  /** Functions whose name is being resolved (a `FunctionName` that refers to its own function). */
+  private readonly naming = new Set<string>();
 
   constructor(
     template: Template,
@@ -255,8 +260,18 @@ export class Intrinsics {
         if (isRecord(arg) && arg.Name === "AWS::Include" && this.options.include) {
           const parameters = isRecord(arg.Parameters) ? arg.Parameters : {};
           const location = this.walk(parameters.Location, at, strict);
-          if (typeof location === "string" && !/^s3:\/\/|^https?:\/\//i.test(location))
-            return this.walk(this.options.include(location, at), at, strict);
+          if (typeof location === "string" && !/^s3:\/\/|^https?:\/\//i.test(location)) {
+            if (this.includeDepth >= MAX_INCLUDE_DEPTH)
+              throw new Error(
+                `${at} includes files more than ${MAX_INCLUDE_DEPTH} levels deep (an include loop?).`,
+              );
+            this.includeDepth++;
+            try {
+              return this.walk(this.options.include(location, at), at, strict);
+            } finally {
+              this.includeDepth--;
+            }
+          }
         }
         return this.fallback(
           strict,
@@ -294,6 +309,10 @@ export class Intrinsics {
         return undefined;
     }
     if (name in this.parameters) return this.parameter(name, at, strict);
+    // SAM: `!Ref Fn.Alias` (AutoPublishAlias) and `!Ref Fn.Version` are qualified ARNs of the function.
+    const qualified = /^([A-Za-z0-9]+)\.(Alias|Version)$/.exec(name);
+    if (qualified && FUNCTION_TYPES.has(this.resourceType(qualified[1]!) ?? ""))
+      return `${localFunctionArn(this.functionName(qualified[1]!))}:${qualified[2] === "Alias" ? "live" : "1"}`;
     const type = this.resourceType(name);
     if (type === undefined) {
       if (strict) throw new Unresolvable();
@@ -343,7 +362,8 @@ export class Intrinsics {
   private functionName(logicalId: string): string {
     const resource = this.resources[logicalId];
     const properties = isRecord(resource) && isRecord(resource.Properties) ? resource.Properties : {};
-    if (properties.FunctionName !== undefined) {
+    if (properties.FunctionName !== undefined && !this.naming.has(logicalId)) {
+      this.naming.add(logicalId);
       try {
         const name = this.walk(
           properties.FunctionName,
@@ -353,6 +373,8 @@ export class Intrinsics {
         if (typeof name === "string" && name !== "") return name;
       } catch (error) {
         if (!(error instanceof Unresolvable)) throw error;
+      } finally {
+        this.naming.delete(logicalId);
       }
     }
     return logicalId;

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { basename, isAbsolute, relative, resolve } from "node:path";
+import { basename, relative, resolve } from "node:path";
 import { type ApiDraft, DefinitionError, finishApi } from "./build.js";
 import { findModule } from "./handlers.js";
 import { functionNameInArn, safeName } from "./intrinsics.js";
@@ -108,18 +108,26 @@ function load(source: DefinitionSource): ApiDefinition[] {
     },
   };
   const mapped = functionMap(source.functions ?? {}, source.cwd);
+  const info = isRecord(value.info) ? value.info : {};
+  const fileId = basename(file).replace(/\.(ya?ml|json)$/i, "");
   const draft = readOpenApi(value, {
     label,
     sink,
     at: "",
-    id: basename(file).replace(/\.(ya?ml|json)$/i, ""),
+    id: typeof info.title === "string" && info.title.trim() !== "" ? info.title.trim() : fileId,
     ...(source.kind ? { kind: source.kind as ApiKind } : {}),
     ...(source.stage !== undefined ? { stage: source.stage } : {}),
-    lambda: (text) => {
+    lambda: (text, at) => {
       const named = functionNameInArn(text);
       const spec =
         mapped.get(text) ?? (named ? (mapped.get(named.arn) ?? mapped.get(named.name)) : undefined);
-      return spec ? { ...spec, functionName: named?.name ?? spec.functionName } : null;
+      if (!spec) return null;
+      if (!spec.exists)
+        sink.note(
+          at,
+          "the handler file mapped to this function is not found; its routes answer as a failing integration.",
+        );
+      return { ...spec, functionName: named?.name ?? spec.functionName };
     },
     hint: (hint, at) => {
       const ref = handlerFromSpec(hint, resolve(file, ".."), hint);
@@ -131,6 +139,7 @@ function load(source: DefinitionSource): ApiDefinition[] {
       return ref;
     },
   });
+  if (draft.id !== fileId) draft.aliases.push(fileId);
   const format = value.swagger !== undefined ? "swagger" : "openapi";
   return choose([draft], source.api, label, false).map((d) => finishApi(d, format, file, notes));
 }
@@ -164,7 +173,7 @@ function handlerFromSpec(spec: string, baseDir: string, functionName: string): H
   const hash = spec.lastIndexOf("#");
   const path = hash > 0 ? spec.slice(0, hash) : spec;
   const exportName = hash > 0 ? spec.slice(hash + 1) : "handler";
-  const found = findModule(baseDir, isAbsolute(path) ? path : path);
+  const found = findModule(baseDir, path);
   return { file: found.file, exportName, exists: found.exists, functionName };
 }
 

@@ -1,3 +1,4 @@
+import { PROVIDER_ISSUERS } from "../../config/presets.js";
 import {
   type ApiDraft,
   addRoute,
@@ -14,10 +15,11 @@ import {
   OWN_AUTHORIZER_NOTE,
   payloadVersion,
   REST_AUTHORIZER_TTL,
+  REST_DEFAULT_IDENTITY,
   REST_TIMEOUT_MS,
   strings,
 } from "./build.js";
-import { safeName } from "./intrinsics.js";
+import { functionNameInArn, safeName } from "./intrinsics.js";
 import type {
   ApiKind,
   AuthorizerDefinition,
@@ -51,6 +53,10 @@ export interface OpenApiContext {
    * known locally (then the caller's note names the fallback).
    */
   lambda(uriOrArn: string, at: string): HandlerReference | null;
+  /** Authorizers the caller defines (SAM `Auth.Authorizers`) that operations may name without a security scheme. */
+  readonly knownAuthorizers?: readonly string[];
+  /** The authorizer of operations without `security` (SAM `DefaultAuthorizer`; `AWS_IAM`: the stand-in). */
+  readonly defaultAuthorizer?: string;
   /** A handler named by `x-gatepass-handler: file[#export]` (relative to the definition's folder). */
   hint?(value: string, at: string): HandlerReference;
 }
@@ -115,18 +121,24 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
     } else if (scheme.type === "apiKey" && String(scheme.name ?? "").toLowerCase() === "x-api-key") {
       apiKeySchemes.add(name);
     } else {
-      authorizerOf.set(name, "");
-      sink.note(
-        where,
-        `security scheme ${name} is not an API Gateway authorizer; its routes use the AWS_IAM stand-in below.`,
-      );
+      sink.note(where, `security scheme ${name} is not an API Gateway authorizer; ${OWN_AUTHORIZER_NOTE}`);
+      draft.authorizers[name] = {
+        kind: "lambda",
+        name,
+        type: "request",
+        identitySources: [kind === "rest" ? REST_DEFAULT_IDENTITY : HTTP_DEFAULT_IDENTITY],
+        resultTtlSeconds: 0,
+        ...(kind === "http" ? { payloadFormatVersion: "2.0" as const, simpleResponses: false } : {}),
+        handler: null,
+      };
+      authorizerOf.set(name, name);
     }
   }
 
   const topSecurity = doc.security;
   for (const [path, item] of Object.entries(paths)) {
     if (!isRecord(item)) continue;
-    for (const op of OPERATIONS) {
+    for (const op of Object.keys(item).filter((key) => OPERATIONS.includes(key.toLowerCase()))) {
       const operation = item[op];
       if (!isRecord(operation)) continue;
       const where = at(`paths.${path}.${op}`);
@@ -148,7 +160,9 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
             apiKeyRequired = true;
             continue;
           }
-          const target = authorizerOf.get(schemeName);
+          const target =
+            authorizerOf.get(schemeName) ??
+            (ctx.knownAuthorizers?.includes(schemeName) ? schemeName : undefined);
           if (target === undefined)
             throw new DefinitionError(
               `${label} requires the security scheme ${safeName(schemeName)} at ${where}, which it does not define.`,
@@ -164,8 +178,13 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
           scopes = strings(schemeScopes);
         }
       }
+      if (security === undefined && ctx.defaultAuthorizer !== undefined)
+        authorizerName =
+          ctx.defaultAuthorizer === "AWS_IAM"
+            ? iamStandIn(draft, sink, `${where}.security`)
+            : ctx.defaultAuthorizer;
       const integration = readIntegration(
-        operation["x-amazon-apigateway-integration"],
+        localRef(doc, operation["x-amazon-apigateway-integration"]),
         kind,
         `${where}.x-amazon-apigateway-integration`,
         ctx,
@@ -189,6 +208,20 @@ export function readOpenApi(doc: Record<string, unknown>, ctx: OpenApiContext): 
   return draft;
 }
 
+/**
+ * A `{ $ref: "#/components/x-amazon-apigateway-integrations/name" }` (HTTP API exports share
+ * integrations this way) replaced by what it points at; any other value as is.
+ */
+function localRef(doc: Record<string, unknown>, value: unknown): unknown {
+  if (!isRecord(value) || typeof value.$ref !== "string" || !value.$ref.startsWith("#/")) return value;
+  let target: unknown = doc;
+  for (const raw of value.$ref.slice(2).split("/")) {
+    const part = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    target = isRecord(target) && Object.hasOwn(target, part) ? target[part] : undefined;
+  }
+  return target;
+}
+
 /** HTTP API when the document says so (export version, payload 2.0, JWT or simple-response authorizers); else REST. */
 function detectKind(
   doc: Record<string, unknown>,
@@ -207,7 +240,9 @@ function detectKind(
     if (!isRecord(item)) continue;
     for (const op of OPERATIONS) {
       const operation = item[op];
-      const integration = isRecord(operation) ? operation["x-amazon-apigateway-integration"] : undefined;
+      const integration = isRecord(operation)
+        ? localRef(doc, operation["x-amazon-apigateway-integration"])
+        : undefined;
       if (isRecord(integration) && payloadVersion(integration.payloadFormatVersion) === "2.0") return "http";
     }
   }
@@ -278,9 +313,11 @@ function authorizer(
     );
   const http = kind === "http";
   let handler: HandlerReference | null = null;
-  if (typeof ext["x-gatepass-handler"] === "string" && ctx.hint)
+  if (typeof ext["x-gatepass-handler"] === "string" && ctx.hint) {
     handler = ctx.hint(ext["x-gatepass-handler"], where);
-  else if (typeof ext.authorizerUri === "string")
+    const named = typeof ext.authorizerUri === "string" ? functionNameInArn(ext.authorizerUri) : undefined;
+    if (named) handler = { ...handler, functionName: named.name };
+  } else if (typeof ext.authorizerUri === "string")
     handler = ctx.lambda(ext.authorizerUri, `${where}.authorizerUri`);
   if (!handler)
     ctx.sink.note(where, `the function of authorizer ${name} is not known locally; ${OWN_AUTHORIZER_NOTE}`);
@@ -310,12 +347,12 @@ function authorizer(
   };
 }
 
-/** `https://cognito-idp.{region}.amazonaws.com/{poolId}` from a user pool ARN. */
+/** The issuer of a Cognito user pool from its ARN (the partition's DNS suffix included). */
 export function cognitoIssuer(arn: string | undefined, label: string, where: string): string {
   const m = arn ? /^arn:aws[a-z-]*:cognito-idp:([a-z0-9-]+):\d*:userpool\/([\w-]+)$/.exec(arn) : null;
   if (!m)
     throw new DefinitionError(`${label} has a Cognito authorizer without a user pool ARN (at ${where}).`);
-  return `https://cognito-idp.${m[1]}.amazonaws.com/${m[2]}`;
+  return PROVIDER_ISSUERS.cognito(m[1]!, m[2]!)[0]!;
 }
 
 function readIntegration(
@@ -336,9 +373,11 @@ function readIntegration(
   const uri = typeof value.uri === "string" ? value.uri : "";
   if (type === "aws_proxy") {
     let handler: HandlerReference | null = null;
-    if (typeof value["x-gatepass-handler"] === "string" && ctx.hint)
+    if (typeof value["x-gatepass-handler"] === "string" && ctx.hint) {
       handler = ctx.hint(value["x-gatepass-handler"], where);
-    else if (uri !== "") handler = ctx.lambda(uri, `${where}.uri`);
+      const named = functionNameInArn(uri);
+      if (named) handler = { ...handler, functionName: named.name };
+    } else if (uri !== "") handler = ctx.lambda(uri, `${where}.uri`);
     if (!handler) {
       ctx.sink.note(
         where,

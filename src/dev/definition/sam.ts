@@ -3,7 +3,9 @@ import {
   type ApiDraft,
   addRoute,
   bool,
+  CORS_NOTE,
   DefinitionError,
+  declaredAuthorizer,
   HTTP_DEFAULT_IDENTITY,
   HTTP_TIMEOUT_MS,
   iamStandIn,
@@ -86,7 +88,19 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
       Metadata: isRecord(rec.Metadata) ? rec.Metadata : {},
     };
   };
-  const ids = Object.keys(resources);
+  // A resource whose Condition is false does not exist; one whose condition is unknown is read (noted).
+  const ids = Object.keys(resources).filter((id) => {
+    const res = resources[id];
+    const condition = isRecord(res) && typeof res.Condition === "string" ? res.Condition : undefined;
+    if (condition === undefined) return true;
+    const value = r.condition(condition);
+    if (value === undefined)
+      r.note(
+        `Resources.${id}.Condition`,
+        `condition ${safeName(condition)} cannot be evaluated locally; the resource is read as if it exists.`,
+      );
+    return value !== false;
+  });
   const ofType = (...types: string[]) => ids.filter((id) => types.includes(resource(id).Type));
   const P = (id: string, key: string) => `Resources.${id}.Properties.${key}`;
 
@@ -171,6 +185,8 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
   // ---- APIs ----
   const drafts = new Map<string, ApiDraft>();
   const samDefaults = new Map<string, { authorizer: string | null; apiKeyRequired: boolean }>();
+  /** SAM authorizers' own `AuthorizationScopes` (OAuth2Authorizer, CognitoAuthorizer): the scopes of routes that set none. */
+  const scopesOf = new Map<string, string[]>();
   const openApiCtx = (id: string, kind: ApiKind, stage: string | undefined, at: string) => ({
     label,
     sink: r,
@@ -180,7 +196,16 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
     ...(stage !== undefined ? { stage } : {}),
     lambda: (text: string) => lambda(text),
   });
-  const body = (id: string, props: Props, kind: ApiKind, stage: string, bodyKey: string, uriKey: string) => {
+  const body = (
+    id: string,
+    props: Props,
+    kind: ApiKind,
+    stage: string,
+    bodyKey: string,
+    uriKey: string,
+    knownAuthorizers: readonly string[] = [],
+    defaultAuthorizer?: string,
+  ) => {
     let doc: unknown;
     let at = P(id, bodyKey);
     if (props[bodyKey] !== undefined) doc = r.resolve(props[bodyKey], at);
@@ -191,7 +216,11 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
       else r.note(at, "the definition is not a local file (S3); only the routes of events are read.");
     }
     if (!isRecord(doc)) return newDraft(id, kind, stage, `Resources.${id}`);
-    const draft = readOpenApi(doc, openApiCtx(id, kind, stage, at));
+    const draft = readOpenApi(doc, {
+      ...openApiCtx(id, kind, stage, at),
+      knownAuthorizers,
+      ...(defaultAuthorizer !== undefined ? { defaultAuthorizer } : {}),
+    });
     return { ...draft, at: `Resources.${id}` };
   };
 
@@ -206,27 +235,46 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
       const given = r.string(merged.StageName, P(id, "StageName"));
       stage = given ?? (kind === "http" ? "$default" : "Prod");
     }
-    const draft = body(id, merged, kind, stage, "DefinitionBody", "DefinitionUri");
-    const name = r.string(merged.Name, P(id, "Name"));
-    if (name) draft.aliases.push(name);
     const auth = isRecord(merged.Auth) ? (r.resolve(merged.Auth, P(id, "Auth")) as Props) : {};
     const authorizers = isRecord(auth.Authorizers) ? auth.Authorizers : {};
+    const declared: Record<string, AuthorizerDefinition> = {};
     for (const [authName, spec] of Object.entries(authorizers)) {
       if (!isRecord(spec)) continue;
       const where = P(id, `Auth.Authorizers.${authName}`);
-      draft.authorizers[authName] =
+      const ownScopes = strings(spec.AuthorizationScopes);
+      if (ownScopes.length > 0) scopesOf.set(`${id}\u0000${authName}`, ownScopes);
+      declared[authName] =
         kind === "rest" ? samRestAuthorizer(authName, spec, where) : samHttpAuthorizer(authName, spec, where);
     }
     const defaultName = typeof auth.DefaultAuthorizer === "string" ? auth.DefaultAuthorizer : undefined;
+    if (
+      defaultName !== undefined &&
+      defaultName !== "NONE" &&
+      defaultName !== "AWS_IAM" &&
+      !declared[defaultName]
+    )
+      throw new DefinitionError(
+        `${label}: the DefaultAuthorizer ${safeName(defaultName)} of ${id} is not one of its Authorizers.`,
+      );
+    const bodyDefault = defaultName !== undefined && defaultName !== "NONE" ? defaultName : undefined;
+    const draft = body(
+      id,
+      merged,
+      kind,
+      stage,
+      "DefinitionBody",
+      "DefinitionUri",
+      Object.keys(declared),
+      bodyDefault,
+    );
+    Object.assign(draft.authorizers, declared);
+    const corsKey = kind === "rest" ? "Cors" : "CorsConfiguration";
+    if (merged[corsKey] !== undefined && merged[corsKey] !== false) r.note(P(id, corsKey), CORS_NOTE);
+    const name = r.string(merged.Name, P(id, "Name"));
+    if (name) draft.aliases.push(name);
     let defaultAuthorizer: string | null = null;
     if (defaultName === "AWS_IAM") defaultAuthorizer = iamStandIn(draft, r, P(id, "Auth.DefaultAuthorizer"));
-    else if (defaultName !== undefined && defaultName !== "NONE") {
-      if (!draft.authorizers[defaultName])
-        throw new DefinitionError(
-          `${label}: the DefaultAuthorizer ${safeName(defaultName)} of ${id} is not one of its Authorizers.`,
-        );
-      defaultAuthorizer = defaultName;
-    }
+    else if (defaultName !== undefined && defaultName !== "NONE") defaultAuthorizer = defaultName;
     samDefaults.set(id, {
       authorizer: defaultAuthorizer,
       apiKeyRequired: bool(auth.ApiKeyRequired) ?? false,
@@ -388,15 +436,20 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
       let authorizer = defaults.authorizer;
       if (typeof auth.Authorizer === "string") {
         if (auth.Authorizer === "NONE") authorizer = null;
+        else if (declaredAuthorizer(draft, auth.Authorizer)) authorizer = auth.Authorizer;
         else if (auth.Authorizer === "AWS_IAM")
           authorizer = iamStandIn(draft, r, `${where}.Properties.Auth.Authorizer`);
-        else if (draft.authorizers[auth.Authorizer]) authorizer = auth.Authorizer;
         else
           throw new DefinitionError(
             `${label}: event ${safeName(eventName)} of ${id} uses the authorizer ${safeName(auth.Authorizer)}, which ${apiId} does not define.`,
           );
       }
-      const scopes = strings(auth.AuthorizationScopes);
+      const scopes =
+        auth.AuthorizationScopes !== undefined
+          ? strings(auth.AuthorizationScopes)
+          : authorizer !== null
+            ? (scopesOf.get(`${apiId}\u0000${authorizer}`) ?? [])
+            : [];
       const apiKeyRequired = kind === "rest" ? (bool(auth.ApiKeyRequired) ?? defaults.apiKeyRequired) : false;
       const handler = functionHandler(info);
       let method = typeof props.Method === "string" ? props.Method : undefined;
@@ -429,6 +482,7 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
           at: where,
         },
         label,
+        (existing) => !existing.at.includes(".Properties.Events."),
       );
     }
   }

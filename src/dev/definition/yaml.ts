@@ -12,7 +12,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument,
 
 /** Largest definition read, in bytes (AWS's own limit for a template body is far lower). */
 export const MAX_DEFINITION_BYTES = 5 * 1024 * 1024;
-/** Most aliases (`*name`) a definition may use. */
+/** Most aliases (`*name`) a definition may hold. */
 export const MAX_ALIASES = 1000;
 /** Most values a definition may expand to (aliases included). */
 export const MAX_VALUES = 1_000_000;
@@ -107,6 +107,22 @@ export function parseDefinitionText(text: string, label: string): unknown {
     throw new DefinitionSyntaxError(
       `${label} is larger than ${MAX_DEFINITION_BYTES / (1024 * 1024)} MB, the most gatepass reads.`,
     );
+  // JSON (a template or an OpenAPI export) takes the fast path; a JSON syntax error is reported by
+  // the YAML parser below, which names its line.
+  if (/^\s*[{[]/.test(text)) {
+    let json: unknown;
+    let parsed = false;
+    try {
+      json = JSON.parse(text);
+      parsed = true;
+    } catch {
+      // fall through
+    }
+    if (parsed) {
+      checkJson(json, label);
+      return json;
+    }
+  }
   const lineCounter = new LineCounter();
   const line = (offset: number | undefined) => (offset === undefined ? 0 : lineCounter.linePos(offset).line);
   let doc: ReturnType<typeof parseDocument>;
@@ -115,7 +131,8 @@ export function parseDefinitionText(text: string, label: string): unknown {
       customTags: CUSTOM_TAGS,
       lineCounter,
       prettyErrors: false,
-      uniqueKeys: true,
+      // Checked below in linear time (the parser's own check is quadratic in a mapping's size).
+      uniqueKeys: false,
       version: "1.2",
       schema: "core",
       strict: true,
@@ -133,24 +150,56 @@ export function parseDefinitionText(text: string, label: string): unknown {
   }
   // An unknown tag only warns; the walk below names it (with its line) when it reaches its node.
 
+  // Values produced, aliases included: an alias costs the size of what it repeats ("billion laughs").
   let values = 0;
-  let aliases = 0;
-  const toPlain = (node: unknown, depth: number): unknown => {
-    if (depth > MAX_DEPTH)
-      throw new DefinitionSyntaxError(`${label} nests values deeper than ${MAX_DEPTH} levels.`);
-    if (++values > MAX_VALUES)
+  const charge = (count: number) => {
+    values += count;
+    if (values > MAX_VALUES)
       throw new DefinitionSyntaxError(
         `${label} expands to more than ${MAX_VALUES} values (aliases repeated too often).`,
       );
-    if (node === null || node === undefined) return null;
+  };
+  const aliases = new Set<unknown>();
+  /** Each anchored node converted once: its value (shared by every alias of it), size and height. */
+  const anchored = new Map<unknown, { value: unknown; size: number; height: number }>();
+  const anchorsByName = new Map<string, unknown>();
+  /** The deepest level reached so far (aliases count with the height of what they repeat). */
+  let deepest = 0;
+  const tooDeep = () => new DefinitionSyntaxError(`${label} nests values deeper than ${MAX_DEPTH} levels.`);
+
+  const toPlain = (node: unknown, depth: number): unknown => {
+    if (depth > MAX_DEPTH) throw tooDeep();
     if (isAlias(node)) {
-      if (++aliases > MAX_ALIASES)
+      aliases.add(node);
+      if (aliases.size > MAX_ALIASES)
         throw new DefinitionSyntaxError(`${label} uses more than ${MAX_ALIASES} aliases.`);
-      const target = node.resolve(doc);
-      if (!target)
-        throw new DefinitionSyntaxError(`${label} uses an undefined alias (line ${line(node.range?.[0])}).`);
-      return toPlain(target, depth + 1);
+      // The latest anchor of that name before the alias (the walk follows document order).
+      const target = anchorsByName.get(node.source);
+      const entry = target ? anchored.get(target) : undefined;
+      if (!entry)
+        throw new DefinitionSyntaxError(
+          `${label} uses an alias that is undefined or inside its own anchor (line ${line(node.range?.[0])}).`,
+        );
+      if (depth + entry.height > MAX_DEPTH) throw tooDeep();
+      deepest = Math.max(deepest, depth + entry.height);
+      charge(entry.size);
+      return entry.value;
     }
+    deepest = Math.max(deepest, depth);
+    if (!(node as Node | null)?.anchor) return convert(node, depth);
+    anchorsByName.set((node as Node).anchor!, node);
+    const outer = deepest;
+    deepest = depth;
+    const start = values;
+    const value = convert(node, depth);
+    anchored.set(node, { value, size: values - start, height: deepest - depth });
+    deepest = Math.max(outer, deepest);
+    return value;
+  };
+
+  const convert = (node: unknown, depth: number): unknown => {
+    charge(1);
+    if (node === null || node === undefined) return null;
     const tag = (node as Node).tag;
     let value: unknown;
     let shape: "scalar" | "seq" | "map";
@@ -174,6 +223,10 @@ export function parseDefinitionText(text: string, label: string): unknown {
         if (name === "__proto__")
           throw new DefinitionSyntaxError(
             `${label} uses the key "__proto__" (line ${line((pair.key as Node | null)?.range?.[0])}), which gatepass refuses.`,
+          );
+        if (Object.hasOwn(object, name))
+          throw new DefinitionSyntaxError(
+            `${label} is not valid YAML or JSON: a key appears twice in one mapping (line ${line((pair.key as Node | null)?.range?.[0])}).`,
           );
         object[name] = toPlain(pair.value, depth + 1);
       }
@@ -203,6 +256,25 @@ export function parseDefinitionText(text: string, label: string): unknown {
     return { [longForm]: value };
   };
   return toPlain(doc.contents, 0);
+}
+
+/** The bounds and refusals of the YAML path, for a value `JSON.parse` produced (no aliases there). */
+function checkJson(root: unknown, label: string): void {
+  let values = 0;
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > MAX_DEPTH)
+      throw new DefinitionSyntaxError(`${label} nests values deeper than ${MAX_DEPTH} levels.`);
+    if (++values > MAX_VALUES)
+      throw new DefinitionSyntaxError(`${label} holds more than ${MAX_VALUES} values.`);
+    if (Array.isArray(value)) for (const item of value) stack.push([item, depth + 1]);
+    else if (typeof value === "object" && value !== null) {
+      if (Object.hasOwn(value, "__proto__"))
+        throw new DefinitionSyntaxError(`${label} uses the key "__proto__", which gatepass refuses.`);
+      for (const item of Object.values(value)) stack.push([item, depth + 1]);
+    }
+  }
 }
 
 function shapeWord(shape: "scalar" | "seq" | "map"): string {

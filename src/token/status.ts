@@ -2,9 +2,9 @@ import type { GatepassConfig, IssuerConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
 import type { Logger } from "../log.js";
 import { deepFreeze } from "../util/freeze.js";
+import type { JsonObject } from "../util/json.js";
 import { Introspector } from "./introspection.js";
 import { RevocationCheck } from "./revocation.js";
-import type { VerifiedToken, VerifyNow } from "./verifier.js";
 
 /**
  * The token-status layer of a verifier: the revocation list and token introspection of the issuers
@@ -17,6 +17,16 @@ import type { VerifiedToken, VerifyNow } from "./verifier.js";
  * when `checkJwts`, then its revocation list. A token that is not a compact JWS goes to the one
  * issuer that introspects opaque tokens (if any), then that issuer's revocation list.
  */
+
+/** A verified token (the verifier's `VerifiedToken`, structurally: this module must not import it). */
+interface VerifiedToken {
+  readonly header: JsonObject;
+  readonly payload: JsonObject;
+  readonly issuer: string | null;
+}
+
+/** The verifier's synchronous verification (`VerifyNow`, structurally). */
+type VerifyNow = (token: string) => VerifiedToken | Promise<VerifiedToken>;
 
 export interface TokenStatusDeps {
   readonly now: () => number;

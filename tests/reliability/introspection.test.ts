@@ -50,7 +50,7 @@ const guard = installCrashGuard();
 const servers: CountingServer[] = [];
 const tokens: string[] = [];
 const logLines: string[] = [];
-let privateKey: CryptoKey;
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 let publicJwk: Record<string, unknown>;
 
 before(async () => {
@@ -182,7 +182,10 @@ function setup(
     assert.equal(outcome === "unauthorized", response === undefined);
     return { outcome, reason: decision.reason as string | null, level: decision.level, lines, response };
   };
-  return { ask, logger, clock, advance: (s: number) => void (clock.t += s * 1000) };
+  const advance = (seconds: number) => {
+    clock.t += seconds * 1000;
+  };
+  return { ask, logger, clock, advance };
 }
 
 let serial = 0;
@@ -263,7 +266,7 @@ describe("introspection: answers through the handler (RFC 7662 §2.2)", () => {
     assert.deepEqual(rest.response?.context, { sub: "alice", scope: "orders:read", client_id: "web-app" });
     const http = await ask(token, "http-v2");
     assert.equal(http.outcome, "allow");
-    assert.equal((http.response?.context as Record<string, unknown>).principalId, "alice");
+    assert.equal((http.response?.context as Record<string, unknown> | undefined)?.principalId, "alice");
     // The same answer without the orders scope: the rules refuse the route (403), as for a JWT.
     const other = opaqueToken();
     ep.answers.set(other, active("bob", "profile"));

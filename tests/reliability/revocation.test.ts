@@ -28,7 +28,7 @@ const guard = installCrashGuard();
 const servers: CountingServer[] = [];
 const tokens: string[] = [];
 const logLines: string[] = [];
-let privateKey: CryptoKey;
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 let publicJwk: Record<string, unknown>;
 let dir: string;
 

@@ -92,7 +92,10 @@ describe("RemoteDocument", () => {
     assert.deepEqual(d.get(), { ok: true }); // a known outage: at once
     // Past the stale window: one more fetch (the cooldown has passed), which fails, then fail closed.
     clock.t = 36000;
-    await assert.rejects(Promise.resolve().then(() => d.get()), DocumentUnavailableError);
+    await assert.rejects(
+      Promise.resolve().then(() => d.get()),
+      DocumentUnavailableError,
+    );
     assert.throws(() => d.get(), DocumentUnavailableError);
   });
 });

@@ -37,9 +37,9 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * after: the metrics module, its configuration and the key-event counts; an environment-configured
  * bundle can turn metrics on at cold start, so it carries them). With the usage-plan claim and the
  * Powertools-shaped log lines on top: 118,721 / 41,255 on the merged tree. Raised for the revocation
- * list and token introspection (measured 118,721 / 41,255 before, 131,075 / 44,739 after: +12.4 KB,
- * of which the two checks, their composition and the generic cached document are 9.4 KB and the rest
- * their configuration fields and the POST of the bounded fetch): a bundle configured from the
+ * list and token introspection (measured 118,721 / 41,255 before, 131,307 / 44,975 after: +12.6 KB,
+ * of which the two checks, their composition and the cached document the JWKS cache now shares with
+ * the list are 9.4 KB and the rest their configuration fields and the POST of the bounded fetch): a bundle configured from the
  * environment may turn them on at cold start, so it carries them; `--config` bundles carry them only
  * when their configuration uses them (asserted below).
  */

@@ -52,6 +52,14 @@ export const AuthErrorCodes = {
   CHECK_REFUSED: "ERR_CHECK_REFUSED",
   /** A hook (`check`, `context`) threw, or answered what it may not: the request fails closed. */
   HOOK_FAILED: "ERR_HOOK_FAILED",
+  /** The issuer's revocation list names the token's `jti`, or its subject with a not-before time after the token's `iat`. */
+  REVOKED: "ERR_JWT_REVOKED",
+  /** The revocation list cannot be had (and nothing usable is cached) with `onUnavailable: "deny"`. */
+  REVOCATION_UNAVAILABLE: "ERR_REVOCATION_UNAVAILABLE",
+  /** The introspection endpoint (RFC 7662) answered `active: false`. */
+  INACTIVE: "ERR_TOKEN_INACTIVE",
+  /** The introspection endpoint failed: timeout, connection, HTTP error, oversized or invalid answer. */
+  INTROSPECTION_UNAVAILABLE: "ERR_INTROSPECTION_UNAVAILABLE",
 } as const;
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];

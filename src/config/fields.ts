@@ -145,6 +145,95 @@ export const JWKS_CACHE_FIELDS = {
   },
 } as const satisfies Fields;
 
+/** `revocation`, per issuer: a list of revoked `jti`s and per-subject not-before times, cached like a JWKS. */
+export const REVOCATION_FIELDS = {
+  url: {
+    type: string,
+    doc: "the list document (HTTPS; plain HTTP only on 127.0.0.1, localhost, [::1]); or `file`",
+  },
+  file: { type: string, doc: "the list document in a local file (development), re-read like a fetch" },
+  onUnavailable: {
+    type: { kind: "enum", values: ["deny", "allow"] },
+    default: "deny",
+    doc: "no usable list (never fetched, or stale beyond `staleIfErrorSeconds`): `deny` (401 `ERR_REVOCATION_UNAVAILABLE`) or `allow` (logged `revocation_unchecked`)",
+  },
+  maxAgeSeconds: { type: { kind: "positive", max: 86400 }, default: 60, doc: "the list is fresh this long" },
+  cooldownSeconds: {
+    type: { kind: "positive", max: 86400 },
+    default: 10,
+    doc: "no new fetch this long after a failure",
+  },
+  timeoutMs: {
+    type: { kind: "positive", max: 60000 },
+    default: 3000,
+    doc: "fetch timeout (headers and body)",
+  },
+  staleIfErrorSeconds: {
+    type: { kind: "positive", max: 86400 },
+    default: 300,
+    doc: "keep using the last good list this long after it expires while fetches fail",
+  },
+  maxResponseBytes: {
+    type: { kind: "integer", min: 1, max: 16777216 },
+    default: 1048576,
+    doc: "a larger document is refused (treated as unavailable)",
+  },
+  maxEntries: {
+    type: { kind: "integer", min: 1, max: 1000000 },
+    default: 100000,
+    doc: "a document with more `jti`s and subjects together is refused",
+  },
+} as const satisfies Fields;
+
+/** `introspection`, per issuer: an RFC 7662 endpoint for opaque tokens (and, optionally, JWTs). */
+export const INTROSPECTION_FIELDS = {
+  endpoint: {
+    type: string,
+    required: true,
+    doc: "the introspection endpoint (HTTPS; plain HTTP only on loopback)",
+  },
+  clientId: {
+    type: string,
+    required: true,
+    doc: "the client id gatepass authenticates with (`client_secret_basic`)",
+  },
+  clientSecretEnv: {
+    type: { kind: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$" },
+    required: true,
+    doc: "the name of the environment variable holding the client secret (never the secret itself)",
+  },
+  opaqueTokens: {
+    type: { kind: "boolean" },
+    default: true,
+    doc: "tokens that are not JWTs are introspected here (one issuer at most)",
+  },
+  checkJwts: {
+    type: { kind: "boolean" },
+    default: false,
+    doc: "also introspect this issuer's verified JWTs (`active: false` refuses them)",
+  },
+  cacheMaxSeconds: {
+    type: { kind: "integer", min: 0, max: 3600 },
+    default: 30,
+    doc: "an answer is reused (by SHA-256 of the token) this long at most, never past the token's `exp`; 0 disables",
+  },
+  cacheMaxEntries: {
+    type: { kind: "integer", min: 1, max: 100000 },
+    default: 10000,
+    doc: "cached answers at most",
+  },
+  timeoutMs: {
+    type: { kind: "positive", max: 60000 },
+    default: 3000,
+    doc: "request timeout (headers and body)",
+  },
+  maxResponseBytes: {
+    type: { kind: "integer", min: 1, max: 1048576 },
+    default: 65536,
+    doc: "a larger response is refused (401 `ERR_INTROSPECTION_UNAVAILABLE`)",
+  },
+} as const satisfies Fields;
+
 /** One trusted issuer. Exactly one key source: `secret`, `publicKey`, `jwks`, `jwksFile`, `jwksUri` or `discovery`. */
 export const ISSUER_FIELDS = {
   issuer: {
@@ -242,6 +331,16 @@ export const ISSUER_FIELDS = {
   jwksCache: {
     type: { kind: "object", fields: JWKS_CACHE_FIELDS },
     doc: "remote JWKS cache (`jwksUri`, `discovery`)",
+  },
+  revocation: {
+    type: { kind: "object", fields: REVOCATION_FIELDS, name: "RevocationConfigInput" },
+    defaultText: "off",
+    doc: "revoked `jti`s and subject not-before times (see [Revocation and introspection](#revocation-and-introspection))",
+  },
+  introspection: {
+    type: { kind: "object", fields: INTROSPECTION_FIELDS, name: "IntrospectionConfigInput" },
+    defaultText: "off",
+    doc: "RFC 7662 token introspection (see [Revocation and introspection](#revocation-and-introspection))",
   },
   // Claim checks any issuer can use (identity-provider presets expand into them).
   clientId: {

@@ -256,6 +256,18 @@ export interface IssuerConfigInput {
     maxKeys?: number;
   };
   /**
+   * revoked `jti`s and subject not-before times (see [Revocation and introspection](#revocation-and-introspection))
+   *
+   * @defaultValue off
+   */
+  revocation?: RevocationConfigInput;
+  /**
+   * RFC 7662 token introspection (see [Revocation and introspection](#revocation-and-introspection))
+   *
+   * @defaultValue off
+   */
+  introspection?: IntrospectionConfigInput;
+  /**
    * the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise); `cognito`: the app client ids, checked per `tokenUse`
    *
    * @defaultValue not checked
@@ -319,6 +331,110 @@ export interface IssuerConfigInput {
    * `keycloak`: the realm name
    */
   realm?: string;
+}
+
+export interface RevocationConfigInput {
+  /**
+   * the list document (HTTPS; plain HTTP only on 127.0.0.1, localhost, [::1]); or `file`
+   */
+  url?: string;
+  /**
+   * the list document in a local file (development), re-read like a fetch
+   */
+  file?: string;
+  /**
+   * no usable list (never fetched, or stale beyond `staleIfErrorSeconds`): `deny` (401 `ERR_REVOCATION_UNAVAILABLE`) or `allow` (logged `revocation_unchecked`)
+   *
+   * @defaultValue `"deny"`
+   */
+  onUnavailable?: "deny" | "allow";
+  /**
+   * the list is fresh this long
+   *
+   * @defaultValue `60`
+   */
+  maxAgeSeconds?: number;
+  /**
+   * no new fetch this long after a failure
+   *
+   * @defaultValue `10`
+   */
+  cooldownSeconds?: number;
+  /**
+   * fetch timeout (headers and body)
+   *
+   * @defaultValue `3000`
+   */
+  timeoutMs?: number;
+  /**
+   * keep using the last good list this long after it expires while fetches fail
+   *
+   * @defaultValue `300`
+   */
+  staleIfErrorSeconds?: number;
+  /**
+   * a larger document is refused (treated as unavailable)
+   *
+   * @defaultValue `1048576`
+   */
+  maxResponseBytes?: number;
+  /**
+   * a document with more `jti`s and subjects together is refused
+   *
+   * @defaultValue `100000`
+   */
+  maxEntries?: number;
+}
+
+export interface IntrospectionConfigInput {
+  /**
+   * the introspection endpoint (HTTPS; plain HTTP only on loopback)
+   */
+  endpoint: string;
+  /**
+   * the client id gatepass authenticates with (`client_secret_basic`)
+   */
+  clientId: string;
+  /**
+   * the name of the environment variable holding the client secret (never the secret itself)
+   */
+  clientSecretEnv: string;
+  /**
+   * tokens that are not JWTs are introspected here (one issuer at most)
+   *
+   * @defaultValue `true`
+   */
+  opaqueTokens?: boolean;
+  /**
+   * also introspect this issuer's verified JWTs (`active: false` refuses them)
+   *
+   * @defaultValue `false`
+   */
+  checkJwts?: boolean;
+  /**
+   * an answer is reused (by SHA-256 of the token) this long at most, never past the token's `exp`; 0 disables
+   *
+   * @defaultValue `30`
+   */
+  cacheMaxSeconds?: number;
+  /**
+   * cached answers at most
+   *
+   * @defaultValue `10000`
+   */
+  cacheMaxEntries?: number;
+  /**
+   * request timeout (headers and body)
+   *
+   * @defaultValue `3000`
+   */
+  timeoutMs?: number;
+  /**
+   * a larger response is refused (401 `ERR_INTROSPECTION_UNAVAILABLE`)
+   *
+   * @defaultValue `65536`
+   */
+  maxResponseBytes?: number;
 }
 
 export interface RouteConfigInput {

@@ -12,9 +12,11 @@ import type {
   DevApiType,
   DevUsagePlan,
   GatepassConfig,
+  IntrospectionConfig,
   IssuerConfig,
   JwksCacheConfig,
   MetricsConfig,
+  RevocationConfig,
   RouteConfig,
   TokenSource,
 } from "./types.js";
@@ -238,6 +240,46 @@ function parseJwksCache(value: unknown, field: string): JwksCacheConfig {
   return out;
 }
 
+/** `revocation`: exactly one of `url` (the key-URL rules) and `file`, then each field of its table. */
+function parseRevocation(value: unknown, field: string): RevocationConfig {
+  const shape = ISSUER_SHAPE.revocation.type.fields;
+  const o = object(value, field);
+  onlyKeys(o, field, keysOf(shape));
+  if ((o.url === undefined) === (o.file === undefined))
+    throw new ConfigError(field, "needs exactly one of url and file.");
+  const out = {} as RevocationConfig;
+  for (const key of keysOf(shape) as Array<keyof typeof shape>) {
+    if (key === "url" || key === "file") continue;
+    (out as unknown as Record<string, unknown>)[key] = fieldValue(shape, o, key, field);
+  }
+  if (o.url !== undefined) out.url = parseKeyUrl(o.url, `${field}.url`);
+  else out.file = string(o.file, `${field}.file`);
+  return out;
+}
+
+/** `introspection`: the endpoint follows the key-URL rules; the secret is named, never given. */
+function parseIntrospection(value: unknown, field: string): IntrospectionConfig {
+  const shape = ISSUER_SHAPE.introspection.type.fields;
+  const o = object(value, field);
+  onlyKeys(o, field, keysOf(shape));
+  for (const key of ["endpoint", "clientId", "clientSecretEnv"] as const)
+    if (o[key] === undefined) throw new ConfigError(`${field}.${key}`, "is required.");
+  const env = string(o.clientSecretEnv, `${field}.clientSecretEnv`);
+  if (!new RegExp(shape.clientSecretEnv.type.pattern).test(env))
+    throw new ConfigError(
+      `${field}.clientSecretEnv`,
+      `expected the name of an environment variable (letters, digits, _), not the secret itself; got ${kind(env)} of ${env.length} characters.`,
+    );
+  const out = {} as IntrospectionConfig;
+  for (const key of keysOf(shape) as Array<keyof typeof shape>) {
+    if (key === "endpoint" || key === "clientSecretEnv") continue;
+    (out as unknown as Record<string, unknown>)[key] = fieldValue(shape, o, key, field);
+  }
+  out.endpoint = parseKeyUrl(o.endpoint, `${field}.endpoint`);
+  out.clientSecretEnv = env;
+  return out;
+}
+
 function parseKeyUrl(value: unknown, field: string): string {
   const url = string(value, field);
   let parsed: URL;
@@ -340,6 +382,10 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     requireExp: fieldValue(ISSUER_SHAPE, o, "requireExp", field) as boolean,
     jwksCache: parseJwksCache(o.jwksCache, `${field}.jwksCache`),
   };
+  // Optional protections: present only when configured, so a configuration without them keeps its shape.
+  if (o.revocation !== undefined) out.revocation = parseRevocation(o.revocation, `${field}.revocation`);
+  if (o.introspection !== undefined)
+    out.introspection = parseIntrospection(o.introspection, `${field}.introspection`);
   // Claim checks: present in the result only when configured (the defaults live in the verifier).
   if (o.clientId !== undefined && o.clientId !== null)
     out.clientId =
@@ -629,6 +675,15 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
     }
     seen.add(issuer.issuer);
   });
+  // Opaque tokens name no issuer: one configured entry (its expanded forms share it) answers them.
+  const opaque = new Set(
+    entries.filter((e) => e.config.introspection?.opaqueTokens === true).map((e) => e.index),
+  );
+  if (opaque.size > 1)
+    throw new ConfigError(
+      `issuers[${[...opaque][1]}].introspection.opaqueTokens`,
+      `only one issuer may introspect opaque tokens (issuers[${[...opaque][0]}] does already); set opaqueTokens to false here.`,
+    );
   const sections = {
     context: CONFIG_SHAPE.context.type.fields,
     httpApi: CONFIG_SHAPE.httpApi.type.fields,

@@ -6,6 +6,9 @@ const POSITIVE_0 = { kind: "positive", max: 10485760 } as const;
 const NULL_1 = { kind: "null" } as const;
 const STRING_2 = { kind: "string" } as const;
 const BOOLEAN_3 = { kind: "boolean" } as const;
+const POSITIVE_4 = { kind: "positive", max: 86400 } as const;
+const POSITIVE_5 = { kind: "positive", max: 60000 } as const;
+const INTEGER_6 = { kind: "integer", min: 0, max: 3600 } as const;
 
 export const JWKS_CACHE_SHAPE = {
   maxAgeSeconds: { type: POSITIVE_0, default: 600 },
@@ -48,6 +51,41 @@ export const ISSUER_SHAPE = {
   },
   requireExp: { type: BOOLEAN_3, default: true },
   jwksCache: { type: { kind: "object", fields: JWKS_CACHE_SHAPE } },
+  revocation: {
+    type: {
+      kind: "object",
+      fields: {
+        url: { type: STRING_2 },
+        file: { type: STRING_2 },
+        onUnavailable: { type: { kind: "enum", values: ["deny", "allow"] }, default: "deny" },
+        maxAgeSeconds: { type: POSITIVE_4, default: 60 },
+        cooldownSeconds: { type: POSITIVE_4, default: 10 },
+        timeoutMs: { type: POSITIVE_5, default: 3000 },
+        staleIfErrorSeconds: { type: POSITIVE_4, default: 300 },
+        maxResponseBytes: { type: { kind: "integer", min: 1, max: 16777216 }, default: 1048576 },
+        maxEntries: { type: { kind: "integer", min: 1, max: 1000000 }, default: 100000 },
+      },
+    },
+  },
+  introspection: {
+    type: {
+      kind: "object",
+      fields: {
+        endpoint: { type: STRING_2, required: true },
+        clientId: { type: STRING_2, required: true },
+        clientSecretEnv: {
+          type: { kind: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$" },
+          required: true,
+        },
+        opaqueTokens: { type: BOOLEAN_3, default: true },
+        checkJwts: { type: BOOLEAN_3, default: false },
+        cacheMaxSeconds: { type: INTEGER_6, default: 30 },
+        cacheMaxEntries: { type: { kind: "integer", min: 1, max: 100000 }, default: 10000 },
+        timeoutMs: { type: POSITIVE_5, default: 3000 },
+        maxResponseBytes: { type: { kind: "integer", min: 1, max: 1048576 }, default: 65536 },
+      },
+    },
+  },
   clientId: {},
   clientIdClaim: { type: { kind: "array", items: STRING_2, minItems: 1 }, default: ["client_id"] },
   requiredClaimValues: {},
@@ -81,7 +119,7 @@ export const DEV_SHAPE = {
   },
   stage: { type: { kind: "string", pattern: "^(\\$default|[A-Za-z0-9_-]{1,128})$" }, default: "dev" },
   identitySources: {},
-  resultTtlSeconds: { type: { kind: "integer", min: 0, max: 3600 }, default: 300 },
+  resultTtlSeconds: { type: INTEGER_6, default: 300 },
   cors: {
     type: {
       kind: "anyOf",

@@ -16,6 +16,39 @@ export interface JwksCacheConfig {
   maxKeys: number;
 }
 
+/** `revocation` (per issuer), validated: exactly one of `url` and `file`. Defaults in brackets. */
+export interface RevocationConfig {
+  /** The list document's URL (HTTPS, or HTTP on loopback). */
+  url?: string;
+  /** The list document in a local file (development), re-read like a fetch. */
+  file?: string;
+  /** No usable list: refuse (401 `ERR_REVOCATION_UNAVAILABLE`) or allow, logged ["deny"]. */
+  onUnavailable: "deny" | "allow";
+  maxAgeSeconds: number;
+  cooldownSeconds: number;
+  timeoutMs: number;
+  staleIfErrorSeconds: number;
+  maxResponseBytes: number;
+  /** Most `jti`s and subjects in one document (a larger one is refused). */
+  maxEntries: number;
+}
+
+/** `introspection` (per issuer, RFC 7662), validated. */
+export interface IntrospectionConfig {
+  endpoint: string;
+  clientId: string;
+  /** The environment variable that holds the client secret. */
+  clientSecretEnv: string;
+  /** Tokens that are not JWTs are introspected at this issuer's endpoint [true]. */
+  opaqueTokens: boolean;
+  /** This issuer's verified JWTs are introspected too [false]. */
+  checkJwts: boolean;
+  cacheMaxSeconds: number;
+  cacheMaxEntries: number;
+  timeoutMs: number;
+  maxResponseBytes: number;
+}
+
 /** One trusted token issuer, validated and with its defaults applied. */
 export interface IssuerConfig {
   /** Exact `iss` to accept; `null` skips the check on purpose (only one issuer may do so). */
@@ -45,6 +78,10 @@ export interface IssuerConfig {
   /** `exp` must be present [true]. */
   requireExp: boolean;
   jwksCache: JwksCacheConfig;
+  /** The revocation list; absent: off. */
+  revocation?: RevocationConfig;
+  /** RFC 7662 introspection; absent: off. */
+  introspection?: IntrospectionConfig;
   /** The client the token was issued to must be one of these (read from {@link clientIdClaim}); absent: not checked. */
   clientId?: string[];
   /** Claims that may hold the client id, in order: the first present is checked [`["client_id"]`]. */

@@ -1,9 +1,10 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { generateSigningKey, type JwkObject } from "../keys/generate.js";
 import { parseDuration, signToken } from "../token/sign.js";
+import { createVerifier, type Verifier } from "../token/verifier.js";
 import {
   ALL_PRESET_PARAMETERS,
   PRESET_PARAMETERS,
@@ -25,6 +26,14 @@ import {
  *   `auth0`, `okta`, `entra`, `keycloak`, `google`) and that preset's parameters as fields
  *   (`userPoolId`, `domain`, `tenantId`, … — see ./provider-tokens.ts), the token is shaped like
  *   that provider's, with its real issuer; `groups` and `roles` land in the provider's claims.
+ *   With `token_format=opaque` the token is an opaque random string instead of a JWT, known only to
+ *   this issuer (in memory: a restart forgets it), for RFC 7662 introspection.
+ * - `POST /introspect` (RFC 7662): `token` (form or JSON), the client authenticated with HTTP Basic
+ *   (any non-empty client id and secret: a dev tool); answers `{ active, …claims }` for its own JWTs
+ *   and opaque tokens, `{ active: false }` for anything else, expired or revoked.
+ * - `POST /revoke`: `jti`, `sub` (every token of that subject issued until now), or `token` (its
+ *   `jti`, or an opaque token itself); `GET /revocations.json`: the revocation list document gatepass
+ *   reads (`issuers[].revocation.url`), `{ revoked_jti, subjects }`.
  *
  * It signs with an ES256 key generated once and kept in `keysDir` (private JWK, mode 0600), so
  * tokens survive a restart. It only ever listens on loopback; never use its keys for anything else.
@@ -35,7 +44,13 @@ export const ISSUER_PATHS = {
   discovery: "/.well-known/openid-configuration",
   jwks: "/.well-known/jwks.json",
   token: "/token",
+  introspect: "/introspect",
+  revoke: "/revoke",
+  revocations: "/revocations.json",
 } as const;
+
+/** Most opaque tokens and revocation entries the issuer remembers (the oldest go first). */
+const MAX_REMEMBERED = 10_000;
 
 /** The audience of development tokens unless `aud` says otherwise. */
 export const DEV_AUDIENCE = "gatepass-dev";
@@ -70,6 +85,8 @@ export interface MintRequest {
   preset?: string;
   /** The preset's parameters, named as in the configuration (`userPoolId`, `domain`, …). */
   presetParams?: Record<string, unknown>;
+  /** `opaque`: an opaque token for introspection instead of a JWT [`jwt`]. */
+  tokenFormat?: "jwt" | "opaque";
 }
 
 /** A minted token, as the token endpoint answers it. */
@@ -139,9 +156,29 @@ function publicJwk(privateJwk: JwkObject): JwkObject {
   return { kty: kty!, crv: crv!, x: x!, y: y!, kid: kid!, alg: "ES256", use: "sig" };
 }
 
+/** The SHA-256 of a token: opaque tokens are remembered by it, never as such. */
+const tokenHash = (token: string) => createHash("sha256").update(token).digest("base64url");
+
+/** Adds to a bounded map, forgetting the oldest entry when full. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  if (map.size >= MAX_REMEMBERED) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
+}
+
 /** The development issuer. Create with {@link DevIssuer.open}; set its URL once the port is known. */
 export class DevIssuer {
   private issuerUrl = "";
+  /** Opaque tokens by hash: their claims (with `exp`). */
+  private readonly opaque = new Map<string, Record<string, unknown>>();
+  /** The revocation list: revoked `jti`s, and per subject the not-before time (s). */
+  private readonly revokedJtis = new Map<string, true>();
+  private readonly subjects = new Map<string, number>();
+  /** Verifies this issuer's own JWTs for introspection (any `iss`: preset-shaped tokens too). */
+  private ownTokens: Verifier | undefined;
 
   private constructor(
     private readonly privateJwk: JwkObject,
@@ -184,6 +221,8 @@ export class DevIssuer {
       issuer: this.issuerUrl,
       jwks_uri: `${this.issuerUrl}${ISSUER_PATHS.jwks}`,
       token_endpoint: `${this.issuerUrl}${ISSUER_PATHS.token}`,
+      introspection_endpoint: `${this.issuerUrl}${ISSUER_PATHS.introspect}`,
+      introspection_endpoint_auth_methods_supported: ["client_secret_basic"],
       grant_types_supported: ["client_credentials"],
       response_types_supported: ["token"],
       subject_types_supported: ["public"],
@@ -214,7 +253,11 @@ export class DevIssuer {
         throw new TokenRequestError("invalid_request", `claims: "${name}" is set by the issuer`);
       if (name !== "__proto__") claims[name] = value;
     }
-    if (request.preset !== undefined) return this.mintLikeProvider(request, ttl, scopes, claims);
+    if (request.preset !== undefined) {
+      if (request.tokenFormat === "opaque")
+        throw new TokenRequestError("invalid_request", "token_format opaque cannot be combined with preset");
+      return this.mintLikeProvider(request, ttl, scopes, claims);
+    }
     if (request.groups !== undefined && !("groups" in claims)) claims.groups = request.groups;
     if (request.roles !== undefined && !("roles" in claims)) claims.roles = request.roles;
     if (request.clientId !== undefined) claims.client_id = request.clientId;
@@ -225,6 +268,7 @@ export class DevIssuer {
       (typeof claims.sub === "string" ? claims.sub : undefined) ??
       request.clientId ??
       "demo-user";
+    if (request.tokenFormat === "opaque") return this.mintOpaque(request, ttl, scopes, claims, subject);
     const token = signToken(claims, this.privateJwk, {
       alg: "ES256",
       issuer: this.issuerUrl,
@@ -236,6 +280,98 @@ export class DevIssuer {
     const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
     if (scopes.length > 0) response.scope = scopes.join(" ");
     return response;
+  }
+
+  /** An opaque token: 32 random bytes, its claims kept here (by hash) for introspection. */
+  private mintOpaque(
+    request: MintRequest,
+    ttl: number,
+    scopes: string[],
+    claims: Record<string, unknown>,
+    subject: string,
+  ): TokenResponse {
+    const now = Math.floor(this.now() / 1000);
+    const token = randomBytes(32).toString("base64url");
+    remember(this.opaque, tokenHash(token), {
+      ...claims,
+      iss: this.issuerUrl,
+      sub: subject,
+      aud: request.aud ?? (claims.aud as string | string[] | undefined) ?? DEV_AUDIENCE,
+      iat: now,
+      exp: now + ttl,
+      token_type: "Bearer",
+    });
+    const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
+    if (scopes.length > 0) response.scope = scopes.join(" ");
+    return response;
+  }
+
+  /** The revocation list document (`GET /revocations.json`). */
+  revocationList(): { revoked_jti: string[]; subjects: Record<string, number> } {
+    return { revoked_jti: [...this.revokedJtis.keys()], subjects: Object.fromEntries(this.subjects) };
+  }
+
+  /**
+   * Revokes a `jti`, every token of a subject issued until now (its not-before time becomes the
+   * next second), or one token (its `jti`; an opaque token is forgotten). Answers what was revoked.
+   */
+  revoke(what: { jti?: string; sub?: string; token?: string }): Record<string, unknown> {
+    const done: Record<string, unknown> = {};
+    if (what.jti !== undefined) {
+      remember(this.revokedJtis, what.jti, true);
+      done.jti = what.jti;
+    }
+    if (what.sub !== undefined) {
+      const notBefore = Math.floor(this.now() / 1000) + 1;
+      remember(this.subjects, what.sub, notBefore);
+      done.sub = what.sub;
+      done.notBefore = notBefore;
+    }
+    if (what.token !== undefined) {
+      const hash = tokenHash(what.token);
+      if (this.opaque.delete(hash)) done.token = "opaque";
+      else {
+        const jti = unverifiedJti(what.token);
+        if (jti === undefined)
+          throw new TokenRequestError(
+            "invalid_request",
+            "token is neither a known opaque token nor a JWT with a jti",
+          );
+        remember(this.revokedJtis, jti, true);
+        done.jti = jti;
+      }
+    }
+    if (Object.keys(done).length === 0)
+      throw new TokenRequestError("invalid_request", "give jti, sub or token");
+    return { revoked: done };
+  }
+
+  /** RFC 7662 §2.2: the claims of an active token of this issuer, else `{ active: false }`. */
+  async introspect(token: string): Promise<Record<string, unknown>> {
+    const now = Math.floor(this.now() / 1000);
+    const opaque = this.opaque.get(tokenHash(token));
+    let claims: Record<string, unknown> | undefined;
+    if (opaque !== undefined) claims = (opaque.exp as number) > now ? opaque : undefined;
+    else {
+      this.ownTokens ??= createVerifier(
+        {
+          issuers: [{ issuer: null, audience: null, algorithms: ["ES256"], jwks: this.jwks }],
+          tokenCache: { maxEntries: 0 },
+        },
+        { now: this.now },
+      );
+      try {
+        claims = (await this.ownTokens.verify(token)).payload;
+      } catch {
+        claims = undefined;
+      }
+    }
+    if (claims === undefined) return { active: false };
+    if (typeof claims.jti === "string" && this.revokedJtis.has(claims.jti)) return { active: false };
+    const notBefore = typeof claims.sub === "string" ? this.subjects.get(claims.sub) : undefined;
+    if (notBefore !== undefined && !(typeof claims.iat === "number" && claims.iat >= notBefore))
+      return { active: false };
+    return { active: true, ...claims };
   }
 
   /** A token in a provider's shape: its header, claims and real issuer, signed with the dev key. */
@@ -279,6 +415,49 @@ export class DevIssuer {
     return response;
   }
 
+  /** `POST /introspect` and `POST /revoke`. */
+  private async handleStatus(req: IncomingMessage, res: ServerResponse, path: string): Promise<true> {
+    if (req.method !== "POST")
+      return send(res, 405, { error: "invalid_request", error_description: "use POST" }, { allow: "POST" });
+    try {
+      const fields = await readFields(req);
+      const text = (name: string) => {
+        const value = fields[name];
+        if (value === undefined) return undefined;
+        if (typeof value !== "string" || value === "")
+          throw new TokenRequestError("invalid_request", `${name} must be a non-empty string`);
+        return value;
+      };
+      if (path === ISSUER_PATHS.revoke) {
+        const what: { jti?: string; sub?: string; token?: string } = {};
+        for (const name of ["jti", "sub", "token"] as const) {
+          const value = text(name);
+          if (value !== undefined) what[name] = value;
+        }
+        return send(res, 200, this.revoke(what), { "cache-control": "no-store" });
+      }
+      // RFC 7662 §2.1: the endpoint requires client authentication.
+      if (basicClient(req.headers.authorization) === undefined)
+        return send(
+          res,
+          401,
+          {
+            error: "invalid_client",
+            error_description: "authenticate with HTTP Basic (client_secret_basic)",
+          },
+          { "www-authenticate": 'Basic realm="gatepass-dev"' },
+        );
+      const token = text("token");
+      if (token === undefined) throw new TokenRequestError("invalid_request", "token is required");
+      return send(res, 200, await this.introspect(token), { "cache-control": "no-store" });
+    } catch (error) {
+      return send(res, 400, {
+        error: "invalid_request",
+        error_description: error instanceof TokenRequestError ? error.message : "bad request",
+      });
+    }
+  }
+
   /**
    * Serves an issuer path; resolves `false` when `path` is not one (the caller goes on). Never rejects.
    */
@@ -291,6 +470,13 @@ export class DevIssuer {
       });
       return true;
     }
+    if (path === ISSUER_PATHS.revocations) {
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return send(res, 405, { error: "method_not_allowed" }, { allow: "GET, HEAD" });
+      return send(res, 200, this.revocationList(), { "cache-control": "no-store" });
+    }
+    if (path === ISSUER_PATHS.introspect || path === ISSUER_PATHS.revoke)
+      return this.handleStatus(req, res, path);
     if (path !== ISSUER_PATHS.token) return false;
     if (req.method !== "POST")
       return send(res, 405, { error: "invalid_request", error_description: "use POST" }, { allow: "POST" });
@@ -306,6 +492,31 @@ export class DevIssuer {
       });
     }
     return true;
+  }
+}
+
+/** The client id of an HTTP Basic header (RFC 6749 §2.3.1), when it has a non-empty id and secret. */
+function basicClient(authorization: string | undefined): string | undefined {
+  if (!authorization?.toLowerCase().startsWith("basic ")) return undefined;
+  const decoded = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0 || colon === decoded.length - 1) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JWT's `jti`, read without verification (revoking a token names it; nothing is trusted from it). */
+function unverifiedJti(token: string): string | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { jti?: unknown };
+    return typeof payload.jti === "string" && payload.jti !== "" ? payload.jti : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -467,6 +678,12 @@ function toMintRequest(fields: Record<string, unknown>, authorization: string | 
         `${stray} is a preset parameter: add "preset" (${owners.join(", ")}) or leave ${stray} out`,
       );
     }
+  }
+  const format = fields.token_format;
+  if (format !== undefined) {
+    if (format !== "jwt" && format !== "opaque")
+      throw new TokenRequestError("invalid_request", 'token_format must be "jwt" or "opaque"');
+    request.tokenFormat = format;
   }
   const aud = fields.aud ?? fields.audience;
   if (aud !== undefined) {

@@ -387,6 +387,8 @@ export function buildAuthorizer(
               );
       const level =
         refusal.reason === AuthErrorCodes.KEYS_UNAVAILABLE ||
+        refusal.reason === AuthErrorCodes.REVOCATION_UNAVAILABLE ||
+        refusal.reason === AuthErrorCodes.INTROSPECTION_UNAVAILABLE ||
         refusal.reason === ReasonCodes.INTERNAL ||
         refusal.reason === AuthErrorCodes.HOOK_FAILED
           ? "error"

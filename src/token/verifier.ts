@@ -14,6 +14,7 @@ import { type TokenCheck, withCheck } from "./check.js";
 import { validateClaims } from "./claims.js";
 import { type DecodedToken, decodeToken } from "./decode.js";
 import { verifySignature } from "./signature.js";
+import { tokenStatus } from "./status.js";
 import { TokenCache, tokenCacheKey } from "./token-cache.js";
 
 /**
@@ -58,6 +59,8 @@ export interface VerifierOptions {
    * metrics [none]. A shared key set keeps the counter of the verifier that created it.
    */
   keyEvents?: KeyEventCounter;
+  /** Where the introspection client secret is read from (`clientSecretEnv`) [process.env]. */
+  env?: Readonly<Record<string, string | undefined>>;
   /**
    * A test of your own, after every other check, on every verification (cached tokens included):
    * answer `undefined`/`true` to accept, `false` or an `ERR_*` code of your own to refuse (401).
@@ -333,9 +336,13 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
     });
   }
 
+  // Revocation and introspection: only when an issuer configures them (no extra work per call otherwise).
+  const status = tokenStatus(cfg, { now, fetch: options.fetch, logger, env: options.env });
+  const verifyChecked: VerifyNow = status === undefined ? verifyNow : status.wrap(verifyNow);
+
   /** Never throws: an async function turns every exception of {@link verifyNow} into a rejection. */
   async function verify<T = JsonObject>(token: string): Promise<VerifiedToken<T>> {
-    return verifyNow(token) as VerifiedToken<T>;
+    return verifyChecked(token) as VerifiedToken<T>;
   }
 
   const verifier: Verifier = {
@@ -352,10 +359,11 @@ export function buildVerifier(cfg: GatepassConfig, options: VerifierOptions = {}
       await Promise.all([
         ...alone.map((i) => i.keys.hydrate()),
         ...[...groups.entries()].map(([origin, members]) => hydrateGroup(origin, members)),
+        status?.hydrate(),
       ]);
     },
   };
-  synchronousForms.set(verifier, verifyNow);
+  synchronousForms.set(verifier, verifyChecked);
   return verifier;
 }
 

@@ -27,8 +27,8 @@ export function fileSystem(): typeof Fs {
   return process.getBuiltinModule("node:fs");
 }
 
-/** `node:https` for an https URL, `node:http` otherwise (their `get` takes the same arguments). */
-export function httpClient(protocol: string): Pick<typeof Http, "get"> {
+/** `node:https` for an https URL, `node:http` otherwise (their `get` and `request` take the same arguments). */
+export function httpClient(protocol: string): Pick<typeof Http, "get" | "request"> {
   return protocol === "https:"
     ? process.getBuiltinModule("node:https")
     : process.getBuiltinModule("node:http");

@@ -18,6 +18,7 @@ describe("ReasonCodes", () => {
       "ERR_EVENT_UNSUPPORTED",
       "ERR_HOOK_FAILED",
       "ERR_INTERNAL",
+      "ERR_INTROSPECTION_UNAVAILABLE",
       "ERR_JWKS_UNAVAILABLE",
       "ERR_JWT_ALGORITHM_NOT_ALLOWED",
       "ERR_JWT_AUDIENCE_INVALID",
@@ -30,13 +31,16 @@ describe("ReasonCodes", () => {
       "ERR_JWT_MALFORMED",
       "ERR_JWT_MISSING",
       "ERR_JWT_NOT_YET_VALID",
+      "ERR_JWT_REVOKED",
       "ERR_JWT_SIGNATURE_INVALID",
       "ERR_JWT_TOO_LARGE",
       "ERR_JWT_TYPE_INVALID",
       "ERR_KEY_NOT_FOUND",
       "ERR_KEY_REFUSED",
+      "ERR_REVOCATION_UNAVAILABLE",
       "ERR_ROUTE_NOT_ALLOWED",
       "ERR_SCOPE_MISSING",
+      "ERR_TOKEN_INACTIVE",
     ]);
     for (const code of Object.values(AuthErrorCodes)) assert.ok(codes.includes(code), code);
   });

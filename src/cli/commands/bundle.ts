@@ -83,6 +83,11 @@ function readConfig(path: string, warnings: string[]): GatepassConfig {
             `issuers[${i}].jwksFile is read at cold start from the Lambda's file system, and the zip does not contain it`,
           );
         }
+        if (isJsonObject(issuer.revocation) && issuer.revocation.file !== undefined) {
+          warnings.push(
+            `issuers[${i}].revocation.file is read from the Lambda's file system, and the zip does not contain it: use revocation.url`,
+          );
+        }
         if (issuer.secret !== undefined) {
           warnings.push(
             `issuers[${i}].secret is embedded in index.mjs and function.zip: treat them as secrets, or bundle without --config and set GATEPASS_CONFIG`,
@@ -103,6 +108,11 @@ function readConfig(path: string, warnings: string[]): GatepassConfig {
 /** The remote key sources' modules, as the key-source factory (`keys/sources`) imports them. */
 const REMOTE_KEY_MODULES = /^\.\/(discovery|jwks\/remote-jwks)\.js$/;
 const KEY_SOURCE_FACTORY = /[\\/]keys[\\/]sources\.[jt]s$/;
+/** The token-status layer as the verifier imports it, and its two checks as it imports them. */
+const TOKEN_STATUS_MODULE = /^\.\/status\.js$/;
+const VERIFIER = /[\\/]token[\\/]verifier\.[jt]s$/;
+const STATUS_CHECK_MODULES = /^\.\/(revocation|introspection)\.js$/;
+const TOKEN_STATUS = /[\\/]token[\\/]status\.[jt]s$/;
 
 /**
  * The bundler plugin of `--config`: the virtual modules `lambda/embedded-entry.ts` imports (typed in
@@ -114,7 +124,9 @@ const KEY_SOURCE_FACTORY = /[\\/]keys[\\/]sources\.[jt]s$/;
  * - with no `jwksUri` or `discovery` issuer, the remote key sources the key-source factory imports
  *   are `lambda/no-remote-keys.ts`: no JWKS fetching or discovery code;
  * - `gatepass:metrics` is `lambda/metrics-on.ts` with `metrics` configured, else
- *   `lambda/metrics-off.ts`: no metrics code.
+ *   `lambda/metrics-off.ts`: no metrics code;
+ * - with no issuer using `revocation` or `introspection`, the token-status layer the verifier
+ *   imports is `lambda/no-token-status.ts`; with only one of them, the other's module is.
  */
 function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
@@ -122,6 +134,9 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const remote = config.issuers.some((issuer) => issuer.jwksUri !== undefined || issuer.discovery === true);
   const noRemoteKeys = remote ? undefined : lambdaModule("no-remote-keys");
   const metricsModule = lambdaModule(config.metrics === undefined ? "metrics-off" : "metrics-on");
+  const revocation = config.issuers.some((issuer) => issuer.revocation !== undefined);
+  const introspection = config.issuers.some((issuer) => issuer.introspection !== undefined);
+  const noTokenStatus = revocation && introspection ? undefined : lambdaModule("no-token-status");
   return {
     name: "gatepass-config",
     setup(build) {
@@ -132,6 +147,17 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
       }));
       build.onResolve({ filter: /^gatepass:rules$/ }, () => ({ path: rulesModule }));
       build.onResolve({ filter: /^gatepass:metrics$/ }, () => ({ path: metricsModule }));
+      if (noTokenStatus !== undefined) {
+        build.onResolve({ filter: TOKEN_STATUS_MODULE }, (args) =>
+          !revocation && !introspection && VERIFIER.test(args.importer) ? { path: noTokenStatus } : undefined,
+        );
+        build.onResolve({ filter: STATUS_CHECK_MODULES }, (args) =>
+          TOKEN_STATUS.test(args.importer) &&
+          (args.path.includes("revocation") ? !revocation : !introspection)
+            ? { path: noTokenStatus }
+            : undefined,
+        );
+      }
       if (noRemoteKeys !== undefined) {
         build.onResolve({ filter: REMOTE_KEY_MODULES }, (args) =>
           KEY_SOURCE_FACTORY.test(args.importer) ? { path: noRemoteKeys } : undefined,

@@ -50,6 +50,12 @@ export interface FetchJsonOptions {
    * `node:https`, with Node's default TLS verification].
    */
   fetch?: typeof fetch | undefined;
+  /**
+   * Send a POST with this body instead of a GET (token introspection, RFC 7662): the form fields
+   * and request headers (`authorization`). Everything else (one deadline, size cap, no redirects,
+   * only `200` with a JSON object) is the same [a GET].
+   */
+  post?: { readonly body: string; readonly headers: Readonly<Record<string, string>> } | undefined;
 }
 
 /** A response whose headers have arrived, whichever client produced it. */
@@ -95,13 +101,13 @@ class Deadline {
   }
 }
 
-/** Sends the GET, resolving with the response headers; rejects if `deadline` passes. */
-type Transport = (target: URL, deadline: Deadline) => Promise<RawResponse>;
+/** Sends the request, resolving with the response headers; rejects if `deadline` passes. */
+type Transport = (target: URL, deadline: Deadline, post: FetchJsonOptions["post"]) => Promise<RawResponse>;
 
 const REQUEST_HEADERS = { accept: "application/json, application/jwk-set+json" };
 
 /** The default transport: `node:http` or `node:https`, loaded on first use (they never follow redirects). */
-const nodeTransport: Transport = (target, deadline) => {
+const nodeTransport: Transport = (target, deadline, post) => {
   const client = httpClient(target.protocol);
   return new Promise<RawResponse>((resolve, reject) => {
     // The deadline destroys the request itself: the `signal` option of `get` would load more of the
@@ -109,7 +115,7 @@ const nodeTransport: Transport = (target, deadline) => {
     const cancel = deadline.onAbort(() =>
       request.destroy(deadline.reason instanceof Error ? deadline.reason : undefined),
     );
-    const request = client.get(target, { headers: REQUEST_HEADERS }, (response) => {
+    const onResponse = (response: IncomingMessage) => {
       response.on("close", cancel);
       const length = response.headers["content-length"];
       resolve({
@@ -118,8 +124,24 @@ const nodeTransport: Transport = (target, deadline) => {
         read: (maxBytes) => readMessage(response, maxBytes),
         discard: () => response.destroy(),
       });
-    });
+    };
+    const request =
+      post === undefined
+        ? client.get(target, { headers: REQUEST_HEADERS }, onResponse)
+        : client.request(
+            target,
+            {
+              method: "POST",
+              headers: {
+                accept: "application/json",
+                ...post.headers,
+                "content-length": String(Buffer.byteLength(post.body)),
+              },
+            },
+            onResponse,
+          );
     request.on("error", reject);
+    if (post !== undefined) request.end(post.body);
   });
 };
 
@@ -149,16 +171,22 @@ function readMessage(response: IncomingMessage, maxBytes: number): Promise<Uint8
 
 /** A transport on a `fetch`-compatible client, asked not to follow redirects. */
 function fetchTransport(doFetch: typeof fetch): Transport {
-  return async (target, deadline) => {
+  return async (target, deadline, post) => {
     const controller = new AbortController();
     deadline.onAbort(() => controller.abort(deadline.reason));
     const signal = controller.signal;
-    const response = await doFetch(target.href, {
-      method: "GET",
-      redirect: "manual",
-      signal,
-      headers: REQUEST_HEADERS,
-    });
+    const response = await doFetch(
+      target.href,
+      post === undefined
+        ? { method: "GET", redirect: "manual", signal, headers: REQUEST_HEADERS }
+        : {
+            method: "POST",
+            redirect: "manual",
+            signal,
+            headers: { accept: "application/json", ...post.headers },
+            body: post.body,
+          },
+    );
     const body = response.body;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     return {
@@ -190,7 +218,7 @@ function fetchTransport(doFetch: typeof fetch): Transport {
 }
 
 /**
- * GETs `url` and returns its body parsed as a JSON object, or rejects with a {@link FetchJsonError}
+ * GETs `url` (or POSTs `options.post`) and returns its body parsed as a JSON object, or rejects with a {@link FetchJsonError}
  * (never anything else).
  *
  * @example
@@ -219,7 +247,7 @@ export async function fetchJson(url: string, options: FetchJsonOptions = {}): Pr
     timeoutMs,
   );
   try {
-    return await fetchWithin(target, deadline, timeoutMs, maxBytes, transport);
+    return await fetchWithin(target, deadline, timeoutMs, maxBytes, transport, options.post);
   } finally {
     clearTimeout(timer);
   }
@@ -232,13 +260,14 @@ async function fetchWithin(
   timeoutMs: number,
   maxBytes: number,
   transport: Transport,
+  post: FetchJsonOptions["post"],
 ): Promise<JsonObject> {
   const timedOut = (cause?: unknown) => new FetchJsonError(`timeout after ${timeoutMs} ms`, { cause });
 
   let response: RawResponse;
   try {
     // The race also bounds an injected client that ignores its signal.
-    response = await untilAborted(transport(target, deadline), deadline);
+    response = await untilAborted(transport(target, deadline, post), deadline);
   } catch (error) {
     if (deadline.aborted) throw timedOut(error);
     throw new FetchJsonError(connectionFailure(error), { cause: error });

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from "../../log.js";
 import { ALGORITHMS, type Algorithm } from "../algorithms.js";
 import { importJwk } from "../import.js";
 import { KeySet } from "../key-set.js";
+import { type DocumentFailure, type DocumentSnapshot, RemoteDocument } from "../remote-document.js";
 import type {
   HydrateOptions,
   Jwk,
@@ -90,14 +91,12 @@ export class KeyFetchError extends Error {
   }
 }
 
-/** One installed key set. */
-interface Snapshot {
+/** One installed key set (the value of the cached document; its `fetchedAt` is the document's). */
+interface KeySnapshot {
   readonly keySet: KeySet;
   readonly ids: ReadonlySet<string>;
   /** Imported keys by a fingerprint of their JWK, to reuse them when the next fetch repeats them. */
   readonly byFingerprint: ReadonlyMap<string, VerificationKey>;
-  /** When the keys were fetched (or seeded), in ms. */
-  readonly fetchedAt: number;
 }
 
 type FetchTrigger = "initial" | "expired" | "unknown_kid" | "hydrate";
@@ -129,21 +128,17 @@ export class RemoteJwksSource implements KeySource {
   private readonly counter: KeyEventCounter | undefined;
   private readonly fetchImpl: typeof fetch | undefined;
   private readonly resolveUri: (() => Promise<string>) | undefined;
-  private readonly maxAgeMs: number;
-  private readonly usableMs: number;
-  private readonly cooldownMs: number;
-
-  private snapshot: Snapshot | undefined;
-  private inflight: Promise<void> | undefined;
-  private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
-  /** Set while the last fetch failed; cleared by the next success. */
-  private failure: { readonly at: number; readonly reason: string; readonly error: unknown } | undefined;
+  /** The cache itself: freshness, single flight, cooldown, stale if error (shared with other documents). */
+  private readonly document: RemoteDocument<KeySnapshot>;
+  /** The URL of the fetch under way or last done (discovery may change it). */
+  private url: string;
   private generationCount = 0;
-  /** `snapshot.fetchedAt + maxAgeMs`, kept apart for the token cache's per-hit check. */
+  /** `fetchedAt + maxAgeMs` of the current set, kept apart for the token cache's per-hit check. */
   private freshUntilMs = Number.NEGATIVE_INFINITY;
 
   constructor(uri: string, options: RemoteJwksOptions = {}) {
     this.uri = uri;
+    this.url = uri;
     this.where = describeUrl(uri);
     this.settings = Object.freeze({ ...DEFAULT_JWKS_CACHE_CONFIG, ...definedOnly(options.cache) });
     this.allowed = options.allowedAlgorithms ?? ASYMMETRIC_ALGORITHMS;
@@ -152,10 +147,29 @@ export class RemoteJwksSource implements KeySource {
     this.counter = options.counter;
     this.fetchImpl = options.fetch;
     this.resolveUri = options.resolveUri;
-    this.maxAgeMs = this.settings.maxAgeSeconds * 1000;
-    this.usableMs = (this.settings.maxAgeSeconds + this.settings.staleIfErrorSeconds) * 1000;
-    this.cooldownMs = this.settings.cooldownSeconds * 1000;
-    if (options.seed !== undefined) this.installSeed(options.seed);
+    const seed = options.seed === undefined ? undefined : this.seedSnapshot(options.seed);
+    this.document = new RemoteDocument<KeySnapshot>({
+      settings: this.settings,
+      load: () => this.load(),
+      parse: (doc) => this.parse(doc),
+      where: this.where,
+      now: this.now,
+      logger: this.logger,
+      ...(seed !== undefined ? { seed } : {}),
+      reasonOf: (error) => keyFetchError(error, this.url).reason,
+      onFetch: (trigger) => {
+        if (this.counter === undefined) return;
+        this.counter.count("fetch");
+        if (trigger === "unknown_kid") this.counter.count("unknown_kid_refetch");
+      },
+      onInstalled: (snapshot, previous, trigger, recovered) =>
+        this.installed(snapshot.value, snapshot.fetchedAt, previous?.value, trigger, recovered),
+      onFailed: (failure, snapshot, trigger, quiet) => this.failed(failure, snapshot, trigger, quiet),
+    });
+    if (seed !== undefined) {
+      this.freshUntilMs = this.document.snapshot!.fetchedAt + this.document.maxAgeMs;
+      this.generationCount = 1;
+    }
   }
 
   /**
@@ -163,25 +177,27 @@ export class RemoteJwksSource implements KeySource {
    * is known; otherwise a promise that settles after at most one shared fetch.
    */
   getKey(lookup: KeyLookup): VerificationKey | Promise<VerificationKey> {
+    const doc = this.document;
     const t = this.now();
-    const snap = this.snapshot;
-    const fresh = snap !== undefined && t < snap.fetchedAt + this.maxAgeMs;
+    const snap = doc.snapshot;
+    const fresh = doc.isFresh(t);
     if (fresh) {
       // Ambiguity and algorithm mismatch in a fresh set are answers, not reasons to refetch.
-      const key = snap.keySet.find(lookup);
+      const key = snap!.value.keySet.find(lookup);
       if (key !== undefined) return key;
     }
-    const usable = snap !== undefined && t < snap.fetchedAt + this.usableMs;
-    const stale = !fresh && usable ? findQuietly(snap, lookup) : undefined;
+    const stale = !fresh && doc.isUsable(t) ? findQuietly(snap!.value, lookup) : undefined;
     // During a known outage, a stale key answers at once and retries happen in the background.
-    const serveStaleNow = stale !== undefined && this.failure !== undefined;
+    const serveStaleNow = stale !== undefined && doc.failure !== undefined;
 
-    if (this.inflight !== undefined) {
+    const inflight = doc.pending;
+    if (inflight !== undefined) {
       if (serveStaleNow) return this.servedStale(stale);
-      return this.inflight.then(() => this.lookupAfterFetch(lookup));
+      return inflight.then(() => this.lookupAfterFetch(lookup));
     }
-    if (this.mayFetch(t, fresh)) {
-      const pending = this.startFetch(fresh ? "unknown_kid" : snap === undefined ? "initial" : "expired");
+    if (doc.mayFetch(t, fresh)) {
+      const trigger: FetchTrigger = fresh ? "unknown_kid" : snap === undefined ? "initial" : "expired";
+      const pending = doc.fetch(trigger);
       if (serveStaleNow) return this.servedStale(stale);
       return pending.then(() => this.lookupAfterFetch(lookup));
     }
@@ -192,12 +208,7 @@ export class RemoteJwksSource implements KeySource {
   /** Fetches the keys unless they are fresh (cold start), or waits for a fetch under way. Never throws. */
   async hydrate(options?: HydrateOptions): Promise<void> {
     try {
-      if (this.inflight !== undefined) return await this.inflight;
-      const t = this.now();
-      const snap = this.snapshot;
-      if (snap !== undefined && t < snap.fetchedAt + this.maxAgeMs) return;
-      if (!this.mayFetch(t, false)) return;
-      await this.startFetch("hydrate", options?.quiet === true);
+      await this.document.hydrate(options?.quiet === true);
     } catch {
       // A failure is already logged by the fetch; hydrate only warms the cache.
     }
@@ -205,8 +216,8 @@ export class RemoteJwksSource implements KeySource {
 
   /** True while `key` belongs to the current key set and that set is still usable (fresh or stale). */
   isCurrent(key: VerificationKey): boolean {
-    const snap = this.snapshot;
-    return snap !== undefined && this.now() < snap.fetchedAt + this.usableMs && snap.ids.has(key.id);
+    const snap = this.document.snapshot;
+    return snap !== undefined && this.document.isUsable(this.now()) && snap.value.ids.has(key.id);
   }
 
   /** Increases each time a fetch installs a key set that differs from the previous one. */
@@ -225,17 +236,17 @@ export class RemoteJwksSource implements KeySource {
 
   /** The current key set (possibly stale), or `undefined` before the first successful fetch. */
   get keySet(): KeySet | undefined {
-    return this.snapshot?.keySet;
+    return this.document.snapshot?.value.keySet;
   }
 
   /** When the current key set was fetched or seeded (ms), or `undefined`. */
   get fetchedAt(): number | undefined {
-    return this.snapshot?.fetchedAt;
+    return this.document.snapshot?.fetchedAt;
   }
 
   /** Why the last fetch failed, while it is the most recent outcome; `undefined` after a success. */
   get lastFailure(): string | undefined {
-    return this.failure?.reason;
+    return this.document.lastFailure;
   }
 
   /** A key of a set past its freshness, answered while the endpoint fails (counted). */
@@ -244,94 +255,62 @@ export class RemoteJwksSource implements KeySource {
     return key;
   }
 
-  /** Whether a fetch may start now: never within the cooldown after a failure, nor (for an unknown kid) after any fetch. */
-  private mayFetch(t: number, unknownKid: boolean): boolean {
-    if (this.failure !== undefined && t < this.failure.at + this.cooldownMs) return false;
-    if (unknownKid && t < this.lastFetchStartedAt + this.cooldownMs) return false;
-    return true;
-  }
-
   /** The answer once no (further) fetch will happen for this call. */
   private lookupAfterFetch(lookup: KeyLookup): VerificationKey {
-    const snap = this.snapshot;
+    const doc = this.document;
+    const snap = doc.snapshot;
     const t = this.now();
-    if (snap !== undefined && t < snap.fetchedAt + this.usableMs) {
-      const key = snap.keySet.get(lookup);
+    if (snap !== undefined && doc.isUsable(t)) {
+      const key = snap.value.keySet.get(lookup);
       // Past its freshness, this set answers only because a refresh failed.
-      return t < snap.fetchedAt + this.maxAgeMs ? key : this.servedStale(key);
+      return doc.isFresh(t) ? key : this.servedStale(key);
     }
-    const reason = this.failure?.reason;
+    const failure = doc.failure;
     throw new AuthError(
       AuthErrorCodes.KEYS_UNAVAILABLE,
-      reason === undefined
+      failure === undefined
         ? `The issuer's signing keys are unavailable from ${this.where}.`
-        : `The issuer's signing keys are unavailable from ${this.where} (${reason}).`,
-      { cause: this.failure?.error },
+        : `The issuer's signing keys are unavailable from ${this.where} (${failure.reason}).`,
+      { cause: failure?.error },
     );
   }
 
-  /** Starts the one fetch every caller shares; the promise never rejects. */
-  private startFetch(trigger: FetchTrigger, quiet = false): Promise<void> {
-    this.lastFetchStartedAt = this.now();
-    if (this.counter !== undefined) {
-      this.counter.count("fetch");
-      if (trigger === "unknown_kid") this.counter.count("unknown_kid_refetch");
-    }
-    const run = this.refresh(trigger, quiet)
-      .catch(() => {
-        // Only a throwing logger can get here; the fetch outcome itself is already recorded.
-      })
-      .finally(() => {
-        this.inflight = undefined;
-      });
-    this.inflight = run;
-    return run;
-  }
-
-  private async refresh(trigger: FetchTrigger, quiet: boolean): Promise<void> {
-    let url = this.uri;
+  /** One fetch of the key set document (after discovery, when there is one). */
+  private async load(): Promise<Record<string, unknown>> {
+    this.url = this.uri;
+    if (this.resolveUri !== undefined) this.url = await this.resolveUri();
+    const url = this.url;
     try {
-      if (this.resolveUri !== undefined) url = await this.resolveUri();
-      let doc: Record<string, unknown>;
-      try {
-        doc = await fetchJson(url, {
-          timeoutMs: this.settings.timeoutMs,
-          maxResponseBytes: this.settings.maxResponseBytes,
-          fetch: this.fetchImpl,
-        });
-      } catch (error) {
-        throw new KeyFetchError(error instanceof FetchJsonError ? error.reason : "fetch failed", {
-          url,
-          cause: error,
-        });
-      }
-      if (!Array.isArray(doc.keys)) {
-        throw new KeyFetchError('the document is not a JWKS (no "keys" array)', { url });
-      }
-      const imported = this.importKeys(doc.keys, describeUrl(url));
-      this.install(imported, this.now(), trigger, url);
+      return await fetchJson(url, {
+        timeoutMs: this.settings.timeoutMs,
+        maxResponseBytes: this.settings.maxResponseBytes,
+        fetch: this.fetchImpl,
+      });
     } catch (error) {
-      this.recordFailure(error, trigger, url, quiet);
+      throw new KeyFetchError(error instanceof FetchJsonError ? error.reason : "fetch failed", {
+        url,
+        cause: error,
+      });
     }
   }
 
-  private installSeed(seed: { keys: unknown[] }): void {
+  /** A fetched document as a key set: each JWK imported once, unchanged ones reused. */
+  private parse(doc: Record<string, unknown>): KeySnapshot {
+    if (!Array.isArray(doc.keys)) {
+      throw new KeyFetchError('the document is not a JWKS (no "keys" array)', { url: this.url });
+    }
+    return snapshotOf(this.importKeys(doc.keys, describeUrl(this.url)));
+  }
+
+  private seedSnapshot(seed: { keys: unknown[] }): KeySnapshot | undefined {
     if (!Array.isArray(seed?.keys)) {
       this.logger.warn("jwks_seed_invalid", {
         uri: describeUrl(this.uri),
         reason: 'the seed is not a JWKS (no "keys" array)',
       });
-      return;
+      return undefined;
     }
-    const imported = this.importKeys(seed.keys, `${describeUrl(this.uri)} (seed)`);
-    this.snapshot = {
-      keySet: new KeySet(imported.keys, { refused: imported.refused }),
-      ids: new Set(imported.keys.map((k) => k.id)),
-      byFingerprint: imported.byFingerprint,
-      fetchedAt: this.now(),
-    };
-    this.freshUntilMs = this.snapshot.fetchedAt + this.maxAgeMs;
-    this.generationCount = 1;
+    return snapshotOf(this.importKeys(seed.keys, `${describeUrl(this.uri)} (seed)`));
   }
 
   /** Imports each JWK once, reusing unchanged keys; unusable ones are skipped and logged, never fatal. */
@@ -343,7 +322,9 @@ export class RemoteJwksSource implements KeySource {
     byFingerprint: Map<string, VerificationKey>;
     refused: Map<string, string>;
   } {
-    const previous = this.snapshot?.byFingerprint;
+    // Before the document exists (the seed, during construction) there is nothing to reuse.
+    const previous = (this.document as RemoteDocument<KeySnapshot> | undefined)?.snapshot?.value
+      .byFingerprint;
     const keys: VerificationKey[] = [];
     const byFingerprint = new Map<string, VerificationKey>();
     const refused = new Map<string, string>();
@@ -390,34 +371,23 @@ export class RemoteJwksSource implements KeySource {
     return { keys, byFingerprint, refused };
   }
 
-  private install(
-    imported: {
-      keys: VerificationKey[];
-      byFingerprint: Map<string, VerificationKey>;
-      refused: Map<string, string>;
-    },
+  /** A fetch installed `value`: the generation, the freshness mark, and the log line. */
+  private installed(
+    value: KeySnapshot,
     fetchedAt: number,
-    trigger: FetchTrigger,
-    url: string,
+    previous: KeySnapshot | undefined,
+    trigger: string,
+    recovered: boolean,
   ): void {
-    const previous = this.snapshot;
-    const ids = new Set(imported.keys.map((k) => k.id));
+    const ids = value.ids;
     const changed =
       previous === undefined ||
       previous.ids.size !== ids.size ||
       [...ids].some((id) => !previous.ids.has(id));
     if (changed) this.generationCount += 1;
-    this.snapshot = {
-      keySet: new KeySet(imported.keys, { refused: imported.refused }),
-      ids,
-      byFingerprint: imported.byFingerprint,
-      fetchedAt,
-    };
-    this.freshUntilMs = fetchedAt + this.maxAgeMs;
-    const recovered = this.failure !== undefined;
-    this.failure = undefined;
+    this.freshUntilMs = fetchedAt + this.document.maxAgeMs;
     const fields = {
-      uri: describeUrl(url),
+      uri: describeUrl(this.url),
       trigger,
       keys: ids.size,
       changed,
@@ -429,22 +399,22 @@ export class RemoteJwksSource implements KeySource {
     else this.logger.debug("jwks_fetched", fields);
   }
 
-  private recordFailure(error: unknown, trigger: FetchTrigger, url: string, quiet = false): void {
-    const failure =
-      error instanceof KeyFetchError
-        ? error
-        : new KeyFetchError(`unexpected ${(error as Error)?.name ?? "error"}`, { url, cause: error });
-    const t = this.now();
-    this.failure = { at: t, reason: failure.reason, error: failure };
+  private failed(
+    failure: DocumentFailure,
+    snap: DocumentSnapshot<KeySnapshot> | undefined,
+    trigger: string,
+    quiet: boolean,
+  ): void {
+    const error = keyFetchError(failure.error, this.url);
+    const t = failure.at;
     if (!quiet) this.counter?.count("fetch_failed");
-    const snap = this.snapshot;
-    const usableUntil = snap === undefined ? undefined : snap.fetchedAt + this.usableMs;
+    const usableUntil = snap === undefined ? undefined : snap.fetchedAt + this.document.usableMs;
     const servingStale = usableUntil !== undefined && t < usableUntil;
     // Error level when tokens now fail closed: that is the line to alert on.
     // A quiet warm-up (one of several issuer forms, see `HydrateOptions`) is logged by its caller.
-    this.logger[quiet ? "debug" : servingStale ? "warn" : "error"](failure.event, {
-      uri: describeUrl(failure.url ?? url),
-      reason: failure.reason,
+    this.logger[quiet ? "debug" : servingStale ? "warn" : "error"](error.event, {
+      uri: describeUrl(error.url ?? this.url),
+      reason: error.reason,
       trigger,
       servingStale,
       keysAgeSeconds: snap === undefined ? undefined : Math.round((t - snap.fetchedAt) / 1000),
@@ -454,8 +424,28 @@ export class RemoteJwksSource implements KeySource {
   }
 }
 
+/** A key set's snapshot from its imported keys. */
+function snapshotOf(imported: {
+  keys: VerificationKey[];
+  byFingerprint: Map<string, VerificationKey>;
+  refused: Map<string, string>;
+}): KeySnapshot {
+  return {
+    keySet: new KeySet(imported.keys, { refused: imported.refused }),
+    ids: new Set(imported.keys.map((k) => k.id)),
+    byFingerprint: imported.byFingerprint,
+  };
+}
+
+/** Any failure of a key-set fetch as a {@link KeyFetchError} (its `event` names the log line). */
+function keyFetchError(error: unknown, url: string): KeyFetchError {
+  return error instanceof KeyFetchError
+    ? error
+    : new KeyFetchError(`unexpected ${(error as Error)?.name ?? "error"}`, { url, cause: error });
+}
+
 /** Looks a key up in a stale set without throwing: any doubt there is settled by a refetch. */
-function findQuietly(snap: Snapshot, lookup: KeyLookup): VerificationKey | undefined {
+function findQuietly(snap: KeySnapshot, lookup: KeyLookup): VerificationKey | undefined {
   try {
     return snap.keySet.find(lookup);
   } catch {

@@ -1,5 +1,5 @@
 import type { Algorithm } from "../keys/algorithms.js";
-import { DiscoveryKeySource } from "../keys/discovery.js";
+import { DiscoveryKeySource, discoveryUrl, isAllowedKeyUrl } from "../keys/discovery.js";
 import type { KeySource } from "../keys/types.js";
 import { type Logger, silentLogger } from "../log.js";
 import { decodeToken } from "../token/decode.js";
@@ -167,6 +167,12 @@ export function createNativeJwtAuthorizer(
     const kid = header.kid;
     if (typeof kid !== "string" || kid === "")
       throw refuse("the token has no kid header naming the issuer's key", "the token has no kid");
+    // AWS requires an https issuer; http is accepted on loopback only, for local identity providers.
+    if (options.keys === undefined && !isAllowedKeyUrl(discoveryUrl(def.issuer)))
+      throw refuse(
+        "the issuer is not an https URL (AWS requires one; gatepass dev allows http on loopback only)",
+        "the signing keys are unavailable",
+      );
     let key: Awaited<ReturnType<KeySource["getKey"]>>;
     try {
       key = await keySource().getKey({ kid, alg: alg as Algorithm });

@@ -167,6 +167,13 @@ describe("native JWT authorizers (emulated)", { timeout: 30_000 }, () => {
     assert.match(v.reason, /could not be fetched/);
   });
 
+  it("an http issuer off loopback is refused without any fetch (AWS requires https)", async () => {
+    const a = createNativeJwtAuthorizer(def("http://id.example.com"), { now });
+    const v = denied(await a.authorize(await idp.sign({ ...base, iss: "http://id.example.com" }), []));
+    assert.equal(v.status, 401);
+    assert.match(v.reason, /https/);
+  });
+
   it("never puts the token in a reason", async () => {
     const a = http();
     const token = await idp.sign({ ...base, aud: "x" });

@@ -1,7 +1,5 @@
 import type { GatepassConfig } from "../config/types.js";
-import type { Logger } from "../log.js";
-import type { JwtAuthorizerDefinition } from "./definition/model.js";
-import { createNativeJwtAuthorizer } from "./native-jwt.js";
+import type { JwtAuthorizerDefinition, NativeJwtAuthorizer } from "./definition/model.js";
 
 /**
  * "What would AWS's own JWT authorizer answer for this token?", beside gatepass's answer: used by
@@ -71,21 +69,24 @@ export function nativeDefinitionFor(
   };
 }
 
-/** Judges `identity` (a token, with or without `Bearer `) as the native authorizer `def` would, for a route requiring `scopes`. */
+/**
+ * Judges `identity` (a token, with or without `Bearer `) as `authorizer` would for a route requiring
+ * `scopes` (any one). Pass the same authorizer for every request: it keeps the issuer's keys cached.
+ */
 export async function compareNative(
-  def: JwtAuthorizerDefinition,
+  authorizer: NativeJwtAuthorizer,
   identity: string | undefined,
   scopes: readonly string[],
-  options: { now: () => number; logger?: Logger },
 ): Promise<NativeComparison> {
-  const authorizer = FLAVOUR_LABEL[def.flavour];
-  const base = { authorizer, issuer: def.issuer, audience: def.audience, scopes };
-  const verdict = await createNativeJwtAuthorizer(def, options).authorize(identity, scopes);
+  const def = authorizer.definition;
+  const label = FLAVOUR_LABEL[def.flavour];
+  const base = { authorizer: label, issuer: def.issuer, audience: def.audience, scopes };
+  const verdict = await authorizer.authorize(identity, scopes);
   if (verdict.ok) {
     return {
       ...base,
       status: 200,
-      sentence: `the native ${authorizer} would allow it (the integration runs)${scopes.length > 0 ? `; the token has one of ${scopes.join(" ")}` : ""}`,
+      sentence: `the native ${label} would allow it (the integration runs)${scopes.length > 0 ? `; the token has one of ${scopes.join(" ")}` : ""}`,
     };
   }
   return {
@@ -93,6 +94,6 @@ export async function compareNative(
     status: verdict.status,
     reason: verdict.reason,
     ...(verdict.wwwAuthenticate !== undefined ? { wwwAuthenticate: verdict.wwwAuthenticate } : {}),
-    sentence: `the native ${authorizer} would answer ${verdict.status} because ${verdict.reason}`,
+    sentence: `the native ${label} would answer ${verdict.status} because ${verdict.reason}`,
   };
 }

@@ -124,6 +124,26 @@ export interface IssuerPlacement {
   readonly shadowed: readonly string[];
 }
 
+/**
+ * True when `uri` is the dev issuer's key set at `issuerUrl` under any loopback name
+ * (`http://localhost:4000/.well-known/jwks.json` for an issuer on `http://127.0.0.1:4000`).
+ */
+function isDevJwksUri(uri: string | undefined, issuerUrl: string): boolean {
+  if (uri === undefined) return false;
+  try {
+    const at = new URL(uri);
+    const dev = new URL(`${issuerUrl}${ISSUER_PATHS.jwks}`);
+    return (
+      at.protocol === "http:" &&
+      ["127.0.0.1", "localhost", "[::1]"].includes(at.hostname) &&
+      at.port === dev.port &&
+      at.pathname === dev.pathname
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** `listen` failed because the port is taken. */
 export class PortInUseError extends Error {
   override readonly name = "PortInUseError";
@@ -217,9 +237,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       extraHosts,
     });
     const trusted =
-      config?.issuers.some(
-        (i) => i.issuer === issuerUrl || i.jwksUri === `${issuerUrl}${ISSUER_PATHS.jwks}`,
-      ) === true;
+      config?.issuers.some((i) => i.issuer === issuerUrl || isDevJwksUri(i.jwksUri, issuerUrl)) === true;
     // A configuration that trusts other issuers gets no token endpoint unless asked for: its
     // tokens would not be accepted, and a stray /token must not look like part of the API.
     const served = options.issuer ?? (config === null || trusted);

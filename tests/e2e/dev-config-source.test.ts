@@ -8,10 +8,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { SignJWT } from "jose";
-import { call } from "../fixtures/dev/harness.js";
+import { call, startTestServer } from "../fixtures/dev/harness.js";
 import { CLI, cleanEnv, cleanupTempDirs, tempDir } from "./cli-helpers.js";
 
 const SECRET = "a-development-secret-of-32-bytes!!";
@@ -220,6 +221,41 @@ describe("gatepass dev: one configuration story", { timeout: 120_000 }, () => {
       assert.equal(orders.status, 200, orders.text);
     } finally {
       await stop(dev);
+    }
+  });
+
+  it("an issuer whose jwksUri is the dev issuer's key set (the preset workflow) keeps /token on", async () => {
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, "127.0.0.1", done));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((done) => probe.close(done));
+    const t = await startTestServer({
+      port,
+      config: {
+        issuers: [
+          {
+            preset: "keycloak",
+            url: "https://kc.acme.example",
+            realm: "acme",
+            audience: ["orders-api"],
+            jwksUri: `http://localhost:${port}/.well-known/jwks.json`,
+          },
+        ],
+        dev: { resultTtlSeconds: 0 },
+      },
+    });
+    try {
+      assert.equal(t.server.issuerPlacement.state, "on");
+      const res = await call(`${t.url}/token`, {
+        method: "POST",
+        body: "preset=keycloak&url=https://kc.acme.example&realm=acme&aud=orders-api&sub=alice",
+      });
+      assert.equal(res.status, 200, res.text);
+      const { access_token } = res.json() as { access_token: string };
+      const ok = await call(`${t.url}/anything`, { headers: { authorization: `Bearer ${access_token}` } });
+      assert.equal(ok.status, 200, ok.text);
+    } finally {
+      await t.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import {
   type NativeFlavourName,
   nativeDefinitionFor,
 } from "../../dev/native-compare.js";
+import { createNativeJwtAuthorizer } from "../../dev/native-jwt.js";
 import { AuthErrorCodes, isAuthError } from "../../errors.js";
 import { shortSecretWarnings } from "../../keys/short-secrets.js";
 import { rulesFor } from "../../lambda/config.js";
@@ -89,7 +90,7 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     } catch (error) {
       throw usageError((error as Error).message);
     }
-    native = await compareNative(def, token, options.scope, { now: Date.now });
+    native = await compareNative(createNativeJwtAuthorizer(def, { now: Date.now }), token, options.scope);
   }
 
   const exitCode: ExitCodeValue =

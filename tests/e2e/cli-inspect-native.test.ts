@@ -112,5 +112,8 @@ describe("gatepass inspect --native", { timeout: 120_000 }, () => {
     assert.match(none.stderr, /^gatepass: --native needs an issuer/);
     const bad = await runCli(["inspect", token, "--native", "grpc"]);
     assert.equal(bad.code, 2);
+    const alone = await runCli(["inspect", token, "--config", config, "--scope", "orders:read"]);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /--scope, --native-issuer and --native-audience go with --native/);
   });
 });

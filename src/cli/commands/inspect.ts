@@ -79,6 +79,11 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     options.route && config !== null ? await decideRoute(token, config, options.route) : undefined;
   if (options.route && config === null) verification.explanation += " --route needs a configuration too.";
 
+  if (
+    options.native === undefined &&
+    (options.scope.length > 0 || options.nativeIssuer !== undefined || options.nativeAudience.length > 0)
+  )
+    throw usageError("--scope, --native-issuer and --native-audience go with --native");
   let native: Report["native"];
   if (options.native !== undefined) {
     let def: ReturnType<typeof nativeDefinitionFor>;

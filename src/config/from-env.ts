@@ -110,6 +110,28 @@ function shortcutDocument(env: Env): Record<string, unknown> | undefined {
   return doc;
 }
 
+/** The variables that hold a key source, in the order a shortcut configuration names them. */
+const KEY_SOURCE_VARIABLES = [
+  "GATEPASS_SECRET",
+  "SECRET_KEY",
+  "GATEPASS_PUBLIC_KEY",
+  "GATEPASS_JWKS_URI",
+] as const;
+
+/**
+ * Where a configuration in `env` comes from, without reading or validating it: `GATEPASS_CONFIG`,
+ * `"<VARIABLE> shortcut"` for the single-issuer shortcuts (the variable holding the key source),
+ * or `undefined` when neither is set (blank values count as unset). Names only, never a value:
+ * safe for a banner or a report. Commands that fall back to something else without a configuration
+ * (`inspect`, `dev`) ask this first, then {@link loadConfigWith}.
+ */
+export function environmentConfigSource(env: Env): string | undefined {
+  const set = (name: string) => (env[name] ?? "").trim() !== "";
+  if (set("GATEPASS_CONFIG")) return "GATEPASS_CONFIG";
+  const variable = KEY_SOURCE_VARIABLES.find(set);
+  return variable === undefined ? undefined : `${variable} shortcut`;
+}
+
 /** Validates a configuration document: the caller's full validation (shape, keys, rules). */
 export type ConfigParser = (doc: unknown) => GatepassConfig;
 

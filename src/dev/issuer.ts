@@ -206,6 +206,11 @@ export class DevIssuer {
     this.issuerUrl = url.replace(/\/+$/, "");
   }
 
+  /** The path the issuer's paths hang under: `""`, or `/_gatepass/issuer` when its URL has that path. */
+  get pathPrefix(): string {
+    return this.issuerUrl === "" ? "" : new URL(this.issuerUrl).pathname.replace(/\/+$/, "");
+  }
+
   get kid(): string {
     return this.privateJwk.kid!;
   }

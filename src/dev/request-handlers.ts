@@ -101,6 +101,13 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
   const cors = corsHeaders(dev.cors);
   const requestIdHeader = Object.keys(requestIdHeaders(dev.api, ""))[0]!;
   const corsEntries = Object.entries(cors);
+  /** The issuer's own path for a request path under its prefix (`""` or `/_gatepass/issuer`), else `undefined`. */
+  const issuerPrefix = issuer?.pathPrefix ?? "";
+  const issuerPathOf = (path: string): string | undefined => {
+    if (!path.startsWith(issuerPrefix)) return undefined;
+    const rest = path.slice(issuerPrefix.length);
+    return ISSUER_PATH_SET.has(rest) ? rest : undefined;
+  };
   /** The headers every response carries: the request id, then CORS. */
   const baseHeaders = (requestId: string): Record<string, string> => {
     const headers: Record<string, string> = {};
@@ -162,7 +169,8 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
     }
     const base = baseHeaders(request.requestId);
     try {
-      if (issuer && ISSUER_PATH_SET.has(request.path) && (await issuer.handle(req, res, request.path))) {
+      const issuerPath = issuer ? issuerPathOf(request.path) : undefined;
+      if (issuer && issuerPath !== undefined && (await issuer.handle(req, res, issuerPath))) {
         // The authorizer's own start-up discovery is not news; later fetches (key refresh, /token) are logged.
         if (context.ready()) logRequest(request, res.statusCode, started, "issuer", undefined);
         return;

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
+import { type Env, environmentConfigSource, loadConfigWith } from "../config/from-env.js";
 import { hostName } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { parseConfig } from "../lambda/config.js";
@@ -20,7 +21,9 @@ import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./even
 import { Gateway } from "./gateway.js";
 import { parseIdentitySources } from "./identity.js";
 import { type LambdaHandler, loadHandler } from "./invoke.js";
-import { DevIssuer, type MintRequest, type TokenResponse } from "./issuer.js";
+import { DevIssuer, ISSUER_PATHS, type MintRequest, type TokenResponse } from "./issuer.js";
+import { configRouteKeys, ISSUER_PREFIX, routesShadowedByIssuer } from "./issuer-placement.js";
+import { createNativeJwtAuthorizer } from "./native-jwt.js";
 import { RouteTable } from "./request.js";
 import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
 import { UsagePlans } from "./usage-plans.js";
@@ -39,6 +42,17 @@ export interface DevServerOptions {
   config?: Record<string, unknown>;
   /** A JSON configuration file (`--config`). A document without `issuers` trusts the dev issuer. */
   configFile?: string;
+  /**
+   * Environment read when neither `config` nor `configFile` is given: `GATEPASS_CONFIG` and the
+   * `GATEPASS_*` / `SECRET_KEY` shortcuts, exactly as the Lambda reads them (the CLI passes
+   * `process.env`). Without a configuration there, the embedded demo. [not read]
+   */
+  env?: Env;
+  /**
+   * Route keys of the API served (a definition's), besides the configuration's `routes`: when any of
+   * them would answer the issuer's paths, the issuer moves under `/_gatepass/issuer`.
+   */
+  routeKeys?: readonly string[];
   /** Reverse-proxy allowed requests to this URL (`--upstream`). */
   upstream?: string;
   /** Invoke this Lambda handler (`FILE[#export]` or a function) with proxy events (`--lambda`). */
@@ -47,7 +61,11 @@ export interface DevServerOptions {
   authorizer?: string | LambdaHandler;
   /** Where the dev issuer keeps its signing key [`.gatepass/dev-keys` under `cwd`]. */
   keysDir?: string;
-  /** Serve the development issuer (`/.well-known/*`, `/token`) [true]. */
+  /**
+   * Serve the development issuer (`/.well-known/*`, `/token`): `true` always (`--issuer`), `false`
+   * never (`--no-issuer`); unset, only when the configuration trusts it (the embedded demo, a
+   * document without `issuers`, an issuer entry naming it) or there is no configuration.
+   */
   issuer?: boolean;
   /** The authorizer's time limit, ms [10000, as HTTP APIs]; over it the client gets 500. */
   authorizerTimeoutMs?: number;
@@ -72,7 +90,7 @@ export interface DevServerOptions {
    * and stage come from it; the configuration's routes and `upstream`/`lambda` are not used.
    */
   definition?: ApiDefinition;
-  /** The emulation of AWS's native JWT authorizers, for a definition's JWT authorizers. */
+  /** The emulation of AWS's native JWT authorizers, for a definition's JWT authorizers [`createNativeJwtAuthorizer`]. */
   nativeJwt?: (definition: JwtAuthorizerDefinition) => NativeJwtAuthorizer;
 }
 
@@ -88,14 +106,19 @@ export interface DevServer {
   /** `gatepass` or the `--authorizer` spec. */
   readonly authorizerDescription: string;
   readonly backendDescription: string;
-  /** Where the configuration came from: `embedded default`, a file, `options`. */
+  /**
+   * Where the configuration came from, by name only: `embedded demo`, the `--config` file as given,
+   * `GATEPASS_CONFIG`, `SECRET_KEY shortcut` (the variable holding the key source), `options`.
+   */
   readonly configDescription: string;
   /** The API definition served (`null`: the configuration's routes). */
   readonly definition: ApiDefinition | null;
   /** The definition's routes with their authorizer and integration, for the banner (empty without one). */
   readonly routes: readonly RouteSummary[];
-  /** The dev issuer (`null` when disabled). */
+  /** The dev issuer (`null` when not served). */
   readonly issuer: DevIssuer | null;
+  /** Why the issuer is served or not, and where; for the banner. */
+  readonly issuerPlacement: IssuerPlacement;
   /** True when the authorizer's configuration trusts the dev issuer (its tokens work here). */
   readonly trustsDevIssuer: boolean;
   /** Mints a development token (throws when the issuer is disabled). */
@@ -104,6 +127,36 @@ export interface DevServer {
   clearCache(): void;
   /** Stops accepting connections, closes open ones, resolves when the server is closed. */
   close(): Promise<void>;
+}
+
+/** Whether and where the development issuer is served. */
+export interface IssuerPlacement {
+  /** `on`; `off-flag` (`--no-issuer`); `off-untrusted` (the configuration does not trust it). */
+  readonly state: "on" | "off-flag" | "off-untrusted";
+  /** `""` or `/_gatepass/issuer`. */
+  readonly prefix: string;
+  /** The route keys that made the prefix necessary. */
+  readonly shadowed: readonly string[];
+}
+
+/**
+ * True when `uri` is the dev issuer's key set at `issuerUrl` under any loopback name
+ * (`http://localhost:4000/.well-known/jwks.json` for an issuer on `http://127.0.0.1:4000`).
+ */
+function isDevJwksUri(uri: string | undefined, issuerUrl: string): boolean {
+  if (uri === undefined) return false;
+  try {
+    const at = new URL(uri);
+    const dev = new URL(`${issuerUrl}${ISSUER_PATHS.jwks}`);
+    return (
+      at.protocol === "http:" &&
+      ["127.0.0.1", "localhost", "[::1]"].includes(at.hostname) &&
+      at.port === dev.port &&
+      at.pathname === dev.pathname
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** `listen` failed because the port is taken. */
@@ -175,9 +228,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const userDoc =
     options.config ?? (options.configFile ? readConfigFile(resolve(cwd, options.configFile)) : undefined);
   const issuerEnabled = options.issuer !== false;
-  const issuer = issuerEnabled
-    ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
-    : null;
 
   let handlers: RequestHandlers | undefined;
   const server = createServer((req, res) => {
@@ -191,7 +241,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const upgraded = new Set<Duplex>();
   const port = await listen(server, options.port ?? DEFAULT_PORT);
   const url = `http://127.0.0.1:${port}`;
-  issuer?.setUrl(url);
 
   let backend: Backend | undefined;
   let routerToClose: ApiRouter | undefined;
@@ -203,14 +252,27 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       customAuthorizer: customAuthorizer !== undefined,
       extraHosts,
     });
-    const { config, configDescription } = resolved;
+    const { config, configDescription, issuerUrl, shadowed } = resolved;
     const definition = options.definition;
     // With a definition, the API type and stage are the definition's.
     const dev: DevConfig = definition
       ? { ...resolved.dev, api: definitionApiType(definition.kind), stage: definition.stage }
       : resolved.dev;
-    const trustsDevIssuer =
-      issuer !== null && config !== null && !customAuthorizer && config.issuers.some((i) => i.issuer === url);
+    const trusted =
+      config?.issuers.some((i) => i.issuer === issuerUrl || isDevJwksUri(i.jwksUri, issuerUrl)) === true;
+    // A configuration that trusts other issuers gets no token endpoint unless asked for: its
+    // tokens would not be accepted, and a stray /token must not look like part of the API.
+    const served = options.issuer ?? (config === null || trusted);
+    const issuer = served
+      ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
+      : null;
+    issuer?.setUrl(issuerUrl);
+    const issuerPlacement: IssuerPlacement = {
+      state: served ? "on" : options.issuer === false ? "off-flag" : "off-untrusted",
+      prefix: issuerUrl.slice(url.length),
+      shadowed,
+    };
+    const trustsDevIssuer = issuer !== null && !customAuthorizer && trusted;
     // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
     const authorizer = createDevAuthorizer(
       config,
@@ -258,7 +320,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           fallbackAuthorizer: authorizer.handler,
           overrideAuthorizers: customAuthorizer !== undefined,
           authorizerTimeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
-          ...(options.nativeJwt ? { nativeJwt: options.nativeJwt } : {}),
+          nativeJwt: options.nativeJwt ?? ((def) => createNativeJwtAuthorizer(def, { now, logger })),
         })
       : undefined;
     routerToClose = router;
@@ -298,6 +360,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       definition: definition ?? null,
       routes: router?.routes ?? [],
       issuer,
+      issuerPlacement,
       trustsDevIssuer,
       mintToken(request?: MintRequest) {
         if (!issuer) throw new Error("the dev issuer is disabled");
@@ -320,34 +383,69 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 }
 
 /**
- * The configuration in effect: the given document (trusting the dev issuer when it names none),
- * the embedded default, or none (a custom authorizer without a document); and its `dev` section
- * with the options' overrides and extra hosts.
+ * The configuration in effect, by precedence: the given document or `--config` file, else the
+ * environment (`GATEPASS_CONFIG`, the shortcuts; read by the Lambda's own loader), else the embedded
+ * demo, or none (a custom authorizer without a configuration). A document without `issuers` trusts
+ * the dev issuer. Also: where the issuer goes (under `/_gatepass/issuer` when a route would answer
+ * its paths), and the `dev` section with the options' overrides and extra hosts.
  */
 function resolveConfig(
   options: DevServerOptions,
   userDoc: Record<string, unknown> | undefined,
   context: { url: string; issuerEnabled: boolean; customAuthorizer: boolean; extraHosts: readonly string[] },
-): { config: GatepassConfig | null; configDescription: string; dev: DevConfig } {
+): {
+  config: GatepassConfig | null;
+  configDescription: string;
+  dev: DevConfig;
+  issuerUrl: string;
+  shadowed: string[];
+} {
   const { url, issuerEnabled, extraHosts } = context;
+  let issuerUrl = url;
+  let shadowed: string[] = [];
+  /** Places the issuer away from the document's routes, then validates (the dev issuer trusted when no issuer is named). */
+  const parse = (doc: unknown): GatepassConfig => {
+    const record =
+      typeof doc === "object" && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+    shadowed = routesShadowedByIssuer([...configRouteKeys(record), ...extraRouteKeys(options)]);
+    issuerUrl = shadowed.length > 0 ? `${url}${ISSUER_PREFIX}` : url;
+    return parseConfig(issuerEnabled && doc === record ? withDevIssuer(record, issuerUrl) : doc);
+  };
   let config: GatepassConfig | null = null;
-  let configDescription = "embedded default";
+  let configDescription = "embedded demo";
+  const fromEnv =
+    userDoc === undefined && options.env !== undefined ? environmentConfigSource(options.env) : undefined;
   if (userDoc !== undefined) {
     configDescription = options.config ? "options" : (options.configFile ?? "");
-    config = parseConfig(issuerEnabled ? withDevIssuer(userDoc, url) : userDoc);
+    config = parse(userDoc);
+  } else if (fromEnv !== undefined && options.env !== undefined) {
+    configDescription = fromEnv;
+    config = loadConfigWith(options.env, parse);
   } else if (!context.customAuthorizer) {
     if (!issuerEnabled)
-      throw new Error("the embedded default needs the dev issuer; pass --config or --authorizer");
-    config = parseConfig(defaultDevConfig(url, options.dev?.api));
+      throw new Error(
+        "the embedded demo needs the dev issuer; pass --config, set GATEPASS_CONFIG, or use --authorizer",
+      );
+    config = parse(defaultDevConfig(url, options.dev?.api));
+    // The demo's own routes never use the issuer's paths; a definition's routes may.
+    if (issuerUrl !== url) config = parseConfig(defaultDevConfig(issuerUrl, options.dev?.api));
   } else {
     configDescription = "none, default dev settings";
+    shadowed = routesShadowedByIssuer(extraRouteKeys(options));
+    issuerUrl = shadowed.length > 0 ? `${url}${ISSUER_PREFIX}` : url;
   }
   // Without a configuration: API Gateway's own defaults (the token header, TTL 300 s), whatever the API type.
   const baseDev: DevConfig = config?.dev ?? parseConfig(defaultDevConfig(url)).dev;
   const dev: DevConfig = { ...baseDev, ...options.dev };
   if (extraHosts.length > 0) dev.allowedHosts = [...new Set([...(dev.allowedHosts ?? []), ...extraHosts])];
-  return { config, configDescription, dev };
+  return { config, configDescription, dev, issuerUrl, shadowed };
 }
+
+/** Route keys besides the configuration's that the issuer must not shadow: the option's and a definition's. */
+const extraRouteKeys = (options: DevServerOptions): string[] => [
+  ...(options.routeKeys ?? []),
+  ...(options.definition?.routes.map((route) => route.routeKey) ?? []),
+];
 
 function closeServer(server: Server, upgraded: Set<Duplex>, backend: Backend | undefined): Promise<void> {
   return new Promise((done) => {

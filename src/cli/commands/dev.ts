@@ -20,7 +20,7 @@ interface DevOptions {
   cacheTtl?: number;
   authorizerTimeout?: number;
   keysDir?: string;
-  issuer: boolean;
+  issuer?: boolean;
   allowHost: string[];
   template?: string;
   serverless?: string;
@@ -125,10 +125,24 @@ function banner(server: DevServer): string {
   ];
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
+  const placement = server.issuerPlacement;
   if (server.issuer) {
+    const at = placement.prefix;
     lines.push(
-      `  dev issuer  ${server.issuer.url} (/.well-known/openid-configuration, /.well-known/jwks.json, POST /token)`,
+      `  dev issuer  ${server.issuer.url} (${at}/.well-known/openid-configuration, ${at}/.well-known/jwks.json, POST ${at}/token)`,
     );
+    if (at !== "")
+      lines.push(
+        `              under ${at}: the API's routes use the issuer's paths (${placement.shadowed.slice(0, 3).join(", ")}${placement.shadowed.length > 3 ? ", …" : ""})`,
+      );
+    if (!server.trustsDevIssuer && server.config !== null)
+      lines.push("              (this configuration does not trust it: its tokens get 401 here)");
+  } else if (placement.state === "off-untrusted") {
+    lines.push(
+      "  dev issuer  off: this configuration does not trust it (add --issuer to serve /token and discovery anyway)",
+    );
+  } else {
+    lines.push("  dev issuer  off (--no-issuer)");
   }
   if (server.trustsDevIssuer) {
     const token = server.mintToken(DEMO_TOKEN).access_token;
@@ -141,13 +155,13 @@ function banner(server: DevServer): string {
       `  ${token}`,
       "",
     );
-    if (server.configDescription === "embedded default" && dev.api !== "websocket") {
+    if (server.configDescription === "embedded demo" && dev.api !== "websocket") {
       lines.push(
         "Try (each line runs as printed):",
         `  curl -i ${server.url}/orders/42 ${auth}   # 200 (scope orders:read)`,
         `  curl -i ${server.url}/orders/42   # 401 (no token)`,
         `  curl -i ${server.url}/admin/users ${auth}   # 403 (not in group admin)`,
-        `  curl -s ${server.url}/token -d sub=alice -d scope=orders:read -d ${shellQuote('claims={"groups":["admin"]}')}   # a token for an admin`,
+        `  curl -s ${server.issuer!.url}/token -d sub=alice -d scope=orders:read -d ${shellQuote('claims={"groups":["admin"]}')}   # a token for an admin`,
       );
     } else if (source?.kind === "header") {
       lines.push("Try:", `  curl -i ${server.url}/ ${auth}`);
@@ -187,12 +201,13 @@ async function run(options: DevOptions): Promise<undefined> {
     server = await startDevServer({
       port: port ?? 4000,
       ...(options.config !== undefined ? { configFile: options.config } : {}),
+      env: process.env,
       ...(options.upstream !== undefined ? { upstream: options.upstream } : {}),
       ...(options.lambda !== undefined ? { lambda: options.lambda } : {}),
       ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
       ...(options.authorizerTimeout !== undefined ? { authorizerTimeoutMs: options.authorizerTimeout } : {}),
       ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
-      issuer: options.issuer,
+      ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
       ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
       dev,
       ...(definition !== undefined ? { definition } : {}),
@@ -220,7 +235,7 @@ export function devCommand(): Command {
     )
     .option(
       "--config <file>",
-      "configuration JSON (without issuers it trusts the dev issuer) [embedded demo]",
+      "configuration JSON (without issuers it trusts the dev issuer) [GATEPASS_CONFIG, the GATEPASS_* / SECRET_KEY shortcuts, else the embedded demo]",
     )
     .option("--port <n>", "port on 127.0.0.1; 0 picks a free one [PORT or 4000]", parser(parsePort))
     .addOption(
@@ -269,6 +284,10 @@ export function devCommand(): Command {
       [],
     )
     .option("--keys-dir <dir>", "where the dev issuer keeps its signing key [.gatepass/dev-keys]")
+    .option(
+      "--issuer",
+      "serve the development issuer (discovery, JWKS, POST /token) even when the configuration does not trust it",
+    )
     .option("--no-issuer", "do not serve the development issuer")
     .option(
       "--allow-host <name>",

@@ -1,5 +1,12 @@
 import { Command } from "commander";
 import type { GatepassConfig } from "../../config/types.js";
+import {
+  compareNative,
+  NATIVE_FLAVOURS,
+  type NativeFlavourName,
+  nativeDefinitionFor,
+} from "../../dev/native-compare.js";
+import { createNativeJwtAuthorizer } from "../../dev/native-jwt.js";
 import { AuthErrorCodes, isAuthError } from "../../errors.js";
 import { shortSecretWarnings } from "../../keys/short-secrets.js";
 import { rulesFor } from "../../lambda/config.js";
@@ -11,13 +18,25 @@ import { presetsOf, printReport, type Report } from "../inspect/report.js";
 import { decideRoute, type Route } from "../inspect/route.js";
 import { timesOf } from "../inspect/times.js";
 import { type Verification, verify } from "../inspect/verification.js";
-import { action, ExitCode, type ExitCodeValue, parser } from "../output.js";
+import { action, ExitCode, type ExitCodeValue, parser, usageError } from "../output.js";
 
 interface InspectOptions {
   config?: string;
   route?: Route;
   json?: boolean;
+  native?: NativeFlavourName | true;
+  nativeIssuer?: string;
+  nativeAudience: string[];
+  scope: string[];
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const parseNativeFlavour = parser((text: string): NativeFlavourName => {
+  if (!Object.hasOwn(NATIVE_FLAVOURS, text))
+    throw new Error(`expected one of ${Object.keys(NATIVE_FLAVOURS).join(", ")}, got "${text.slice(0, 20)}"`);
+  return text as NativeFlavourName;
+});
 
 /** `--route "METHOD /path"`: a concrete request, as API Gateway would see it. */
 const parseRoute = parser((text: string): Route => {
@@ -60,6 +79,25 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     options.route && config !== null ? await decideRoute(token, config, options.route) : undefined;
   if (options.route && config === null) verification.explanation += " --route needs a configuration too.";
 
+  if (
+    options.native === undefined &&
+    (options.scope.length > 0 || options.nativeIssuer !== undefined || options.nativeAudience.length > 0)
+  )
+    throw usageError("--scope, --native-issuer and --native-audience go with --native");
+  let native: Report["native"];
+  if (options.native !== undefined) {
+    let def: ReturnType<typeof nativeDefinitionFor>;
+    try {
+      def = nativeDefinitionFor(config, options.native === true ? "http-api" : options.native, {
+        ...(options.nativeIssuer !== undefined ? { issuer: options.nativeIssuer } : {}),
+        audience: options.nativeAudience,
+      });
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
+    native = await compareNative(createNativeJwtAuthorizer(def, { now: Date.now }), token, options.scope);
+  }
+
   const exitCode: ExitCodeValue =
     verification.valid && (route === undefined || route.decision === "allow")
       ? ExitCode.OK
@@ -76,6 +114,7 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
     configuration: source,
     verification,
     ...(route ? { route } : {}),
+    ...(native ? { native } : {}),
     ...(config?.issuers.some((i) => i.preset !== undefined) ? { presets: presetsOf(config) } : {}),
     ...(config !== null ? { unmatchedMethods: unmatchedMethodsOf(config) } : {}),
     ...(config !== null ? { warnings: warningsOf(config, source) } : {}),
@@ -125,6 +164,30 @@ export function inspectCommand(): Command {
     .option("--config <file>", "configuration JSON file [GATEPASS_CONFIG or the GATEPASS_* variables]")
     .option("--route <route>", 'a request to decide, "METHOD /path" (e.g. "GET /orders/42")', parseRoute)
     .option("--json", "print one JSON object")
-    .addHelpText("after", "\nExit status: 0 valid (and allowed on --route), 1 otherwise, 2 for usage errors.")
+    .option(
+      "--native [kind]",
+      "also judge the token as AWS's own JWT authorizer would: http-api (default), rest, or cognito; it fetches the issuer's discovery document and keys",
+      parseNativeFlavour,
+    )
+    .option(
+      "--native-issuer <url>",
+      "the native authorizer's issuer [the configuration's first exact issuer]",
+    )
+    .option(
+      "--native-audience <aud>",
+      "an audience of the native authorizer, repeatable [that issuer's audience]",
+      collect,
+      [],
+    )
+    .option(
+      "--scope <scope>",
+      "a scope the route requires of the native authorizer, repeatable (any one suffices)",
+      collect,
+      [],
+    )
+    .addHelpText(
+      "after",
+      "\nExit status: 0 valid (and allowed on --route), 1 otherwise, 2 for usage errors. --native is reported beside gatepass's answer and does not change the exit status.",
+    )
     .action(action(inspect));
 }

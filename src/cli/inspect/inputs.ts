@@ -1,3 +1,4 @@
+import { environmentConfigSource } from "../../config/from-env.js";
 import type { GatepassConfig } from "../../config/types.js";
 import { ConfigError } from "../../errors.js";
 import { loadConfig, parseConfig } from "../../lambda/config.js";
@@ -27,14 +28,7 @@ export function readConfig(path: string | undefined): LoadedConfig {
     return { config: parseOrFail(() => parseConfig(doc)), source: path };
   }
   const env = process.env;
-  const configured = [
-    "GATEPASS_CONFIG",
-    "GATEPASS_SECRET",
-    "SECRET_KEY",
-    "GATEPASS_PUBLIC_KEY",
-    "GATEPASS_JWKS_URI",
-  ].some((name) => (env[name] ?? "").trim() !== "");
-  if (!configured) return { config: null, source: "none" };
+  if (environmentConfigSource(env) === undefined) return { config: null, source: "none" };
   return { config: parseOrFail(() => loadConfig(env)), source: "environment" };
 }
 

@@ -1,4 +1,5 @@
 import type { GatepassConfig } from "../../config/types.js";
+import type { NativeComparison } from "../../dev/native-compare.js";
 import type { JsonObject } from "../../util/json.js";
 import type { ExitCodeValue } from "../output.js";
 import { printHuman } from "../output.js";
@@ -24,6 +25,8 @@ export interface Report {
   presets?: PresetExpansion[];
   /** Rule paths whose other methods any authenticated principal may call (unmatched routes allowed). */
   unmatchedMethods?: Array<{ path: string; methods: string[]; decidedBy: string }>;
+  /** `--native`: what AWS's own JWT authorizer would answer for this token. */
+  native?: NativeComparison;
   /** What the authorizer warns about at every cold start with this configuration (never a secret). */
   warnings?: Array<{ field: string; detail: string }>;
   exitCode: ExitCodeValue;
@@ -167,6 +170,23 @@ export function printReport(report: Report): void {
         "  API Gateway passes the request to the integration, with the principalId and context above.",
       );
     }
+  }
+  if (report.native) {
+    const n = report.native;
+    const gatepass = route
+      ? `gatepass answers ${route.status} on ${route.route}`
+      : verification.skipped
+        ? "gatepass: not verified (no configuration)"
+        : verification.valid
+          ? "gatepass: VALID"
+          : `gatepass: INVALID (${verification.code})`;
+    lines.push(
+      "",
+      `Native ${n.authorizer} (issuer ${quoted(n.issuer)}, audience ${n.audience.length > 0 ? quotedList([...n.audience]) : "none"}${n.scopes.length > 0 ? `, scopes ${n.scopes.join(" ")}` : ""})`,
+      `  ${n.sentence}`,
+      ...(n.wwwAuthenticate ? [`  www-authenticate: ${n.wwwAuthenticate}`] : []),
+      `  ${gatepass}`,
+    );
   }
   printHuman(`${lines.join("\n")}\n`);
 }

@@ -13,11 +13,13 @@ import { createDemoBackend } from "./backends/demo.js";
 import { createLambdaBackend } from "./backends/lambda.js";
 import { createUpstreamBackend } from "./backends/upstream.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
+import type { GatewayResponseDefinition } from "./definition/model.js";
 import { createDevAuthorizer } from "./dev-authorizer.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
 import { Gateway } from "./gateway.js";
+import { createHandlerRegistry, type HandlerRegistry } from "./handlers/registry.js";
 import { parseIdentitySources } from "./identity.js";
-import { type LambdaHandler, loadHandler } from "./invoke.js";
+import type { LambdaHandler } from "./invoke.js";
 import { DevIssuer, type MintRequest, type TokenResponse } from "./issuer.js";
 import { RouteTable } from "./request.js";
 import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
@@ -64,6 +66,15 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** Resolves relative paths [process.cwd()]. */
   cwd?: string;
+  /**
+   * Reload on change (`--watch`): the `--lambda` and `--authorizer` handlers (any file of their
+   * input graph) and the configuration file, without restarting the server [false].
+   */
+  watch?: boolean;
+  /** The integration's time limit, ms [REST and WebSocket 29 000, HTTP APIs 30 000]. */
+  integrationTimeoutMs?: number;
+  /** Gateway Responses to apply to the gateway's own answers (REST APIs; a definition's `gatewayResponses`). */
+  gatewayResponses?: readonly GatewayResponseDefinition[];
 }
 
 /** A running local gateway. */
@@ -88,6 +99,11 @@ export interface DevServer {
   mintToken(request?: MintRequest): TokenResponse;
   /** Drops every cached authorizer result. */
   clearCache(): void;
+  /**
+   * The server's handlers: stable functions that always call a handler's current version, and
+   * file watching (`onChange`) for anything else that reloads with `--watch` (a definition file).
+   */
+  readonly handlers: HandlerRegistry;
   /** Stops accepting connections, closes open ones, resolves when the server is closed. */
   close(): Promise<void>;
 }
@@ -155,11 +171,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const extraHosts = (options.allowedHosts ?? []).map((name) => hostName(name, "--allow-host"));
 
   // Everything that does not need the port is prepared before listening, so a bad file fails fast.
-  const customAuthorizer =
-    typeof options.authorizer === "string" ? await loadHandler(options.authorizer, cwd) : options.authorizer;
-  const lambda = typeof options.lambda === "string" ? await loadHandler(options.lambda, cwd) : options.lambda;
-  const userDoc =
-    options.config ?? (options.configFile ? readConfigFile(resolve(cwd, options.configFile)) : undefined);
+  const registry = createHandlerRegistry({ cwd, watch: options.watch === true, logger });
+  let customAuthorizer: LambdaHandler | undefined;
+  let lambda: LambdaHandler | undefined;
+  let userDoc: Record<string, unknown> | undefined;
+  try {
+    customAuthorizer =
+      typeof options.authorizer === "string" ? await registry.load(options.authorizer) : options.authorizer;
+    lambda = typeof options.lambda === "string" ? await registry.load(options.lambda) : options.lambda;
+    userDoc =
+      options.config ?? (options.configFile ? readConfigFile(resolve(cwd, options.configFile)) : undefined);
+  } catch (error) {
+    registry.close();
+    throw error;
+  }
   const issuerEnabled = options.issuer !== false;
   const issuer = issuerEnabled
     ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
@@ -181,98 +206,151 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   let backend: Backend | undefined;
   let ready = false;
+  let unwatchConfig: (() => void) | undefined;
+  const close = () => {
+    unwatchConfig?.();
+    registry.close();
+    return closeServer(server, upgraded, backend);
+  };
   try {
-    const { config, configDescription, dev } = resolveConfig(options, userDoc, {
-      url,
-      issuerEnabled,
-      customAuthorizer: customAuthorizer !== undefined,
-      extraHosts,
-    });
-    const trustsDevIssuer =
-      issuer !== null && config !== null && !customAuthorizer && config.issuers.some((i) => i.issuer === url);
-    // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
-    const authorizer = createDevAuthorizer(
-      config,
-      customAuthorizer,
-      typeof options.authorizer === "string" ? options.authorizer : undefined,
-      { logger, now },
-    );
     backend =
       options.upstream !== undefined
-        ? createUpstreamBackend(options.upstream, logger)
+        ? createUpstreamBackend(options.upstream, logger, integrationTimeout(options))
         : lambda !== undefined
           ? createLambdaBackend(
               lambda,
               `lambda ${typeof options.lambda === "string" ? options.lambda : "handler"}`,
               logger,
+              integrationTimeout(options),
             )
           : createDemoBackend(logger);
     const activeBackend = backend;
-    const gateway = new Gateway({
-      api: dev.api,
-      stage: dev.stage,
-      identitySources: parseIdentitySources(dev.identitySources, dev.api),
-      resultTtlSeconds: dev.resultTtlSeconds,
-      authorizer: authorizer.handler,
-      authorizerName: customAuthorizer ? "authorizer" : "gatepass-authorizer",
-      timeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
-      ids,
-      routes: new RouteTable(
-        (config?.routes ?? []).map((r) => r.route),
-        dev.api,
-      ),
-      now,
-      logger,
-      ...(dev.apiKeyRequired && (dev.api === "rest-token" || dev.api === "rest-request")
-        ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
-        : {}),
-    });
-    if (dev.apiKeyRequired && dev.api !== "rest-token" && dev.api !== "rest-request")
-      logger.warn("api_keys_not_emulated", {
-        detail: `dev.apiKeyRequired applies to REST APIs only; ${dev.api} requests are not metered`,
+    /** Everything the configuration decides: built at start, and again when `--watch` sees the file change. */
+    const build = (doc: Record<string, unknown> | undefined) => {
+      const { config, configDescription, dev } = resolveConfig(options, doc, {
+        url,
+        issuerEnabled,
+        customAuthorizer: customAuthorizer !== undefined,
+        extraHosts,
       });
-    handlers = createRequestHandlers({
-      dev,
-      gateway,
-      backend: activeBackend,
-      issuer,
-      now,
-      logger,
-      write: options.log ?? console.log,
-      explanations: authorizer.explanations,
-      ready: () => ready,
-      upgraded,
-    });
-    const upgrade = handlers.upgrade;
-    if (upgrade) server.on("upgrade", upgrade);
+      const trustsDevIssuer =
+        issuer !== null &&
+        config !== null &&
+        !customAuthorizer &&
+        config.issuers.some((i) => i.issuer === url);
+      // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
+      const authorizer = createDevAuthorizer(
+        config,
+        customAuthorizer,
+        typeof options.authorizer === "string" ? options.authorizer : undefined,
+        { logger, now },
+      );
+      const gateway = new Gateway({
+        api: dev.api,
+        stage: dev.stage,
+        identitySources: parseIdentitySources(dev.identitySources, dev.api),
+        resultTtlSeconds: dev.resultTtlSeconds,
+        authorizer: authorizer.handler,
+        authorizerName: customAuthorizer ? "authorizer" : "gatepass-authorizer",
+        timeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
+        ids,
+        routes: new RouteTable(
+          (config?.routes ?? []).map((r) => r.route),
+          dev.api,
+        ),
+        now,
+        logger,
+        ...(dev.apiKeyRequired && (dev.api === "rest-token" || dev.api === "rest-request")
+          ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
+          : {}),
+        ...(options.gatewayResponses !== undefined ? { gatewayResponses: options.gatewayResponses } : {}),
+      });
+      if (dev.apiKeyRequired && dev.api !== "rest-token" && dev.api !== "rest-request")
+        logger.warn("api_keys_not_emulated", {
+          detail: `dev.apiKeyRequired applies to REST APIs only; ${dev.api} requests are not metered`,
+        });
+      const requestHandlers = createRequestHandlers({
+        dev,
+        gateway,
+        backend: activeBackend,
+        issuer,
+        now,
+        logger,
+        write: options.log ?? console.log,
+        explanations: authorizer.explanations,
+        ready: () => ready,
+        upgraded,
+      });
+      return { config, configDescription, dev, trustsDevIssuer, authorizer, gateway, requestHandlers };
+    };
+    let state = build(userDoc);
+    handlers = state.requestHandlers;
+    if (handlers.upgrade)
+      server.on("upgrade", (req, socket, head) => state.requestHandlers.upgrade?.(req, socket, head));
 
     // Keys fetched ahead of the first request — discovery over HTTP to this very server, as on a
     // cold start. Never rejects: an unreachable issuer shows up as 401s with ERR_JWKS_UNAVAILABLE.
-    await authorizer.hydrate();
+    await state.authorizer.hydrate();
     ready = true;
+
+    if (options.watch === true && options.config === undefined && options.configFile !== undefined) {
+      const configFile = resolve(cwd, options.configFile);
+      unwatchConfig = registry.onChange([configFile], () => {
+        void (async () => {
+          try {
+            const next = build(readConfigFile(configFile));
+            if (next.dev.api !== state.dev.api)
+              throw new Error(
+                `dev.api changed from ${state.dev.api} to ${next.dev.api}; restart gatepass dev for that`,
+              );
+            await next.authorizer.hydrate();
+            state = next;
+            handlers = next.requestHandlers;
+            logger.info("config_reloaded", { detail: `${options.configFile} reloaded` });
+          } catch (error) {
+            logger.error("config_reload_failed", {
+              detail: `${error instanceof Error ? error.message : String(error)}; the previous configuration stays in effect`,
+            });
+          }
+        })();
+      });
+    }
 
     return {
       url,
       port,
-      dev,
-      config,
-      authorizerDescription: authorizer.description,
+      get dev() {
+        return state.dev;
+      },
+      get config() {
+        return state.config;
+      },
+      authorizerDescription: state.authorizer.description,
       backendDescription: activeBackend.description,
-      configDescription,
+      get configDescription() {
+        return state.configDescription;
+      },
       issuer,
-      trustsDevIssuer,
+      get trustsDevIssuer() {
+        return state.trustsDevIssuer;
+      },
       mintToken(request?: MintRequest) {
         if (!issuer) throw new Error("the dev issuer is disabled");
         return issuer.mint(request);
       },
-      clearCache: () => gateway.cache.clear(),
-      close: () => closeServer(server, upgraded, activeBackend),
+      clearCache: () => state.gateway.cache.clear(),
+      handlers: registry,
+      close,
     };
   } catch (error) {
-    await closeServer(server, upgraded, backend);
+    await close();
     throw error;
   }
 }
+
+/** The integration time limit of `options`, for the backends (their default is the API type's). */
+const integrationTimeout = (options: DevServerOptions): { timeoutMs?: number } =>
+  options.integrationTimeoutMs !== undefined ? { timeoutMs: options.integrationTimeoutMs } : {};
 
 /**
  * The configuration in effect: the given document (trusting the dev issuer when it names none),

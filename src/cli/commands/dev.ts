@@ -16,6 +16,8 @@ interface DevOptions {
   api?: DevApiType;
   cacheTtl?: number;
   authorizerTimeout?: number;
+  integrationTimeout?: number;
+  watch?: boolean;
   keysDir?: string;
   issuer: boolean;
   allowHost: string[];
@@ -124,6 +126,10 @@ async function run(options: DevOptions): Promise<undefined> {
       ...(options.lambda !== undefined ? { lambda: options.lambda } : {}),
       ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
       ...(options.authorizerTimeout !== undefined ? { authorizerTimeoutMs: options.authorizerTimeout } : {}),
+      ...(options.integrationTimeout !== undefined
+        ? { integrationTimeoutMs: options.integrationTimeout }
+        : {}),
+      ...(options.watch === true ? { watch: true } : {}),
       ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
       issuer: options.issuer,
       ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
@@ -160,7 +166,7 @@ export function devCommand(): Command {
     )
     .option(
       "--lambda <file[#export]>",
-      "invoke this Lambda handler with proxy events (export handler by default)",
+      "invoke this Lambda handler with proxy events (export handler by default; .ts compiled with esbuild)",
     )
     .option(
       "--authorizer <file[#export]>",
@@ -176,6 +182,15 @@ export function devCommand(): Command {
       "--authorizer-timeout <duration>",
       "authorizer time limit, e.g. 10s or 500ms; over it: 500 [10s]",
       parseTimeout,
+    )
+    .option(
+      "--integration-timeout <duration>",
+      "integration (backend) time limit, e.g. 29s or 500ms; over it: 504 (HTTP APIs 503) [REST 29s, HTTP API 30s]",
+      parseTimeout,
+    )
+    .option(
+      "--watch",
+      "reload the --lambda and --authorizer handlers (any file they import) and the --config file when they change, without restarting",
     )
     .option("--keys-dir <dir>", "where the dev issuer keeps its signing key [.gatepass/dev-keys]")
     .option("--no-issuer", "do not serve the development issuer")

@@ -1,31 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { importHandler, parseHandlerSpec } from "./handlers/load.js";
+import type { LambdaContext, LambdaHandler } from "./handlers/types.js";
+
+export type { LambdaContext, LambdaHandler } from "./handlers/types.js";
 
 /**
  * Loading and invoking local Lambda handlers the way the Node.js runtime does: async handlers,
  * and callback-style ones `(event, context, callback)`; a `context` object with the usual members;
  * a time limit.
  */
-
-/** A Lambda handler: async, or callback style. */
-export type LambdaHandler = (
-  event: unknown,
-  context: LambdaContext,
-  callback: (error?: unknown, result?: unknown) => void,
-) => unknown;
-
-/** The subset of the Lambda `context` object handlers use. */
-export interface LambdaContext {
-  readonly awsRequestId: string;
-  readonly functionName: string;
-  readonly functionVersion: string;
-  readonly invokedFunctionArn: string;
-  readonly memoryLimitInMB: string;
-  readonly logGroupName: string;
-  readonly logStreamName: string;
-  callbackWaitsForEmptyEventLoop: boolean;
-  getRemainingTimeInMillis(): number;
-}
 
 /**
  * Imports `FILE#export` (relative to `cwd`) and returns the handler; a TypeScript file

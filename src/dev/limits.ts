@@ -174,10 +174,16 @@ export function plainLimitHeaders(
  * the request line and the values) or a declared `content-length` over 10 MB.
  */
 export function checkRequestLimits(api: DevApiType, req: IncomingMessage): LimitAnswer | undefined {
-  let size = isHttpApi(api) ? Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}`) : 0;
+  const line = isHttpApi(api) ? `${req.method} ${req.url} HTTP/${req.httpVersion}` : "";
   const raw = req.rawHeaders;
-  for (let i = 1; i < raw.length; i += 2) size += Buffer.byteLength(raw[i]!);
-  if (size > MAX_HEADER_BYTES) return headersTooLargeAnswer();
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most requests are settled on lengths alone.
+  let units = line.length;
+  for (let i = 1; i < raw.length; i += 2) units += raw[i]!.length;
+  if (units > MAX_HEADER_BYTES / 3) {
+    let size = Buffer.byteLength(line);
+    for (let i = 1; i < raw.length; i += 2) size += Buffer.byteLength(raw[i]!);
+    if (size > MAX_HEADER_BYTES) return headersTooLargeAnswer();
+  }
   const length = req.headers["content-length"];
   if (length !== undefined && /^\d+$/.test(length) && Number(length) > MAX_PAYLOAD_BYTES)
     return payloadTooLargeAnswer(api);

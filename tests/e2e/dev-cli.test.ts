@@ -251,7 +251,7 @@ describe("gatepass dev (process)", () => {
     writeFileSync(join(project, "greeting.ts"), 'export const greeting: string = "hello";\n');
     writeFileSync(
       join(project, "handler.ts"),
-      'import { greeting } from "./greeting";\nexport const handler = async (event: { path: string }): Promise<{ statusCode: number; body: string }> => ({ statusCode: 200, body: `${greeting} ${event.path}` });\n',
+      'import { greeting } from "./greeting";\nexport const handler = async (event: { path: string }): Promise<{ statusCode: number; body: string }> => ({ statusCode: 200, body: greeting + " " + event.path });\n',
     );
     writeFileSync(
       join(project, "auth.ts"),

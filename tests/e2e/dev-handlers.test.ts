@@ -81,7 +81,10 @@ describe("gatepass dev: TypeScript handlers", { timeout: 60_000 }, () => {
       const res = await call(`${t.url}/world`, { headers: bearer("x") });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.text, "hello world");
-      assert.ok(existsSync(join(cwd, ".gatepass", "build", ".gitignore")), "compiled under .gatepass/build, gitignored");
+      assert.ok(
+        existsSync(join(cwd, ".gatepass", "build", ".gitignore")),
+        "compiled under .gatepass/build, gitignored",
+      );
       assert.ok(
         readdirSync(join(cwd, ".gatepass", "build")).some((f) => /^handler-[0-9a-f]{10}\.mjs$/.test(f)),
         "one bundle per handler file",

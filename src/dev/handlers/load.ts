@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { LambdaHandler } from "../invoke.js";
 import { compileHandler, HandlerCompileError, isTypeScript } from "./compile.js";
+import type { LambdaHandler } from "./types.js";
 
 /**
  * Importing one version of a handler file: TypeScript through esbuild (`compile.ts`), JavaScript

@@ -1,8 +1,8 @@
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Logger } from "../../log.js";
-import type { LambdaHandler } from "../invoke.js";
 import { type HandlerRef, importHandler, parseHandlerSpec } from "./load.js";
+import type { LambdaHandler } from "./types.js";
 
 /**
  * The handlers of one local gateway, reloadable: each handler file (`--lambda`, `--authorizer`, the

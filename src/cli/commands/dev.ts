@@ -51,7 +51,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** The start banner: where things are, and for the embedded default a token and curl lines that work as printed. */
-function banner(server: DevServer): string {
+function banner(server: DevServer, watch = false): string {
   const { dev } = server;
   const lines = [
     `gatepass dev: local API Gateway (${dev.api}, stage ${dev.stage}) on ${server.url}`,
@@ -59,6 +59,7 @@ function banner(server: DevServer): string {
     `  cache       ${dev.resultTtlSeconds > 0 && dev.api !== "websocket" ? `${dev.resultTtlSeconds} s, keyed by ${dev.identitySources.join(", ")}` : "off"}`,
     `  backend     ${server.backendDescription}`,
   ];
+  if (watch) lines.push("  watch       handlers, authorizer and --config reload on change");
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   if (server.issuer) {
@@ -141,7 +142,7 @@ async function run(options: DevOptions): Promise<undefined> {
   }
   // Listen before printing: whoever reads "Ctrl-C to stop" may signal at once (a test, a script).
   const stopped = waitForSignal();
-  printHuman(banner(server));
+  printHuman(banner(server, options.watch === true));
   const signal = await stopped;
   process.stdout.write(`gatepass dev: ${signal}, closing\n`);
   await server.close();

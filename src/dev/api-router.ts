@@ -26,6 +26,7 @@ import {
   requestArn,
 } from "./events.js";
 import { Gateway, type GatewayResponse, gatewayResponse, requestIdHeaders, type Verdict } from "./gateway.js";
+import type { HandlerRegistry } from "./handlers/registry.js";
 import {
   type IdentitySource,
   parseIdentitySource,
@@ -93,6 +94,15 @@ export interface ApiRouterOptions {
   readonly overrideAuthorizers: boolean;
   /** A Lambda authorizer's time limit, ms. */
   readonly authorizerTimeoutMs: number;
+  /**
+   * The API's own gateway: its answers (no route, a JWT authorizer's refusals, integration
+   * failures) carry the definition's Gateway Responses. Without it, AWS's plain answers.
+   */
+  readonly apiGateway?: Gateway;
+  /** Loads handlers (and reloads them with `--watch`); without it each file is imported once. */
+  readonly handlers?: HandlerRegistry;
+  /** Overrides every integration's own time limit (`--integration-timeout`), ms. */
+  readonly integrationTimeoutMs?: number;
   /** Builds the emulation of a native JWT authorizer; without it such routes answer 500. */
   readonly nativeJwt?: (definition: JwtAuthorizerDefinition) => NativeJwtAuthorizer;
 }
@@ -236,7 +246,7 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
     let loaded = handlers.get(spec);
     if (loaded === undefined) {
       loaded = ref.exists
-        ? loadHandler(spec, cwd).catch((error: unknown) =>
+        ? (options.handlers ? options.handlers.load(spec) : loadHandler(spec, cwd)).catch((error: unknown) =>
             error instanceof Error ? error : new Error(String(error)),
           )
         : Promise.resolve(new Error(`cannot find ${shown(ref)}`));
@@ -295,6 +305,9 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
           routes: new RouteTable([], apiType),
           now,
           logger,
+          ...(definition.gatewayResponses.length > 0
+            ? { gatewayResponses: definition.gatewayResponses }
+            : {}),
         }),
       };
     }
@@ -313,7 +326,12 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
         return unsupportedIntegration(kind, integration.reason, logger);
       case "http":
         try {
-          return httpIntegration(integration.url, integration.timeoutMs, upstreams, logger);
+          return httpIntegration(
+            integration.url,
+            options.integrationTimeoutMs ?? integration.timeoutMs,
+            upstreams,
+            logger,
+          );
         } catch {
           return unsupportedIntegration(
             kind,
@@ -323,7 +341,7 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
         }
       case "lambda": {
         const ref = integration.handler;
-        const key = `${ref.file}#${ref.exportName}@${integration.timeoutMs}`;
+        const key = `${ref.file}#${ref.exportName}@${options.integrationTimeoutMs ?? integration.timeoutMs}`;
         const existing = lambdaBackends.get(key);
         if (existing) return existing;
         const loaded = await load(ref);
@@ -333,7 +351,7 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
           backend = failingLambda(shown(ref), loaded.message, logger);
         } else
           backend = createLambdaBackend(loaded, `lambda ${shown(ref)}`, logger, {
-            timeoutMs: integration.timeoutMs,
+            timeoutMs: options.integrationTimeoutMs ?? integration.timeoutMs,
             functionName: ref.functionName,
           });
         lambdaBackends.set(key, backend);
@@ -420,7 +438,9 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
       }
       return {
         kind: "answer",
-        response: noRouteResponse(kind, request.requestId),
+        response: options.apiGateway
+          ? options.apiGateway.noRoute(request)
+          : noRouteResponse(kind, request.requestId),
         outcome: "no-route",
       };
     }
@@ -467,7 +487,9 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
     const judged = await authorizer.judge.authorize(value, route.authorizationScopes ?? []);
     if (!judged.ok) {
       const outcome = judged.status === 401 ? "unauthorized" : "forbidden";
-      const base = gatewayResponse(api, outcome, request.requestId);
+      const base = options.apiGateway
+        ? options.apiGateway.refusal(outcome, request)
+        : gatewayResponse(api, outcome, request.requestId);
       const response =
         judged.wwwAuthenticate === undefined
           ? base

@@ -1,6 +1,7 @@
 import type { DevApiType } from "../config/types.js";
 import type { Logger } from "../log.js";
 import { maxResultBytes } from "../policy/limits.js";
+import type { GatewayResponseDefinition } from "./definition/model.js";
 import {
   type ApiIdentity,
   type AuthorizedCaller,
@@ -8,8 +9,15 @@ import {
   type EventInput,
   requestArn,
 } from "./events.js";
+import {
+  customizeGatewayResponse,
+  type GatewayAnswer,
+  type GatewayResponseContext,
+  type GatewayResponseType,
+} from "./gateway-responses.js";
 import { type IdentitySource, readIdentitySources } from "./identity.js";
 import { errorMessage, Invoker, type LambdaHandler } from "./invoke.js";
+import { type LimitAnswer, noRouteAnswer, plainLimitHeaders } from "./limits.js";
 import { type CheckedResponse, checkAuthorizerResponse, evaluateCachedPolicy } from "./policy-check.js";
 import type { DevRequest, RouteMatch, RouteTable } from "./request.js";
 import { ResultCache } from "./result-cache.js";
@@ -40,6 +48,11 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** REST methods require an API key from the authorizer, metered by these plans; absent: no API keys. */
   readonly usagePlans?: UsagePlans;
+  /**
+   * The Gateway Responses the API's definition customizes (`definition.gatewayResponses`), applied
+   * to every answer the gateway gives itself; REST APIs only (HTTP and WebSocket APIs have none).
+   */
+  readonly gatewayResponses?: readonly GatewayResponseDefinition[];
 }
 
 /** What a gateway response is made of (401, 403, 500). */
@@ -112,6 +125,45 @@ const GATEWAY_RESPONSES = {
 
 const isHttpApi = (api: DevApiType) => api === "http-v1" || api === "http-v2-simple" || api === "http-v2-iam";
 
+/** The Gateway Response type of each refusal (supported-gateway-response-types.html). */
+const RESPONSE_TYPES: Record<Exclude<Outcome, "allow">, GatewayResponseType> = {
+  unauthorized: "UNAUTHORIZED",
+  deny: "ACCESS_DENIED",
+  "implicit-deny": "ACCESS_DENIED",
+  forbidden: "ACCESS_DENIED",
+  error: "AUTHORIZER_CONFIGURATION_ERROR",
+  "invalid-api-key": "INVALID_API_KEY",
+  throttled: "THROTTLED",
+  "quota-exceeded": "QUOTA_EXCEEDED",
+};
+
+/** The message of a refusal's default body (`$context.error.message`). */
+const refusalMessage = (kind: Exclude<Outcome, "allow">): string | null => {
+  const body = GATEWAY_RESPONSES[kind].body as { message?: string | null; Message?: string };
+  return body.message !== undefined ? body.message : (body.Message ?? null);
+};
+
+/** What Gateway Response mappings read about a request: its id, headers, query string, authorizer context. */
+export function gatewayResponseContext(
+  request: DevRequest,
+  message: string | null,
+  authorizer?: Readonly<Record<string, unknown>>,
+  variables?: Readonly<Record<string, string | undefined>>,
+): GatewayResponseContext {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2)
+    headers[request.rawHeaders[i]!.toLowerCase()] = request.rawHeaders[i + 1]!;
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(request.rawQuery)) query[name] = value;
+  return {
+    requestId: request.requestId,
+    message,
+    headers,
+    query,
+    ...(authorizer !== undefined ? { authorizer } : {}),
+    variables: { httpMethod: request.method, path: request.path, ...variables },
+  };
+}
 /** The headers every response of the emulated API carries: the request id, under the name the API type uses. */
 export function requestIdHeaders(api: DevApiType, requestId: string): Record<string, string> {
   return isHttpApi(api) ? { "apigw-requestid": requestId } : { "x-amzn-RequestId": requestId };
@@ -163,8 +215,13 @@ export class Gateway {
   private readonly maxBytes: number;
   private readonly responseKind: "policy" | "simple";
   private readonly invoker: Invoker;
+  /** Whether Gateway Responses are customized (REST APIs with definitions only). */
+  private readonly customized: boolean;
 
   constructor(private readonly options: GatewayOptions) {
+    this.customized =
+      (options.api === "rest-token" || options.api === "rest-request") &&
+      (options.gatewayResponses?.length ?? 0) > 0;
     // WebSocket APIs have no authorizer cache; the others cache per identity values.
     this.cache = new ResultCache(options.api === "websocket" ? 0 : options.resultTtlSeconds, options.now);
     this.flatContext = !(options.api === "http-v2-simple" || options.api === "http-v2-iam");
@@ -223,7 +280,7 @@ export class Gateway {
     const cacheOn = this.cache.enabled;
     const key = cacheOn ? ResultCache.key(identity.values) : "";
     const cached = cacheOn ? this.cache.get(key) : undefined;
-    if (cached) return { input, verdict: this.verdict(cached, arn, request.requestId, "hit", 0) };
+    if (cached) return { input, verdict: this.verdict(cached, arn, request, "hit", 0) };
     const cacheState: CacheState = cacheOn ? "miss" : "off";
 
     const event = buildAuthorizerEvent(input);
@@ -270,20 +327,14 @@ export class Gateway {
       const evaluation = evaluate(checked.response, arn);
       return {
         input,
-        verdict: this.verdictOf(
-          evaluation,
-          checked.response,
-          request.requestId,
-          "off",
-          invocation.durationMs,
-        ),
+        verdict: this.verdictOf(evaluation, checked.response, request, "off", invocation.durationMs),
       };
     }
     const result: CachedResult = { response: checked.response, verdicts: new Map() };
     this.cache.set(key, result);
     return {
       input,
-      verdict: this.verdict(result, arn, request.requestId, cacheState, invocation.durationMs),
+      verdict: this.verdict(result, arn, request, cacheState, invocation.durationMs),
     };
   }
 
@@ -293,29 +344,72 @@ export class Gateway {
     reason: string,
     cache: CacheState,
   ): Authorization {
-    return { input, verdict: this.refuse(outcome, reason, input.request.requestId, cache) };
+    return { input, verdict: this.refuse(outcome, reason, input.request, cache) };
   }
 
   private refuse(
     outcome: Exclude<Outcome, "allow">,
     reason: string,
-    requestId: string,
+    request: DevRequest,
     cache: CacheState,
+    authorizerContext?: Readonly<Record<string, unknown>>,
   ): Verdict {
-    return {
-      allowed: false,
-      outcome,
-      response: gatewayResponse(this.options.api, outcome, requestId),
-      reason,
-      cache,
+    let response = gatewayResponse(this.options.api, outcome, request.requestId);
+    if (this.customized)
+      response = customizeGatewayResponse(
+        RESPONSE_TYPES[outcome],
+        response,
+        this.options.gatewayResponses,
+        gatewayResponseContext(request, refusalMessage(outcome), authorizerContext, {
+          stage: this.options.stage,
+        }),
+      );
+    return { allowed: false, outcome, response, reason, cache };
+  }
+
+  /**
+   * One of the gateway's own answers for `request` (a limit broken, the integration failing or
+   * timing out), with the request id header and `x-amzn-ErrorType` (REST, WebSocket), and the
+   * definition's Gateway Responses applied (REST).
+   */
+  answer(
+    limit: LimitAnswer,
+    request: DevRequest,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ): GatewayAnswer {
+    const api = this.options.api;
+    const response: GatewayAnswer = {
+      status: limit.status,
+      headers: { ...extraHeaders, ...plainLimitHeaders(api, limit, request.requestId) },
+      body: limit.body,
     };
+    if (!this.customized) return response;
+    return customizeGatewayResponse(
+      limit.type,
+      response,
+      this.options.gatewayResponses,
+      gatewayResponseContext(request, limit.message, undefined, { stage: this.options.stage }),
+    );
+  }
+
+  /** The gateway's answer for a refusal decided elsewhere (a native JWT authorizer's 401/403), Gateway Responses applied. */
+  refusal(outcome: "unauthorized" | "forbidden", request: DevRequest): GatewayResponse {
+    return (this.refuse(outcome, "", request, "skip") as Extract<Verdict, { allowed: false }>).response;
+  }
+
+  /**
+   * The answer to a request no route matches: REST 403 `{"message":"Missing Authentication Token"}`
+   * (`MISSING_AUTHENTICATION_TOKEN`, customizable), HTTP API 404 `{"message":"Not Found"}`.
+   */
+  noRoute(request: DevRequest, extraHeaders?: Readonly<Record<string, string>>): GatewayAnswer {
+    return this.answer(noRouteAnswer(this.options.api), request, extraHeaders);
   }
 
   /** The answer for `arn` from a (fresh or cached) authorizer response, evaluated once per ARN. */
   private verdict(
     result: CachedResult,
     arn: string,
-    requestId: string,
+    request: DevRequest,
     cache: CacheState,
     latencyMs: number,
   ): Verdict {
@@ -329,18 +423,19 @@ export class Gateway {
       result.verdicts.set(arn, evaluation);
     }
     if (cache === "hit" && evaluation.allowed) return hitVerdict(evaluation, result.response);
-    return this.verdictOf(evaluation, result.response, requestId, cache, latencyMs);
+    return this.verdictOf(evaluation, result.response, request, cache, latencyMs);
   }
 
   /** The verdict of one evaluation (a refusal carries this request's id, so it is never shared). */
   private verdictOf(
     evaluation: Evaluation,
     response: CheckedResponse,
-    requestId: string,
+    request: DevRequest,
     cache: CacheState,
     latencyMs: number,
   ): Verdict {
-    if (!evaluation.allowed) return this.refuse(evaluation.outcome, evaluation.reason, requestId, cache);
+    if (!evaluation.allowed)
+      return this.refuse(evaluation.outcome, evaluation.reason, request, cache, response.context);
     return allowVerdict(response, evaluation.reason, cache, latencyMs);
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { importHandler, parseHandlerSpec } from "./handlers/load.js";
+import type { LambdaContext, LambdaHandler } from "./handlers/types.js";
+
+export type { LambdaContext, LambdaHandler } from "./handlers/types.js";
 
 /**
  * Loading and invoking local Lambda handlers the way the Node.js runtime does: async handlers,
@@ -9,60 +10,14 @@ import { pathToFileURL } from "node:url";
  * a time limit.
  */
 
-/** A Lambda handler: async, or callback style. */
-export type LambdaHandler = (
-  event: unknown,
-  context: LambdaContext,
-  callback: (error?: unknown, result?: unknown) => void,
-) => unknown;
-
-/** The subset of the Lambda `context` object handlers use. */
-export interface LambdaContext {
-  readonly awsRequestId: string;
-  readonly functionName: string;
-  readonly functionVersion: string;
-  readonly invokedFunctionArn: string;
-  readonly memoryLimitInMB: string;
-  readonly logGroupName: string;
-  readonly logStreamName: string;
-  callbackWaitsForEmptyEventLoop: boolean;
-  getRemainingTimeInMillis(): number;
-}
-
-/** Splits `FILE#export` (export `handler` by default). */
-function parseHandlerSpec(spec: string): { file: string; exportName: string } {
-  const hash = spec.lastIndexOf("#");
-  if (hash <= 0) return { file: spec, exportName: "handler" };
-  const exportName = spec.slice(hash + 1);
-  return { file: spec.slice(0, hash), exportName: exportName === "" ? "handler" : exportName };
-}
-
 /**
- * Imports `FILE#export` (relative to `cwd`) and returns the handler. Throws an `Error` with one
- * sentence when the file is missing, fails to load, or has no such function export.
+ * Imports `FILE#export` (relative to `cwd`) and returns the handler; a TypeScript file
+ * (`.ts`/`.mts`/`.cts`/`.tsx`) is compiled with esbuild first (`handlers/compile.ts`). Throws an
+ * `Error` with one sentence when the file is missing, does not compile (naming `file:line`), fails
+ * to load, or has no such function export. For reloads, see `handlers/registry.ts`.
  */
 export async function loadHandler(spec: string, cwd: string = process.cwd()): Promise<LambdaHandler> {
-  const { file, exportName } = parseHandlerSpec(spec);
-  const path = resolve(cwd, file);
-  if (!existsSync(path)) throw new Error(`cannot find ${file}`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  let fn = mod[exportName];
-  // A CommonJS module imported from ESM puts its exports under `default`.
-  if (typeof fn !== "function" && typeof mod.default === "object" && mod.default !== null) {
-    fn = (mod.default as Record<string, unknown>)[exportName];
-  }
-  if (typeof fn !== "function") {
-    const names = Object.keys(mod).filter((k) => typeof mod[k] === "function");
-    throw new Error(
-      `${file} has no function export "${exportName}"${names.length ? ` (found: ${names.join(", ")})` : ""}`,
-    );
-  }
-  return fn as LambdaHandler;
+  return (await importHandler(parseHandlerSpec(spec, cwd), cwd)).handler;
 }
 
 /** The outcome of one invocation. */

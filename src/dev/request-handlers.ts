@@ -9,6 +9,7 @@ import type { Gateway, GatewayResponse, Verdict } from "./gateway.js";
 import { requestIdHeaders } from "./gateway.js";
 import { checkRequestHost } from "./hosts.js";
 import { type DevIssuer, ISSUER_PATHS } from "./issuer.js";
+import { checkRequestLimits } from "./limits.js";
 import { type DevRequest, toDevRequest } from "./request.js";
 import { type LineOutcome, requestLine } from "./request-line.js";
 
@@ -175,6 +176,15 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
         if (context.ready()) logRequest(request, res.statusCode, started, "issuer", undefined);
         return;
       }
+      // API Gateway's request limits (headers, declared payload size), before anything else of the API runs.
+      const limit = checkRequestLimits(dev.api, req);
+      if (limit !== undefined) {
+        const r = gateway.answer(limit, request, cors);
+        res.writeHead(r.status, { ...r.headers, "content-length": String(Buffer.byteLength(r.body)) });
+        res.end(r.body);
+        logRequest(request, res.statusCode, started, "refused", undefined);
+        return;
+      }
       if (dev.cors && request.method === "OPTIONS") {
         // The CORS preflight is answered by the gateway, without the authorizer (as a mock OPTIONS method or an HTTP API's CORS).
         base["access-control-max-age"] = "600";
@@ -196,7 +206,14 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
         return;
       }
       const { input, verdict } = routed;
-      await routed.backend.handle({ req, res, input, caller: verdict.caller, responseHeaders: base });
+      await routed.backend.handle({
+        req,
+        res,
+        input,
+        caller: verdict.caller,
+        responseHeaders: base,
+        gatewayAnswer: (answer) => gateway.answer(answer, request, cors),
+      });
       logRequest(request, res.statusCode, started, "allow", verdict);
     } catch (error) {
       logger.error("internal_error", {

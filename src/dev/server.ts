@@ -15,12 +15,18 @@ import { createDemoBackend } from "./backends/demo.js";
 import { createLambdaBackend } from "./backends/lambda.js";
 import { createUpstreamBackend } from "./backends/upstream.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
-import type { ApiDefinition, JwtAuthorizerDefinition, NativeJwtAuthorizer } from "./definition/model.js";
+import type {
+  ApiDefinition,
+  GatewayResponseDefinition,
+  JwtAuthorizerDefinition,
+  NativeJwtAuthorizer,
+} from "./definition/model.js";
 import { createDevAuthorizer } from "./dev-authorizer.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
 import { Gateway } from "./gateway.js";
+import { createHandlerRegistry, type HandlerRegistry } from "./handlers/registry.js";
 import { parseIdentitySources } from "./identity.js";
-import { type LambdaHandler, loadHandler } from "./invoke.js";
+import type { LambdaHandler } from "./invoke.js";
 import { DevIssuer, ISSUER_PATHS, type MintRequest, type TokenResponse } from "./issuer.js";
 import { configRouteKeys, ISSUER_PREFIX, routesShadowedByIssuer } from "./issuer-placement.js";
 import { createNativeJwtAuthorizer } from "./native-jwt.js";
@@ -92,6 +98,16 @@ export interface DevServerOptions {
   definition?: ApiDefinition;
   /** The emulation of AWS's native JWT authorizers, for a definition's JWT authorizers [`createNativeJwtAuthorizer`]. */
   nativeJwt?: (definition: JwtAuthorizerDefinition) => NativeJwtAuthorizer;
+  /**
+   * Reload on change (`--watch`): the `--lambda` and `--authorizer` handlers and a definition's
+   * functions (any file of their input graph) and the configuration file, without restarting the
+   * server [false]. A definition file is reloaded through {@link DevServer.setDefinition}.
+   */
+  watch?: boolean;
+  /** The integration's time limit, ms [REST and WebSocket 29 000, HTTP APIs 30 000]. */
+  integrationTimeoutMs?: number;
+  /** Gateway Responses to apply to the gateway's own answers (REST APIs) [a definition's `gatewayResponses`]. */
+  gatewayResponses?: readonly GatewayResponseDefinition[];
 }
 
 /** A running local gateway. */
@@ -123,6 +139,16 @@ export interface DevServer {
   readonly trustsDevIssuer: boolean;
   /** Mints a development token (throws when the issuer is disabled). */
   mintToken(request?: MintRequest): TokenResponse;
+  /**
+   * The server's handlers: stable functions that always call a handler's current version, and
+   * file watching (`onChange`) for anything else that reloads with `--watch` (a definition file).
+   */
+  readonly handlers: HandlerRegistry;
+  /**
+   * Serves another version of the definition (same API type), keeping the server and its
+   * connections; rejects, keeping the current one, when the new one cannot be served.
+   */
+  setDefinition(definition: ApiDefinition): Promise<void>;
   /** Drops every cached authorizer result. */
   clearCache(): void;
   /** Stops accepting connections, closes open ones, resolves when the server is closed. */
@@ -222,11 +248,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const extraHosts = (options.allowedHosts ?? []).map((name) => hostName(name, "--allow-host"));
 
   // Everything that does not need the port is prepared before listening, so a bad file fails fast.
-  const customAuthorizer =
-    typeof options.authorizer === "string" ? await loadHandler(options.authorizer, cwd) : options.authorizer;
-  const lambda = typeof options.lambda === "string" ? await loadHandler(options.lambda, cwd) : options.lambda;
-  const userDoc =
-    options.config ?? (options.configFile ? readConfigFile(resolve(cwd, options.configFile)) : undefined);
+  const registry = createHandlerRegistry({ cwd, watch: options.watch === true, logger });
+  let customAuthorizer: LambdaHandler | undefined;
+  let lambda: LambdaHandler | undefined;
+  let userDoc: Record<string, unknown> | undefined;
+  try {
+    customAuthorizer =
+      typeof options.authorizer === "string" ? await registry.load(options.authorizer) : options.authorizer;
+    lambda = typeof options.lambda === "string" ? await registry.load(options.lambda) : options.lambda;
+    userDoc =
+      options.config ?? (options.configFile ? readConfigFile(resolve(cwd, options.configFile)) : undefined);
+  } catch (error) {
+    registry.close();
+    throw error;
+  }
   const issuerEnabled = options.issuer !== false;
 
   let handlers: RequestHandlers | undefined;
@@ -243,26 +278,28 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const url = `http://127.0.0.1:${port}`;
 
   let backend: Backend | undefined;
-  let routerToClose: ApiRouter | undefined;
+  let state: State | undefined;
   let ready = false;
+  let unwatchConfig: (() => void) | undefined;
+  const close = () => {
+    unwatchConfig?.();
+    state?.router?.close();
+    registry.close();
+    return closeServer(server, upgraded, backend);
+  };
   try {
-    const resolved = resolveConfig(options, userDoc, {
+    const first = resolveConfig(options, userDoc, {
       url,
       issuerEnabled,
       customAuthorizer: customAuthorizer !== undefined,
       extraHosts,
     });
-    const { config, configDescription, issuerUrl, shadowed } = resolved;
-    const definition = options.definition;
-    // With a definition, the API type and stage are the definition's.
-    const dev: DevConfig = definition
-      ? { ...resolved.dev, api: definitionApiType(definition.kind), stage: definition.stage }
-      : resolved.dev;
-    const trusted =
+    const { issuerUrl, shadowed } = first;
+    const trusted = (config: GatepassConfig | null) =>
       config?.issuers.some((i) => i.issuer === issuerUrl || isDevJwksUri(i.jwksUri, issuerUrl)) === true;
     // A configuration that trusts other issuers gets no token endpoint unless asked for: its
     // tokens would not be accepted, and a stray /token must not look like part of the API.
-    const served = options.issuer ?? (config === null || trusted);
+    const served = options.issuer ?? (first.config === null || trusted(first.config));
     const issuer = served
       ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
       : null;
@@ -272,115 +309,226 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       prefix: issuerUrl.slice(url.length),
       shadowed,
     };
-    const trustsDevIssuer = issuer !== null && !customAuthorizer && trusted;
-    // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
-    const authorizer = createDevAuthorizer(
-      config,
-      customAuthorizer,
-      typeof options.authorizer === "string" ? options.authorizer : undefined,
-      { logger, now },
-    );
     backend =
       options.upstream !== undefined
-        ? createUpstreamBackend(options.upstream, logger)
+        ? createUpstreamBackend(options.upstream, logger, integrationTimeout(options))
         : lambda !== undefined
           ? createLambdaBackend(
               lambda,
               `lambda ${typeof options.lambda === "string" ? options.lambda : "handler"}`,
               logger,
+              integrationTimeout(options),
             )
           : createDemoBackend(logger);
     const activeBackend = backend;
-    const gateway = new Gateway({
-      api: dev.api,
-      stage: dev.stage,
-      identitySources: parseIdentitySources(dev.identitySources, dev.api),
-      resultTtlSeconds: dev.resultTtlSeconds,
-      authorizer: authorizer.handler,
-      authorizerName: customAuthorizer ? "authorizer" : "gatepass-authorizer",
-      timeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
-      ids,
-      routes: new RouteTable(
-        (config?.routes ?? []).map((r) => r.route),
-        dev.api,
-      ),
-      now,
-      logger,
-      ...(dev.apiKeyRequired && (dev.api === "rest-token" || dev.api === "rest-request")
-        ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
-        : {}),
-    });
-    const router: ApiRouter | undefined = definition
-      ? await createApiRouter({
-          definition,
-          ids,
-          now,
-          logger,
-          cwd,
-          fallbackAuthorizer: authorizer.handler,
-          overrideAuthorizers: customAuthorizer !== undefined,
-          authorizerTimeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
-          nativeJwt: options.nativeJwt ?? ((def) => createNativeJwtAuthorizer(def, { now, logger })),
-        })
-      : undefined;
-    routerToClose = router;
-    if (dev.apiKeyRequired && dev.api !== "rest-token" && dev.api !== "rest-request")
-      logger.warn("api_keys_not_emulated", {
-        detail: `dev.apiKeyRequired applies to REST APIs only; ${dev.api} requests are not metered`,
+
+    /**
+     * Everything the configuration and the definition decide: built at start, and again when
+     * `--watch` sees the configuration change or the definition is replaced.
+     */
+    const build = async (
+      resolved: ReturnType<typeof resolveConfig>,
+      definition: ApiDefinition | undefined,
+    ): Promise<State> => {
+      const { config, configDescription } = resolved;
+      // With a definition, the API type and stage are the definition's.
+      const dev: DevConfig = definition
+        ? { ...resolved.dev, api: definitionApiType(definition.kind), stage: definition.stage }
+        : resolved.dev;
+      const trustsDevIssuer = issuer !== null && !customAuthorizer && trusted(config);
+      // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
+      const authorizer = createDevAuthorizer(
+        config,
+        customAuthorizer,
+        typeof options.authorizer === "string" ? options.authorizer : undefined,
+        { logger, now },
+      );
+      const gatewayResponses = options.gatewayResponses ?? definition?.gatewayResponses;
+      const gateway = new Gateway({
+        api: dev.api,
+        stage: dev.stage,
+        identitySources: parseIdentitySources(dev.identitySources, dev.api),
+        resultTtlSeconds: dev.resultTtlSeconds,
+        authorizer: authorizer.handler,
+        authorizerName: customAuthorizer ? "authorizer" : "gatepass-authorizer",
+        timeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
+        ids,
+        routes: new RouteTable(
+          (config?.routes ?? []).map((r) => r.route),
+          dev.api,
+        ),
+        now,
+        logger,
+        ...(dev.apiKeyRequired && (dev.api === "rest-token" || dev.api === "rest-request")
+          ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
+          : {}),
+        ...(gatewayResponses !== undefined ? { gatewayResponses } : {}),
       });
-    handlers = createRequestHandlers({
-      dev,
-      gateway,
-      backend: activeBackend,
-      issuer,
-      now,
-      logger,
-      write: options.log ?? console.log,
-      explanations: authorizer.explanations,
-      ready: () => ready,
-      upgraded,
-      ...(router ? { dispatch: router.dispatch } : {}),
-    });
-    const upgrade = handlers.upgrade;
-    if (upgrade) server.on("upgrade", upgrade);
+      const router: ApiRouter | undefined = definition
+        ? await createApiRouter({
+            definition,
+            ids,
+            now,
+            logger,
+            cwd,
+            apiGateway: gateway,
+            handlers: registry,
+            fallbackAuthorizer: authorizer.handler,
+            overrideAuthorizers: customAuthorizer !== undefined,
+            authorizerTimeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
+            ...(options.integrationTimeoutMs !== undefined
+              ? { integrationTimeoutMs: options.integrationTimeoutMs }
+              : {}),
+            nativeJwt: options.nativeJwt ?? ((def) => createNativeJwtAuthorizer(def, { now, logger })),
+          })
+        : undefined;
+      if (dev.apiKeyRequired && dev.api !== "rest-token" && dev.api !== "rest-request")
+        logger.warn("api_keys_not_emulated", {
+          detail: `dev.apiKeyRequired applies to REST APIs only; ${dev.api} requests are not metered`,
+        });
+      const requestHandlers = createRequestHandlers({
+        dev,
+        gateway,
+        backend: activeBackend,
+        issuer,
+        now,
+        logger,
+        write: options.log ?? console.log,
+        explanations: authorizer.explanations,
+        ready: () => ready,
+        upgraded,
+        ...(router ? { dispatch: router.dispatch } : {}),
+      });
+      return {
+        config,
+        configDescription,
+        dev,
+        trustsDevIssuer,
+        authorizer,
+        gateway,
+        router,
+        definition,
+        requestHandlers,
+      };
+    };
+    /** Builds the next state and puts it in place, or throws keeping the current one. */
+    const replace = async (
+      doc: Record<string, unknown> | undefined,
+      definition: ApiDefinition | undefined,
+    ) => {
+      const current = state!;
+      const next = await build(
+        resolveConfig(options, doc, {
+          url,
+          issuerEnabled,
+          customAuthorizer: customAuthorizer !== undefined,
+          extraHosts,
+        }),
+        definition,
+      );
+      if (next.dev.api !== current.dev.api) {
+        next.router?.close();
+        throw new Error(
+          `the API type changed from ${current.dev.api} to ${next.dev.api}; restart gatepass dev for that`,
+        );
+      }
+      await next.authorizer.hydrate();
+      state = next;
+      handlers = next.requestHandlers;
+      current.router?.close();
+    };
+
+    state = await build(first, options.definition);
+    handlers = state.requestHandlers;
+    if (handlers.upgrade)
+      server.on("upgrade", (req, socket, head) => state?.requestHandlers.upgrade?.(req, socket, head));
 
     // Keys fetched ahead of the first request — discovery over HTTP to this very server, as on a
     // cold start. Never rejects: an unreachable issuer shows up as 401s with ERR_JWKS_UNAVAILABLE.
-    await authorizer.hydrate();
+    await state.authorizer.hydrate();
     ready = true;
 
+    let currentDoc = userDoc;
+    if (options.watch === true && options.config === undefined && options.configFile !== undefined) {
+      const configFile = resolve(cwd, options.configFile);
+      unwatchConfig = registry.onChange([configFile], () => {
+        void (async () => {
+          try {
+            const doc = readConfigFile(configFile);
+            await replace(doc, state?.definition);
+            currentDoc = doc;
+            logger.info("config_reloaded", { detail: `${options.configFile} reloaded` });
+          } catch (error) {
+            logger.error("config_reload_failed", {
+              detail: `${error instanceof Error ? error.message : String(error)}; the previous configuration stays in effect`,
+            });
+          }
+        })();
+      });
+    }
+
+    const current = () => state!;
     return {
       url,
       port,
-      dev,
-      config,
-      authorizerDescription: authorizer.description,
+      get dev() {
+        return current().dev;
+      },
+      get config() {
+        return current().config;
+      },
+      get authorizerDescription() {
+        return current().authorizer.description;
+      },
       backendDescription: activeBackend.description,
-      configDescription,
-      definition: definition ?? null,
-      routes: router?.routes ?? [],
+      get configDescription() {
+        return current().configDescription;
+      },
+      get definition() {
+        return current().definition ?? null;
+      },
+      get routes() {
+        return current().router?.routes ?? [];
+      },
       issuer,
       issuerPlacement,
-      trustsDevIssuer,
+      get trustsDevIssuer() {
+        return current().trustsDevIssuer;
+      },
       mintToken(request?: MintRequest) {
         if (!issuer) throw new Error("the dev issuer is disabled");
         return issuer.mint(request);
       },
       clearCache: () => {
-        gateway.cache.clear();
-        router?.clearCache();
+        current().gateway.cache.clear();
+        current().router?.clearCache();
       },
-      close: () => {
-        router?.close();
-        return closeServer(server, upgraded, activeBackend);
-      },
+      handlers: registry,
+      setDefinition: (definition: ApiDefinition) => replace(currentDoc, definition),
+      close,
     };
   } catch (error) {
-    routerToClose?.close();
-    await closeServer(server, upgraded, backend);
+    await close();
     throw error;
   }
 }
+
+/** What the configuration and the definition in effect decide; replaced whole on a reload. */
+interface State {
+  readonly config: GatepassConfig | null;
+  readonly configDescription: string;
+  readonly dev: DevConfig;
+  readonly trustsDevIssuer: boolean;
+  readonly authorizer: ReturnType<typeof createDevAuthorizer>;
+  readonly gateway: Gateway;
+  readonly router: ApiRouter | undefined;
+  readonly definition: ApiDefinition | undefined;
+  readonly requestHandlers: RequestHandlers;
+}
+
+/** The integration time limit of `options`, for the backends (their default is the API type's). */
+const integrationTimeout = (options: DevServerOptions): { timeoutMs?: number } =>
+  options.integrationTimeoutMs !== undefined ? { timeoutMs: options.integrationTimeoutMs } : {};
 
 /**
  * The configuration in effect, by precedence: the given document or `--config` file, else the

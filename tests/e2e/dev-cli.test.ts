@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -244,5 +244,42 @@ describe("gatepass dev (process)", () => {
     const dev = run(["dev", "--port", "0", "--authorizer", "missing.mjs"], cwd);
     assert.equal(await dev.exited, 1);
     assert.equal(dev.stderr(), "gatepass: cannot find missing.mjs\n");
+  });
+
+  it("--lambda handler.ts (TypeScript, a sibling import) answers, and --watch reloads the sibling within a second", async () => {
+    const project = mkdtempSync(join(tmpdir(), "gatepass-dev-ts-"));
+    writeFileSync(join(project, "greeting.ts"), 'export const greeting: string = "hello";\n');
+    writeFileSync(
+      join(project, "handler.ts"),
+      'import { greeting } from "./greeting";\nexport const handler = async (event: { path: string }): Promise<{ statusCode: number; body: string }> => ({ statusCode: 200, body: greeting + " " + event.path });\n',
+    );
+    writeFileSync(
+      join(project, "auth.ts"),
+      'export const handler = async (event: { methodArn: string }) => ({ principalId: "u" as string, policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: event.methodArn }] } });\n',
+    );
+    const args = ["dev", "--port", "0", "--no-issuer", "--api", "rest-token", "--cache-ttl", "0"];
+    const dev = run([...args, "--lambda", "handler.ts", "--authorizer", "auth.ts", "--watch"], project);
+    try {
+      await waitFor(dev, "Ctrl-C to stop");
+      const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(dev.stdout())![1]!;
+      const get = async () => (await call(`${url}/x`, { headers: { authorization: "Bearer t" } })).text;
+      assert.equal(await get(), "hello /x");
+      assert.ok(existsSync(join(project, ".gatepass", "build", ".gitignore")), "builds are gitignored");
+      writeFileSync(join(project, "greeting.ts"), 'export const greeting: string = "bonjour";\n');
+      const started = Date.now();
+      while ((await get()) !== "bonjour /x") {
+        assert.ok(Date.now() - started < 1000, "reloaded within a second");
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      writeFileSync(join(project, "handler.ts"), "export const handler = async ( => 1;\n");
+      const bad = run([...args, "--lambda", "handler.ts"], project);
+      assert.equal(await bad.exited, 1);
+      assert.match(bad.stderr(), /^gatepass: cannot compile handler\.ts:1:\d+: /);
+      assert.equal(bad.stderr().split("\n").length, 2, "one line");
+    } finally {
+      dev.child.kill("SIGTERM");
+      await dev.exited;
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { Command, Option } from "commander";
 import { DEV_APIS } from "../../config/schema.js";
 import type { DevApiType, DevConfig } from "../../config/types.js";
@@ -19,6 +20,8 @@ interface DevOptions {
   api?: DevApiType;
   cacheTtl?: number;
   authorizerTimeout?: number;
+  integrationTimeout?: number;
+  watch?: boolean;
   keysDir?: string;
   issuer?: boolean;
   allowHost: string[];
@@ -114,7 +117,7 @@ function readDefinition(options: DevOptions): ApiDefinition | undefined {
 const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** The start banner: where things are, and for the embedded default a token and curl lines that work as printed. */
-function banner(server: DevServer): string {
+function banner(server: DevServer, watch = false): string {
   const { dev } = server;
   const lines = [
     `gatepass dev: local API Gateway (${dev.api}, stage ${dev.stage}) on ${server.url}`,
@@ -123,6 +126,10 @@ function banner(server: DevServer): string {
     `  backend     ${server.definition ? "per route, below" : server.backendDescription}`,
     ...definitionBanner(server),
   ];
+  if (watch)
+    lines.push(
+      `  watch       handlers, authorizer${server.definition ? ", the definition" : ""} and --config reload on change`,
+    );
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   const placement = server.issuerPlacement;
@@ -206,6 +213,10 @@ async function run(options: DevOptions): Promise<undefined> {
       ...(options.lambda !== undefined ? { lambda: options.lambda } : {}),
       ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
       ...(options.authorizerTimeout !== undefined ? { authorizerTimeoutMs: options.authorizerTimeout } : {}),
+      ...(options.integrationTimeout !== undefined
+        ? { integrationTimeoutMs: options.integrationTimeout }
+        : {}),
+      ...(options.watch === true ? { watch: true } : {}),
       ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
       ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
       ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
@@ -216,9 +227,27 @@ async function run(options: DevOptions): Promise<undefined> {
     if (error instanceof PortInUseError) throw new CliError(error.message, ExitCode.FAILURE);
     throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.FAILURE);
   }
+  // --watch: the definition file too (its functions are watched through the server's handlers).
+  if (options.watch === true && definition !== undefined) {
+    const file = definition.file;
+    server.handlers.onChange([file], () => {
+      void (async () => {
+        try {
+          const next = readDefinition(options);
+          if (next === undefined) return;
+          await server.setDefinition(next);
+          printHuman(`gatepass dev: ${basename(file)} reloaded (${next.routes.length} routes)\n`);
+        } catch (error) {
+          process.stderr.write(
+            `gatepass dev: ${basename(file)} not reloaded, the previous version stays: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+        }
+      })();
+    });
+  }
   // Listen before printing: whoever reads "Ctrl-C to stop" may signal at once (a test, a script).
   const stopped = waitForSignal();
-  printHuman(banner(server));
+  printHuman(banner(server, options.watch === true));
   const signal = await stopped;
   process.stdout.write(`gatepass dev: ${signal}, closing\n`);
   await server.close();
@@ -243,7 +272,7 @@ export function devCommand(): Command {
     )
     .option(
       "--lambda <file[#export]>",
-      "invoke this Lambda handler with proxy events (export handler by default)",
+      "invoke this Lambda handler with proxy events (export handler by default; .ts compiled with esbuild)",
     )
     .option(
       "--authorizer <file[#export]>",
@@ -282,6 +311,15 @@ export function devCommand(): Command {
       "OpenAPI files: the handler file of a Lambda function its integrations or authorizers name (repeatable)",
       collect,
       [],
+    )
+    .option(
+      "--integration-timeout <duration>",
+      "integration (backend) time limit, e.g. 29s or 500ms; over it: 504 (HTTP APIs 503) [REST 29s, HTTP API 30s]",
+      parseTimeout,
+    )
+    .option(
+      "--watch",
+      "reload the --lambda and --authorizer handlers (any file they import) and the --config file when they change, without restarting",
     )
     .option("--keys-dir <dir>", "where the dev issuer keeps its signing key [.gatepass/dev-keys]")
     .option(

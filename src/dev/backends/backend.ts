@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { DevApiType } from "../../config/types.js";
 import type { AuthorizedCaller, EventInput } from "../events.js";
+import type { GatewayAnswer } from "../gateway-responses.js";
+import { integrationFailureAnswer, type LimitAnswer } from "../limits.js";
 
 /**
  * What runs behind the gateway once a request is allowed, one file each: an HTTP upstream (reverse
@@ -17,6 +19,14 @@ export interface BackendCall {
   readonly caller: AuthorizedCaller;
   /** Headers the gateway adds to the response (request id, CORS) unless the backend set them. */
   readonly responseHeaders: Readonly<Record<string, string>>;
+  /**
+   * The gateway's own answer (integration failure or timeout, payload too large) as sent: request
+   * id, error type and the definition's Gateway Responses applied. Absent: the answer with
+   * `responseHeaders` and its `x-amzn-ErrorType`.
+   */
+  readonly gatewayAnswer?: (answer: LimitAnswer) => GatewayAnswer;
+  /** The integration's time limit for this request, ms (a definition's `timeoutMs`) [the backend's]. */
+  readonly timeoutMs?: number;
 }
 
 export interface Backend {
@@ -46,8 +56,30 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
-export /** API Gateway's integration timeout (REST default 29 s). */
+export /** API Gateway's integration timeout (REST default 29 s; HTTP APIs 30 s: `defaultIntegrationTimeoutMs`). */
 const INTEGRATION_TIMEOUT_MS = 29_000;
+
+/** `answer` with `headers` (request id, CORS) and its `x-amzn-ErrorType`, as the gateway sends it. */
+export function plainAnswer(answer: LimitAnswer, headers: Readonly<Record<string, string>>): GatewayAnswer {
+  const out: Record<string, string> = { ...headers, "content-type": answer.contentType };
+  if (answer.errorType !== undefined) out["x-amzn-ErrorType"] = answer.errorType;
+  return { status: answer.status, headers: out, body: answer.body };
+}
+
+/** Sends one of the gateway's own answers for `call` (customized when the call says how). */
+export function sendAnswer(
+  call: Pick<BackendCall, "res" | "responseHeaders" | "gatewayAnswer">,
+  answer: LimitAnswer,
+): void {
+  const { res } = call;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const out = call.gatewayAnswer ? call.gatewayAnswer(answer) : plainAnswer(answer, call.responseHeaders);
+  res.writeHead(out.status, { ...out.headers, "content-length": String(Buffer.byteLength(out.body)) });
+  res.end(out.body);
+}
 
 export function send(
   res: ServerResponse,
@@ -71,15 +103,10 @@ export function send(
 export const isHttpApi = (api: DevApiType) =>
   api === "http-v1" || api === "http-v2-simple" || api === "http-v2-iam";
 
-/** The integration failure answers: REST 502/504, HTTP APIs 500/503. */
+/** The integration failure answers: REST 502/504, HTTP APIs 500/503 (exact bytes: `integrationFailureAnswer`). */
 export function integrationFailure(api: DevApiType, timedOut: boolean): { status: number; body: unknown } {
-  if (isHttpApi(api))
-    return timedOut
-      ? { status: 503, body: { message: "Service Unavailable" } }
-      : { status: 500, body: { message: "Internal Server Error" } };
-  return timedOut
-    ? { status: 504, body: { message: "Endpoint request timed out" } }
-    : { status: 502, body: { message: "Internal server error" } };
+  const answer = integrationFailureAnswer(api, timedOut);
+  return { status: answer.status, body: JSON.parse(answer.body) as unknown };
 }
 
 export /** `name` equals the lower-case `lower`, ignoring case. */

@@ -4,18 +4,18 @@ import type { Logger } from "../../log.js";
 import { buildProxyEvent, type EventBody } from "../events.js";
 import { errorMessage, Invoker, type LambdaHandler } from "../invoke.js";
 import {
-  type Backend,
-  HOP_BY_HOP,
-  INTEGRATION_TIMEOUT_MS,
-  integrationFailure,
-  isHttpApi,
-  send,
-} from "./backend.js";
+  defaultIntegrationTimeoutMs,
+  integrationFailureAnswer,
+  lambdaEventTooLargeAnswer,
+  MAX_LAMBDA_EVENT_BYTES,
+  MAX_PAYLOAD_BYTES,
+  newTraceId,
+  payloadTooLargeAnswer,
+} from "../limits.js";
+import { type Backend, HOP_BY_HOP, isHttpApi, sendAnswer } from "./backend.js";
 
 /** The Lambda backend: a local handler invoked with the API type's proxy event, its result mapped to the response. */
 
-/** Largest request body passed to a Lambda backend (API Gateway's payload quota is 10 MB). */
-const MAX_LAMBDA_BODY_BYTES = 10 * 1024 * 1024;
 /** Textual media types: HTTP API events carry these as text, anything else base64. */
 const isTextual = (contentType: string | undefined) =>
   contentType === undefined ||
@@ -28,7 +28,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_LAMBDA_BODY_BYTES) return "too-large";
+    if (size > MAX_PAYLOAD_BYTES) return "too-large";
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -115,29 +115,60 @@ function mapLambdaResult(api: DevApiType, value: unknown): MappedResult {
   return { ok: true, status, headers, body };
 }
 
-/** Invokes a local Lambda handler with the API type's proxy event and maps its result to the response. */
+/** Adds API Gateway's `X-Amzn-Trace-Id` to a proxy event's headers when the client sent none. */
+function addTraceId(event: Record<string, unknown>, api: DevApiType, nowMs: number): void {
+  const headers = event.headers as Record<string, string> | null | undefined;
+  if (headers === null || headers === undefined || typeof headers !== "object") return;
+  if (Object.keys(headers).some((name) => name.toLowerCase() === "x-amzn-trace-id")) return;
+  const trace = newTraceId(nowMs);
+  if (api === "http-v2-simple" || api === "http-v2-iam") {
+    headers["x-amzn-trace-id"] = trace;
+    return;
+  }
+  headers["X-Amzn-Trace-Id"] = trace;
+  const multi = event.multiValueHeaders as Record<string, string[]> | null | undefined;
+  if (multi !== null && multi !== undefined && typeof multi === "object") multi["X-Amzn-Trace-Id"] = [trace];
+}
+
+/** The stack of what a handler threw (source-mapped to `.ts` lines for TypeScript handlers), for the local log only. */
+function stackOf(error: unknown): string | undefined {
+  if (!(error instanceof Error) || typeof error.stack !== "string") return undefined;
+  return error.stack.length > 4000 ? `${error.stack.slice(0, 3997)}...` : error.stack;
+}
+
+/**
+ * Invokes a local Lambda handler with the API type's proxy event and maps its result to the
+ * response. The time limit is the call's (`BackendCall.timeoutMs`), else `options.timeoutMs`, else
+ * the API type's default (REST 29 s, HTTP API 30 s). A failure's stack goes to the log; the caller
+ * gets API Gateway's answer for the API type.
+ */
 export function createLambdaBackend(
   handler: LambdaHandler,
   description: string,
   logger: Logger,
   options: { timeoutMs?: number; functionName?: string } = {},
 ): Backend {
-  const timeoutMs = options.timeoutMs ?? INTEGRATION_TIMEOUT_MS;
-  // One invoker for the server's life (built on the first call: the region and account come with it).
-  let invoker: Invoker | undefined;
+  // One invoker per time limit for the server's life (built on first use: region and account come with it).
+  const invokers = new Map<number, Invoker>();
   return {
     description,
-    async handle({ req, res, input, caller, responseHeaders }) {
+    async handle(call) {
+      const { req, res, input, caller, responseHeaders } = call;
       const api = input.api;
-      invoker ??= new Invoker(handler, {
-        functionName: options.functionName ?? "backend",
-        timeoutMs,
-        region: input.ids.region,
-        accountId: input.ids.accountId,
-      });
+      const timeoutMs = call.timeoutMs ?? options.timeoutMs ?? defaultIntegrationTimeoutMs(api);
+      let invoker = invokers.get(timeoutMs);
+      if (invoker === undefined) {
+        invoker = new Invoker(handler, {
+          functionName: options.functionName ?? "backend",
+          timeoutMs,
+          region: input.ids.region,
+          accountId: input.ids.accountId,
+        });
+        invokers.set(timeoutMs, invoker);
+      }
       const raw = await readBody(req);
       if (raw === "too-large") {
-        send(res, 413, { message: "Request Too Long" }, responseHeaders);
+        sendAnswer(call, payloadTooLargeAnswer(api));
         return;
       }
       const contentType = req.headers["content-type"];
@@ -147,16 +178,30 @@ export function createLambdaBackend(
         body = { body: raw.toString("base64"), isBase64Encoded: true };
       else body = { body: raw.toString("utf8"), isBase64Encoded: false };
       const event = buildProxyEvent(input, caller, body);
+      addTraceId(event as unknown as Record<string, unknown>, api, input.request.timeEpoch);
+      // Lambda refuses a synchronous invocation payload over 6 MB; API Gateway answers 413 then.
+      if (
+        (body.body?.length ?? 0) > MAX_LAMBDA_EVENT_BYTES / 2 &&
+        Buffer.byteLength(JSON.stringify(event)) > MAX_LAMBDA_EVENT_BYTES
+      ) {
+        logger.error("lambda_payload_too_large", {
+          requestId: input.request.requestId,
+          detail: `the proxy event is over Lambda's ${MAX_LAMBDA_EVENT_BYTES}-byte invocation payload; API Gateway answers 413`,
+        });
+        sendAnswer(call, lambdaEventTooLargeAnswer(api));
+        return;
+      }
       const invocation = await invoker.invoke(event);
       if (!invocation.ok) {
+        const stack = invocation.timedOut ? undefined : stackOf(invocation.error);
         logger.error("lambda_error", {
           requestId: input.request.requestId,
           detail: invocation.timedOut
             ? `the backend Lambda timed out after ${timeoutMs} ms`
             : `the backend Lambda failed: ${errorMessage(invocation.error).slice(0, 300)}`,
+          ...(stack !== undefined ? { stack } : {}),
         });
-        const failure = integrationFailure(api, invocation.timedOut);
-        send(res, failure.status, failure.body, responseHeaders);
+        sendAnswer(call, integrationFailureAnswer(api, invocation.timedOut));
         return;
       }
       const mapped = mapLambdaResult(api, invocation.value);
@@ -165,8 +210,7 @@ export function createLambdaBackend(
           requestId: input.request.requestId,
           detail: `Malformed Lambda proxy response: ${mapped.reason}`,
         });
-        const failure = integrationFailure(api, false);
-        send(res, failure.status, failure.body, responseHeaders);
+        sendAnswer(call, integrationFailureAnswer(api, false));
         return;
       }
       const present = new Set(mapped.headers.map(([n]) => n.toLowerCase()));

@@ -2,7 +2,8 @@ import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "../../log.js";
 import type { AuthorizedCaller, EventInput } from "../events.js";
-import { type Backend, HOP_BY_HOP, INTEGRATION_TIMEOUT_MS, sameName, send } from "./backend.js";
+import { defaultIntegrationTimeoutMs, integrationFailureAnswer } from "../limits.js";
+import { type Backend, HOP_BY_HOP, isHttpApi, sameName, send, sendAnswer } from "./backend.js";
 
 /** The HTTP upstream backend: a reverse proxy, with the caller as `x-gatepass-*` headers. */
 
@@ -167,7 +168,6 @@ export function createUpstreamBackend(
     ? new HttpsAgent({ keepAlive: true, maxSockets: 256 })
     : new Agent({ keepAlive: true, maxSockets: 256 });
   const basePath = target.pathname.replace(/\/+$/, "");
-  const timeoutMs = options.timeoutMs ?? INTEGRATION_TIMEOUT_MS;
   const requestFn = secure ? httpsRequest : httpRequest;
 
   const hostname = target.hostname.replace(/^\[|\]$/g, "");
@@ -177,7 +177,9 @@ export function createUpstreamBackend(
 
   return {
     description: `upstream ${target.origin}${basePath}`,
-    handle({ req, res, input, caller, responseHeaders }) {
+    handle(call) {
+      const { req, res, input, caller, responseHeaders } = call;
+      const timeoutMs = call.timeoutMs ?? options.timeoutMs ?? defaultIntegrationTimeoutMs(input.api);
       return new Promise<void>((done) => {
         const outgoing = requestFn({
           host: hostname,
@@ -212,7 +214,8 @@ export function createUpstreamBackend(
               ? `no answer within ${timeoutMs} ms`
               : `${error.code ?? "error"}: ${error.message}`,
           });
-          if (timedOut) send(res, 504, { message: "Endpoint request timed out" }, responseHeaders);
+          if (timedOut && !isHttpApi(input.api)) sendAnswer(call, integrationFailureAnswer(input.api, true));
+          else if (timedOut) send(res, 504, { message: "Endpoint request timed out" }, responseHeaders);
           else send(res, 502, { message: "Bad Gateway" }, responseHeaders);
           done();
         });

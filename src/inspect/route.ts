@@ -1,12 +1,12 @@
-import type { GatepassConfig } from "../../config/types.js";
-import { type AuthorizerResponse, createAuthorizer } from "../../lambda/authorizer.js";
-import { createMemoryLogger } from "../../log.js";
-import { evaluatePolicy, validateAuthorizerResponse } from "../../policy/evaluate.js";
-import { parseOrFail } from "./inputs.js";
+import type { GatepassConfig } from "../config/types.js";
+import { type AuthorizerResponse, createAuthorizer } from "../lambda/authorizer.js";
+import { createMemoryLogger } from "../log.js";
+import { evaluatePolicy, validateAuthorizerResponse } from "../policy/evaluate.js";
+import type { InspectEnvironment } from "./verification.js";
 
 /**
- * What the authorizer answers for one request (`--route "METHOD /path"`), and what API Gateway then
- * answers the client: the authorizer runs on a REST `TOKEN` event, and its policy is evaluated
+ * What the authorizer answers for one request (`gatepass inspect --route "METHOD /path"`, the dev
+ * console's explainer and routes table), and what API Gateway then answers the client: the authorizer runs on a REST `TOKEN` event, and its policy is evaluated
  * with IAM semantics.
  */
 
@@ -58,10 +58,20 @@ const GATEWAY: Record<"401" | "403" | "403-explicit" | "500", RouteResult["gatew
   },
 };
 
-export async function decideRoute(token: string, config: GatepassConfig, route: Route): Promise<RouteResult> {
+/**
+ * What gatepass's authorizer, built from `config`, answers for `token` on `route` (a REST TOKEN
+ * event), and what API Gateway then answers. Throws a `ConfigError` when no authorizer can be
+ * built from `config`.
+ */
+export async function decideRoute(
+  token: string,
+  config: GatepassConfig,
+  route: Route,
+  environment: InspectEnvironment = {},
+): Promise<RouteResult> {
   const methodArn = `${ARN_PREFIX}/${route.method}/${route.path.replace(/^\//, "")}`;
   const logger = createMemoryLogger();
-  const authorizer = parseOrFail(() => createAuthorizer(config, { logger, sharedKeyCache: false }));
+  const authorizer = createAuthorizer(config, { logger, sharedKeyCache: false, ...environment });
   const base = { route: `${route.method} ${route.path}`, methodArn };
   let response: AuthorizerResponse;
   try {

@@ -40,6 +40,18 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** REST methods require an API key from the authorizer, metered by these plans; absent: no API keys. */
   readonly usagePlans?: UsagePlans;
+  /** Told what the authorizer was asked and answered, per request id (the dev console's record) [none]. */
+  readonly observe?: AuthorizerObserver;
+}
+
+/** Sees each authorizer call: its event and raw answer, or, on a cache hit, the cached checked answer. */
+export interface AuthorizerObserver {
+  invoked(
+    requestId: string,
+    event: Record<string, unknown>,
+    answer: { ok: true; value: unknown } | { ok: false; error: string },
+  ): void;
+  cached(requestId: string, answer: CheckedResponse): void;
 }
 
 /** What a gateway response is made of (401, 403, 500). */
@@ -222,12 +234,22 @@ export class Gateway {
     const cacheOn = this.cache.enabled;
     const key = cacheOn ? ResultCache.key(identity.values) : "";
     const cached = cacheOn ? this.cache.get(key) : undefined;
-    if (cached) return { input, verdict: this.verdict(cached, arn, request.requestId, "hit", 0) };
+    if (cached) {
+      this.options.observe?.cached(request.requestId, cached.response);
+      return { input, verdict: this.verdict(cached, arn, request.requestId, "hit", 0) };
+    }
     const cacheState: CacheState = cacheOn ? "miss" : "off";
 
     const event = buildAuthorizerEvent(input);
     // The request id doubles as the invocation id, so the authorizer's own log lines can be matched.
     const invocation = await this.invoker.invoke(event, request.requestId);
+    this.options.observe?.invoked(
+      request.requestId,
+      event,
+      invocation.ok
+        ? { ok: true, value: invocation.value }
+        : { ok: false, error: invocation.timedOut ? "timed out" : clip(errorMessage(invocation.error)) },
+    );
     if (!invocation.ok) {
       const message = errorMessage(invocation.error);
       if (!invocation.timedOut && message === UNAUTHORIZED) {

@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { DevConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
-import type { Backend } from "./backends/backend.js";
+import type { Backend, BackendCall } from "./backends/backend.js";
+import type { ConsoleHandler } from "./console/handler.js";
+import type { BackendTrace, RequestRecorder } from "./console/records.js";
 import type { Gateway, GatewayResponse, Verdict } from "./gateway.js";
 import { requestIdHeaders } from "./gateway.js";
 import { checkRequestHost } from "./hosts.js";
@@ -37,6 +39,8 @@ export interface RequestHandlersContext {
   readonly ready: () => boolean;
   /** Upgraded sockets, for the server to close on shutdown. */
   readonly upgraded: Set<Duplex>;
+  /** The console: its paths are answered before anything else, and every other request is recorded. */
+  readonly console?: { readonly handler: ConsoleHandler; readonly recorder: RequestRecorder };
 }
 
 export interface RequestHandlers {
@@ -85,6 +89,7 @@ function writeRaw(socket: Duplex, response: GatewayResponse, extra: Record<strin
 /** The request and upgrade handlers of the local gateway. */
 export function createRequestHandlers(context: RequestHandlersContext): RequestHandlers {
   const { dev, gateway, issuer, now, logger, write, explanations, upgraded } = context;
+  const recorder = context.console?.recorder;
   const activeBackend = context.backend;
   const allowedHosts: ReadonlySet<string> = new Set(dev.allowedHosts);
   const cors = corsHeaders(dev.cors);
@@ -106,12 +111,22 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
     outcome: LineOutcome,
     verdict: Verdict | undefined,
     upgrade?: true,
+    backend?: BackendTrace,
   ): void => {
     const requestId = request.requestId;
     const explained = explanations.size > 0 ? explanations.get(requestId) : undefined;
     if (explained !== undefined) explanations.delete(requestId);
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     write(requestLine(request, status, outcome, verdict, upgrade, durationMs, explained));
+    recorder?.record({
+      request,
+      status,
+      outcome,
+      verdict,
+      durationMs,
+      explained,
+      ...(backend ? { backend } : {}),
+    });
   };
 
   /**
@@ -149,6 +164,11 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
       logRequest(request, refused.status, started, "refused", undefined);
       return;
     }
+    if (context.console?.handler.handles(request.path)) {
+      // The console's own requests: never authorized, never forwarded, not recorded.
+      await context.console.handler.handle(req, res, request);
+      return;
+    }
     const base = baseHeaders(request.requestId);
     try {
       if (issuer && ISSUER_PATH_SET.has(request.path) && (await issuer.handle(req, res, request.path))) {
@@ -176,8 +196,10 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
         logRequest(request, res.statusCode, started, verdict.outcome, verdict);
         return;
       }
-      await activeBackend.handle({ req, res, input, caller: verdict.caller, responseHeaders: base });
-      logRequest(request, res.statusCode, started, "allow", verdict);
+      const call: BackendCall = { req, res, input, caller: verdict.caller, responseHeaders: base };
+      const trace: BackendTrace | undefined = recorder ? {} : undefined;
+      await activeBackend.handle(trace ? { ...call, trace } : call);
+      logRequest(request, res.statusCode, started, "allow", verdict, undefined, trace);
     } catch (error) {
       logger.error("internal_error", {
         requestId: request.requestId,

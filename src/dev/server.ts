@@ -12,6 +12,10 @@ import type { Backend } from "./backends/backend.js";
 import { createDemoBackend } from "./backends/demo.js";
 import { createLambdaBackend } from "./backends/lambda.js";
 import { createUpstreamBackend } from "./backends/upstream.js";
+import { loadConsoleAssets } from "./console/assets.js";
+import { createDevConsole, type DevConsole } from "./console/console.js";
+import { checkConsolePrefix } from "./console/handler.js";
+import { configRouteSource } from "./console/routes.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
 import { createDevAuthorizer } from "./dev-authorizer.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
@@ -64,6 +68,10 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** Resolves relative paths [process.cwd()]. */
   cwd?: string;
+  /** Serve the console (live requests, token explainer, mint, routes) under {@link consolePrefix} [true]. */
+  console?: boolean;
+  /** Where the console lives (`--console-prefix`) [`/_gatepass`]; its paths never reach a route. */
+  consolePrefix?: string;
 }
 
 /** A running local gateway. */
@@ -84,6 +92,8 @@ export interface DevServer {
   readonly issuer: DevIssuer | null;
   /** True when the authorizer's configuration trusts the dev issuer (its tokens work here). */
   readonly trustsDevIssuer: boolean;
+  /** The console's URL (`http://127.0.0.1:<port>/_gatepass/`); `null` when off. */
+  readonly consoleUrl: string | null;
   /** Mints a development token (throws when the issuer is disabled). */
   mintToken(request?: MintRequest): TokenResponse;
   /** Drops every cached authorizer result. */
@@ -161,6 +171,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const userDoc =
     options.config ?? (options.configFile ? readConfigFile(resolve(cwd, options.configFile)) : undefined);
   const issuerEnabled = options.issuer !== false;
+  const consolePrefix =
+    options.console === false ? null : checkConsolePrefix(options.consolePrefix ?? "/_gatepass");
+  const consoleAssets = consolePrefix === null ? null : await loadConsoleAssets();
   const issuer = issuerEnabled
     ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
     : null;
@@ -208,6 +221,26 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
             )
           : createDemoBackend(logger);
     const activeBackend = backend;
+    const authorizerDescription = customAuthorizer ? authorizer.description : "gatepass";
+    const devConsole: DevConsole | undefined =
+      consolePrefix !== null && consoleAssets !== null
+        ? createDevConsole({
+            prefix: consolePrefix,
+            assets: consoleAssets,
+            url,
+            dev,
+            ids,
+            config,
+            gatepassAuthorizer: !customAuthorizer,
+            issuer,
+            trustsDevIssuer,
+            routes: configRouteSource(config, authorizerDescription),
+            authorizer: authorizerDescription,
+            backend: activeBackend.description,
+            now,
+            logger,
+          })
+        : undefined;
     const gateway = new Gateway({
       api: dev.api,
       stage: dev.stage,
@@ -223,6 +256,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ),
       now,
       logger,
+      ...(devConsole ? { observe: devConsole.recorder } : {}),
       ...(dev.apiKeyRequired && (dev.api === "rest-token" || dev.api === "rest-request")
         ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
         : {}),
@@ -242,6 +276,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       explanations: authorizer.explanations,
       ready: () => ready,
       upgraded,
+      ...(devConsole ? { console: devConsole } : {}),
     });
     const upgrade = handlers.upgrade;
     if (upgrade) server.on("upgrade", upgrade);
@@ -261,6 +296,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       configDescription,
       issuer,
       trustsDevIssuer,
+      consoleUrl: devConsole ? `${url}${devConsole.path}` : null,
       mintToken(request?: MintRequest) {
         if (!issuer) throw new Error("the dev issuer is disabled");
         return issuer.mint(request);

@@ -2,6 +2,7 @@ import type { GatepassConfig } from "../config/types.js";
 import { type AuthorizerResponse, createAuthorizer } from "../lambda/authorizer.js";
 import { createMemoryLogger } from "../log.js";
 import { evaluatePolicy, validateAuthorizerResponse } from "../policy/evaluate.js";
+import { isRoutedMethod, ROUTED_METHODS } from "../rules/methods.js";
 import type { InspectEnvironment } from "./verification.js";
 
 /**
@@ -14,6 +15,23 @@ import type { InspectEnvironment } from "./verification.js";
 export interface Route {
   method: string;
   path: string;
+}
+
+/**
+ * Reads `"METHOD /path"` (a query or fragment is dropped), as `gatepass inspect --route` and the
+ * console's explainer take it. Throws an `Error` saying what is expected.
+ *
+ * @example
+ * parseRoute("get /orders/42?x=1"); // { method: "GET", path: "/orders/42" }
+ */
+export function parseRoute(text: string): Route {
+  const match = /^\s*([A-Za-z]+)\s+(\/[^\s?#]*)(?:[?#]\S*)?\s*$/.exec(text);
+  if (!match || !isRoutedMethod(match[1]!.toUpperCase())) {
+    throw new Error(
+      `expected "METHOD /path" with METHOD one of ${ROUTED_METHODS.join(", ")}, got "${text.slice(0, 60)}"`,
+    );
+  }
+  return { method: match[1]!.toUpperCase(), path: match[2]! };
 }
 
 /** A fixed, real-looking API: 12-digit account, 10-character API id, stage `dev`. */

@@ -19,6 +19,8 @@ interface DevOptions {
   keysDir?: string;
   issuer: boolean;
   allowHost: string[];
+  console: boolean;
+  consolePrefix?: string;
 }
 
 const API_TYPES = DEV_APIS;
@@ -59,6 +61,7 @@ function banner(server: DevServer): string {
   ];
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
+  if (server.consoleUrl !== null) lines.push(`  console     ${server.consoleUrl}`);
   if (server.issuer) {
     lines.push(
       `  dev issuer  ${server.issuer.url} (/.well-known/openid-configuration, /.well-known/jwks.json, POST /token)`,
@@ -83,6 +86,8 @@ function banner(server: DevServer): string {
         `  curl -i ${server.url}/admin/users ${auth}   # 403 (not in group admin)`,
         `  curl -s ${server.url}/token -d sub=alice -d scope=orders:read -d ${shellQuote('claims={"groups":["admin"]}')}   # a token for an admin`,
       );
+      if (server.consoleUrl !== null)
+        lines.push("", `Then open ${server.consoleUrl} to see why each request got its answer.`);
     } else if (source?.kind === "header") {
       lines.push("Try:", `  curl -i ${server.url}/ ${auth}`);
     }
@@ -126,6 +131,8 @@ async function run(options: DevOptions): Promise<undefined> {
       ...(options.authorizerTimeout !== undefined ? { authorizerTimeoutMs: options.authorizerTimeout } : {}),
       ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
       issuer: options.issuer,
+      console: options.console,
+      ...(options.consolePrefix !== undefined ? { consolePrefix: options.consolePrefix } : {}),
       ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
       dev,
     });
@@ -179,6 +186,11 @@ export function devCommand(): Command {
     )
     .option("--keys-dir <dir>", "where the dev issuer keeps its signing key [.gatepass/dev-keys]")
     .option("--no-issuer", "do not serve the development issuer")
+    .option(
+      "--console-prefix <path>",
+      "where the console lives on this server (its paths never reach a route) [/_gatepass]",
+    )
+    .option("--no-console", "do not serve the console (live requests, token explainer, mint, routes)")
     .option(
       "--allow-host <name>",
       "also answer requests whose Host is NAME (repeatable; adds to dev.allowedHosts). Only loopback names (localhost, 127.0.0.1, [::1]) are answered by default: any other Host gets 421 (DNS rebinding)",

@@ -2,9 +2,8 @@ import { Command } from "commander";
 import type { GatepassConfig } from "../../config/types.js";
 import { inspectToken } from "../../inspect/inspect-token.js";
 import { presetsOf, unmatchedMethodsOf } from "../../inspect/presets.js";
-import type { Route } from "../../inspect/route.js";
+import { parseRoute, type Route } from "../../inspect/route.js";
 import { shortSecretWarnings } from "../../keys/short-secrets.js";
-import { isRoutedMethod, ROUTED_METHODS } from "../../rules/methods.js";
 import { parseOrFail, readConfig, readToken } from "../inspect/inputs.js";
 import { printReport, type Report } from "../inspect/report.js";
 import { action, ExitCode, type ExitCodeValue, parser } from "../output.js";
@@ -16,15 +15,7 @@ interface InspectOptions {
 }
 
 /** `--route "METHOD /path"`: a concrete request, as API Gateway would see it. */
-const parseRoute = parser((text: string): Route => {
-  const match = /^\s*([A-Za-z]+)\s+(\/[^\s?#]*)(?:[?#]\S*)?\s*$/.exec(text);
-  if (!match || !isRoutedMethod(match[1]!.toUpperCase())) {
-    throw new Error(
-      `expected "METHOD /path" with METHOD one of ${ROUTED_METHODS.join(", ")}, got "${text.slice(0, 60)}"`,
-    );
-  }
-  return { method: match[1]!.toUpperCase(), path: match[2]! };
-});
+const parseRouteOption = parser(parseRoute);
 
 async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitCodeValue> {
   const token = await readToken(tokenArg);
@@ -98,7 +89,11 @@ export function inspectCommand(): Command {
     )
     .argument("<token>", "the JWT, or - to read it from stdin")
     .option("--config <file>", "configuration JSON file [GATEPASS_CONFIG or the GATEPASS_* variables]")
-    .option("--route <route>", 'a request to decide, "METHOD /path" (e.g. "GET /orders/42")', parseRoute)
+    .option(
+      "--route <route>",
+      'a request to decide, "METHOD /path" (e.g. "GET /orders/42")',
+      parseRouteOption,
+    )
     .option("--json", "print one JSON object")
     .addHelpText("after", "\nExit status: 0 valid (and allowed on --route), 1 otherwise, 2 for usage errors.")
     .action(action(inspect));

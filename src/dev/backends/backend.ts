@@ -17,6 +17,8 @@ export interface BackendCall {
   readonly caller: AuthorizedCaller;
   /** Headers the gateway adds to the response (request id, CORS) unless the backend set them. */
   readonly responseHeaders: Readonly<Record<string, string>>;
+  /** Filled with the event sent and the answer received, when the console records requests. */
+  readonly trace?: { event?: unknown; answer?: unknown };
 }
 
 export interface Backend {

@@ -127,7 +127,7 @@ export function createLambdaBackend(
   let invoker: Invoker | undefined;
   return {
     description,
-    async handle({ req, res, input, caller, responseHeaders }) {
+    async handle({ req, res, input, caller, responseHeaders, trace }) {
       const api = input.api;
       invoker ??= new Invoker(handler, {
         functionName: options.functionName ?? "backend",
@@ -147,7 +147,12 @@ export function createLambdaBackend(
         body = { body: raw.toString("base64"), isBase64Encoded: true };
       else body = { body: raw.toString("utf8"), isBase64Encoded: false };
       const event = buildProxyEvent(input, caller, body);
+      if (trace) trace.event = event;
       const invocation = await invoker.invoke(event);
+      if (trace)
+        trace.answer = invocation.ok
+          ? invocation.value
+          : { error: invocation.timedOut ? "timed out" : errorMessage(invocation.error).slice(0, 300) };
       if (!invocation.ok) {
         logger.error("lambda_error", {
           requestId: input.request.requestId,

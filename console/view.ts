@@ -46,13 +46,22 @@ export function visibleRecords(records: readonly RecordView[], filter: RecordFil
   return records.filter((r) => matchesFilter(r, filter)).sort((a, b) => b.id - a.id);
 }
 
-/** The reason column: the code when the authorizer gave one, else the gateway's sentence. */
+/** `arn:aws:execute-api:us-east-1:123456789012:abc/dev/GET/x` → `…/GET/x`: the table has no room for the fixed part. */
+export function shortArns(text: string): string {
+  return text.replace(/arn:aws:execute-api:[^\s/]+\/[^\s/]+\//g, "…/");
+}
+
+/**
+ * The reason column: the authorizer's code and sentence when it gave a code; else the gateway's
+ * sentence (ARNs shortened), then what the authorizer said (the rule that decided).
+ */
 export function reasonText(record: Pick<RecordView, "reasonCode" | "reason" | "authorizerReason">): string {
   if (record.reasonCode !== null) {
     const rest = (record.authorizerReason ?? "").slice(record.reasonCode.length).replace(/^:\s*/, "");
     return rest.length > 0 ? `${record.reasonCode}: ${rest}` : record.reasonCode;
   }
-  return record.reason;
+  const said = record.authorizerReason ? ` (${record.authorizerReason})` : "";
+  return `${shortArns(record.reason)}${said}`;
 }
 
 /** "14:02:07" of an ISO time, in the page's time zone. */

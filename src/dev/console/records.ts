@@ -232,7 +232,7 @@ export function buildView(
     reasonCode: explained !== undefined ? (REASON_CODE.exec(explained)?.[1] ?? null) : null,
     reason: verdict?.reason ?? reasonOf(finished.outcome),
     authorizerReason: explained ?? null,
-    principal: verdict?.allowed ? verdict.caller.principalId : null,
+    principal: verdict?.allowed ? verdict.caller.principalId : principalOfAnswer(answer),
     cache: verdict?.cache ?? null,
     durationMs: finished.durationMs,
     tokens: credentials.tokens.slice(0, 4).map(tokenView),
@@ -249,6 +249,13 @@ export function buildView(
       : null,
   };
   return redact(view) as RecordView;
+}
+
+/** The `principalId` of a policy answer (a refused request has one too). */
+function principalOfAnswer(answer: unknown): string | null {
+  if (typeof answer !== "object" || answer === null) return null;
+  const id = (answer as Record<string, unknown>).principalId;
+  return typeof id === "string" ? id : null;
 }
 
 /** The sentence for a request the gateway did not authorize. */

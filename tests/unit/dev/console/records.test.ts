@@ -166,6 +166,32 @@ describe("console records: the view of a request", () => {
     assert.equal(view.principal, null);
   });
 
+  it("names the principal of a refused request from the authorizer's answer", () => {
+    const view = buildView(
+      3,
+      {
+        request: devRequest([]),
+        status: 403,
+        outcome: "deny",
+        verdict: {
+          allowed: false,
+          outcome: "deny",
+          response: { status: 403, headers: {}, body: "" },
+          reason: `an explicit Deny matches ${ARN}`,
+          cache: "hit",
+        },
+        durationMs: 1,
+        explained: undefined,
+      },
+      {
+        answer: { principalId: "alice", policyDocument: { Version: "2012-10-17", Statement: [] } },
+        cached: true,
+      },
+      recorderOptions,
+    );
+    assert.equal(view.principal, "alice");
+  });
+
   it("groups outcomes as the console filters them", () => {
     assert.equal(outcomeGroup("allow"), "allow");
     for (const o of [

@@ -204,7 +204,7 @@ describe("gatepass dev console over HTTP", { timeout: 60_000 }, () => {
   });
 
   it("refuses cross-site calls: another site's page cannot mint or read the stream", async () => {
-    const attempts = [
+    const attempts: Record<string, string>[] = [
       { "content-type": "application/json", origin: "http://evil.example" },
       { "content-type": "application/json", "sec-fetch-site": "cross-site" },
       { "content-type": "text/plain" },
@@ -247,6 +247,8 @@ describe("gatepass dev console: prefix, --no-console, never forwarded", { timeou
       assert.equal((await call(`${t.url}/_gatepass/api/info`, { headers: bearer(token) })).status, 200);
       assert.equal((await call(`${t.url}/_gatepass/nothing`, { headers: bearer(token) })).status, 404);
       assert.deepEqual(hits, []);
+      // /_gatepass/issuer/… is the development issuer's, not the console's.
+      assert.equal((await call(`${t.url}/_gatepass/issuer/x`)).status, 401);
       assert.equal((await call(`${t.url}/hello`, { headers: bearer(token) })).status, 200);
       assert.deepEqual(hits, ["/hello"]);
     } finally {

@@ -48,6 +48,12 @@ export interface ConsoleHandler {
   handle(req: IncomingMessage, res: ServerResponse, request: DevRequest): Promise<void>;
 }
 
+/**
+ * Left to the development issuer, which may serve itself there when a route of the API shadows its
+ * usual paths: never answered by the console, whatever its prefix.
+ */
+const ISSUER_BRANCH = "/_gatepass/issuer";
+
 /** Largest JSON body the API reads. */
 const MAX_BODY_BYTES = 64 * 1024;
 /** Routes asked about per principal. */
@@ -356,7 +362,10 @@ export function createConsoleHandler(context: ConsoleContext): ConsoleHandler {
   };
 
   return {
-    handles: (path) => path === prefix || path.startsWith(base),
+    handles: (path) =>
+      (path === prefix || path.startsWith(base)) &&
+      path !== ISSUER_BRANCH &&
+      !path.startsWith(`${ISSUER_BRANCH}/`),
     async handle(req, res, request) {
       const method = request.method;
       const rest = request.path === prefix ? null : request.path.slice(base.length);

@@ -3,9 +3,12 @@
  * (commander) inside, so installing the package brings no runtime dependency. esbuild stays
  * outside: `gatepass bundle` loads it on demand (an optional peer dependency). Run after
  * `tsc -p tsconfig.build.json`, which builds the library (`dist/index.js`, `dist/lambda/`).
+ * The dev console's page, script and style sheet (`console/`) are bundled first and built into
+ * the command as one string: `gatepass dev` serves them from memory.
  */
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
+import { bundleConsole } from "../console/bundle.mjs";
 
 const root = new URL("../", import.meta.url);
 // tsc's per-file output of the command is replaced by the one file below.
@@ -18,6 +21,7 @@ await build({
   platform: "node",
   target: "node20",
   external: ["esbuild"],
+  define: { __GATEPASS_CONSOLE_ASSETS__: JSON.stringify(JSON.stringify(await bundleConsole())) },
   legalComments: "inline",
   // commander is CommonJS: its require() calls of Node builtins need a require in this ES module.
   banner: {

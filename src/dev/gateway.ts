@@ -53,6 +53,18 @@ export interface GatewayOptions {
    * to every answer the gateway gives itself; REST APIs only (HTTP and WebSocket APIs have none).
    */
   readonly gatewayResponses?: readonly GatewayResponseDefinition[];
+  /** Told what the authorizer was asked and answered, per request id (the dev console's record) [none]. */
+  readonly observe?: AuthorizerObserver;
+}
+
+/** Sees each authorizer call: its event and raw answer, or, on a cache hit, the cached checked answer. */
+export interface AuthorizerObserver {
+  invoked(
+    requestId: string,
+    event: Record<string, unknown>,
+    answer: { ok: true; value: unknown } | { ok: false; error: string },
+  ): void;
+  cached(requestId: string, answer: CheckedResponse): void;
 }
 
 /** What a gateway response is made of (401, 403, 500). */
@@ -280,12 +292,22 @@ export class Gateway {
     const cacheOn = this.cache.enabled;
     const key = cacheOn ? ResultCache.key(identity.values) : "";
     const cached = cacheOn ? this.cache.get(key) : undefined;
-    if (cached) return { input, verdict: this.verdict(cached, arn, request, "hit", 0) };
+    if (cached) {
+      this.options.observe?.cached(request.requestId, cached.response);
+      return { input, verdict: this.verdict(cached, arn, request, "hit", 0) };
+    }
     const cacheState: CacheState = cacheOn ? "miss" : "off";
 
     const event = buildAuthorizerEvent(input);
     // The request id doubles as the invocation id, so the authorizer's own log lines can be matched.
     const invocation = await this.invoker.invoke(event, request.requestId);
+    this.options.observe?.invoked(
+      request.requestId,
+      event,
+      invocation.ok
+        ? { ok: true, value: invocation.value }
+        : { ok: false, error: invocation.timedOut ? "timed out" : clip(errorMessage(invocation.error)) },
+    );
     if (!invocation.ok) {
       const message = errorMessage(invocation.error);
       if (!invocation.timedOut && message === UNAUTHORIZED) {

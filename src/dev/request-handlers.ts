@@ -4,7 +4,9 @@ import type { Duplex } from "node:stream";
 import type { DevConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
 import type { Dispatch } from "./api-router.js";
-import type { Backend } from "./backends/backend.js";
+import type { Backend, BackendCall } from "./backends/backend.js";
+import type { ConsoleHandler } from "./console/handler.js";
+import type { BackendTrace, RequestRecorder } from "./console/records.js";
 import type { Gateway, GatewayResponse, Verdict } from "./gateway.js";
 import { requestIdHeaders } from "./gateway.js";
 import { checkRequestHost } from "./hosts.js";
@@ -41,6 +43,8 @@ export interface RequestHandlersContext {
   readonly upgraded: Set<Duplex>;
   /** Routes, authorizes and picks the backend per request (an API definition, `api-router.ts`); default: `gateway` then `backend`. */
   readonly dispatch?: (request: DevRequest) => Promise<Dispatch>;
+  /** The console: its paths are answered before anything else, and every other request is recorded. */
+  readonly console?: { readonly handler: ConsoleHandler; readonly recorder: RequestRecorder };
 }
 
 export interface RequestHandlers {
@@ -89,6 +93,7 @@ function writeRaw(socket: Duplex, response: GatewayResponse, extra: Record<strin
 /** The request and upgrade handlers of the local gateway. */
 export function createRequestHandlers(context: RequestHandlersContext): RequestHandlers {
   const { dev, gateway, issuer, now, logger, write, explanations, upgraded } = context;
+  const recorder = context.console?.recorder;
   const activeBackend = context.backend;
   const dispatch =
     context.dispatch ??
@@ -125,12 +130,22 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
     outcome: LineOutcome,
     verdict: Verdict | undefined,
     upgrade?: true,
+    backend?: BackendTrace,
   ): void => {
     const requestId = request.requestId;
     const explained = explanations.size > 0 ? explanations.get(requestId) : undefined;
     if (explained !== undefined) explanations.delete(requestId);
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     write(requestLine(request, status, outcome, verdict, upgrade, durationMs, explained));
+    recorder?.record({
+      request,
+      status,
+      outcome,
+      verdict,
+      durationMs,
+      explained,
+      ...(backend ? { backend } : {}),
+    });
   };
 
   /**
@@ -166,6 +181,11 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
       });
       res.end(refused.body);
       logRequest(request, refused.status, started, "refused", undefined);
+      return;
+    }
+    if (context.console?.handler.handles(request.path)) {
+      // The console's own requests: never authorized, never forwarded, not recorded.
+      await context.console.handler.handle(req, res, request);
       return;
     }
     const base = baseHeaders(request.requestId);
@@ -206,15 +226,17 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
         return;
       }
       const { input, verdict } = routed;
-      await routed.backend.handle({
+      const call: BackendCall = {
         req,
         res,
         input,
         caller: verdict.caller,
         responseHeaders: base,
         gatewayAnswer: (answer) => gateway.answer(answer, request, cors),
-      });
-      logRequest(request, res.statusCode, started, "allow", verdict);
+      };
+      const trace: BackendTrace | undefined = recorder ? {} : undefined;
+      await routed.backend.handle(trace ? { ...call, trace } : call);
+      logRequest(request, res.statusCode, started, "allow", verdict, undefined, trace);
     } catch (error) {
       logger.error("internal_error", {
         requestId: request.requestId,

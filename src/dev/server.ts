@@ -14,6 +14,10 @@ import type { Backend } from "./backends/backend.js";
 import { createDemoBackend } from "./backends/demo.js";
 import { createLambdaBackend } from "./backends/lambda.js";
 import { createUpstreamBackend } from "./backends/upstream.js";
+import { loadConsoleAssets } from "./console/assets.js";
+import { createDevConsole, type DevConsole } from "./console/console.js";
+import { checkConsolePrefix } from "./console/handler.js";
+import { configRouteSource, definitionRouteSource } from "./console/routes.js";
 import { defaultDevConfig, withDevIssuer } from "./default-config.js";
 import type {
   ApiDefinition,
@@ -108,6 +112,10 @@ export interface DevServerOptions {
   integrationTimeoutMs?: number;
   /** Gateway Responses to apply to the gateway's own answers (REST APIs) [a definition's `gatewayResponses`]. */
   gatewayResponses?: readonly GatewayResponseDefinition[];
+  /** Serve the console (live requests, token explainer, mint, routes) under {@link consolePrefix} [true]. */
+  console?: boolean;
+  /** Where the console lives (`--console-prefix`) [`/_gatepass`]; its paths never reach a route. */
+  consolePrefix?: string;
 }
 
 /** A running local gateway. */
@@ -137,6 +145,8 @@ export interface DevServer {
   readonly issuerPlacement: IssuerPlacement;
   /** True when the authorizer's configuration trusts the dev issuer (its tokens work here). */
   readonly trustsDevIssuer: boolean;
+  /** The console's URL (`http://127.0.0.1:<port>/_gatepass/`); `null` when off. */
+  readonly consoleUrl: string | null;
   /** Mints a development token (throws when the issuer is disabled). */
   mintToken(request?: MintRequest): TokenResponse;
   /**
@@ -263,6 +273,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     throw error;
   }
   const issuerEnabled = options.issuer !== false;
+  const consolePrefix =
+    options.console === false ? null : checkConsolePrefix(options.consolePrefix ?? "/_gatepass");
+  const consoleAssets = consolePrefix === null ? null : await loadConsoleAssets();
 
   let handlers: RequestHandlers | undefined;
   const server = createServer((req, res) => {
@@ -344,6 +357,29 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         { logger, now },
       );
       const gatewayResponses = options.gatewayResponses ?? definition?.gatewayResponses;
+      const authorizerDescription = customAuthorizer ? authorizer.description : "gatepass";
+      let router: ApiRouter | undefined;
+      const devConsole: DevConsole | undefined =
+        consolePrefix !== null && consoleAssets !== null
+          ? createDevConsole({
+              prefix: consolePrefix,
+              assets: consoleAssets,
+              url,
+              dev,
+              ids,
+              config,
+              gatepassAuthorizer: !customAuthorizer,
+              issuer,
+              trustsDevIssuer,
+              routes: definition
+                ? definitionRouteSource(definition.kind, config, () => router?.routes ?? [])
+                : configRouteSource(config, authorizerDescription),
+              authorizer: authorizerDescription,
+              backend: definition ? "per route" : activeBackend.description,
+              now,
+              logger,
+            })
+          : undefined;
       const gateway = new Gateway({
         api: dev.api,
         stage: dev.stage,
@@ -363,8 +399,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           ? { usagePlans: new UsagePlans(dev.usagePlans ?? [], now) }
           : {}),
         ...(gatewayResponses !== undefined ? { gatewayResponses } : {}),
+        ...(devConsole ? { observe: devConsole.recorder } : {}),
       });
-      const router: ApiRouter | undefined = definition
+      router = definition
         ? await createApiRouter({
             definition,
             ids,
@@ -398,6 +435,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ready: () => ready,
         upgraded,
         ...(router ? { dispatch: router.dispatch } : {}),
+        ...(devConsole ? { console: devConsole } : {}),
       });
       return {
         config,
@@ -409,6 +447,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         router,
         definition,
         requestHandlers,
+        devConsole,
       };
     };
     /** Builds the next state and puts it in place, or throws keeping the current one. */
@@ -495,6 +534,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       get trustsDevIssuer() {
         return current().trustsDevIssuer;
       },
+      get consoleUrl() {
+        const devConsole = current().devConsole;
+        return devConsole ? `${url}${devConsole.path}` : null;
+      },
       mintToken(request?: MintRequest) {
         if (!issuer) throw new Error("the dev issuer is disabled");
         return issuer.mint(request);
@@ -524,6 +567,7 @@ interface State {
   readonly router: ApiRouter | undefined;
   readonly definition: ApiDefinition | undefined;
   readonly requestHandlers: RequestHandlers;
+  readonly devConsole: DevConsole | undefined;
 }
 
 /** The integration time limit of `options`, for the backends (their default is the API type's). */

@@ -47,7 +47,8 @@ const COVERED: Record<string, How> = {
     test: HERE,
     evidence: /dev --help/,
   },
-  "[--allow-host NAME]... [--watch] [--integration-timeout DURATION]": { test: HERE, evidence: /dev --help/ },
+  "[--allow-host NAME]... [--watch] [--integration-timeout DURATION] [--console-prefix PATH | --no-console]":
+    { test: HERE, evidence: /dev --help/ },
   'curl -s http://127.0.0.1:4000/token -d sub=alice -d scope=orders:read -d \'claims={"groups":["admin"]}\'':
     {
       test: "tests/e2e/dev-issuer.test.ts",

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -145,6 +145,37 @@ describe("gatepass dev (process)", () => {
       existsSync(join(cwd, ".gatepass/dev-keys/private.jwk.json")),
       "keys kept under cwd/.gatepass/dev-keys",
     );
+  });
+
+  it("prints the console URL and serves the console built into the command; --console-prefix moves it, --no-console drops it", async () => {
+    // Bundled at build time: the command carries the page, nothing is bundled at run time.
+    assert.ok(!readFileSync(cli, "utf8").includes("__GATEPASS_CONSOLE_ASSETS__"));
+    for (const [args, path] of [
+      [[], "/_gatepass/"],
+      [["--console-prefix", "/__console"], "/__console/"],
+      [["--no-console"], null],
+    ] as const) {
+      const dev = run(["dev", "--port", "0", ...args], cwd);
+      try {
+        await waitFor(dev, "Ctrl-C to stop");
+        const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(dev.stdout())![1]!;
+        if (path === null) {
+          assert.doesNotMatch(dev.stdout(), /console/);
+          continue;
+        }
+        assert.match(dev.stdout(), new RegExp(`\\n  console     ${url}${path}\\n`));
+        assert.match(dev.stdout(), new RegExp(`Then open ${url}${path} `));
+        const page = await call(`${url}${path}`);
+        assert.equal(page.status, 200);
+        assert.match(page.text, /<title>gatepass dev console<\/title>/);
+        const script = await call(`${url}${path}app.js`);
+        assert.equal(script.status, 200);
+        assert.ok(script.text.length > 1000);
+      } finally {
+        dev.child.kill("SIGTERM");
+        await dev.exited;
+      }
+    }
   });
 
   it("stops on SIGINT with exit 0", async () => {

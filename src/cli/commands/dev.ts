@@ -32,6 +32,8 @@ interface DevOptions {
   stage?: string;
   parameter: string[];
   function: string[];
+  console: boolean;
+  consolePrefix?: string;
 }
 
 const API_TYPES = DEV_APIS;
@@ -133,6 +135,7 @@ function banner(server: DevServer, watch = false): string {
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   const placement = server.issuerPlacement;
+  if (server.consoleUrl !== null) lines.push(`  console     ${server.consoleUrl}`);
   if (server.issuer) {
     const at = placement.prefix;
     lines.push(
@@ -170,6 +173,8 @@ function banner(server: DevServer, watch = false): string {
         `  curl -i ${server.url}/admin/users ${auth}   # 403 (not in group admin)`,
         `  curl -s ${server.issuer!.url}/token -d sub=alice -d scope=orders:read -d ${shellQuote('claims={"groups":["admin"]}')}   # a token for an admin`,
       );
+      if (server.consoleUrl !== null)
+        lines.push("", `Then open ${server.consoleUrl} to see why each request got its answer.`);
     } else if (source?.kind === "header") {
       lines.push("Try:", `  curl -i ${server.url}/ ${auth}`);
     }
@@ -219,6 +224,8 @@ async function run(options: DevOptions): Promise<undefined> {
       ...(options.watch === true ? { watch: true } : {}),
       ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
       ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+      console: options.console,
+      ...(options.consolePrefix !== undefined ? { consolePrefix: options.consolePrefix } : {}),
       ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
       dev,
       ...(definition !== undefined ? { definition } : {}),
@@ -327,6 +334,11 @@ export function devCommand(): Command {
       "serve the development issuer (discovery, JWKS, POST /token) even when the configuration does not trust it",
     )
     .option("--no-issuer", "do not serve the development issuer")
+    .option(
+      "--console-prefix <path>",
+      "where the console lives on this server (its paths never reach a route) [/_gatepass]",
+    )
+    .option("--no-console", "do not serve the console (live requests, token explainer, mint, routes)")
     .option(
       "--allow-host <name>",
       "also answer requests whose Host is NAME (repeatable; adds to dev.allowedHosts). Only loopback names (localhost, 127.0.0.1, [::1]) are answered by default: any other Host gets 421 (DNS rebinding)",

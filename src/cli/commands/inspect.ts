@@ -7,17 +7,12 @@ import {
   nativeDefinitionFor,
 } from "../../dev/native-compare.js";
 import { createNativeJwtAuthorizer } from "../../dev/native-jwt.js";
-import { AuthErrorCodes, isAuthError } from "../../errors.js";
+import { inspectToken } from "../../inspect/inspect-token.js";
+import { presetsOf, unmatchedMethodsOf } from "../../inspect/presets.js";
+import { parseRoute, type Route } from "../../inspect/route.js";
 import { shortSecretWarnings } from "../../keys/short-secrets.js";
-import { rulesFor } from "../../lambda/config.js";
-import { isRoutedMethod, ROUTED_METHODS } from "../../rules/methods.js";
-import { decodeUnverified } from "../../token/decode.js";
-import type { JsonObject } from "../../util/json.js";
-import { readConfig, readToken } from "../inspect/inputs.js";
-import { presetsOf, printReport, type Report } from "../inspect/report.js";
-import { decideRoute, type Route } from "../inspect/route.js";
-import { timesOf } from "../inspect/times.js";
-import { type Verification, verify } from "../inspect/verification.js";
+import { parseOrFail, readConfig, readToken } from "../inspect/inputs.js";
+import { printReport, type Report } from "../inspect/report.js";
 import { action, ExitCode, type ExitCodeValue, parser, usageError } from "../output.js";
 
 interface InspectOptions {
@@ -39,44 +34,19 @@ const parseNativeFlavour = parser((text: string): NativeFlavourName => {
 });
 
 /** `--route "METHOD /path"`: a concrete request, as API Gateway would see it. */
-const parseRoute = parser((text: string): Route => {
-  const match = /^\s*([A-Za-z]+)\s+(\/[^\s?#]*)(?:[?#]\S*)?\s*$/.exec(text);
-  if (!match || !isRoutedMethod(match[1]!.toUpperCase())) {
-    throw new Error(
-      `expected "METHOD /path" with METHOD one of ${ROUTED_METHODS.join(", ")}, got "${text.slice(0, 60)}"`,
-    );
-  }
-  return { method: match[1]!.toUpperCase(), path: match[2]! };
-});
+const parseRouteOption = parser(parseRoute);
 
 async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitCodeValue> {
   const token = await readToken(tokenArg);
   const { config, source } = readConfig(options.config);
-  const now = Date.now() / 1000;
-
-  let header: JsonObject | null = null;
-  let payload: JsonObject | null = null;
-  let decodeError: { code: string; message: string } | undefined;
-  try {
-    // A generous cap for display; verification applies the configured one.
-    ({ header, payload } = decodeUnverified(token, 65536));
-  } catch (error) {
-    decodeError = isAuthError(error)
-      ? { code: error.code, message: error.message }
-      : { code: AuthErrorCodes.MALFORMED, message: String(error) };
-  }
-
-  const verification: Verification =
-    config === null
-      ? {
-          valid: false,
-          skipped: true,
-          explanation:
-            "no configuration to verify against: pass --config FILE, or set GATEPASS_CONFIG, GATEPASS_SECRET, GATEPASS_PUBLIC_KEY or GATEPASS_JWKS_URI.",
-        }
-      : await verify(token, config, header, payload, now);
-  const route =
-    options.route && config !== null ? await decideRoute(token, config, options.route) : undefined;
+  const inspection = await parseOrFailAsync(() =>
+    inspectToken(token, config, {
+      ...(options.route ? { route: options.route } : {}),
+      noConfiguration:
+        "no configuration to verify against: pass --config FILE, or set GATEPASS_CONFIG, GATEPASS_SECRET, GATEPASS_PUBLIC_KEY or GATEPASS_JWKS_URI.",
+    }),
+  );
+  const { verification, route } = inspection;
   if (options.route && config === null) verification.explanation += " --route needs a configuration too.";
 
   if (
@@ -103,26 +73,31 @@ async function inspect(tokenArg: string, options: InspectOptions): Promise<ExitC
       ? ExitCode.OK
       : ExitCode.FAILURE;
   const report: Report = {
-    token: {
-      header,
-      payload,
-      verified: false,
-      note: "decoded without verification",
-      ...(decodeError ? { error: decodeError } : {}),
-    },
-    times: timesOf(payload, now),
+    token: inspection.token,
+    times: inspection.times,
     configuration: source,
     verification,
     ...(route ? { route } : {}),
-    ...(native ? { native } : {}),
     ...(config?.issuers.some((i) => i.preset !== undefined) ? { presets: presetsOf(config) } : {}),
     ...(config !== null ? { unmatchedMethods: unmatchedMethodsOf(config) } : {}),
     ...(config !== null ? { warnings: warningsOf(config, source) } : {}),
+    ...(native ? { native } : {}),
     exitCode,
   };
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else printReport(report);
   return exitCode;
+}
+
+/** {@link parseOrFail} for an async step: a `ConfigError` becomes a CLI error with its message. */
+async function parseOrFailAsync<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    return parseOrFail(() => {
+      throw error;
+    });
+  }
 }
 
 /**
@@ -145,15 +120,6 @@ function warningsOf(config: GatepassConfig, source: string): NonNullable<Report[
   return [...short, ...unused].map((w) => ({ field: name(w.field), detail: w.detail }));
 }
 
-/** The configuration's rule paths with methods left to an allowing unmatched-route answer. */
-function unmatchedMethodsOf(config: GatepassConfig): NonNullable<Report["unmatchedMethods"]> {
-  return rulesFor(config).unmatchedMethods.map((u) => ({
-    path: u.path,
-    methods: [...u.methods],
-    decidedBy: u.decidedBy,
-  }));
-}
-
 /** `gatepass inspect`: why a token is accepted or refused, and what the authorizer answers for a route. */
 export function inspectCommand(): Command {
   return new Command("inspect")
@@ -162,7 +128,11 @@ export function inspectCommand(): Command {
     )
     .argument("<token>", "the JWT, or - to read it from stdin")
     .option("--config <file>", "configuration JSON file [GATEPASS_CONFIG or the GATEPASS_* variables]")
-    .option("--route <route>", 'a request to decide, "METHOD /path" (e.g. "GET /orders/42")', parseRoute)
+    .option(
+      "--route <route>",
+      'a request to decide, "METHOD /path" (e.g. "GET /orders/42")',
+      parseRouteOption,
+    )
     .option("--json", "print one JSON object")
     .option(
       "--native [kind]",

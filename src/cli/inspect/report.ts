@@ -1,22 +1,18 @@
-import type { GatepassConfig } from "../../config/types.js";
 import type { NativeComparison } from "../../dev/native-compare.js";
-import type { JsonObject } from "../../util/json.js";
+import type { DecodedView } from "../../inspect/inspect-token.js";
+import type { PresetExpansion, UnmatchedMethods } from "../../inspect/presets.js";
+import type { RouteResult } from "../../inspect/route.js";
+import { humanSpan, type TimeInfo } from "../../inspect/times.js";
+import { quoted, quotedList, type Verification } from "../../inspect/verification.js";
 import type { ExitCodeValue } from "../output.js";
 import { printHuman } from "../output.js";
-import type { RouteResult } from "./route.js";
-import { humanSpan, type TimeInfo } from "./times.js";
-import { quoted, quotedList, type Verification } from "./verification.js";
 
-/** The report of `gatepass inspect`: one JSON object (`--json`), or the human text. */
+export { type PresetExpansion, presetsOf } from "../../inspect/presets.js";
+
+/** The report of `gatepass inspect` (computed in `src/inspect/`): one JSON object (`--json`), or the human text. */
 
 export interface Report {
-  token: {
-    header: JsonObject | null;
-    payload: JsonObject | null;
-    verified: false;
-    note: string;
-    error?: { code: string; message: string };
-  };
+  token: DecodedView;
   times: Record<string, TimeInfo>;
   configuration: string;
   verification: Verification;
@@ -24,54 +20,12 @@ export interface Report {
   /** What each identity-provider preset of the configuration expanded to (one entry per exact issuer). */
   presets?: PresetExpansion[];
   /** Rule paths whose other methods any authenticated principal may call (unmatched routes allowed). */
-  unmatchedMethods?: Array<{ path: string; methods: string[]; decidedBy: string }>;
+  unmatchedMethods?: UnmatchedMethods[];
   /** `--native`: what AWS's own JWT authorizer would answer for this token. */
   native?: NativeComparison;
   /** What the authorizer warns about at every cold start with this configuration (never a secret). */
   warnings?: Array<{ field: string; detail: string }>;
   exitCode: ExitCodeValue;
-}
-
-/** One issuer a preset expanded to: the generic checks it runs (never key material). */
-export interface PresetExpansion {
-  entry: string;
-  preset: string;
-  issuer: string | null;
-  keys: string;
-  audience: string[] | null;
-  algorithms: string[] | null;
-  typ: string | null;
-  clientId?: string[];
-  clientIdClaim?: string[];
-  requiredClaimValues?: Record<string, string[]>;
-  scopeClaims: string[];
-}
-
-/** The preset entries of a configuration, as {@link PresetExpansion}s. */
-export function presetsOf(config: GatepassConfig): PresetExpansion[] {
-  return config.issuers
-    .filter((i) => i.preset !== undefined)
-    .map((i) => ({
-      entry: `issuers[${i.origin}]`,
-      preset: i.preset!,
-      issuer: i.issuer,
-      keys:
-        i.jwksUri !== undefined
-          ? `jwksUri ${i.jwksUri}`
-          : i.discovery
-            ? "discovery"
-            : i.jwks !== undefined
-              ? "jwks (inline)"
-              : i.jwksFile !== undefined
-                ? `jwksFile ${i.jwksFile}`
-                : "publicKey",
-      audience: i.audience,
-      algorithms: i.algorithms,
-      typ: i.typ,
-      ...(i.clientId ? { clientId: i.clientId, clientIdClaim: i.clientIdClaim ?? ["client_id"] } : {}),
-      ...(i.requiredClaimValues ? { requiredClaimValues: i.requiredClaimValues } : {}),
-      scopeClaims: i.scopeClaims ?? ["scope", "scp"],
-    }));
 }
 
 const indent = (text: string, by = "  ") => text.replace(/^/gm, by);

@@ -27,6 +27,8 @@ export interface BackendCall {
   readonly gatewayAnswer?: (answer: LimitAnswer) => GatewayAnswer;
   /** The integration's time limit for this request, ms (a definition's `timeoutMs`) [the backend's]. */
   readonly timeoutMs?: number;
+  /** Filled with the event sent and the answer received, when the console records requests. */
+  readonly trace?: { event?: unknown; answer?: unknown };
 }
 
 export interface Backend {

@@ -153,7 +153,7 @@ export function createLambdaBackend(
   return {
     description,
     async handle(call) {
-      const { req, res, input, caller, responseHeaders } = call;
+      const { req, res, input, caller, responseHeaders, trace } = call;
       const api = input.api;
       const timeoutMs = call.timeoutMs ?? options.timeoutMs ?? defaultIntegrationTimeoutMs(api);
       let invoker = invokers.get(timeoutMs);
@@ -178,6 +178,7 @@ export function createLambdaBackend(
         body = { body: raw.toString("base64"), isBase64Encoded: true };
       else body = { body: raw.toString("utf8"), isBase64Encoded: false };
       const event = buildProxyEvent(input, caller, body);
+      if (trace) trace.event = event;
       addTraceId(event as unknown as Record<string, unknown>, api, input.request.timeEpoch);
       // Lambda refuses a synchronous invocation payload over 6 MB; API Gateway answers 413 then.
       if (
@@ -192,6 +193,10 @@ export function createLambdaBackend(
         return;
       }
       const invocation = await invoker.invoke(event);
+      if (trace)
+        trace.answer = invocation.ok
+          ? invocation.value
+          : { error: invocation.timedOut ? "timed out" : errorMessage(invocation.error).slice(0, 300) };
       if (!invocation.ok) {
         const stack = invocation.timedOut ? undefined : stackOf(invocation.error);
         logger.error("lambda_error", {

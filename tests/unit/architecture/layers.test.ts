@@ -17,6 +17,7 @@ import ts from "typescript";
  *   policy                     ARNs, IAM globs, plan, overlap, policy documents, context
  *   adapters, backend          authorizer events → AuthRequest; backend side: read the authorizer context
  *   lambda                     the composition root (createAuthorizer, gatepass/lambda)
+ *   inspect                    why a token is accepted or refused (gatepass inspect, the dev console)
  *   dev, cdk                   the local gateway; the CDK construct (gatepass/cdk)
  *   cli                        the command line (runs dev)
  *   index                      the public surface
@@ -30,6 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["policy"],
   ["adapters", "backend"],
   ["lambda"],
+  ["inspect"],
   ["dev", "cdk"],
   ["cli"],
   ["index"],

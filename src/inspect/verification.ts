@@ -1,12 +1,18 @@
-import type { GatepassConfig, IssuerConfig } from "../../config/types.js";
-import { AuthErrorCodes, isAuthError, ReasonCodes } from "../../errors.js";
-import { silentLogger } from "../../log.js";
-import { principalOf } from "../../token/principal.js";
-import { createVerifier } from "../../token/verifier.js";
-import type { JsonObject } from "../../util/json.js";
+import type { GatepassConfig, IssuerConfig } from "../config/types.js";
+import { AuthErrorCodes, isAuthError, ReasonCodes } from "../errors.js";
+import { silentLogger } from "../log.js";
+import { principalOf } from "../token/principal.js";
+import { createVerifier } from "../token/verifier.js";
+import type { JsonObject } from "../util/json.js";
 import { timesOf } from "./times.js";
 
-/** Verifies the token against the configuration, and explains a refusal with what the CLI knows more. */
+/** Verifies the token against the configuration, and explains a refusal with what inspection knows more. */
+
+/** What verification may use from its surroundings: a clock and an HTTP client for keys [Date.now, node's]. */
+export interface InspectEnvironment {
+  readonly now?: () => number;
+  readonly fetch?: typeof fetch;
+}
 
 export interface Verification {
   valid: boolean;
@@ -98,8 +104,9 @@ export async function verify(
   header: JsonObject | null,
   payload: JsonObject | null,
   now: number,
+  environment: InspectEnvironment = {},
 ): Promise<Verification> {
-  const verifier = createVerifier(config, { logger: silentLogger, sharedKeyCache: false });
+  const verifier = createVerifier(config, { logger: silentLogger, sharedKeyCache: false, ...environment });
   try {
     const verified = await verifier.verify(token);
     // The authorizer also needs the principal; a token without one is refused there (401).

@@ -1,12 +1,13 @@
-import type { GatepassConfig } from "../../config/types.js";
-import { type AuthorizerResponse, createAuthorizer } from "../../lambda/authorizer.js";
-import { createMemoryLogger } from "../../log.js";
-import { evaluatePolicy, validateAuthorizerResponse } from "../../policy/evaluate.js";
-import { parseOrFail } from "./inputs.js";
+import type { GatepassConfig } from "../config/types.js";
+import { type AuthorizerResponse, createAuthorizer } from "../lambda/authorizer.js";
+import { createMemoryLogger } from "../log.js";
+import { evaluatePolicy, validateAuthorizerResponse } from "../policy/evaluate.js";
+import { isRoutedMethod, ROUTED_METHODS } from "../rules/methods.js";
+import type { InspectEnvironment } from "./verification.js";
 
 /**
- * What the authorizer answers for one request (`--route "METHOD /path"`), and what API Gateway then
- * answers the client: the authorizer runs on a REST `TOKEN` event, and its policy is evaluated
+ * What the authorizer answers for one request (`gatepass inspect --route "METHOD /path"`, the dev
+ * console's explainer and routes table), and what API Gateway then answers the client: the authorizer runs on a REST `TOKEN` event, and its policy is evaluated
  * with IAM semantics.
  */
 
@@ -14,6 +15,23 @@ import { parseOrFail } from "./inputs.js";
 export interface Route {
   method: string;
   path: string;
+}
+
+/**
+ * Reads `"METHOD /path"` (a query or fragment is dropped), as `gatepass inspect --route` and the
+ * console's explainer take it. Throws an `Error` saying what is expected.
+ *
+ * @example
+ * parseRoute("get /orders/42?x=1"); // { method: "GET", path: "/orders/42" }
+ */
+export function parseRoute(text: string): Route {
+  const match = /^\s*([A-Za-z]+)\s+(\/[^\s?#]*)(?:[?#]\S*)?\s*$/.exec(text);
+  if (!match || !isRoutedMethod(match[1]!.toUpperCase())) {
+    throw new Error(
+      `expected "METHOD /path" with METHOD one of ${ROUTED_METHODS.join(", ")}, got "${text.slice(0, 60)}"`,
+    );
+  }
+  return { method: match[1]!.toUpperCase(), path: match[2]! };
 }
 
 /** A fixed, real-looking API: 12-digit account, 10-character API id, stage `dev`. */
@@ -58,10 +76,20 @@ const GATEWAY: Record<"401" | "403" | "403-explicit" | "500", RouteResult["gatew
   },
 };
 
-export async function decideRoute(token: string, config: GatepassConfig, route: Route): Promise<RouteResult> {
+/**
+ * What gatepass's authorizer, built from `config`, answers for `token` on `route` (a REST TOKEN
+ * event), and what API Gateway then answers. Throws a `ConfigError` when no authorizer can be
+ * built from `config`.
+ */
+export async function decideRoute(
+  token: string,
+  config: GatepassConfig,
+  route: Route,
+  environment: InspectEnvironment = {},
+): Promise<RouteResult> {
   const methodArn = `${ARN_PREFIX}/${route.method}/${route.path.replace(/^\//, "")}`;
   const logger = createMemoryLogger();
-  const authorizer = parseOrFail(() => createAuthorizer(config, { logger, sharedKeyCache: false }));
+  const authorizer = createAuthorizer(config, { logger, sharedKeyCache: false, ...environment });
   const base = { route: `${route.method} ${route.path}`, methodArn };
   let response: AuthorizerResponse;
   try {

@@ -1,4 +1,4 @@
-import type { JsonObject } from "../../util/json.js";
+import type { JsonObject } from "../util/json.js";
 
 /** The time claims of a token (`auth_time`, `iat`, `nbf`, `exp`) in words, relative to now. */
 

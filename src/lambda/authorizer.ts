@@ -28,6 +28,7 @@ import {
   verifyNowOf,
 } from "../token/verifier.js";
 import { claimPath } from "../util/json-pointer.js";
+import { certBinding } from "./cert-binding.js";
 import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
 import { type AuthorizerMetrics, metricsFor } from "./metrics.js";
 
@@ -222,6 +223,14 @@ export function buildAuthorizer(
   const verifier = hooks?.verifier === undefined ? built : hooks.verifier(built);
   // gatepass's own verifier answers synchronously while its key is at hand: no promise to await.
   const verifyNow = verifyNowOf(verifier);
+  // RFC 8705 certificate binding: `undefined` (no work per call) unless an issuer sets `certificateBound`.
+  // A TOKEN (or WebSocket) authorizer never receives the certificate: said once per instance.
+  const binding = certBinding(cfg, (kind) =>
+    logger.warn("cert_binding_no_certificate_source", {
+      kind,
+      detail: `${kind} events carry no client certificate, so certificate-bound tokens are refused: use a REQUEST authorizer (REST) or an HTTP API Lambda authorizer on a mutual-TLS custom domain`,
+    }),
+  );
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
   const contextClaims = cfg.context.claims.map(claimPath);
   const contextValues = hooks?.contextValues;
@@ -353,6 +362,7 @@ export function buildAuthorizer(
         verified = now instanceof Promise ? await now : now;
       }
       issuer = verified.issuer;
+      binding?.check(verified, event, request.kind);
       const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;

@@ -224,13 +224,7 @@ export function buildAuthorizer(
   // gatepass's own verifier answers synchronously while its key is at hand: no promise to await.
   const verifyNow = verifyNowOf(verifier);
   // RFC 8705 certificate binding: `undefined` (no work per call) unless an issuer sets `certificateBound`.
-  // A TOKEN (or WebSocket) authorizer never receives the certificate: said once per instance.
-  const binding = certBinding(cfg, (kind) =>
-    logger.warn("cert_binding_no_certificate_source", {
-      kind,
-      detail: `${kind} events carry no client certificate, so certificate-bound tokens are refused: use a REQUEST authorizer (REST) or an HTTP API Lambda authorizer on a mutual-TLS custom domain`,
-    }),
-  );
+  const binding = certBinding(cfg, logger);
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
   const contextClaims = cfg.context.claims.map(claimPath);
   const contextValues = hooks?.contextValues;

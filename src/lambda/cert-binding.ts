@@ -1,8 +1,9 @@
-import { createHash, timingSafeEqual, X509Certificate } from "node:crypto";
 import { clientCertPemOf } from "../adapters/client-cert.js";
 import type { EventKind } from "../adapters/types.js";
 import type { GatepassConfig } from "../config/types.js";
 import { AuthError, AuthErrorCodes } from "../errors.js";
+import type { Logger } from "../log.js";
+import { nodeBuffer, nodeCrypto } from "../util/builtins.js";
 
 /**
  * Certificate-bound access tokens (RFC 8705 §3): per issuer `certificateBound`, the token's
@@ -49,10 +50,7 @@ export function usesCertBinding(cfg: GatepassConfig): boolean {
 }
 
 /** The check for `cfg`, or `undefined` when no issuer configures `certificateBound`. */
-export function certBinding(
-  cfg: GatepassConfig,
-  onNoCertificateSource?: (kind: EventKind) => void,
-): CertBinding | undefined {
+export function certBinding(cfg: GatepassConfig, logger: Logger): CertBinding | undefined {
   if (!usesCertBinding(cfg)) return undefined;
   let warned = false;
   const modes = new Map<string | null, CertificateBound>();
@@ -68,11 +66,11 @@ export function certBinding(
       refuse("the client certificate is larger than gatepass reads");
     let der: Buffer;
     try {
-      der = new X509Certificate(pem).raw;
+      der = new nodeCrypto.X509Certificate(pem).raw;
     } catch {
       refuse("the client certificate in the event is not a readable X.509 certificate");
     }
-    const value = createHash("sha256").update(der).digest("base64url");
+    const value = nodeCrypto.createHash("sha256").update(der).digest("base64url");
     if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
     memo.set(pem, value);
     return value;
@@ -99,7 +97,11 @@ export function certBinding(
       if (pem === null || pem === "") {
         if (!warned && (kind === "rest-token" || kind === "websocket")) {
           warned = true;
-          onNoCertificateSource?.(kind);
+          // A TOKEN (or WebSocket) authorizer never receives the certificate: said once per instance.
+          logger.warn("cert_binding_no_certificate_source", {
+            kind,
+            detail: `${kind} events carry no client certificate, so certificate-bound tokens are refused: use a REQUEST authorizer (REST) or an HTTP API Lambda authorizer on a mutual-TLS custom domain`,
+          });
         }
         refuse(
           kind === "rest-token" || kind === "websocket"
@@ -108,7 +110,12 @@ export function certBinding(
         );
       }
       const actual = thumbprint(pem);
-      if (!timingSafeEqual(Buffer.from(actual, "latin1"), Buffer.from(bound, "latin1")))
+      if (
+        !nodeCrypto.timingSafeEqual(
+          nodeBuffer.Buffer.from(actual, "latin1"),
+          nodeBuffer.Buffer.from(bound, "latin1"),
+        )
+      )
         refuse("the token is bound to another client certificate");
     },
   };

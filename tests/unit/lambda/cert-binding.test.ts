@@ -236,3 +236,41 @@ describe("certificateBound configuration", () => {
     }
   });
 });
+
+describe("certificateBound off costs nothing per call", () => {
+  test("without certificateBound the event's client certificate is never read", OPTS, async () => {
+    const run = authorizer(undefined);
+    const jwt = await token({ "x5t#S256": pki.client.x5tS256 });
+    let reads = 0;
+    for (const kind of KINDS) {
+      const e = event(kind, jwt, null);
+      const context = e.requestContext as Record<string, Record<string, unknown>>;
+      const holder = kind === "http-v2" ? context.authentication! : context.identity!;
+      Object.defineProperty(holder, "clientCert", {
+        enumerable: true,
+        get() {
+          reads++;
+          return { clientCertPem: pki.client.pem };
+        },
+      });
+      assert.ok(allowed(await run.handler(e as never)));
+    }
+    assert.equal(reads, 0);
+  });
+
+  test("with certificateBound the same getter is read (the probe above can see a read)", OPTS, async () => {
+    const run = authorizer("required");
+    const jwt = await token({ "x5t#S256": pki.client.x5tS256 });
+    let reads = 0;
+    const e = event("rest-request", jwt, null);
+    Object.defineProperty((e.requestContext as Record<string, object>).identity, "clientCert", {
+      enumerable: true,
+      get() {
+        reads++;
+        return { clientCertPem: pki.client.pem };
+      },
+    });
+    assert.ok(allowed(await run.handler(e as never)));
+    assert.equal(reads, 1);
+  });
+});

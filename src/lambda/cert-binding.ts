@@ -64,13 +64,8 @@ export function certBinding(cfg: GatepassConfig, logger: Logger): CertBinding | 
     if (known !== undefined) return known;
     if (pem.length > MAX_CLIENT_CERT_PEM_CHARS)
       refuse("the client certificate is larger than gatepass reads");
-    let der: Buffer;
-    try {
-      der = new nodeCrypto.X509Certificate(pem).raw;
-    } catch {
-      refuse("the client certificate in the event is not a readable X.509 certificate");
-    }
-    const value = nodeCrypto.createHash("sha256").update(der).digest("base64url");
+    const value = certificateThumbprint(pem);
+    if (value === null) refuse("the client certificate in the event is not a readable X.509 certificate");
     if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
     memo.set(pem, value);
     return value;
@@ -119,6 +114,19 @@ export function certBinding(cfg: GatepassConfig, logger: Logger): CertBinding | 
         refuse("the token is bound to another client certificate");
     },
   };
+}
+
+/**
+ * RFC 8705 §3.1 `x5t#S256` of a PEM certificate: base64url SHA-256 of its DER; `null` when `pem` is
+ * not one readable X.509 certificate.
+ */
+export function certificateThumbprint(pem: string): string | null {
+  try {
+    const der = new nodeCrypto.X509Certificate(pem).raw;
+    return nodeCrypto.createHash("sha256").update(der).digest("base64url");
+  } catch {
+    return null;
+  }
 }
 
 /** The reasons name fields only: never the token, the certificate, or either thumbprint. */

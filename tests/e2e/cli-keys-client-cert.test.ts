@@ -1,5 +1,5 @@
 /**
- * e2e: `gatepass keys client-cert` as a process: a test CA and a client certificate that `openssl`
+ * e2e: `gatepass keys generate --client-cert` as a process: a test CA and a client certificate that `openssl`
  * (an independent implementation) verifies for TLS client authentication, private keys 0600, and
  * the printed `x5t#S256` equal to `openssl`'s SHA-256 fingerprint of the certificate.
  */
@@ -15,7 +15,7 @@ after(cleanupTempDirs);
 const OPTS = { timeout: 60_000 };
 const openssl = (args: string[]) => execFileSync("openssl", args, { encoding: "utf8" });
 
-describe("gatepass keys client-cert", () => {
+describe("gatepass keys generate --client-cert", () => {
   test(
     "writes a CA and a client certificate openssl verifies for client auth; prints its x5t#S256",
     OPTS,
@@ -23,7 +23,8 @@ describe("gatepass keys client-cert", () => {
       const dir = join(tempDir(), "pki");
       const result = await runCli([
         "keys",
-        "client-cert",
+        "generate",
+        "--client-cert",
         "--out",
         dir,
         "--cn",
@@ -65,16 +66,27 @@ describe("gatepass keys client-cert", () => {
     },
   );
 
-  test("refuses to replace existing files without --force, and bad --days, with one line", OPTS, async () => {
-    const dir = join(tempDir(), "pki");
-    assert.equal((await runCli(["keys", "client-cert", "--out", dir])).code, 0);
-    const again = await runCli(["keys", "client-cert", "--out", dir]);
-    assert.notEqual(again.code, 0);
-    assert.ok(isOneLineError(again.stderr), again.stderr);
-    assert.match(again.stderr, /--force/);
-    assert.equal((await runCli(["keys", "client-cert", "--out", dir, "--force"])).code, 0);
-    const bad = await runCli(["keys", "client-cert", "--out", dir, "--force", "--days", "0"]);
-    assert.notEqual(bad.code, 0);
-    assert.ok(isOneLineError(bad.stderr), bad.stderr);
-  });
+  test(
+    "refuses to replace existing files without --force, bad --days, and --alg with --client-cert, with one line",
+    OPTS,
+    async () => {
+      const dir = join(tempDir(), "pki");
+      assert.equal((await runCli(["keys", "generate", "--client-cert", "--out", dir])).code, 0);
+      const again = await runCli(["keys", "generate", "--client-cert", "--out", dir]);
+      assert.notEqual(again.code, 0);
+      assert.ok(isOneLineError(again.stderr), again.stderr);
+      assert.match(again.stderr, /--force/);
+      assert.equal((await runCli(["keys", "generate", "--client-cert", "--out", dir, "--force"])).code, 0);
+      for (const extra of [
+        ["--days", "0"],
+        ["--alg", "ES256"],
+      ]) {
+        const bad = await runCli(["keys", "generate", "--client-cert", "--out", dir, "--force", ...extra]);
+        assert.equal(bad.code, 2, bad.stderr);
+        assert.ok(isOneLineError(bad.stderr), bad.stderr);
+      }
+      const noOut = await runCli(["keys", "generate", "--client-cert"]);
+      assert.equal(noOut.code, 2, noOut.stderr);
+    },
+  );
 });

@@ -21,7 +21,10 @@ const parseDays = parser((value: string): number => {
 const MAIN_ALGORITHMS: readonly string[] = ["RS256", "PS256", "ES256", "ES384", "EdDSA", "HS256"];
 
 interface GenerateOptions {
-  alg: Algorithm;
+  alg?: Algorithm;
+  clientCert?: boolean;
+  cn?: string;
+  days?: number;
   kid?: string;
   out?: string;
   force?: boolean;
@@ -125,6 +128,19 @@ function writeFiles(dir: string, files: OutputFile[], force: boolean): void {
 }
 
 async function generate(options: GenerateOptions): Promise<undefined> {
+  if (options.clientCert === true) {
+    if (options.alg !== undefined || options.kid !== undefined)
+      throw new CliError(
+        "--client-cert makes certificates, not a signing key: leave out --alg and --kid",
+        ExitCode.USAGE,
+      );
+    if (options.out === undefined) throw new CliError("--client-cert needs --out DIR", ExitCode.USAGE);
+    return clientCert({ ...options, out: options.out });
+  }
+  if (options.cn !== undefined || options.days !== undefined)
+    throw new CliError("--cn and --days go with --client-cert", ExitCode.USAGE);
+  if (options.alg === undefined)
+    throw new CliError("required option '--alg <alg>' not specified (or --client-cert)", ExitCode.USAGE);
   let key: GeneratedKey;
   try {
     key = await generateSigningKey(options.alg, options.kid === undefined ? {} : { kid: options.kid });
@@ -165,8 +181,8 @@ async function generate(options: GenerateOptions): Promise<undefined> {
 
 interface ClientCertOptions {
   out: string;
-  cn: string;
-  days: number;
+  cn?: string;
+  days?: number;
   force?: boolean;
   json?: boolean;
 }
@@ -175,7 +191,7 @@ interface ClientCertOptions {
 const CERT_FILES = ["ca.pem", "ca.key.pem", "client.pem", "client.key.pem"] as const;
 
 /**
- * `gatepass keys client-cert`: a test CA and a client certificate it issued (ECDSA P-256), for
+ * `gatepass keys generate --client-cert`: a test CA and a client certificate it issued (ECDSA P-256), for
  * mutual TLS with `gatepass dev --tls` and certificate-bound tokens (RFC 8705); prints the client
  * certificate's `x5t#S256`, the value a bound token's `cnf` carries.
  */
@@ -185,8 +201,10 @@ async function clientCert(options: ClientCertOptions): Promise<undefined> {
   const existing = CERT_FILES.map((name) => join(dir, name)).filter((path) => existsSync(path));
   if (existing.length > 0 && options.force !== true)
     throw new CliError(`${existing.join(", ")} already exist; pass --force to replace them`);
-  const ca = createTestCa("gatepass test CA", options.days);
-  const client = createClientCertificate(ca, options.cn, options.days);
+  const cn = options.cn ?? "gatepass-client";
+  const days = options.days ?? 30;
+  const ca = createTestCa("gatepass test CA", days);
+  const client = createClientCertificate(ca, cn, days);
   const x5t = certificateThumbprint(client.pem);
   const files = [
     { name: "ca.pem", content: ca.pem, secret: false },
@@ -212,7 +230,7 @@ async function clientCert(options: ClientCertOptions): Promise<undefined> {
   }
   printHuman(
     [
-      `Generated a test CA and a client certificate (CN=${options.cn}, ${options.days} days) in ${dir}:`,
+      `Generated a test CA and a client certificate (CN=${cn}, ${days} days) in ${dir}:`,
       ...files.map((f) => `  ${join(dir, f.name)}${f.secret ? "  (mode 0600)" : ""}`),
       `Client certificate x5t#S256: ${x5t}`,
       'Bind a token to it: cnf {"x5t#S256": "<that value>"} (gatepass dev: POST /token with cnf_x5t).',
@@ -335,27 +353,22 @@ export function keysCommand(): Command {
     .description(
       "generate a signing key: private.jwk.json (0600), public.jwks.json and public.pem (asymmetric) or secret.txt (HS*); prints JSON without --out",
     )
-    .requiredOption(
+    .option(
       "--alg <alg>",
       `algorithm: ${MAIN_ALGORITHMS.join(", ")} (also ${ALGORITHMS.filter((a) => !MAIN_ALGORITHMS.includes(a)).join(", ")})`,
       parseAlgorithm,
     )
     .option("--kid <id>", "key id [the RFC 7638 JWK thumbprint]", parseKid)
+    .option(
+      "--client-cert",
+      "instead of a signing key: a test CA and a client certificate for mutual TLS (ca.pem, ca.key.pem, client.pem, client.key.pem; keys 0600), printing its x5t#S256; needs --out",
+    )
+    .option("--cn <name>", "with --client-cert: the certificate's common name [gatepass-client]")
+    .option("--days <n>", "with --client-cert: validity in days, 1-825 [30]", parseDays)
     .option("--out <dir>", "write the files into DIR (created if missing)")
     .option("--force", "replace existing key files in DIR")
     .option("--json", "with --out: print what was written as JSON")
     .action(action(generate));
-  keys
-    .command("client-cert")
-    .description(
-      "make a test CA and a client certificate for mutual TLS (ca.pem, ca.key.pem, client.pem, client.key.pem; keys 0600) and print its x5t#S256",
-    )
-    .requiredOption("--out <dir>", "write the files into DIR (created if missing)")
-    .option("--cn <name>", "the client certificate's common name", "gatepass-client")
-    .option("--days <n>", "validity in days (1-825)", parseDays, 30)
-    .option("--force", "replace existing files in DIR")
-    .option("--json", "print what was written as JSON")
-    .action(action(clientCert));
   keys
     .command("check")
     .description(

@@ -77,12 +77,13 @@ describe("gatepass dev: certificate-bound tokens from the development issuer", (
   );
 
   it("a bad cert or cnf_x5t is a 400 invalid_request", OPTS, async () => {
-    for (const fields of [
+    const cases: Record<string, string>[] = [
       { cert: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" },
       { cert: pki.client.keyPem },
       { cnf_x5t: "too-short" },
       { cert: pki.client.pem, cnf_x5t: pki.client.x5tS256 },
-    ]) {
+    ];
+    for (const fields of cases) {
       const res = await mint(fields);
       assert.equal(res.status, 400, JSON.stringify(Object.keys(fields)));
       assert.equal((res.json() as { error: string }).error, "invalid_request");

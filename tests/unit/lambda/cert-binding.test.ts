@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import { createAuthorizer } from "../../../src/lambda/authorizer.js";
+import { parseConfig } from "../../../src/lambda/config.js";
 import { createMemoryLogger } from "../../../src/log.js";
 import { makeTestPki, type TestPki } from "../../helpers/certs.js";
 import { type FixtureName, loadEvent } from "../adapters/fixtures.js";
@@ -224,6 +225,16 @@ describe("RFC 8705 certificate-bound tokens through the handler", () => {
 });
 
 describe("certificateBound configuration", () => {
+  test("an identity-provider preset carries certificateBound to every issuer it expands into", () => {
+    const cfg = parseConfig({
+      issuers: [
+        { preset: "auth0", domain: "acme.eu.auth0.com", audience: [AUDIENCE], certificateBound: "required" },
+      ],
+    });
+    assert.ok(cfg.issuers.length > 0);
+    for (const issuer of cfg.issuers) assert.equal(issuer.certificateBound, "required");
+  });
+
   test("only required and if-present are accepted", () => {
     for (const value of ["yes", true, null, "Required"]) {
       assert.throws(

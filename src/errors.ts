@@ -60,6 +60,11 @@ export const AuthErrorCodes = {
   INACTIVE: "ERR_TOKEN_INACTIVE",
   /** The introspection endpoint failed: timeout, connection, HTTP error, oversized or invalid answer. */
   INTROSPECTION_UNAVAILABLE: "ERR_INTROSPECTION_UNAVAILABLE",
+  /**
+   * RFC 8705: the token's `cnf["x5t#S256"]` does not match the event's mutual-TLS client certificate,
+   * or (`certificateBound: "required"`) the token is not bound or the request carries no usable certificate.
+   */
+  CERT_BINDING: "ERR_CERT_BINDING",
 } as const;
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];

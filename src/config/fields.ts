@@ -342,6 +342,11 @@ export const ISSUER_FIELDS = {
     defaultText: "off",
     doc: "RFC 7662 token introspection (see [Revocation and introspection](#revocation-and-introspection))",
   },
+  certificateBound: {
+    type: { kind: "enum", values: ["required", "if-present"] },
+    defaultText: "off",
+    doc: 'RFC 8705 certificate-bound tokens: `cnf["x5t#S256"]` must match the mutual-TLS client certificate (see [Certificate-bound tokens](#certificate-bound-tokens-rfc-8705))',
+  },
   // Claim checks any issuer can use (identity-provider presets expand into them).
   clientId: {
     parser: true,

@@ -268,6 +268,12 @@ export interface IssuerConfigInput {
    */
   introspection?: IntrospectionConfigInput;
   /**
+   * RFC 8705 certificate-bound tokens: `cnf["x5t#S256"]` must match the mutual-TLS client certificate (see [Certificate-bound tokens](#certificate-bound-tokens-rfc-8705))
+   *
+   * @defaultValue off
+   */
+  certificateBound?: "required" | "if-present";
+  /**
    * the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise); `cognito`: the app client ids, checked per `tokenUse`
    *
    * @defaultValue not checked

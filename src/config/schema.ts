@@ -386,6 +386,10 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
   if (o.revocation !== undefined) out.revocation = parseRevocation(o.revocation, `${field}.revocation`);
   if (o.introspection !== undefined)
     out.introspection = parseIntrospection(o.introspection, `${field}.introspection`);
+  if (o.certificateBound !== undefined)
+    out.certificateBound = fieldValue(ISSUER_SHAPE, o, "certificateBound", field) as
+      | "required"
+      | "if-present";
   // Claim checks: present in the result only when configured (the defaults live in the verifier).
   if (o.clientId !== undefined && o.clientId !== null)
     out.clientId =

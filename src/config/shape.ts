@@ -86,6 +86,7 @@ export const ISSUER_SHAPE = {
       },
     },
   },
+  certificateBound: { type: { kind: "enum", values: ["required", "if-present"] } },
   clientId: {},
   clientIdClaim: { type: { kind: "array", items: STRING_2, minItems: 1 }, default: ["client_id"] },
   requiredClaimValues: {},

@@ -82,6 +82,12 @@ export interface IssuerConfig {
   revocation?: RevocationConfig;
   /** RFC 7662 introspection; absent: off. */
   introspection?: IntrospectionConfig;
+  /**
+   * RFC 8705: `cnf["x5t#S256"]` checked against the mutual-TLS client certificate of the event.
+   * `required`: every token must be bound and every request carry a certificate; `if-present`:
+   * only tokens with `cnf` are checked. Absent: off (`cnf` is ignored).
+   */
+  certificateBound?: "required" | "if-present";
   /** The client the token was issued to must be one of these (read from {@link clientIdClaim}); absent: not checked. */
   clientId?: string[];
   /** Claims that may hold the client id, in order: the first present is checked [`["client_id"]`]. */

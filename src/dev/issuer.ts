@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { generateSigningKey, type JwkObject } from "../keys/generate.js";
+import { certificateThumbprint, MAX_CLIENT_CERT_PEM_CHARS } from "../lambda/cert-binding.js";
 import { parseDuration, signToken } from "../token/sign.js";
 import { createVerifier, type Verifier } from "../token/verifier.js";
 import {
@@ -27,7 +28,9 @@ import {
  *   (`userPoolId`, `domain`, `tenantId`, … — see ./provider-tokens.ts), the token is shaped like
  *   that provider's, with its real issuer; `groups` and `roles` land in the provider's claims.
  *   With `token_format=opaque` the token is an opaque random string instead of a JWT, known only to
- *   this issuer (in memory: a restart forgets it), for RFC 7662 introspection.
+ *   this issuer (in memory: a restart forgets it), for RFC 7662 introspection. With `cert` (a PEM
+ *   client certificate) or `cnf_x5t` (its thumbprint), the token is certificate-bound (RFC 8705
+ *   `cnf["x5t#S256"]`).
  * - `POST /introspect` (RFC 7662): `token` (form or JSON), the client authenticated with HTTP Basic
  *   (any non-empty client id and secret: a dev tool); answers `{ active, …claims }` for its own JWTs
  *   and opaque tokens, `{ active: false }` for anything else, expired or revoked.
@@ -87,6 +90,8 @@ export interface MintRequest {
   presetParams?: Record<string, unknown>;
   /** `opaque`: an opaque token for introspection instead of a JWT [`jwt`]. */
   tokenFormat?: "jwt" | "opaque";
+  /** RFC 8705: bind the token to this certificate thumbprint (`cnf["x5t#S256"]`). */
+  x5tS256?: string;
 }
 
 /** A minted token, as the token endpoint answers it. */
@@ -265,6 +270,11 @@ export class DevIssuer {
     }
     if (request.groups !== undefined && !("groups" in claims)) claims.groups = request.groups;
     if (request.roles !== undefined && !("roles" in claims)) claims.roles = request.roles;
+    if (request.x5tS256 !== undefined) {
+      if ("cnf" in claims)
+        throw new TokenRequestError("invalid_request", "give cert (or cnf_x5t) or claims.cnf, not both");
+      claims.cnf = { "x5t#S256": request.x5tS256 };
+    }
     if (request.clientId !== undefined) claims.client_id = request.clientId;
     if (scopes.length > 0) claims.scope = scopes.join(" ");
     claims.jti = randomUUID();
@@ -689,6 +699,26 @@ function toMintRequest(fields: Record<string, unknown>, authorization: string | 
     if (format !== "jwt" && format !== "opaque")
       throw new TokenRequestError("invalid_request", 'token_format must be "jwt" or "opaque"');
     request.tokenFormat = format;
+  }
+  if (fields.cert !== undefined || fields.cnf_x5t !== undefined) {
+    if (fields.cert !== undefined && fields.cnf_x5t !== undefined)
+      throw new TokenRequestError("invalid_request", "give cert or cnf_x5t, not both");
+    const thumbprint =
+      fields.cert !== undefined
+        ? typeof fields.cert === "string" && fields.cert.length <= MAX_CLIENT_CERT_PEM_CHARS
+          ? certificateThumbprint(fields.cert)
+          : null
+        : typeof fields.cnf_x5t === "string" && /^[A-Za-z0-9_-]{43}$/.test(fields.cnf_x5t)
+          ? fields.cnf_x5t
+          : null;
+    if (thumbprint === null)
+      throw new TokenRequestError(
+        "invalid_request",
+        fields.cert !== undefined
+          ? "cert must be one PEM X.509 certificate"
+          : "cnf_x5t must be a base64url SHA-256 certificate thumbprint (43 characters)",
+      );
+    request.x5tS256 = thumbprint;
   }
   const aud = fields.aud ?? fields.audience;
   if (aud !== undefined) {

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { type Env, environmentConfigSource, loadConfigWith } from "../config/from-env.js";
 import { hostName } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
+import { certBindingWarnings } from "../lambda/cert-binding.js";
 import { parseConfig } from "../lambda/config.js";
 import { createLogger } from "../log.js";
 import { parseJsonText } from "../util/json.js";
@@ -423,6 +424,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         logger.warn("api_keys_not_emulated", {
           detail: `dev.apiKeyRequired applies to REST APIs only; ${dev.api} requests are not metered`,
         });
+      for (const detail of config === null ? [] : certBindingWarnings(config, dev))
+        logger.warn("cert_binding_config", { detail });
       const requestHandlers = createRequestHandlers({
         dev,
         gateway,

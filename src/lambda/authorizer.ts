@@ -28,6 +28,7 @@ import {
   verifyNowOf,
 } from "../token/verifier.js";
 import { claimPath } from "../util/json-pointer.js";
+import { certBinding } from "./cert-binding.js";
 import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
 import { type AuthorizerMetrics, metricsFor } from "./metrics.js";
 
@@ -222,6 +223,8 @@ export function buildAuthorizer(
   const verifier = hooks?.verifier === undefined ? built : hooks.verifier(built);
   // gatepass's own verifier answers synchronously while its key is at hand: no promise to await.
   const verifyNow = verifyNowOf(verifier);
+  // RFC 8705 certificate binding: `undefined` (no work per call) unless an issuer sets `certificateBound`.
+  const binding = certBinding(cfg, logger);
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
   const contextClaims = cfg.context.claims.map(claimPath);
   const contextValues = hooks?.contextValues;
@@ -353,6 +356,7 @@ export function buildAuthorizer(
         verified = now instanceof Promise ? await now : now;
       }
       issuer = verified.issuer;
+      binding?.check(verified, event, request.kind);
       const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;

@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { unzipSync } from "fflate";
 import { SignJWT } from "jose";
+import { makeTestPki } from "../helpers/certs.js";
 import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli-helpers.js";
 
 /**
@@ -69,6 +70,8 @@ const METRICS_MODULES = /lambda[\\/]metrics(-on)?\.[jt]s$/;
 const TOKEN_STATUS_MODULES = /token[\\/](status|revocation|introspection)\.[jt]s$/;
 const INTROSPECTION_MODULE = /token[\\/]introspection\.[jt]s$/;
 const REVOCATION_MODULE = /token[\\/]revocation\.[jt]s$/;
+/** The certificate-binding check (RFC 8705): absent from a `--config` bundle whose issuers do not use it. */
+const CERT_BINDING_MODULES = /(lambda[\\/]cert-binding|adapters[\\/]client-cert)\.[jt]s$/;
 /** The library hooks (`check`, `context`): functions, which no bundle's configuration can name. */
 const HOOK_MODULES = /(token[\\/]check|lambda[\\/]hooks)\.[jt]s$/;
 
@@ -424,6 +427,49 @@ describe("gatepass bundle", { concurrency: true }, () => {
     );
     const { results } = await invoke(join(dir, "index.mjs"), [tokenEvent(token)]);
     assert.deepEqual(results[0], { error: "Unauthorized" });
+  });
+
+  test("--config without certificateBound carries no certificate-binding code; with it, REST REQUEST events are checked against their client certificate", async () => {
+    for (const module of embedded.report.modules)
+      assert.doesNotMatch(
+        module,
+        CERT_BINDING_MODULES,
+        `${module} in a bundle whose issuers do not bind tokens`,
+      );
+    assert.ok(
+      plain.report.modules.some((m) => CERT_BINDING_MODULES.test(m)),
+      "the environment may turn it on",
+    );
+    const pki = makeTestPki();
+    const secret = "a-shared-secret-of-at-least-32-bytes!";
+    const file = join(root, "cert-bound.config.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        issuers: [{ issuer: ISSUER, audience: [AUDIENCE], secret, certificateBound: "required" }],
+      }),
+    );
+    const dir = join(root, "cert-bound");
+    const report = await bundle(dir, ["--config", file]);
+    assert.ok(report.modules.some((m) => CERT_BINDING_MODULES.test(m)));
+    const bound = await new SignJWT({ sub: "user-1", cnf: { "x5t#S256": pki.client.x5tS256 } })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("5m")
+      .sign(new TextEncoder().encode(secret));
+    const requestEvent = (pem: string) => ({
+      type: "REQUEST",
+      methodArn: METHOD_ARN,
+      headers: { Authorization: `Bearer ${bound}` },
+      requestContext: { identity: { clientCert: { clientCertPem: pem } } },
+    });
+    const { results } = await invoke(join(dir, "index.mjs"), [
+      requestEvent(pki.client.pem),
+      requestEvent(pki.other.pem),
+    ]);
+    assertAllow(results[0]?.response);
+    assert.deepEqual(results[1], { error: "Unauthorized" });
   });
 
   test("--config without metrics carries no metrics code; with metrics, one EMF line per invocation", async () => {

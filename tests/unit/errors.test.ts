@@ -12,6 +12,7 @@ describe("ReasonCodes", () => {
     const codes = Object.values(ReasonCodes).sort();
     // Log field values are a contract: these strings never change.
     assert.deepEqual(codes, [
+      "ERR_CERT_BINDING",
       "ERR_CHECK_REFUSED",
       "ERR_CLAIM_MISMATCH",
       "ERR_EVENT_INVALID_ARN",

@@ -113,6 +113,9 @@ const TOKEN_STATUS_MODULE = /^\.\/status\.js$/;
 const VERIFIER = /[\\/]token[\\/]verifier\.[jt]s$/;
 const STATUS_CHECK_MODULES = /^\.\/(revocation|introspection)\.js$/;
 const TOKEN_STATUS = /[\\/]token[\\/]status\.[jt]s$/;
+/** The certificate-binding check as the handler imports it. */
+const CERT_BINDING_MODULE = /^\.\/cert-binding\.js$/;
+const HANDLER = /[\\/]lambda[\\/]authorizer\.[jt]s$/;
 
 /**
  * The bundler plugin of `--config`: the virtual modules `lambda/embedded-entry.ts` imports (typed in
@@ -126,7 +129,9 @@ const TOKEN_STATUS = /[\\/]token[\\/]status\.[jt]s$/;
  * - `gatepass:metrics` is `lambda/metrics-on.ts` with `metrics` configured, else
  *   `lambda/metrics-off.ts`: no metrics code;
  * - with no issuer using `revocation` or `introspection`, the token-status layer the verifier
- *   imports is `lambda/no-token-status.ts`; with only one of them, the other's module is.
+ *   imports is `lambda/no-token-status.ts`; with only one of them, the other's module is;
+ * - with no issuer using `certificateBound`, the handler's certificate-binding check is
+ *   `lambda/no-cert-binding.ts`: no X.509 code.
  */
 function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
@@ -137,6 +142,9 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const revocation = config.issuers.some((issuer) => issuer.revocation !== undefined);
   const introspection = config.issuers.some((issuer) => issuer.introspection !== undefined);
   const noTokenStatus = revocation && introspection ? undefined : lambdaModule("no-token-status");
+  const noCertBinding = config.issuers.some((issuer) => issuer.certificateBound !== undefined)
+    ? undefined
+    : lambdaModule("no-cert-binding");
   return {
     name: "gatepass-config",
     setup(build) {
@@ -156,6 +164,11 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
           (args.path.includes("revocation") ? !revocation : !introspection)
             ? { path: noTokenStatus }
             : undefined,
+        );
+      }
+      if (noCertBinding !== undefined) {
+        build.onResolve({ filter: CERT_BINDING_MODULE }, (args) =>
+          HANDLER.test(args.importer) ? { path: noCertBinding } : undefined,
         );
       }
       if (noRemoteKeys !== undefined) {

@@ -4,15 +4,27 @@ import { Command } from "commander";
 import { ALGORITHMS, type Algorithm } from "../../keys/algorithms.js";
 import { type GeneratedKey, generateSigningKey } from "../../keys/generate.js";
 import { bindKey, type ImportResult, importJwk, importPem } from "../../keys/import.js";
+import { createClientCertificate, createTestCa } from "../../keys/x509.js";
+import { certificateThumbprint } from "../../lambda/cert-binding.js";
 import { jsonErrorPosition } from "../../util/json.js";
 import { parseAlgorithm, parseKid } from "../args.js";
-import { action, CliError, ExitCode, type ExitCodeValue, printHuman } from "../output.js";
+import { action, CliError, ExitCode, type ExitCodeValue, parser, printHuman } from "../output.js";
+
+const parseDays = parser((value: string): number => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 825)
+    throw new Error("expected a whole number of days from 1 to 825");
+  return n;
+});
 
 /** The algorithms the contract names; the others work too. */
 const MAIN_ALGORITHMS: readonly string[] = ["RS256", "PS256", "ES256", "ES384", "EdDSA", "HS256"];
 
 interface GenerateOptions {
-  alg: Algorithm;
+  alg?: Algorithm;
+  clientCert?: boolean;
+  cn?: string;
+  days?: number;
   kid?: string;
   out?: string;
   force?: boolean;
@@ -116,6 +128,19 @@ function writeFiles(dir: string, files: OutputFile[], force: boolean): void {
 }
 
 async function generate(options: GenerateOptions): Promise<undefined> {
+  if (options.clientCert === true) {
+    if (options.alg !== undefined || options.kid !== undefined)
+      throw new CliError(
+        "--client-cert makes certificates, not a signing key: leave out --alg and --kid",
+        ExitCode.USAGE,
+      );
+    if (options.out === undefined) throw new CliError("--client-cert needs --out DIR", ExitCode.USAGE);
+    return clientCert({ ...options, out: options.out });
+  }
+  if (options.cn !== undefined || options.days !== undefined)
+    throw new CliError("--cn and --days go with --client-cert", ExitCode.USAGE);
+  if (options.alg === undefined)
+    throw new CliError("required option '--alg <alg>' not specified (or --client-cert)", ExitCode.USAGE);
   let key: GeneratedKey;
   try {
     key = await generateSigningKey(options.alg, options.kid === undefined ? {} : { kid: options.kid });
@@ -151,6 +176,67 @@ async function generate(options: GenerateOptions): Promise<undefined> {
     `Mint a token: gatepass mint --key ${join(dir, "private.jwk.json")} --sub user-1 --aud my-api --iss https://issuer.example/`,
   );
   printHuman(`${lines.join("\n")}\n`);
+  return;
+}
+
+interface ClientCertOptions {
+  out: string;
+  cn?: string;
+  days?: number;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** Every file `keys client-cert` writes. */
+const CERT_FILES = ["ca.pem", "ca.key.pem", "client.pem", "client.key.pem"] as const;
+
+/**
+ * `gatepass keys generate --client-cert`: a test CA and a client certificate it issued (ECDSA P-256), for
+ * mutual TLS with `gatepass dev --tls` and certificate-bound tokens (RFC 8705); prints the client
+ * certificate's `x5t#S256`, the value a bound token's `cnf` carries.
+ */
+async function clientCert(options: ClientCertOptions): Promise<undefined> {
+  const dir = options.out;
+  prepareDirectory(dir);
+  const existing = CERT_FILES.map((name) => join(dir, name)).filter((path) => existsSync(path));
+  if (existing.length > 0 && options.force !== true)
+    throw new CliError(`${existing.join(", ")} already exist; pass --force to replace them`);
+  const cn = options.cn ?? "gatepass-client";
+  const days = options.days ?? 30;
+  const ca = createTestCa("gatepass test CA", days);
+  const client = createClientCertificate(ca, cn, days);
+  const x5t = certificateThumbprint(client.pem);
+  const files = [
+    { name: "ca.pem", content: ca.pem, secret: false },
+    { name: "ca.key.pem", content: ca.keyPem, secret: true },
+    { name: "client.pem", content: client.pem, secret: false },
+    { name: "client.key.pem", content: client.keyPem, secret: true },
+  ];
+  for (const file of files) {
+    const path = join(dir, file.name);
+    const mode = file.secret ? 0o600 : 0o644;
+    try {
+      rmSync(path, { force: true });
+      writeFileSync(path, file.content, { mode, flag: "wx" });
+      chmodSync(path, mode);
+    } catch (error) {
+      throw new CliError(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  }
+  const written = Object.fromEntries(files.map((f) => [f.name, join(dir, f.name)]));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ "x5t#S256": x5t, files: written })}\n`);
+    return;
+  }
+  printHuman(
+    [
+      `Generated a test CA and a client certificate (CN=${cn}, ${days} days) in ${dir}:`,
+      ...files.map((f) => `  ${join(dir, f.name)}${f.secret ? "  (mode 0600)" : ""}`),
+      `Client certificate x5t#S256: ${x5t}`,
+      'Bind a token to it: cnf {"x5t#S256": "<that value>"} (gatepass dev: POST /token with cnf_x5t).',
+      "",
+    ].join("\n"),
+  );
   return;
 }
 
@@ -267,12 +353,18 @@ export function keysCommand(): Command {
     .description(
       "generate a signing key: private.jwk.json (0600), public.jwks.json and public.pem (asymmetric) or secret.txt (HS*); prints JSON without --out",
     )
-    .requiredOption(
+    .option(
       "--alg <alg>",
       `algorithm: ${MAIN_ALGORITHMS.join(", ")} (also ${ALGORITHMS.filter((a) => !MAIN_ALGORITHMS.includes(a)).join(", ")})`,
       parseAlgorithm,
     )
     .option("--kid <id>", "key id [the RFC 7638 JWK thumbprint]", parseKid)
+    .option(
+      "--client-cert",
+      "instead of a signing key: a test CA and a client certificate for mutual TLS (ca.pem, ca.key.pem, client.pem, client.key.pem; keys 0600), printing its x5t#S256; needs --out",
+    )
+    .option("--cn <name>", "with --client-cert: the certificate's common name [gatepass-client]")
+    .option("--days <n>", "with --client-cert: validity in days, 1-825 [30]", parseDays)
     .option("--out <dir>", "write the files into DIR (created if missing)")
     .option("--force", "replace existing key files in DIR")
     .option("--json", "with --out: print what was written as JSON")

@@ -49,6 +49,24 @@ const COVERED: Record<string, How> = {
   },
   "[--allow-host NAME]... [--watch] [--integration-timeout DURATION] [--console-prefix PATH | --no-console]":
     { test: HERE, evidence: /dev --help/ },
+  "gatepass dev --template FILE | --serverless FILE | --openapi FILE": { test: HERE, evidence: /dev --help/ },
+  "[--api-name NAME] [--stage NAME] [--parameter KEY=VALUE]... [--function ARN_OR_NAME=FILE[#export]]...": {
+    test: HERE,
+    evidence: /dev --help/,
+  },
+  // README.md, Local development: pointing gatepass dev at a definition (each run as a process)
+  "npx gatepass dev --template template.yaml": {
+    test: "tests/e2e/dev-definition-files.test.ts",
+    evidence: /--template", "template\.yaml"/,
+  },
+  "npx gatepass dev --serverless serverless.yml --api-name http": {
+    test: "tests/e2e/dev-definition-files.test.ts",
+    evidence: /--serverless", "serverless\.yml", "--api-name", "http"/,
+  },
+  "npx gatepass dev --openapi openapi.yaml": {
+    test: "tests/e2e/dev-definition-files.test.ts",
+    evidence: /--openapi", "openapi\.yaml"/,
+  },
   'curl -s http://127.0.0.1:4000/token -d sub=alice -d scope=orders:read -d \'claims={"groups":["admin"]}\'':
     {
       test: "tests/e2e/dev-issuer.test.ts",

@@ -365,3 +365,58 @@ describe("gatepass dev --template --watch as a process: a change is served withi
     }
   });
 });
+
+describe("the README's gatepass dev commands for a definition, as processes", { timeout: 120_000 }, () => {
+  const cases = [
+    {
+      dir: "sam-rest",
+      args: ["--template", "template.yaml"],
+      open: "/health",
+      closed: "/orders/1",
+      none: 403,
+    },
+    {
+      dir: "serverless",
+      args: ["--serverless", "serverless.yml", "--api-name", "http"],
+      open: "/health",
+      closed: "/orders/1",
+      none: 200, // its catch-all route takes every other path
+    },
+    { dir: "openapi", args: ["--openapi", "openapi.yaml"], open: "/health", closed: "/orders/1", none: 403 },
+  ];
+  for (const c of cases) {
+    it(`gatepass dev ${c.args.join(" ")}: the banner lists the routes; open, guarded and undeclared paths answer as AWS`, async () => {
+      const child = spawn(process.execPath, [cli, "dev", ...c.args, "--port", "0"], {
+        cwd: join(apis, c.dir),
+        env: { PATH: process.env.PATH ?? "", HOME: tmpdir() },
+      });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      try {
+        const deadline = Date.now() + 30_000;
+        while (!out.includes("Ctrl-C")) {
+          assert.ok(Date.now() < deadline, `no banner: ${out}`);
+          assert.equal(child.exitCode, null, out);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+        assert.match(out, new RegExp(`GET ${c.open}`), "the banner lists the routes");
+        assert.match(out, /\/_gatepass\//, "the banner prints the console URL");
+        assert.equal((await fetch(`${url}${c.open}`)).status, 200);
+        assert.equal((await fetch(`${url}${c.closed}`)).status, 401);
+        const allowed = await fetch(`${url}${c.closed}`, { headers: { authorization: "Bearer allow" } });
+        assert.equal(allowed.status, 200, await allowed.clone().text());
+        const undeclared = await fetch(`${url}/not/declared`, { headers: { authorization: "Bearer allow" } });
+        assert.equal(undeclared.status, c.none);
+      } finally {
+        child.kill("SIGTERM");
+        await new Promise((done) => child.once("exit", done));
+      }
+    });
+  }
+});

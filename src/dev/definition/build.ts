@@ -7,6 +7,7 @@ import type {
   IntegrationDefinition,
   RouteDefinition,
 } from "./model.js";
+import { isRecord } from "./yaml.js";
 
 /**
  * What the readers share: API Gateway's defaults, the checks every route passes (a path starting
@@ -253,3 +254,25 @@ export const CORS_NOTE =
 
 /** The note for a Lambda authorizer whose function is not in the definition. */
 export const OWN_AUTHORIZER_NOTE = "gatepass's own authorizer is used with the configuration in effect.";
+
+/**
+ * The Properties of an `AWS::ApiGateway::GatewayResponse` (a template's, or a serverless.yml's
+ * `resources`): its type, status, `gatewayresponse.header.*` parameters and templates.
+ */
+export function cfnGatewayResponse(p: Record<string, unknown>): GatewayResponseDefinition {
+  const headers: Record<string, string> = {};
+  for (const [key, v] of Object.entries(isRecord(p.ResponseParameters) ? p.ResponseParameters : {})) {
+    const m = /^gatewayresponse\.header\.(.+)$/.exec(key);
+    if (m && typeof v === "string") headers[m[1]!] = v;
+  }
+  const templates: Record<string, string> = {};
+  for (const [ct, t] of Object.entries(isRecord(p.ResponseTemplates) ? p.ResponseTemplates : {}))
+    if (typeof t === "string") templates[ct] = t;
+  const statusCode = integer(p.StatusCode);
+  return {
+    type: String(p.ResponseType ?? ""),
+    ...(statusCode !== undefined ? { statusCode } : {}),
+    headers,
+    templates,
+  };
+}

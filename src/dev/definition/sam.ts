@@ -4,6 +4,7 @@ import {
   addRoute,
   bool,
   CORS_NOTE,
+  cfnGatewayResponse,
   DefinitionError,
   declaredAuthorizer,
   HTTP_DEFAULT_IDENTITY,
@@ -576,21 +577,7 @@ export function readSam(template: Record<string, unknown>, options: SamReadOptio
       }
       for (const grId of ofType("AWS::ApiGateway::GatewayResponse").filter((g) => belongs(g, apiId))) {
         const p = r.resolve(resource(grId).Properties, `Resources.${grId}.Properties`) as Props;
-        const headers: Record<string, string> = {};
-        for (const [key, v] of Object.entries(isRecord(p.ResponseParameters) ? p.ResponseParameters : {})) {
-          const m = /^gatewayresponse\.header\.(.+)$/.exec(key);
-          if (m && typeof v === "string") headers[m[1]!] = v;
-        }
-        const templates: Record<string, string> = {};
-        for (const [ct, t] of Object.entries(isRecord(p.ResponseTemplates) ? p.ResponseTemplates : {}))
-          if (typeof t === "string") templates[ct] = t;
-        const statusCode = integer(p.StatusCode);
-        draft.gatewayResponses.push({
-          type: String(p.ResponseType ?? ""),
-          ...(statusCode !== undefined ? { statusCode } : {}),
-          headers,
-          templates,
-        });
+        draft.gatewayResponses.push(cfnGatewayResponse(p));
       }
     }
   }

@@ -4,6 +4,7 @@ import {
   addRoute,
   bool,
   CORS_NOTE,
+  cfnGatewayResponse,
   DefinitionError,
   HTTP_DEFAULT_IDENTITY,
   HTTP_TIMEOUT_MS,
@@ -608,21 +609,7 @@ export function readServerless(
     if (!isRecord(res) || res.Type !== "AWS::ApiGateway::GatewayResponse" || !isRecord(res.Properties))
       continue;
     const p = vars(res.Properties, `resources.Resources.${id}.Properties`) as Props;
-    const headers: Record<string, string> = {};
-    for (const [key, v] of Object.entries(isRecord(p.ResponseParameters) ? p.ResponseParameters : {})) {
-      const m = /^gatewayresponse\.header\.(.+)$/.exec(key);
-      if (m && typeof v === "string") headers[m[1]!] = v;
-    }
-    const templates: Record<string, string> = {};
-    for (const [ct, t] of Object.entries(isRecord(p.ResponseTemplates) ? p.ResponseTemplates : {}))
-      if (typeof t === "string") templates[ct] = t;
-    const statusCode = integer(p.StatusCode);
-    rest.gatewayResponses.push({
-      type: String(p.ResponseType ?? ""),
-      ...(statusCode !== undefined ? { statusCode } : {}),
-      headers,
-      templates,
-    });
+    rest.gatewayResponses.push(cfnGatewayResponse(p));
   }
 
   const apis = [

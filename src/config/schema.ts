@@ -390,6 +390,12 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     out.certificateBound = fieldValue(ISSUER_SHAPE, o, "certificateBound", field) as
       | "required"
       | "if-present";
+  if (o.dpop !== undefined) {
+    out.dpop = fieldValue(ISSUER_SHAPE, o, "dpop", field) as "required" | "if-present";
+    out.dpopIatWindowSeconds = fieldValue(ISSUER_SHAPE, o, "dpopIatWindowSeconds", field) as number;
+    if (o.dpopUrlBase !== undefined)
+      out.dpopUrlBase = (fieldValue(ISSUER_SHAPE, o, "dpopUrlBase", field) as string).replace(/\/+$/, "");
+  }
   // Claim checks: present in the result only when configured (the defaults live in the verifier).
   if (o.clientId !== undefined && o.clientId !== null)
     out.clientId =

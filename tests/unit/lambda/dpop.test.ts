@@ -469,3 +469,25 @@ describe("DPoP (RFC 9449): events without the request's headers", () => {
     await assertDpopRefused(run, e, "rest-token event carries no DPoP proof", [token]);
   });
 });
+
+describe("DPoP (RFC 9449): configuration", () => {
+  const base = { issuer: ISSUER, audience: [AUDIENCE], secret: SECRET };
+  const refused = (extra: Record<string, unknown>, field: RegExp) =>
+    assert.throws(
+      () => createAuthorizer({ issuers: [{ ...base, ...extra }] }, { logger: createMemoryLogger() }),
+      (e: Error) => e.name === "ConfigError" && field.test(e.message),
+    );
+
+  test("dpopUrlBase must be an https URL without query, fragment or credentials", OPTS, () => {
+    refused({ dpop: "required", dpopUrlBase: "http://api.example.com" }, /dpopUrlBase/);
+    refused({ dpop: "required", dpopUrlBase: "https://api.example.com/v1?x=1" }, /dpopUrlBase/);
+    refused({ dpop: "required", dpopUrlBase: "https://api.example.com/#top" }, /dpopUrlBase/);
+    refused({ dpop: "required", dpopUrlBase: "https://user:pw@api.example.com" }, /dpopUrlBase/);
+    refused({ dpop: "required", dpopUrlBase: "not a url" }, /dpopUrlBase/);
+  });
+
+  test("dpopUrlBase and dpopIatWindowSeconds without dpop are refused, not ignored", OPTS, () => {
+    refused({ dpopUrlBase: "https://api.example.com" }, /dpopUrlBase.*dpop/);
+    refused({ dpopIatWindowSeconds: 30 }, /dpopIatWindowSeconds.*dpop/);
+  });
+});

@@ -65,6 +65,11 @@ export const AuthErrorCodes = {
    * or (`certificateBound: "required"`) the token is not bound or the request carries no usable certificate.
    */
   CERT_BINDING: "ERR_CERT_BINDING",
+  /**
+   * RFC 9449: the DPoP proof is missing or fails a check (signature, `typ`, `alg`, `jwk`, `htm`,
+   * `htu`, `iat`, `jti` replay, `ath`, `cnf.jkt`), or (`dpop: "required"`) the token is not DPoP-bound.
+   */
+  DPOP: "ERR_DPOP",
 } as const;
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];

@@ -347,6 +347,21 @@ export const ISSUER_FIELDS = {
     defaultText: "off",
     doc: 'RFC 8705 certificate-bound tokens: `cnf["x5t#S256"]` must match the mutual-TLS client certificate (see [Certificate-bound tokens](#certificate-bound-tokens-rfc-8705))',
   },
+  dpop: {
+    type: { kind: "enum", values: ["required", "if-present"] },
+    defaultText: "off",
+    doc: "RFC 9449 DPoP: `Authorization: DPoP` with a `DPoP` proof whose key matches `cnf.jkt` (see [DPoP](#dpop-rfc-9449))",
+  },
+  dpopUrlBase: {
+    type: { kind: "string", pattern: "^https://[^?#]+$" },
+    defaultText: "`https://` + `Host`",
+    doc: "what precedes the request path in the URL DPoP clients sign (`htu`): set it behind a proxy that changes the host or strips a path prefix",
+  },
+  dpopIatWindowSeconds: {
+    type: { kind: "integer", min: 1, max: 600 },
+    default: 60,
+    doc: "a DPoP proof's `iat` may differ from now by this much either way; its `jti` is remembered as long",
+  },
   // Claim checks any issuer can use (identity-provider presets expand into them).
   clientId: {
     parser: true,

@@ -274,6 +274,24 @@ export interface IssuerConfigInput {
    */
   certificateBound?: "required" | "if-present";
   /**
+   * RFC 9449 DPoP: `Authorization: DPoP` with a `DPoP` proof whose key matches `cnf.jkt` (see [DPoP](#dpop-rfc-9449))
+   *
+   * @defaultValue off
+   */
+  dpop?: "required" | "if-present";
+  /**
+   * what precedes the request path in the URL DPoP clients sign (`htu`): set it behind a proxy that changes the host or strips a path prefix
+   *
+   * @defaultValue `https://` + `Host`
+   */
+  dpopUrlBase?: string;
+  /**
+   * a DPoP proof's `iat` may differ from now by this much either way; its `jti` is remembered as long
+   *
+   * @defaultValue `60`
+   */
+  dpopIatWindowSeconds?: number;
+  /**
    * the client the token was issued to, read from the first `clientIdClaim` present, must be one of these (401 otherwise); `cognito`: the app client ids, checked per `tokenUse`
    *
    * @defaultValue not checked

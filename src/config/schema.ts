@@ -390,6 +390,14 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     out.certificateBound = fieldValue(ISSUER_SHAPE, o, "certificateBound", field) as
       | "required"
       | "if-present";
+  if (o.dpop !== undefined) {
+    out.dpop = fieldValue(ISSUER_SHAPE, o, "dpop", field) as "required" | "if-present";
+    out.dpopIatWindowSeconds = fieldValue(ISSUER_SHAPE, o, "dpopIatWindowSeconds", field) as number;
+    if (o.dpopUrlBase !== undefined)
+      out.dpopUrlBase = parseDpopUrlBase(fieldValue(ISSUER_SHAPE, o, "dpopUrlBase", field) as string, field);
+  } else
+    for (const name of ["dpopUrlBase", "dpopIatWindowSeconds"])
+      if (o[name] !== undefined) throw new ConfigError(`${field}.${name}`, "applies only with dpop set.");
   // Claim checks: present in the result only when configured (the defaults live in the verifier).
   if (o.clientId !== undefined && o.clientId !== null)
     out.clientId =
@@ -742,4 +750,30 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
   if (usageIdentifierClaim !== null) config.usageIdentifierClaim = usageIdentifierClaim;
   checked.add(config);
   return config;
+}
+
+/**
+ * `dpopUrlBase`: an `https` URL with neither query, fragment nor credentials (it prefixes the path of
+ * the URL a DPoP proof names), kept without its trailing `/`.
+ */
+function parseDpopUrlBase(value: string, field: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    url.protocol !== "https:" ||
+    url.username !== "" ||
+    url.password !== "" ||
+    value.includes("?") ||
+    value.includes("#")
+  )
+    throw new ConfigError(
+      `${field}.dpopUrlBase`,
+      'expected an https URL without query, fragment or credentials, such as "https://api.example.com/v1".',
+    );
+  return value.replace(/\/+$/, "");
 }

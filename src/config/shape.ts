@@ -9,6 +9,7 @@ const BOOLEAN_3 = { kind: "boolean" } as const;
 const POSITIVE_4 = { kind: "positive", max: 86400 } as const;
 const POSITIVE_5 = { kind: "positive", max: 60000 } as const;
 const INTEGER_6 = { kind: "integer", min: 0, max: 3600 } as const;
+const ENUM_7 = { kind: "enum", values: ["required", "if-present"] } as const;
 
 export const JWKS_CACHE_SHAPE = {
   maxAgeSeconds: { type: POSITIVE_0, default: 600 },
@@ -86,7 +87,10 @@ export const ISSUER_SHAPE = {
       },
     },
   },
-  certificateBound: { type: { kind: "enum", values: ["required", "if-present"] } },
+  certificateBound: { type: ENUM_7 },
+  dpop: { type: ENUM_7 },
+  dpopUrlBase: { type: { kind: "string", pattern: "^https://[^?#]+$" } },
+  dpopIatWindowSeconds: { type: { kind: "integer", min: 1, max: 600 }, default: 60 },
   clientId: {},
   clientIdClaim: { type: { kind: "array", items: STRING_2, minItems: 1 }, default: ["client_id"] },
   requiredClaimValues: {},

@@ -88,6 +88,15 @@ export interface IssuerConfig {
    * only tokens with `cnf` are checked. Absent: off (`cnf` is ignored).
    */
   certificateBound?: "required" | "if-present";
+  /**
+   * RFC 9449 DPoP: `Authorization: DPoP <token>` with a `DPoP` proof header. `required`: every token
+   * must carry `cnf.jkt` and come with a proof; `if-present`: only tokens with `cnf.jkt`. Absent: off.
+   */
+  dpop?: "required" | "if-present";
+  /** With `dpop`: the origin (and path prefix) of the URL clients sign, without a trailing `/`; absent: `https://` + `Host`. */
+  dpopUrlBase?: string;
+  /** With `dpop`: the proof's `iat` window each side of now, and how long a `jti` is remembered [60]. */
+  dpopIatWindowSeconds?: number;
   /** The client the token was issued to must be one of these (read from {@link clientIdClaim}); absent: not checked. */
   clientId?: string[];
   /** Claims that may hold the client id, in order: the first present is checked [`["client_id"]`]. */

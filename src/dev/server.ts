@@ -8,6 +8,7 @@ import { hostName } from "../config/schema.js";
 import type { DevConfig, GatepassConfig } from "../config/types.js";
 import { certBindingWarnings } from "../lambda/cert-binding.js";
 import { parseConfig } from "../lambda/config.js";
+import { dpopWarnings } from "../lambda/dpop.js";
 import { createLogger } from "../log.js";
 import { parseJsonText } from "../util/json.js";
 import { type ApiRouter, createApiRouter, definitionApiType, type RouteSummary } from "./api-router.js";
@@ -426,6 +427,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         });
       for (const detail of config === null ? [] : certBindingWarnings(config, dev))
         logger.warn("cert_binding_config", { detail });
+      for (const detail of config === null ? [] : dpopWarnings(config, dev))
+        logger.warn("dpop_config", { detail });
       const requestHandlers = createRequestHandlers({
         dev,
         gateway,

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { nodeCrypto } from "../util/builtins.js";
 
 /**
  * The members that define a key, per key type (RFC 7638 §3.2, RFC 8037 §2 for OKP). Listed in
@@ -39,5 +39,5 @@ export function jwkThumbprint(
     canonical[name] = value;
   }
   // JSON.stringify keeps insertion order, and `members` is already sorted.
-  return createHash(hash).update(JSON.stringify(canonical), "utf8").digest("base64url");
+  return nodeCrypto.createHash(hash).update(JSON.stringify(canonical), "utf8").digest("base64url");
 }

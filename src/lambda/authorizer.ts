@@ -29,6 +29,7 @@ import {
 } from "../token/verifier.js";
 import { claimPath } from "../util/json-pointer.js";
 import { certBinding } from "./cert-binding.js";
+import { dpop } from "./dpop.js";
 import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
 import { type AuthorizerMetrics, metricsFor } from "./metrics.js";
 
@@ -225,6 +226,8 @@ export function buildAuthorizer(
   const verifyNow = verifyNowOf(verifier);
   // RFC 8705 certificate binding: `undefined` (no work per call) unless an issuer sets `certificateBound`.
   const binding = certBinding(cfg, logger);
+  // RFC 9449 DPoP: `undefined` (no work per call) unless an issuer sets `dpop`.
+  const dpopCheck = dpop(cfg, options.now === undefined ? {} : { now: options.now });
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
   const contextClaims = cfg.context.claims.map(claimPath);
   const contextValues = hooks?.contextValues;
@@ -337,6 +340,15 @@ export function buildAuthorizer(
       if (detected.kind === null)
         throw new Refusal(ReasonCodes.EVENT_UNSUPPORTED, `Unsupported event: ${detected.missing}`);
       request = detected;
+      // `Authorization: DPoP <token>` is a credential only when an issuer accepts DPoP.
+      let viaDpop = false;
+      if (dpopCheck !== undefined && request.token === null) {
+        const token = dpopCheck.credential(event, request.kind);
+        if (token !== null) {
+          request = { ...request, token, tokenProblem: null, tokenProblemCode: null };
+          viaDpop = true;
+        }
+      }
       const arn = parseArn(request.arn);
       if (arn === null)
         throw new Refusal(
@@ -357,6 +369,7 @@ export function buildAuthorizer(
       }
       issuer = verified.issuer;
       binding?.check(verified, event, request.kind);
+      dpopCheck?.check(verified, request.token, viaDpop, event, request.kind, request.method);
       const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;

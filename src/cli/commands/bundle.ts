@@ -116,6 +116,8 @@ const TOKEN_STATUS = /[\\/]token[\\/]status\.[jt]s$/;
 /** The certificate-binding check as the handler imports it. */
 const CERT_BINDING_MODULE = /^\.\/cert-binding\.js$/;
 const HANDLER = /[\\/]lambda[\\/]authorizer\.[jt]s$/;
+/** The DPoP check as the handler imports it. */
+const DPOP_MODULE = /^\.\/dpop\.js$/;
 
 /**
  * The bundler plugin of `--config`: the virtual modules `lambda/embedded-entry.ts` imports (typed in
@@ -132,6 +134,7 @@ const HANDLER = /[\\/]lambda[\\/]authorizer\.[jt]s$/;
  *   imports is `lambda/no-token-status.ts`; with only one of them, the other's module is;
  * - with no issuer using `certificateBound`, the handler's certificate-binding check is
  *   `lambda/no-cert-binding.ts`: no X.509 code.
+ * - with no issuer using `dpop`, the handler's DPoP check is `lambda/no-dpop.ts`.
  */
 function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
@@ -145,6 +148,9 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const noCertBinding = config.issuers.some((issuer) => issuer.certificateBound !== undefined)
     ? undefined
     : lambdaModule("no-cert-binding");
+  const noDpop = config.issuers.some((issuer) => issuer.dpop !== undefined)
+    ? undefined
+    : lambdaModule("no-dpop");
   return {
     name: "gatepass-config",
     setup(build) {
@@ -169,6 +175,11 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
       if (noCertBinding !== undefined) {
         build.onResolve({ filter: CERT_BINDING_MODULE }, (args) =>
           HANDLER.test(args.importer) ? { path: noCertBinding } : undefined,
+        );
+      }
+      if (noDpop !== undefined) {
+        build.onResolve({ filter: DPOP_MODULE }, (args) =>
+          HANDLER.test(args.importer) ? { path: noDpop } : undefined,
         );
       }
       if (noRemoteKeys !== undefined) {

@@ -375,6 +375,8 @@ $("mint-form").addEventListener("submit", (event) => {
           groups: value("mint-groups"),
           ttl: value("mint-ttl"),
           preset: value("mint-preset"),
+          alg: value("mint-alg"),
+          aud: value("mint-aud"),
           path: value("mint-path") || "/",
           ...(claims ? { claims } : {}),
           ...(presetParams ? { presetParams } : {}),

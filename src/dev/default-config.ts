@@ -1,5 +1,5 @@
 import type { DevApiType } from "../config/types.js";
-import { DEV_AUDIENCE, type MintRequest } from "./issuer.js";
+import { DEV_ALGORITHMS, DEV_AUDIENCE, type MintRequest } from "./issuer.js";
 
 /**
  * The embedded default of `gatepass dev` (and `npm start`): gatepass's own authorizer trusting
@@ -23,7 +23,7 @@ function devIssuerEntry(issuerUrl: string): Record<string, unknown> {
   return {
     issuer: issuerUrl,
     audience: [DEV_AUDIENCE],
-    algorithms: ["ES256"],
+    algorithms: [...DEV_ALGORITHMS],
     discovery: true,
     // Short enough that a deleted key folder is picked up after a restart without waiting long.
     jwksCache: { maxAgeSeconds: 300, cooldownSeconds: 1, timeoutMs: 2000, staleIfErrorSeconds: 3600 },

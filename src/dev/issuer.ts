@@ -38,8 +38,10 @@ import {
  *   `jti`, or an opaque token itself); `GET /revocations.json`: the revocation list document gatepass
  *   reads (`issuers[].revocation.url`), `{ revoked_jti, subjects }`.
  *
- * It signs with an ES256 key generated once and kept in `keysDir` (private JWK, mode 0600), so
- * tokens survive a restart. It only ever listens on loopback; never use its keys for anything else.
+ * It signs with an ES256 key (the default) and an RS256 key (RSA 2048, `alg=RS256`: what an HTTP
+ * API's native JWT authorizer accepts), each generated once and kept in `keysDir` (private JWK,
+ * mode 0600), so tokens survive a restart; the JWKS publishes both. It only ever listens on
+ * loopback; never use its keys for anything else.
  */
 
 /** Paths the issuer serves. */
@@ -63,6 +65,16 @@ const DEFAULT_TTL_SECONDS = 3600;
 const MAX_TTL_SECONDS = 30 * 86400;
 /** Largest token request body, bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
+/** The algorithms the issuer signs with; the first is the default. */
+export const DEV_ALGORITHMS = ["ES256", "RS256"] as const;
+export type DevAlgorithm = (typeof DEV_ALGORITHMS)[number];
+/** The private JWK file of each signing key in `keysDir`, and its public key set. */
+const KEY_FILES: Record<DevAlgorithm, { private: string; public: string }> = {
+  ES256: { private: "private.jwk.json", public: "public.jwks.json" },
+  RS256: { private: "private-rs256.jwk.json", public: "public-rs256.jwks.json" },
+};
+/** Smallest RSA modulus accepted from the key file, bits (the key generated is 2048 bits). */
+const MIN_RSA_BITS = 2048;
 /** Claims the issuer sets itself; `claims` cannot override them. */
 const RESERVED_CLAIMS = new Set(["iss", "iat", "exp", "nbf", "jti"]);
 
@@ -92,6 +104,11 @@ export interface MintRequest {
   tokenFormat?: "jwt" | "opaque";
   /** RFC 8705: bind the token to this certificate thumbprint (`cnf["x5t#S256"]`). */
   x5tS256?: string;
+  /**
+   * The signing algorithm [`ES256`]: `RS256` for an HTTP API's native JWT authorizer, which
+   * accepts RSA keys only.
+   */
+  alg?: DevAlgorithm;
 }
 
 /** A minted token, as the token endpoint answers it. */
@@ -111,9 +128,22 @@ class TokenRequestError extends Error {
   }
 }
 
-/** Reads the signing key from `keysDir`, or generates and stores one. */
-async function loadOrCreateKey(keysDir: string): Promise<JwkObject> {
-  const file = join(keysDir, "private.jwk.json");
+/** Whether `jwk` is a usable private key for `alg` (shape only; `crypto` checks the rest when signing). */
+function isPrivateJwk(jwk: Record<string, unknown> | undefined, alg: DevAlgorithm): boolean {
+  if (typeof jwk?.d !== "string" || typeof jwk.kid !== "string" || jwk.kid === "") return false;
+  if (alg === "ES256") return jwk.kty === "EC" && jwk.crv === "P-256";
+  return (
+    jwk.kty === "RSA" &&
+    typeof jwk.n === "string" &&
+    typeof jwk.e === "string" &&
+    ["p", "q", "dp", "dq", "qi"].every((m) => typeof jwk[m] === "string") &&
+    Buffer.from(jwk.n, "base64url").length * 8 >= MIN_RSA_BITS
+  );
+}
+
+/** Reads the `alg` signing key from `keysDir`, or generates and stores one. */
+async function loadOrCreateKey(keysDir: string, alg: DevAlgorithm): Promise<JwkObject> {
+  const file = join(keysDir, KEY_FILES[alg].private);
   const read = (): JwkObject | undefined => {
     let text: string;
     try {
@@ -131,19 +161,19 @@ async function loadOrCreateKey(keysDir: string): Promise<JwkObject> {
       jwk = undefined;
     }
     const k = jwk as Record<string, unknown> | undefined;
-    if (k?.kty !== "EC" || k.crv !== "P-256" || typeof k.d !== "string" || typeof k.kid !== "string") {
-      throw new Error(`${file} is not an ES256 private JWK; delete it and a new dev key will be generated`);
+    if (!isPrivateJwk(k, alg)) {
+      throw new Error(`${file} is not an ${alg} private JWK; delete it and a new dev key will be generated`);
     }
     return k as JwkObject;
   };
   const existing = read();
   if (existing) return existing;
-  const key = await generateSigningKey("ES256");
+  const key = await generateSigningKey(alg);
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   try {
     writeFileSync(file, `${JSON.stringify(key.privateJwk, null, 2)}\n`, { mode: 0o600, flag: "wx" });
     chmodSync(file, 0o600);
-    writeFileSync(join(keysDir, "public.jwks.json"), `${JSON.stringify(key.publicJwks, null, 2)}\n`, {
+    writeFileSync(join(keysDir, KEY_FILES[alg].public), `${JSON.stringify(key.publicJwks, null, 2)}\n`, {
       mode: 0o644,
     });
   } catch (error) {
@@ -156,9 +186,23 @@ async function loadOrCreateKey(keysDir: string): Promise<JwkObject> {
   return key.privateJwk;
 }
 
-function publicJwk(privateJwk: JwkObject): JwkObject {
+function publicJwk(privateJwk: JwkObject, alg: DevAlgorithm): JwkObject {
+  if (alg === "RS256") {
+    const { kty, n, e, kid } = privateJwk;
+    return { kty: kty!, n: n!, e: e!, kid: kid!, alg, use: "sig" };
+  }
   const { kty, crv, x, y, kid } = privateJwk;
-  return { kty: kty!, crv: crv!, x: x!, y: y!, kid: kid!, alg: "ES256", use: "sig" };
+  return { kty: kty!, crv: crv!, x: x!, y: y!, kid: kid!, alg, use: "sig" };
+}
+
+/** The algorithm of a token request: the default, or one of {@link DEV_ALGORITHMS}; 400 otherwise. */
+function devAlgorithm(alg: unknown): DevAlgorithm {
+  if (alg === undefined) return DEV_ALGORITHMS[0];
+  if ((DEV_ALGORITHMS as readonly unknown[]).includes(alg)) return alg as DevAlgorithm;
+  throw new TokenRequestError(
+    "invalid_request",
+    `alg must be ${DEV_ALGORITHMS.join(" or ")} (the development issuer's keys; ${DEV_ALGORITHMS[0]} by default)`,
+  );
 }
 
 /** The SHA-256 of a token: opaque tokens are remembered by it, never as such. */
@@ -186,7 +230,7 @@ export class DevIssuer {
   private ownTokens: Verifier | undefined;
 
   private constructor(
-    private readonly privateJwk: JwkObject,
+    private readonly keys: Readonly<Record<DevAlgorithm, JwkObject>>,
     private readonly now: () => number,
   ) {}
 
@@ -199,7 +243,9 @@ export class DevIssuer {
    * const { access_token } = issuer.mint({ sub: "alice", scope: "orders:read" });
    */
   static async open(keysDir: string, now: () => number = Date.now): Promise<DevIssuer> {
-    return new DevIssuer(await loadOrCreateKey(keysDir), now);
+    const es256 = await loadOrCreateKey(keysDir, "ES256");
+    const rs256 = await loadOrCreateKey(keysDir, "RS256");
+    return new DevIssuer({ ES256: es256, RS256: rs256 }, now);
   }
 
   /** The issuer identifier (`iss`), e.g. `http://127.0.0.1:4000`. */
@@ -216,13 +262,19 @@ export class DevIssuer {
     return this.issuerUrl === "" ? "" : new URL(this.issuerUrl).pathname.replace(/\/+$/, "");
   }
 
+  /** The `kid` of the default (ES256) key. */
   get kid(): string {
-    return this.privateJwk.kid!;
+    return this.keys.ES256.kid!;
   }
 
-  /** The public key set served at `/.well-known/jwks.json`. */
+  /** The `kid` of the `alg` key. */
+  kidFor(alg: DevAlgorithm): string {
+    return this.keys[alg].kid!;
+  }
+
+  /** The public key set served at `/.well-known/jwks.json`: the ES256 key, then the RS256 one. */
   get jwks(): { keys: JwkObject[] } {
-    return { keys: [publicJwk(this.privateJwk)] };
+    return { keys: DEV_ALGORITHMS.map((alg) => publicJwk(this.keys[alg], alg)) };
   }
 
   /** The OIDC discovery document. */
@@ -237,7 +289,7 @@ export class DevIssuer {
       response_types_supported: ["token"],
       subject_types_supported: ["public"],
       token_endpoint_auth_methods_supported: ["none", "client_secret_post", "client_secret_basic"],
-      id_token_signing_alg_values_supported: ["ES256"],
+      id_token_signing_alg_values_supported: [...DEV_ALGORITHMS],
       token_endpoint_auth_signing_alg_values_supported: ["ES256"],
       claims_supported: ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id"],
     };
@@ -246,6 +298,7 @@ export class DevIssuer {
   /** Signs a development token. Throws a `TokenRequestError`-like `Error` for a bad request. */
   mint(request: MintRequest = {}): TokenResponse {
     if (!this.issuerUrl) throw new Error("the dev issuer has no URL yet");
+    const alg = devAlgorithm(request.alg);
     let ttl: number;
     try {
       ttl = parseDuration(request.ttl ?? DEFAULT_TTL_SECONDS);
@@ -266,7 +319,7 @@ export class DevIssuer {
     if (request.preset !== undefined) {
       if (request.tokenFormat === "opaque")
         throw new TokenRequestError("invalid_request", "token_format opaque cannot be combined with preset");
-      return this.mintLikeProvider(request, ttl, scopes, claims);
+      return this.mintLikeProvider(request, ttl, scopes, claims, alg);
     }
     if (request.groups !== undefined && !("groups" in claims)) claims.groups = request.groups;
     if (request.roles !== undefined && !("roles" in claims)) claims.roles = request.roles;
@@ -284,8 +337,8 @@ export class DevIssuer {
       request.clientId ??
       "demo-user";
     if (request.tokenFormat === "opaque") return this.mintOpaque(request, ttl, scopes, claims, subject);
-    const token = signToken(claims, this.privateJwk, {
-      alg: "ES256",
+    const token = signToken(claims, this.keys[alg], {
+      alg,
       issuer: this.issuerUrl,
       subject,
       audience: request.aud ?? (claims.aud as string | string[] | undefined) ?? DEV_AUDIENCE,
@@ -370,7 +423,7 @@ export class DevIssuer {
     else {
       this.ownTokens ??= createVerifier(
         {
-          issuers: [{ issuer: null, audience: null, algorithms: ["ES256"], jwks: this.jwks }],
+          issuers: [{ issuer: null, audience: null, algorithms: [...DEV_ALGORITHMS], jwks: this.jwks }],
           tokenCache: { maxEntries: 0 },
         },
         { now: this.now },
@@ -395,6 +448,7 @@ export class DevIssuer {
     ttl: number,
     scopes: string[],
     claims: Record<string, unknown>,
+    alg: DevAlgorithm,
   ): TokenResponse {
     const now = Math.floor(this.now() / 1000);
     let shaped: ProviderToken;
@@ -415,8 +469,8 @@ export class DevIssuer {
       if (error instanceof ProviderTokenError) throw new TokenRequestError("invalid_request", error.message);
       throw error;
     }
-    const token = signToken(shaped.claims, this.privateJwk, {
-      alg: "ES256",
+    const token = signToken(shaped.claims, this.keys[alg], {
+      alg,
       typ: shaped.typ,
       issuer: shaped.issuer,
       subject: shaped.subject,
@@ -693,6 +747,10 @@ function toMintRequest(fields: Record<string, unknown>, authorization: string | 
         `${stray} is a preset parameter: add "preset" (${owners.join(", ")}) or leave ${stray} out`,
       );
     }
+  }
+  if (fields.alg !== undefined) {
+    if (typeof fields.alg !== "string") devAlgorithm(null);
+    request.alg = devAlgorithm(fields.alg);
   }
   const format = fields.token_format;
   if (format !== undefined) {

@@ -74,6 +74,10 @@ const COVERED: Record<string, How> = {
     },
   "curl -s http://127.0.0.1:4000/token -d preset=cognito -d userPoolId=eu-west-1_AbCdEf123 -d clientId=4o5p6q -d sub=alice -d scope=orders:read -d groups=admin":
     { test: "tests/e2e/dev-issuer-presets.test.ts", evidence: /userPoolId/ },
+  "curl -s http://127.0.0.1:4000/token -d alg=RS256 -d aud=orders-api -d scope=orders:read": {
+    test: "tests/e2e/dev-issuer-rs256.test.ts",
+    evidence: /alg: "RS256", aud: "orders-api", scope: "orders:read"/,
+  },
   // README.md, The CLI in five minutes: the whole block, here
   "npx gatepass keys generate --alg ES256 --out keys": { test: HERE, evidence: /The CLI in five minutes/ },
   "npx gatepass keys check keys/public.jwks.json": { test: HERE, evidence: /The CLI in five minutes/ },

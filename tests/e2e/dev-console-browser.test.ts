@@ -198,6 +198,28 @@ describe("gatepass dev console in headless Chromium", { skip, timeout: 180_000 }
     );
   });
 
+  it("mints an RS256 token for an audience with the form's Algorithm and Audience", async () => {
+    await page.getByRole("tab", { name: "Mint a token" }).click();
+    await page.getByLabel("Algorithm").selectOption("RS256");
+    await page.getByLabel("Audience (aud, space-separated)").fill("orders-api");
+    await page.getByRole("button", { name: "Mint", exact: true }).click();
+    // The previous mint's token is still shown until this one arrives.
+    const alg = async () => {
+      const text = await page.locator("#mint-token").inputValue();
+      try {
+        return (JSON.parse(Buffer.from(text.split(".")[0]!, "base64url").toString()) as { alg: string }).alg;
+      } catch {
+        return "";
+      }
+    };
+    for (let i = 0; i < 100 && (await alg()) !== "RS256"; i++)
+      await new Promise((done) => setTimeout(done, 50));
+    const minted = await page.locator("#mint-token").inputValue();
+    const part = (i: number) => JSON.parse(Buffer.from(minted.split(".")[i]!, "base64url").toString());
+    assert.equal(part(0).alg, "RS256");
+    assert.equal(part(1).aud, "orders-api");
+  });
+
   it("made no request outside the server, and nothing failed in the page (CSP included)", async () => {
     await page.getByRole("tab", { name: "Requests" }).click();
     await page.screenshot({ path: artifact("console.png") });

@@ -179,6 +179,27 @@ describe("gatepass dev console over HTTP", { timeout: 60_000 }, () => {
     assert.equal((await call(`${t.url}/admin/users`, { headers: bearer(minted.access_token) })).status, 200);
   });
 
+  it("mints an RS256 token for an audience (the form's Algorithm and Audience), and refuses other algorithms", async () => {
+    const mint = (fields: Record<string, unknown>) =>
+      call(`${base}api/mint`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ sub: "bob", scope: "orders:read", path: "/orders/1", ...fields }),
+      });
+    const res = await mint({ alg: "RS256", aud: "orders-api" });
+    assert.equal(res.status, 200, res.text);
+    const { access_token } = res.json() as { access_token: string };
+    const [header, payload] = access_token
+      .split(".")
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, "base64url").toString()) as Record<string, unknown>);
+    assert.equal(header!.alg, "RS256");
+    assert.equal(payload!.aud, "orders-api");
+    const refused = await mint({ alg: "HS256" });
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /ES256 or RS256/);
+  });
+
   it("lists the routes, and which of them a principal may call", async () => {
     const listed = (await call(`${base}api/routes`)).json() as {
       routes: Array<{ key: string; rule: string }>;

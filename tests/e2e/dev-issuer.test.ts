@@ -38,14 +38,16 @@ describe("gatepass dev: the development issuer", () => {
     assert.equal(doc.jwks_uri, `${t.url}/.well-known/jwks.json`);
     assert.equal(doc.token_endpoint, `${t.url}/token`);
     assert.deepEqual(doc.grant_types_supported, ["client_credentials"]);
-    assert.deepEqual(doc.id_token_signing_alg_values_supported, ["ES256"]);
+    assert.deepEqual(doc.id_token_signing_alg_values_supported, ["ES256", "RS256"]);
   });
 
-  it("serves a JWKS with one public ES256 key and no private member", async () => {
+  it("serves a JWKS with the public ES256 key first (then the RS256 one) and no private member", async () => {
     const { keys } = (await call(`${t.url}/.well-known/jwks.json`)).json() as {
       keys: Array<Record<string, unknown>>;
     };
-    assert.equal(keys.length, 1);
+    assert.equal(keys.length, 2);
+    assert.equal(keys[1]!.alg, "RS256");
+    assert.equal(keys[1]!.d, undefined);
     assert.equal(keys[0]!.kty, "EC");
     assert.equal(keys[0]!.crv, "P-256");
     assert.equal(keys[0]!.alg, "ES256");

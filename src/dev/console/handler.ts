@@ -267,6 +267,8 @@ export function createConsoleHandler(context: ConsoleContext): ConsoleHandler {
     if (aud !== undefined) request.aud = aud.length === 1 ? aud[0]! : aud;
     const preset = optionalString(body, "preset");
     if (preset !== undefined) request.preset = preset;
+    const alg = optionalString(body, "alg");
+    if (alg !== undefined) request.alg = alg as MintRequest["alg"];
     if (presetParams !== undefined) request.presetParams = presetParams as Record<string, unknown>;
     let minted: ReturnType<DevIssuer["mint"]>;
     try {

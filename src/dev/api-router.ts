@@ -25,7 +25,7 @@ import {
   type EventInput,
   requestArn,
 } from "./events.js";
-import { Gateway, type GatewayResponse, gatewayResponse, requestIdHeaders, type Verdict } from "./gateway.js";
+import { Gateway, type GatewayResponse, gatewayResponse, type Verdict } from "./gateway.js";
 import type { HandlerRegistry } from "./handlers/registry.js";
 import {
   type IdentitySource,
@@ -96,9 +96,9 @@ export interface ApiRouterOptions {
   readonly authorizerTimeoutMs: number;
   /**
    * The API's own gateway: its answers (no route, a JWT authorizer's refusals, integration
-   * failures) carry the definition's Gateway Responses. Without it, AWS's plain answers.
+   * failures) carry the definition's Gateway Responses.
    */
-  readonly apiGateway?: Gateway;
+  readonly apiGateway: Gateway;
   /** Loads handlers (and reloads them with `--watch`); without it each file is imported once. */
   readonly handlers?: HandlerRegistry;
   /** Overrides every integration's own time limit (`--integration-timeout`), ms. */
@@ -128,18 +128,6 @@ function integrationApiType(kind: ApiKind, payloadFormatVersion: "1.0" | "2.0"):
 }
 
 const json = (body: unknown) => JSON.stringify(body);
-
-/** API Gateway's answer to a request no route takes (REST: no resource, or no such method on it). */
-export function noRouteResponse(kind: ApiKind, requestId: string): GatewayResponse {
-  const api = definitionApiType(kind);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    ...requestIdHeaders(api, requestId),
-  };
-  if (kind === "http") return { status: 404, headers, body: json({ message: "Not Found" }) };
-  headers["x-amzn-ErrorType"] = "MissingAuthenticationTokenException";
-  return { status: 403, headers, body: json({ message: "Missing Authentication Token" }) };
-}
 
 /** The answer for an integration the local gateway cannot run: 500 with the API type's body. */
 function unsupportedIntegration(kind: ApiKind, reason: string, logger: Logger): Backend {
@@ -438,9 +426,7 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
       }
       return {
         kind: "answer",
-        response: options.apiGateway
-          ? options.apiGateway.noRoute(request)
-          : noRouteResponse(kind, request.requestId),
+        response: options.apiGateway.noRoute(request),
         outcome: "no-route",
       };
     }
@@ -487,9 +473,7 @@ export async function createApiRouter(options: ApiRouterOptions): Promise<ApiRou
     const judged = await authorizer.judge.authorize(value, route.authorizationScopes ?? []);
     if (!judged.ok) {
       const outcome = judged.status === 401 ? "unauthorized" : "forbidden";
-      const base = options.apiGateway
-        ? options.apiGateway.refusal(outcome, request)
-        : gatewayResponse(api, outcome, request.requestId);
+      const base = options.apiGateway.refusal(outcome, request);
       const response =
         judged.wwwAuthenticate === undefined
           ? base

@@ -695,6 +695,41 @@ export const CONFIG_FIELDS = {
     defaultText: "off (`POWERTOOLS_METRICS_NAMESPACE` turns it on)",
     doc: "CloudWatch metrics in Embedded Metric Format, one document per invocation (see [Metrics](#metrics))",
   },
+  resource: {
+    type: {
+      kind: "object",
+      fields: {
+        uri: {
+          type: string,
+          required: true,
+          doc: "the protected resource's identifier (RFC 8707/9728): the URL clients call, `https` (or `http` on a loopback host), no fragment; every token's `aud` must include it",
+        },
+        authorizationServers: {
+          type: { kind: "array", items: string, minItems: 1, maxItems: 16 },
+          required: true,
+          doc: "issuer URLs of the authorization servers that issue tokens for it (RFC 9728 `authorization_servers`); each must be one of `issuers[].issuer`",
+        },
+        scopesSupported: {
+          type: strings,
+          default: [],
+          doc: "scopes the resource understands (`scopes_supported`)",
+        },
+        resourceName: { type: string, doc: "a human-readable name (`resource_name`)" },
+        documentation: {
+          type: string,
+          doc: "a URL of human-readable documentation (`resource_documentation`)",
+        },
+        metadataUrl: {
+          type: string,
+          defaultText: "RFC 9728's well-known URL of `uri`",
+          doc: "where the metadata document is served, named in `WWW-Authenticate: Bearer resource_metadata=…`",
+        },
+      },
+      name: "ResourceConfigInput",
+    },
+    defaultText: "off",
+    doc: "an OAuth protected resource for MCP and RFC 9728 clients: metadata, `WWW-Authenticate` challenges, `aud` = `uri` (see [Protected resource (MCP)](#protected-resource-mcp))",
+  },
   dev: {
     type: { kind: "object", fields: DEV_FIELDS, name: "DevConfigInput" },
     defaultText: "the default of each `dev` field (below)",

@@ -122,6 +122,12 @@ export interface GatepassConfigInput {
    */
   metrics?: MetricsConfigInput;
   /**
+   * an OAuth protected resource for MCP and RFC 9728 clients: metadata, `WWW-Authenticate` challenges, `aud` = `uri` (see [Protected resource (MCP)](#protected-resource-mcp))
+   *
+   * @defaultValue off
+   */
+  resource?: ResourceConfigInput;
+  /**
    * read by `gatepass dev` only; see [Local development](#local-development)
    *
    * @defaultValue the default of each `dev` field (below)
@@ -503,6 +509,37 @@ export interface MetricsConfigInput {
    * @defaultValue `false`
    */
   routeDimension?: boolean;
+}
+
+export interface ResourceConfigInput {
+  /**
+   * the protected resource's identifier (RFC 8707/9728): the URL clients call, `https` (or `http` on a loopback host), no fragment; every token's `aud` must include it
+   */
+  uri: string;
+  /**
+   * issuer URLs of the authorization servers that issue tokens for it (RFC 9728 `authorization_servers`); each must be one of `issuers[].issuer`
+   */
+  authorizationServers: readonly string[];
+  /**
+   * scopes the resource understands (`scopes_supported`)
+   *
+   * @defaultValue `[]`
+   */
+  scopesSupported?: readonly string[];
+  /**
+   * a human-readable name (`resource_name`)
+   */
+  resourceName?: string;
+  /**
+   * a URL of human-readable documentation (`resource_documentation`)
+   */
+  documentation?: string;
+  /**
+   * where the metadata document is served, named in `WWW-Authenticate: Bearer resource_metadata=…`
+   *
+   * @defaultValue RFC 9728's well-known URL of `uri`
+   */
+  metadataUrl?: string;
 }
 
 export interface DevConfigInput {

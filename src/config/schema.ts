@@ -7,6 +7,7 @@ import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType, MAX_
 import type { GatepassConfigInput } from "./input.js";
 import { isAllowedKeyUrl } from "./key-url.js";
 import { expandPreset, PRESET_ONLY_FIELDS } from "./presets.js";
+import { resourceMetadataUrl } from "./resource.js";
 import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_SHAPE } from "./shape.js";
 import type {
   DevApiType,
@@ -16,6 +17,7 @@ import type {
   IssuerConfig,
   JwksCacheConfig,
   MetricsConfig,
+  ResourceConfig,
   RevocationConfig,
   RouteConfig,
   TokenSource,
@@ -743,6 +745,7 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
     dev: parseDev(o.dev),
   };
   if (o.metrics !== undefined) config.metrics = parseMetrics(o.metrics);
+  if (o.resource !== undefined) config.resource = parseResource(o.resource, config.issuers);
   // Only when set: configurations without it keep their shape.
   const usageIdentifierClaim = usageClaim(
     fieldValue(CONFIG_SHAPE, o, "usageIdentifierClaim", "") as string | null,
@@ -750,6 +753,68 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
   if (usageIdentifierClaim !== null) config.usageIdentifierClaim = usageIdentifierClaim;
   checked.add(config);
   return config;
+}
+
+/**
+ * `resource`: an absolute `https` (or loopback `http`) URL without fragment or credentials as its
+ * identifier (RFC 8707 §2), authorization servers that are trusted issuers, and the metadata URL
+ * (RFC 9728 §3.1's well-known URL of `uri` unless given).
+ */
+function parseResource(value: unknown, issuers: readonly IssuerConfig[]): ResourceConfig {
+  const o = object(value, "resource");
+  const shape = CONFIG_SHAPE.resource.type.fields;
+  onlyKeys(o, "resource", keysOf(shape));
+  const uri = resourceUrl(string(o.uri, "resource.uri"), "resource.uri");
+  const servers = o.authorizationServers;
+  if (!Array.isArray(servers) || servers.length === 0 || servers.length > 16)
+    throw new ConfigError("resource.authorizationServers", "expected 1 to 16 issuer URLs.");
+  const trusted = new Set(issuers.map((i) => i.issuer));
+  const authorizationServers = servers.map((s, i) => {
+    const field = `resource.authorizationServers[${i}]`;
+    const server = string(s, field);
+    if (!trusted.has(server))
+      throw new ConfigError(
+        field,
+        "expected the issuer URL of one of issuers[] (the server that issues tokens for this resource).",
+      );
+    return server;
+  });
+  const out: ResourceConfig = {
+    uri,
+    authorizationServers,
+    scopesSupported: fieldValue(shape, o, "scopesSupported", "resource") as string[],
+    metadataUrl:
+      o.metadataUrl === undefined
+        ? resourceMetadataUrl(uri)
+        : resourceUrl(string(o.metadataUrl, "resource.metadataUrl"), "resource.metadataUrl"),
+  };
+  if (o.resourceName !== undefined) out.resourceName = string(o.resourceName, "resource.resourceName");
+  if (o.documentation !== undefined)
+    out.documentation = resourceUrl(
+      string(o.documentation, "resource.documentation"),
+      "resource.documentation",
+    );
+  return out;
+}
+
+function resourceUrl(value: string, field: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    !isAllowedKeyUrl(value) ||
+    value.includes("#") ||
+    (url.href !== value && url.href !== `${value}/`)
+  )
+    throw new ConfigError(
+      field,
+      'expected an absolute https URL (http only on a loopback host) in its normal form, without fragment or credentials, such as "https://api.example.com/mcp".',
+    );
+  return value;
 }
 
 /**

@@ -202,6 +202,22 @@ export const CONFIG_SHAPE = {
       },
     },
   },
+  resource: {
+    type: {
+      kind: "object",
+      fields: {
+        uri: { type: STRING_2, required: true },
+        authorizationServers: {
+          type: { kind: "array", items: STRING_2, minItems: 1, maxItems: 16 },
+          required: true,
+        },
+        scopesSupported: { type: { kind: "array", items: STRING_2 }, default: [] },
+        resourceName: { type: STRING_2 },
+        documentation: { type: STRING_2 },
+        metadataUrl: { type: STRING_2 },
+      },
+    },
+  },
   dev: { type: { kind: "object", fields: DEV_SHAPE } },
 } as const;
 

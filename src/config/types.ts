@@ -185,6 +185,21 @@ export interface GatepassConfig {
   dev: DevConfig;
   /** CloudWatch metrics (Embedded Metric Format); absent: off unless `POWERTOOLS_METRICS_NAMESPACE` is set. */
   metrics?: MetricsConfig;
+  /** An OAuth protected resource (RFC 9728, RFC 8707); absent: off. */
+  resource?: ResourceConfig;
+}
+
+/** `resource`: what RFC 9728's metadata says, and the audience every token must carry. */
+export interface ResourceConfig {
+  /** The resource identifier: an absolute `https` (or loopback `http`) URL without fragment. */
+  uri: string;
+  /** Issuer URLs (each one of `issuers[].issuer`). */
+  authorizationServers: string[];
+  scopesSupported: string[];
+  resourceName?: string;
+  documentation?: string;
+  /** Where the metadata document is served (absent in the input: the well-known URL of `uri`). */
+  metadataUrl: string;
 }
 
 /** `metrics`: where and how decisions are counted. */

@@ -78,3 +78,11 @@ export function bearerChallenge(
     value += `, scope=${quoted(options.scope.join(" "))}`;
   return value;
 }
+
+/**
+ * The authorizer-context key of a Deny answer that holds its `WWW-Authenticate` value (a whole
+ * header value, from {@link bearerChallenge}); a REST API's `ACCESS_DENIED` Gateway Response maps it
+ * with `gatewayresponse.header.WWW-Authenticate: context.authorizer.wwwAuthenticate`. Letters only,
+ * so it is usable in a mapping expression.
+ */
+export const CHALLENGE_CONTEXT_KEY = "wwwAuthenticate";

@@ -26,7 +26,7 @@ export function createDevAuthorizer(
   config: GatepassConfig | null,
   custom: LambdaHandler | undefined,
   spec: string | undefined,
-  options: { logger: Logger; now: () => number },
+  options: { logger: Logger; now: () => number; fetch?: typeof fetch },
 ): DevAuthorizer {
   const explanations = new Map<string, string>();
   if (custom) {
@@ -36,7 +36,7 @@ export function createDevAuthorizer(
     logger: captureDecisions(options.logger, explanations),
     now: options.now,
     sharedKeyCache: false,
-    fetch: unpooledFetch,
+    fetch: options.fetch ?? unpooledFetch,
   });
   return {
     handler: gatepass as unknown as LambdaHandler,
@@ -51,7 +51,7 @@ export function createDevAuthorizer(
  * per key-cache period). The issuer is often this very server: a pooled socket to a server that
  * was just closed (a restart on the same port in one process) would fail the next key fetch.
  */
-const unpooledFetch: typeof fetch = (input, init) => {
+export const unpooledFetch: typeof fetch = (input, init) => {
   const headers = new Headers(init?.headers);
   headers.set("connection", "close");
   return fetch(input, { ...init, headers });

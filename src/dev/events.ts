@@ -162,7 +162,7 @@ function restIdentity(request: DevRequest): Record<string, unknown> {
     userAgent: headerValue(request, "user-agent") ?? null,
     user: null,
     apiKey: null,
-    clientCert: null,
+    clientCert: request.clientCert ?? null,
   };
 }
 
@@ -290,6 +290,8 @@ export function buildAuthorizerEvent(input: EventInput): Record<string, unknown>
 function v2RequestContext(input: EventInput, authorizer?: Record<string, unknown>): Record<string, unknown> {
   const { request, route, stage, ids } = input;
   const context: Record<string, unknown> = { accountId: ids.accountId, apiId: ids.apiId };
+  // Mutual TLS on a custom domain: the client certificate (http-api-lambda-authorizer.html's 2.0 example).
+  if (request.clientCert) context.authentication = { clientCert: request.clientCert };
   if (authorizer) context.authorizer = authorizer;
   return Object.assign(context, {
     ...domain(request, ids),

@@ -13,6 +13,7 @@ import {
   ProviderTokenError,
   shapeProviderToken,
 } from "./provider-tokens.js";
+import { peerOf, type TlsPeer } from "./tls.js";
 
 /**
  * The development issuer: an OAuth 2.0 / OIDC-shaped token service on the local gateway's own
@@ -30,7 +31,8 @@ import {
  *   With `token_format=opaque` the token is an opaque random string instead of a JWT, known only to
  *   this issuer (in memory: a restart forgets it), for RFC 7662 introspection. With `cert` (a PEM
  *   client certificate) or `cnf_x5t` (its thumbprint), the token is certificate-bound (RFC 8705
- *   `cnf["x5t#S256"]`).
+ *   `cnf["x5t#S256"]`); with `bind_cert=1`, bound to the client certificate of the request's own
+ *   mutual-TLS connection (`gatepass dev --tls --client-ca`).
  * - `POST /introspect` (RFC 7662): `token` (form or JSON), the client authenticated with HTTP Basic
  *   (any non-empty client id and secret: a dev tool); answers `{ active, …claims }` for its own JWTs
  *   and opaque tokens, `{ active: false }` for anything else, expired or revoked.
@@ -551,7 +553,7 @@ export class DevIssuer {
       return send(res, 405, { error: "invalid_request", error_description: "use POST" }, { allow: "POST" });
     try {
       const fields = await readFields(req);
-      const response = this.mint(toMintRequest(fields, req.headers.authorization));
+      const response = this.mint(toMintRequest(fields, req.headers.authorization, peerOf(req.socket)));
       send(res, 200, response, { "cache-control": "no-store", pragma: "no-cache" });
     } catch (error) {
       const known = error instanceof TokenRequestError;
@@ -653,8 +655,20 @@ const optionalString = (fields: Record<string, unknown>, ...names: string[]): st
   return undefined;
 };
 
+/** `bind_cert`: `1`/`true` binds the token to the connection's client certificate; absent, `0` or `false` do not. */
+function boundToConnection(value: unknown): boolean {
+  if (value === undefined || value === false || value === 0 || value === "0" || value === "false")
+    return false;
+  if (value === true || value === 1 || value === "1" || value === "true") return true;
+  throw new TokenRequestError("invalid_request", "bind_cert must be 1, true, 0 or false");
+}
+
 /** Maps the endpoint's fields (both request styles) to a {@link MintRequest}. */
-function toMintRequest(fields: Record<string, unknown>, authorization: string | undefined): MintRequest {
+function toMintRequest(
+  fields: Record<string, unknown>,
+  authorization: string | undefined,
+  peer?: TlsPeer,
+): MintRequest {
   const request: MintRequest = {};
   const grant = fields.grant_type;
   let clientId = optionalString(fields, "client_id");
@@ -758,7 +772,17 @@ function toMintRequest(fields: Record<string, unknown>, authorization: string | 
       throw new TokenRequestError("invalid_request", 'token_format must be "jwt" or "opaque"');
     request.tokenFormat = format;
   }
-  if (fields.cert !== undefined || fields.cnf_x5t !== undefined) {
+  if (boundToConnection(fields.bind_cert)) {
+    // RFC 8705 §3: bound to the certificate this very connection presented (gatepass dev --tls --client-ca).
+    if (fields.cert !== undefined || fields.cnf_x5t !== undefined)
+      throw new TokenRequestError("invalid_request", "give one of bind_cert, cert, cnf_x5t");
+    if (peer?.kind !== "certificate")
+      throw new TokenRequestError(
+        "invalid_request",
+        "bind_cert needs a client certificate the truststore accepts on this connection (gatepass dev --tls --client-ca)",
+      );
+    request.x5tS256 = peer.x5tS256;
+  } else if (fields.cert !== undefined || fields.cnf_x5t !== undefined) {
     if (fields.cert !== undefined && fields.cnf_x5t !== undefined)
       throw new TokenRequestError("invalid_request", "give cert or cnf_x5t, not both");
     const thumbprint =

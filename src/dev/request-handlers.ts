@@ -14,6 +14,7 @@ import { type DevIssuer, ISSUER_PATHS } from "./issuer.js";
 import { checkRequestLimits } from "./limits.js";
 import { type DevRequest, toDevRequest } from "./request.js";
 import { type LineOutcome, requestLine } from "./request-line.js";
+import { mutualTlsRefusal } from "./tls.js";
 
 /**
  * What the local gateway does with each request: refuse a foreign `Host` or an ambiguous path,
@@ -194,6 +195,15 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
       if (issuer && issuerPath !== undefined && (await issuer.handle(req, res, issuerPath))) {
         // The authorizer's own start-up discovery is not news; later fetches (key refresh, /token) are logged.
         if (context.ready()) logRequest(request, res.statusCode, started, "issuer", undefined);
+        return;
+      }
+      // Mutual TLS (--client-ca): a connection without a certificate the truststore accepts gets the custom domain's 403.
+      if (request.clientCertRefusal !== undefined) {
+        const r = mutualTlsRefusal(dev.api, request.requestId);
+        explanations.set(request.requestId, `mutual TLS: ${request.clientCertRefusal}`);
+        res.writeHead(r.status, r.headers);
+        res.end(r.body);
+        logRequest(request, r.status, started, "refused", undefined);
         return;
       }
       // API Gateway's request limits (headers, declared payload size), before anything else of the API runs.

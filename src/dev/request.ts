@@ -8,6 +8,7 @@ import {
   type RouteMatcher,
   type RoutePattern,
 } from "../rules/route-pattern.js";
+import { type ApiGatewayClientCert, peerOf } from "./tls.js";
 
 /**
  * One HTTP request as the local gateway sees it, independent of `node:http`: what the event
@@ -40,6 +41,10 @@ export interface DevRequest {
   readonly requestId: string;
   /** When the request arrived, ms since the epoch (from the injected clock). */
   readonly timeEpoch: number;
+  /** The mutual-TLS client certificate the connection presented and the truststore accepted (`--client-ca`). */
+  readonly clientCert?: ApiGatewayClientCert;
+  /** Why mutual TLS refuses this connection (no certificate, or one the truststore does not accept). */
+  readonly clientCertRefusal?: string;
 }
 
 /** Builds a {@link DevRequest} from a `node:http` request. */
@@ -55,6 +60,7 @@ export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
   const method = req.method ?? "GET";
   const received = rawPath.startsWith("/") ? rawPath : `/${rawPath}`;
   const canonical = canonicalPath(received);
+  const peer = peerOf(req.socket);
   return {
     method: KNOWN_METHODS.has(method) ? method : method.toUpperCase(),
     path: canonical.ok ? canonical.path : received,
@@ -65,6 +71,8 @@ export function toDevRequest(req: IncomingMessage, now: number): DevRequest {
     protocol: `HTTP/${req.httpVersion}`,
     requestId: randomUUID(),
     timeEpoch: now,
+    ...(peer?.kind === "certificate" ? { clientCert: peer.cert } : {}),
+    ...(peer?.kind === "refused" ? { clientCertRefusal: peer.reason } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
@@ -27,7 +28,7 @@ import type {
   JwtAuthorizerDefinition,
   NativeJwtAuthorizer,
 } from "./definition/model.js";
-import { createDevAuthorizer } from "./dev-authorizer.js";
+import { createDevAuthorizer, unpooledFetch } from "./dev-authorizer.js";
 import { type ApiIdentity, checkApiIdentity, DEFAULT_API_IDENTITY } from "./events.js";
 import { Gateway } from "./gateway.js";
 import { createHandlerRegistry, type HandlerRegistry } from "./handlers/registry.js";
@@ -38,6 +39,7 @@ import { configRouteKeys, ISSUER_PREFIX, routesShadowedByIssuer } from "./issuer
 import { createNativeJwtAuthorizer } from "./native-jwt.js";
 import { RouteTable } from "./request.js";
 import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
+import { createTlsServer, type DevTlsOptions, loadDevTls, pinnedFetch } from "./tls.js";
 import { UsagePlans } from "./usage-plans.js";
 
 /**
@@ -118,6 +120,11 @@ export interface DevServerOptions {
   console?: boolean;
   /** Where the console lives (`--console-prefix`) [`/_gatepass`]; its paths never reach a route. */
   consolePrefix?: string;
+  /**
+   * Serve HTTPS (`--tls`), and with `clientCaFile` mutual TLS as on an API Gateway custom domain
+   * (see `tls.ts`) [plain HTTP].
+   */
+  tls?: DevTlsOptions;
 }
 
 /** A running local gateway. */
@@ -149,6 +156,13 @@ export interface DevServer {
   readonly trustsDevIssuer: boolean;
   /** The console's URL (`http://127.0.0.1:<port>/_gatepass/`); `null` when off. */
   readonly consoleUrl: string | null;
+  /** HTTPS (`--tls`): whether mutual TLS is on, the truststore, the CA file for `curl --cacert`; `null` over HTTP. */
+  readonly tls: {
+    readonly mutual: boolean;
+    readonly truststoreFile: string | null;
+    readonly trustedCount: number;
+    readonly serverCaFile: string | null;
+  } | null;
   /** Mints a development token (throws when the issuer is disabled). */
   mintToken(request?: MintRequest): TokenResponse;
   /**
@@ -224,7 +238,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
-function listen(server: Server, port: number): Promise<number> {
+function listen(server: Server | HttpsServer, port: number): Promise<number> {
   return new Promise((done, fail) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
@@ -279,18 +293,30 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     options.console === false ? null : checkConsolePrefix(options.consolePrefix ?? "/_gatepass");
   const consoleAssets = consolePrefix === null ? null : await loadConsoleAssets();
 
+  const keysDir = resolve(cwd, options.keysDir ?? ".gatepass/dev-keys");
+  let devTls: ReturnType<typeof loadDevTls> | null = null;
+  try {
+    devTls = options.tls ? loadDevTls(options.tls, keysDir, cwd, now()) : null;
+  } catch (error) {
+    registry.close();
+    throw error;
+  }
+
   let handlers: RequestHandlers | undefined;
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     if (handlers) handlers.request(req, res);
     else {
       res.writeHead(503, { "content-type": "application/json", connection: "close" });
       res.end(JSON.stringify({ message: "gatepass dev is starting" }));
     }
-  });
+  };
+  const server = devTls ? createTlsServer(devTls, listener) : createServer(listener);
   server.keepAliveTimeout = 5_000;
   const upgraded = new Set<Duplex>();
   const port = await listen(server, options.port ?? DEFAULT_PORT);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${devTls ? "https" : "http"}://127.0.0.1:${port}`;
+  // Over TLS, the authorizer reaches the development issuer on this server by pinning its certificate.
+  const authorizerFetch = devTls ? pinnedFetch(url, devTls.serverCertificate, unpooledFetch) : undefined;
 
   let backend: Backend | undefined;
   let state: State | undefined;
@@ -315,9 +341,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     // A configuration that trusts other issuers gets no token endpoint unless asked for: its
     // tokens would not be accepted, and a stray /token must not look like part of the API.
     const served = options.issuer ?? (first.config === null || trusted(first.config));
-    const issuer = served
-      ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
-      : null;
+    const issuer = served ? await DevIssuer.open(keysDir, now) : null;
     issuer?.setUrl(issuerUrl);
     const issuerPlacement: IssuerPlacement = {
       state: served ? "on" : options.issuer === false ? "off-flag" : "off-untrusted",
@@ -351,12 +375,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ? { ...resolved.dev, api: definitionApiType(definition.kind), stage: definition.stage }
         : resolved.dev;
       const trustsDevIssuer = issuer !== null && !customAuthorizer && trusted(config);
+      if (devTls?.mutual && dev.api === "websocket")
+        throw new Error(
+          "--client-ca: API Gateway has mutual TLS for REST and HTTP APIs only, not WebSocket APIs (--tls alone serves wss://)",
+        );
       // The authorizer: the team's own, or gatepass's; its decision lines are folded into the request line.
       const authorizer = createDevAuthorizer(
         config,
         customAuthorizer,
         typeof options.authorizer === "string" ? options.authorizer : undefined,
-        { logger, now },
+        { logger, now, ...(authorizerFetch ? { fetch: authorizerFetch } : {}) },
       );
       const gatewayResponses = options.gatewayResponses ?? definition?.gatewayResponses;
       const authorizerDescription = customAuthorizer ? authorizer.description : "gatepass";
@@ -537,6 +565,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       },
       issuer,
       issuerPlacement,
+      tls: devTls
+        ? {
+            mutual: devTls.mutual,
+            truststoreFile: devTls.truststoreFile,
+            trustedCount: devTls.trustedCount,
+            serverCaFile: devTls.serverCaFile,
+          }
+        : null,
       get trustsDevIssuer() {
         return current().trustsDevIssuer;
       },
@@ -645,7 +681,11 @@ const extraRouteKeys = (options: DevServerOptions): string[] => [
   ...(options.definition?.routes.map((route) => route.routeKey) ?? []),
 ];
 
-function closeServer(server: Server, upgraded: Set<Duplex>, backend: Backend | undefined): Promise<void> {
+function closeServer(
+  server: Server | HttpsServer,
+  upgraded: Set<Duplex>,
+  backend: Backend | undefined,
+): Promise<void> {
   return new Promise((done) => {
     backend?.close();
     for (const socket of upgraded) socket.destroy();

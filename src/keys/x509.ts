@@ -1,8 +1,16 @@
-import { generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from "node:crypto";
+import {
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+  X509Certificate,
+} from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
 
 /**
- * A minimal X.509 v3 builder for test PKI (`gatepass keys client-cert`): a self-signed CA and
- * client certificates it issues, ECDSA P-256 with SHA-256, DER by hand (RFC 5280 §4.1). It makes
+ * A minimal X.509 v3 builder for test PKI (`gatepass keys generate --client-cert`, `gatepass dev
+ * --tls`): a self-signed CA, and client and TLS server certificates it issues, ECDSA P-256 with SHA-256, DER by hand (RFC 5280 §4.1). It makes
  * development certificates for mutual TLS, nothing a production PKI should rely on.
  */
 
@@ -65,6 +73,31 @@ interface CertificateRequest {
   readonly days: number;
   /** The issuing CA; absent: self-signed CA. */
   readonly issuer?: IssuedCertificate;
+  /** A TLS server certificate for these DNS names and IP addresses (SAN, serverAuth); absent: a client certificate. */
+  readonly server?: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] };
+}
+
+/** An IPv4 or IPv6 address as the bytes of a SAN `iPAddress` (RFC 5280 §4.2.1.6). */
+function ipBytes(address: string): Buffer {
+  if (isIPv4(address)) return Buffer.from(address.split(".").map(Number));
+  if (!isIPv6(address) || address.includes("."))
+    throw new Error(`not an IP address: ${address.slice(0, 40)}`);
+  const [head = "", tail = ""] = address.split("::");
+  const words = (part: string) => (part === "" ? [] : part.split(":").map((w) => Number.parseInt(w, 16)));
+  const left = words(head);
+  const right = address.includes("::") ? words(tail) : [];
+  const all = [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+  const out = Buffer.alloc(16);
+  for (let i = 0; i < 8; i++) out.writeUInt16BE(all[i]!, i * 2);
+  return out;
+}
+
+/** The subjectAltName value: `dNSName` [2] and `iPAddress` [7] entries. */
+function subjectAltName(dnsNames: readonly string[], ipAddresses: readonly string[]): Buffer {
+  return seq(
+    ...dnsNames.map((n) => tlv(0x82, Buffer.from(n, "ascii"))),
+    ...ipAddresses.map((a) => tlv(0x87, ipBytes(a))),
+  );
 }
 
 function issue(request: CertificateRequest): IssuedCertificate {
@@ -79,11 +112,18 @@ function issue(request: CertificateRequest): IssuedCertificate {
         extension("2.5.29.19", true, seq(TRUE)),
         extension("2.5.29.15", true, bitString(Buffer.from([0x06]), 1)),
       ]
-    : [
-        extension("2.5.29.19", true, seq()),
-        extension("2.5.29.15", true, bitString(Buffer.from([0x80]), 7)),
-        extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.2"))),
-      ];
+    : request.server
+      ? [
+          extension("2.5.29.19", true, seq()),
+          extension("2.5.29.15", true, bitString(Buffer.from([0x80]), 7)),
+          extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.1"))),
+          extension("2.5.29.17", false, subjectAltName(request.server.dnsNames, request.server.ipAddresses)),
+        ]
+      : [
+          extension("2.5.29.19", true, seq()),
+          extension("2.5.29.15", true, bitString(Buffer.from([0x80]), 7)),
+          extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.2"))),
+        ];
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),
@@ -118,4 +158,38 @@ export function createClientCertificate(
   days: number,
 ): IssuedCertificate {
   return issue({ commonName, days, issuer: ca });
+}
+
+/**
+ * A TLS server certificate (`extendedKeyUsage=serverAuth`, subjectAltName with `dnsNames` and
+ * `ipAddresses`) issued by `ca`, valid `days` days.
+ */
+export function createServerCertificate(
+  ca: IssuedCertificate,
+  names: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] },
+  days: number,
+): IssuedCertificate {
+  return issue({
+    commonName: names.dnsNames[0] ?? names.ipAddresses[0] ?? "localhost",
+    days,
+    issuer: ca,
+    server: names,
+  });
+}
+
+/**
+ * A CA made by {@link createTestCa}, read back from its PEM files; `null` when they are not one
+ * (a subject other than a lone `CN`, a key that is not the certificate's, not a CA).
+ */
+export function readTestCa(pem: string, keyPem: string): IssuedCertificate | null {
+  try {
+    const certificate = new X509Certificate(pem);
+    const privateKey = createPrivateKey(keyPem);
+    const match = /^CN=([^\n=,+]+)$/.exec(certificate.subject);
+    if (match === null || !certificate.ca || !certificate.checkPrivateKey(privateKey)) return null;
+    if (certificate.issuer !== certificate.subject) return null;
+    return { commonName: match[1]!, pem, keyPem, certificate, privateKey };
+  } catch {
+    return null;
+  }
 }

@@ -10,6 +10,7 @@ import { type DevServer, PortInUseError, startDevServer } from "../../dev/server
 import { parseDuration } from "../../token/sign.js";
 import { action, CliError, ExitCode, parser, printHuman, usageError } from "../output.js";
 import { definitionBanner } from "./dev-definition.js";
+import { tlsBanner } from "./dev-tls.js";
 
 interface DevOptions {
   config?: string;
@@ -34,6 +35,10 @@ interface DevOptions {
   function: string[];
   console: boolean;
   consolePrefix?: string;
+  tls?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  clientCa?: string;
 }
 
 const API_TYPES = DEV_APIS;
@@ -121,12 +126,14 @@ const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 /** The start banner: where things are, and for the embedded default a token and curl lines that work as printed. */
 function banner(server: DevServer, watch = false): string {
   const { dev } = server;
+  const tls = tlsBanner(server);
   const lines = [
     `gatepass dev: local API Gateway (${dev.api}, stage ${dev.stage}) on ${server.url}`,
     `  authorizer  ${server.authorizerDescription} (config: ${server.configDescription})`,
     `  cache       ${dev.resultTtlSeconds > 0 && dev.api !== "websocket" ? `${dev.resultTtlSeconds} s, keyed by ${dev.identitySources.join(", ")}` : "off"}`,
     `  backend     ${server.definition ? "per route, below" : server.backendDescription}`,
     ...definitionBanner(server),
+    ...tls.info,
   ];
   if (watch)
     lines.push(
@@ -179,6 +186,7 @@ function banner(server: DevServer, watch = false): string {
       lines.push("Try:", `  curl -i ${server.url}/ ${auth}`);
     }
   }
+  if (tls.tryLines.length > 0) lines.push("", ...tls.tryLines);
   lines.push("", "Ctrl-C to stop. One JSON line per request below.");
   return `${lines.join("\n")}\n`;
 }
@@ -205,6 +213,12 @@ async function run(options: DevOptions): Promise<undefined> {
     }
   }
   const definition = readDefinition(options);
+  for (const [flag, value] of [
+    ["--tls-cert", options.tlsCert],
+    ["--tls-key", options.tlsKey],
+    ["--client-ca", options.clientCa],
+  ] as const)
+    if (value !== undefined && options.tls !== true) throw usageError(`${flag} needs --tls`);
   const dev: Partial<DevConfig> = {};
   if (options.api !== undefined) dev.api = options.api;
   if (options.cacheTtl !== undefined) dev.resultTtlSeconds = options.cacheTtl;
@@ -229,6 +243,15 @@ async function run(options: DevOptions): Promise<undefined> {
       ...(options.allowHost.length > 0 ? { allowedHosts: options.allowHost } : {}),
       dev,
       ...(definition !== undefined ? { definition } : {}),
+      ...(options.tls === true
+        ? {
+            tls: {
+              ...(options.tlsCert !== undefined ? { certFile: options.tlsCert } : {}),
+              ...(options.tlsKey !== undefined ? { keyFile: options.tlsKey } : {}),
+              ...(options.clientCa !== undefined ? { clientCaFile: options.clientCa } : {}),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     if (error instanceof PortInUseError) throw new CliError(error.message, ExitCode.FAILURE);
@@ -327,6 +350,16 @@ export function devCommand(): Command {
     .option(
       "--watch",
       "reload the --lambda and --authorizer handlers (any file they import) and the --config file when they change, without restarting",
+    )
+    .option(
+      "--tls",
+      "serve HTTPS, as an API Gateway custom domain (a development certificate for localhost unless --tls-cert)",
+    )
+    .option("--tls-cert <file>", "with --tls: the server certificate, PEM")
+    .option("--tls-key <file>", "with --tls: the server certificate's private key, PEM")
+    .option(
+      "--client-ca <file>",
+      "with --tls: mutual TLS; the truststore (PEM CA certificates) client certificates must chain to, as a custom domain's truststore; the certificate reaches every authorizer and backend event (REST and HTTP APIs)",
     )
     .option("--keys-dir <dir>", "where the dev issuer keeps its signing key [.gatepass/dev-keys]")
     .option(

@@ -127,7 +127,7 @@ function readPemFile(option: string, file: string): string {
 function certificatesOf(option: string, file: string, text: string): X509Certificate[] {
   const blocks = text.match(PEM_CERTIFICATE) ?? [];
   if (blocks.length === 0)
-    throw new Error(`${option} ${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
+    throw new Error(`${option} ${file}: no PEM certificate block in it`);
   if (blocks.length > MAX_TRUSTSTORE_CERTIFICATES)
     throw new Error(`${option} ${file}: more than ${MAX_TRUSTSTORE_CERTIFICATES} certificates`);
   return blocks.map((block, i) => {

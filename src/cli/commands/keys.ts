@@ -228,12 +228,18 @@ async function clientCert(options: ClientCertOptions): Promise<undefined> {
     process.stdout.write(`${JSON.stringify({ "x5t#S256": x5t, files: written })}\n`);
     return;
   }
+  const where: Record<string, string> = {
+    "ca.pem": "the truststore: gatepass dev --tls --client-ca; on AWS, the custom domain's truststore in S3",
+    "ca.key.pem": "signs more client certificates; stays here",
+    "client.pem": "the client's certificate: curl --cert",
+    "client.key.pem": "the client's private key: curl --key",
+  };
   printHuman(
     [
       `Generated a test CA and a client certificate (CN=${cn}, ${days} days) in ${dir}:`,
-      ...files.map((f) => `  ${join(dir, f.name)}${f.secret ? "  (mode 0600)" : ""}`),
+      ...files.map((f) => `  ${join(dir, f.name)}${f.secret ? " (mode 0600)" : ""}  ${where[f.name]}`),
       `Client certificate x5t#S256: ${x5t}`,
-      'Bind a token to it: cnf {"x5t#S256": "<that value>"} (gatepass dev: POST /token with cnf_x5t).',
+      'Bind a token to it: cnf {"x5t#S256": "<that value>"} (gatepass dev: POST /token with cnf_x5t, or bind_cert=1 over --tls).',
       "",
     ].join("\n"),
   );

@@ -90,7 +90,9 @@ function opensslClientCert(pem: string): Record<string, unknown> {
       subjectDN: field("-subject"),
       issuerDN: field("-issuer"),
       // AWS's examples: colon-separated lower-case hex bytes (`a1:a1:…`).
-      serialNumber: field("-serial").toLowerCase().replace(/(..)(?!$)/g, "$1:"),
+      serialNumber: field("-serial")
+        .toLowerCase()
+        .replace(/(..)(?!$)/g, "$1:"),
       validity: { notBefore: field("-startdate"), notAfter: field("-enddate") },
     };
   } finally {
@@ -232,6 +234,101 @@ for (const api of ["rest-request", "http-v1", "http-v2-simple"] as const) {
   });
 }
 
+/** A client certificate the CA of `ca` issues with a subjectAltName of `names` DNS names (to make it large). */
+function largeClientCertificate(ca: TestCertificate, names: number): TestCertificate {
+  const work = mkdtempSync(join(tmpdir(), "gatepass-large-"));
+  try {
+    const run = (args: string[]) =>
+      execFileSync("openssl", args, { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+    writeFileSync(join(work, "ca.pem"), ca.pem);
+    writeFileSync(join(work, "ca.key"), ca.keyPem);
+    const san = Array.from({ length: names }, (_, i) => `DNS:host-${i}.large.example.com`).join(",");
+    writeFileSync(join(work, "ext"), `extendedKeyUsage=clientAuth\nsubjectAltName=${san}\n`);
+    run([
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "l.key",
+      "-out",
+      "l.csr",
+      "-subj",
+      "/CN=large",
+    ]);
+    run([
+      "x509",
+      "-req",
+      "-in",
+      "l.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "l.pem",
+      "-days",
+      "1",
+      "-extfile",
+      "ext",
+    ]);
+    const hex = run(["x509", "-in", "l.pem", "-noout", "-fingerprint", "-sha256"])
+      .toString()
+      .trim()
+      .split("=")[1]!
+      .replaceAll(":", "");
+    return {
+      pem: readFileSync(join(work, "l.pem"), "utf8"),
+      keyPem: readFileSync(join(work, "l.key"), "utf8"),
+      x5tS256: Buffer.from(hex, "hex").toString("base64url"),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+describe("gatepass dev --tls --client-ca: an oversize client certificate the truststore accepts", () => {
+  let t: TestServer;
+  let ca: string;
+  let events: Record<string, unknown>[];
+  before(async () => {
+    ({ t, ca, events } = await startMtls("rest-request", "if-present"));
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it(
+    "a token bound to it is refused with 401 ERR_CERT_BINDING (over 16 KiB of PEM), no crash, no backend call",
+    OPTS,
+    async () => {
+      const large = largeClientCertificate(pki.ca, 700);
+      assert.ok(large.pem.length > 16_384, String(large.pem.length));
+      const minted = await tlsCall(`${t.url}/token`, ca, large, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "sub=alice&bind_cert=1",
+      });
+      assert.equal(minted.status, 200, minted.text);
+      const token = (JSON.parse(minted.text) as { access_token: string }).access_token;
+      assert.deepEqual(decodeJwt(token).cnf, { "x5t#S256": large.x5tS256 });
+      events.length = 0;
+      const res = await tlsCall(`${t.url}/orders/42`, ca, large, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 401, res.text);
+      assert.equal(String(t.requests().at(-1)?.authorizer).split(":")[0], "ERR_CERT_BINDING");
+      assert.equal(events.length, 0);
+      // The server still answers the next client.
+      const next = await tlsCall(`${t.url}/.well-known/jwks.json`, ca, pki.client);
+      assert.equal(next.status, 200);
+    },
+  );
+});
+
 describe('gatepass dev --tls --client-ca: certificateBound "required"', () => {
   let t: TestServer;
   let ca: string;
@@ -287,4 +384,67 @@ describe("gatepass dev --tls --client-ca: the authorizer event carries clientCer
       }
     });
   }
+});
+
+describe("gatepass dev --tls without --client-ca: HTTPS, no client certificate asked", () => {
+  it("REST: the request passes without a certificate and events carry clientCert null", OPTS, async () => {
+    const events: Record<string, unknown>[] = [];
+    const t = await startTestServer({
+      dev: { api: "rest-request", resultTtlSeconds: 0 },
+      tls: {},
+      lambda: async (event: unknown) => {
+        events.push(event as Record<string, unknown>);
+        return { statusCode: 200, body: "ok" };
+      },
+    });
+    try {
+      assert.equal(t.server.tls?.mutual, false);
+      const ca = readFileSync(t.server.tls!.serverCaFile!, "utf8");
+      const token = t.server.mintToken({ sub: "alice", scope: "orders:read" }).access_token;
+      const res = await tlsCall(`${t.url}/orders/1`, ca, undefined, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200, res.text);
+      const identity = (events[0]!.requestContext as Record<string, Record<string, unknown>>).identity;
+      assert.equal(identity?.clientCert, null);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("WebSocket: $connect over wss:// is authorized as over ws://", OPTS, async () => {
+    const t = await startTestServer({ dev: { api: "websocket" }, tls: {} });
+    try {
+      const ca = readFileSync(t.server.tls!.serverCaFile!, "utf8");
+      const token = t.server.mintToken({ sub: "alice" }).access_token;
+      const status = (authorization?: string) =>
+        new Promise<number>((done, fail) => {
+          const req = httpsRequest(`${t.url}/`, {
+            ca,
+            agent: false,
+            headers: {
+              connection: "Upgrade",
+              upgrade: "websocket",
+              "sec-websocket-version": "13",
+              "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+              ...(authorization ? { authorization } : {}),
+            },
+          });
+          req.on("upgrade", (res, socket) => {
+            socket.destroy();
+            done(res.statusCode ?? 0);
+          });
+          req.on("response", (res) => {
+            res.resume();
+            done(res.statusCode ?? 0);
+          });
+          req.on("error", fail);
+          req.end();
+        });
+      assert.equal(await status(`Bearer ${token}`), 101);
+      assert.equal(await status(), 401);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -126,8 +126,7 @@ function readPemFile(option: string, file: string): string {
 /** The certificates of a PEM text, each parsed; throws naming the option and the block, never its content. */
 function certificatesOf(option: string, file: string, text: string): X509Certificate[] {
   const blocks = text.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0)
-    throw new Error(`${option} ${file}: no PEM certificate block in it`);
+  if (blocks.length === 0) throw new Error(`${option} ${file}: no PEM certificate block in it`);
   if (blocks.length > MAX_TRUSTSTORE_CERTIFICATES)
     throw new Error(`${option} ${file}: more than ${MAX_TRUSTSTORE_CERTIFICATES} certificates`);
   return blocks.map((block, i) => {
@@ -295,9 +294,20 @@ function presented(socket: TLSSocket): TlsPeer {
   };
 }
 
-/** What the connection of `socket` presented; `undefined` for a plain-HTTP connection. */
+const UNRECORDED: TlsPeer = {
+  kind: "refused",
+  reason: "a TLS connection whose certificate was not recorded",
+};
+
+/**
+ * What the connection of `socket` presented; `undefined` for a plain-HTTP connection. A TLS
+ * connection this module did not record is refused (never taken for one without mutual TLS).
+ */
 export function peerOf(socket: object | null | undefined): TlsPeer | undefined {
-  return socket ? peers.get(socket) : undefined;
+  if (!socket) return undefined;
+  const peer = peers.get(socket);
+  if (peer !== undefined) return peer;
+  return (socket as { encrypted?: unknown }).encrypted === true ? UNRECORDED : undefined;
 }
 
 /** `0A1B2C` → `0a:1b:2c`, the serial number form of AWS's examples (`a1:a1:…`). */

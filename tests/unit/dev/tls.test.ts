@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { clientCertOf, DEV_TLS_FILES, loadDevTls, pinnedFetch } from "../../../src/dev/tls.js";
+import { clientCertOf, DEV_TLS_FILES, loadDevTls, peerOf, pinnedFetch } from "../../../src/dev/tls.js";
 import { makeTestPki } from "../../helpers/certs.js";
 
 const dirs: string[] = [];
@@ -130,5 +130,13 @@ describe("pinnedFetch", () => {
       own.close();
       impostor.close();
     }
+  });
+});
+
+describe("peerOf", () => {
+  it("a TLS connection it did not record is refused, never taken for a plain one; plain HTTP has none", () => {
+    assert.equal(peerOf({ encrypted: true })?.kind, "refused");
+    assert.equal(peerOf({}), undefined);
+    assert.equal(peerOf(null), undefined);
   });
 });

@@ -46,6 +46,8 @@ export interface NativeJwtOptions {
   keys?: KeySource;
   /** A time limit for each discovery or key-set fetch, ms [3000]. */
   fetchTimeoutMs?: number;
+  /** The HTTP client of discovery and key-set fetches (`gatepass dev --tls`: one reaching this server) [node:https]. */
+  fetch?: typeof fetch;
 }
 
 /** The scopes a token carries: `scope` (space-separated) and `scp` (string or array of strings). */
@@ -133,6 +135,7 @@ export function createNativeJwtAuthorizer(
         timeoutMs: options.fetchTimeoutMs ?? 3000,
         staleIfErrorSeconds: 0,
       },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     return keys;
   };

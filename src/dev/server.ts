@@ -446,7 +446,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
             ...(options.integrationTimeoutMs !== undefined
               ? { integrationTimeoutMs: options.integrationTimeoutMs }
               : {}),
-            nativeJwt: options.nativeJwt ?? ((def) => createNativeJwtAuthorizer(def, { now, logger })),
+            nativeJwt:
+              options.nativeJwt ??
+              ((def) =>
+                createNativeJwtAuthorizer(def, {
+                  now,
+                  logger,
+                  ...(authorizerFetch ? { fetch: authorizerFetch } : {}),
+                })),
           })
         : undefined;
       if (dev.apiKeyRequired && dev.api !== "rest-token" && dev.api !== "rest-request")

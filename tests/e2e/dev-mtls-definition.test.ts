@@ -192,3 +192,56 @@ for (const kind of ["rest", "http"] as const) {
     });
   });
 }
+
+describe("gatepass dev --template (SAM HTTP API, JWT authorizer) --tls --client-ca: the native JWT authorizer trusts the development issuer over TLS", () => {
+  it(
+    "a development RS256 token passes (keys fetched from this server over TLS); the event carries the certificate",
+    OPTS,
+    async () => {
+      const port = await freePort();
+      const file = join(dir, "jwt.yaml");
+      writeFileSync(
+        file,
+        template("http").replace(
+          AUTHORIZER.http,
+          `
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration:
+              issuer: https://127.0.0.1:${port}
+              audience:
+                - gatepass-dev`,
+        ),
+      );
+      const [definition] = loadApiDefinitions({ template: file, cwd: dir });
+      const t = await startTestServer({
+        port,
+        cwd: dir,
+        definition: definition!,
+        issuer: true,
+        tls: { clientCaFile: join(dir, "truststore.pem") },
+      });
+      try {
+        const ca = readFileSync(t.server.tls!.serverCaFile!, "utf8");
+        const token = t.server.mintToken({ sub: "alice", alg: "RS256" }).access_token;
+        const res = await tlsCall(`${t.url}/orders`, ca, pki.client, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(res.status, 200, res.text);
+        const event = JSON.parse(res.text) as {
+          requestContext: Record<string, Record<string, Record<string, unknown>>>;
+        };
+        assert.equal(event.requestContext.authentication?.clientCert?.subjectDN, "CN=client");
+        assert.equal(
+          (event.requestContext.authorizer?.jwt?.claims as { sub?: string } | undefined)?.sub,
+          "alice",
+        );
+      } finally {
+        await t.close();
+      }
+    },
+  );
+});

@@ -16,6 +16,9 @@ import { commands, docFiles, ROOT, shBlocks } from "./doc-commands.js";
 after(cleanupTempDirs);
 
 const HERE = "tests/deploy/doc-commands.test.ts";
+const MTLS = "tests/e2e/dev-tls-cli.test.ts";
+const MTLS_BOUND = `TOKEN=$(curl -s --cacert .gatepass/dev-keys/tls-ca.pem --cert pki/client.pem --key pki/client.key.pem https://127.0.0.1:4000/token -d sub=alice -d bind_cert=1 | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`;
+const MTLS_UNBOUND = `UNBOUND=$(curl -s --cacert .gatepass/dev-keys/tls-ca.pem https://127.0.0.1:4000/token -d sub=alice | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`;
 
 /** How a printed command is covered: a test file that runs it (and a string showing it does), or a mark. */
 type How =
@@ -78,6 +81,21 @@ const COVERED: Record<string, How> = {
     test: "tests/e2e/dev-issuer-rs256.test.ts",
     evidence: /alg: "RS256", aud: "orders-api", scope: "orders:read"/,
   },
+  // README.md, Certificate-bound tokens: mutual TLS locally (each run as printed)
+  "npx gatepass keys generate --client-cert --out pki": { test: MTLS, evidence: /Mutual TLS locally/ },
+  "npx gatepass dev --config mtls.json --tls --client-ca pki/ca.pem --port 4000": {
+    test: MTLS,
+    evidence: /Mutual TLS locally/,
+  },
+  [MTLS_BOUND]: { test: MTLS, evidence: /Mutual TLS locally/ },
+  'curl -i --cacert .gatepass/dev-keys/tls-ca.pem --cert pki/client.pem --key pki/client.key.pem https://127.0.0.1:4000/orders -H "Authorization: Bearer $TOKEN"':
+    { test: MTLS, evidence: /Mutual TLS locally/ },
+  'curl -i --cacert .gatepass/dev-keys/tls-ca.pem https://127.0.0.1:4000/orders -H "Authorization: Bearer $TOKEN"':
+    { test: MTLS, evidence: /Mutual TLS locally/ },
+  [MTLS_UNBOUND]: { test: MTLS, evidence: /Mutual TLS locally/ },
+  'curl -i --cacert .gatepass/dev-keys/tls-ca.pem --cert pki/client.pem --key pki/client.key.pem https://127.0.0.1:4000/orders -H "Authorization: Bearer $UNBOUND"':
+    { test: MTLS, evidence: /Mutual TLS locally/ },
+  "[--tls [--tls-cert FILE --tls-key FILE] [--client-ca TRUSTSTORE]]": { test: HERE, evidence: /dev --help/ },
   // README.md, The CLI in five minutes: the whole block, here
   "npx gatepass keys generate --alg ES256 --out keys": { test: HERE, evidence: /The CLI in five minutes/ },
   "npx gatepass keys check keys/public.jwks.json": { test: HERE, evidence: /The CLI in five minutes/ },
@@ -195,7 +213,7 @@ function runBlock(text: string, cwd: string): { status: number | null; stdout: s
 const TEST = { timeout: 120_000 };
 
 test("README.md, The CLI in five minutes: the block runs as printed", TEST, () => {
-  const block = shBlocks("README.md").find((b) => b.text.includes("npx gatepass keys generate"));
+  const block = shBlocks("README.md").find((b) => b.text.includes("npx gatepass keys generate --alg"));
   assert.ok(block);
   const cwd = tempDir("gatepass-doc-cli-");
   const run = runBlock(block.text, cwd);

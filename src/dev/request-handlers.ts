@@ -12,6 +12,7 @@ import { requestIdHeaders } from "./gateway.js";
 import { checkRequestHost } from "./hosts.js";
 import { type DevIssuer, ISSUER_PATHS } from "./issuer.js";
 import { checkRequestLimits } from "./limits.js";
+import type { ResourceMetadataEndpoint } from "./oauth/protected-resource.js";
 import { type DevRequest, toDevRequest } from "./request.js";
 import { type LineOutcome, requestLine } from "./request-line.js";
 
@@ -45,6 +46,8 @@ export interface RequestHandlersContext {
   readonly dispatch?: (request: DevRequest) => Promise<Dispatch>;
   /** The console: its paths are answered before anything else, and every other request is recorded. */
   readonly console?: { readonly handler: ConsoleHandler; readonly recorder: RequestRecorder };
+  /** The protected resource's metadata (RFC 9728), answered without authorization at its path. */
+  readonly resourceMetadata?: ResourceMetadataEndpoint;
 }
 
 export interface RequestHandlers {
@@ -194,6 +197,10 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
       if (issuer && issuerPath !== undefined && (await issuer.handle(req, res, issuerPath))) {
         // The authorizer's own start-up discovery is not news; later fetches (key refresh, /token) are logged.
         if (context.ready()) logRequest(request, res.statusCode, started, "issuer", undefined);
+        return;
+      }
+      if (context.resourceMetadata?.handle(req, res, request.path)) {
+        logRequest(request, res.statusCode, started, "metadata", undefined);
         return;
       }
       // API Gateway's request limits (headers, declared payload size), before anything else of the API runs.

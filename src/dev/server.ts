@@ -36,6 +36,7 @@ import type { LambdaHandler } from "./invoke.js";
 import { DevIssuer, ISSUER_PATHS, type MintRequest, type TokenResponse } from "./issuer.js";
 import { configRouteKeys, ISSUER_PREFIX, routesShadowedByIssuer } from "./issuer-placement.js";
 import { createNativeJwtAuthorizer } from "./native-jwt.js";
+import { configGatewayResponses, resourceMetadataEndpoint } from "./oauth/protected-resource.js";
 import { RouteTable } from "./request.js";
 import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
 import { UsagePlans } from "./usage-plans.js";
@@ -358,7 +359,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         typeof options.authorizer === "string" ? options.authorizer : undefined,
         { logger, now },
       );
-      const gatewayResponses = options.gatewayResponses ?? definition?.gatewayResponses;
+      // A definition's Gateway Responses as written; else those a resource's REST API deploys.
+      const gatewayResponses =
+        options.gatewayResponses ?? definition?.gatewayResponses ?? configGatewayResponses(config, dev.api);
       const authorizerDescription = customAuthorizer ? authorizer.description : "gatepass";
       let router: ApiRouter | undefined;
       const devConsole: DevConsole | undefined =
@@ -429,6 +432,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         logger.warn("cert_binding_config", { detail });
       for (const detail of config === null ? [] : dpopWarnings(config, dev))
         logger.warn("dpop_config", { detail });
+      const resourceMetadata = resourceMetadataEndpoint(config);
       const requestHandlers = createRequestHandlers({
         dev,
         gateway,
@@ -442,6 +446,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         upgraded,
         ...(router ? { dispatch: router.dispatch } : {}),
         ...(devConsole ? { console: devConsole } : {}),
+        ...(resourceMetadata ? { resourceMetadata } : {}),
       });
       return {
         config,

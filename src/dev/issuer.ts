@@ -7,6 +7,12 @@ import { certificateThumbprint, MAX_CLIENT_CERT_PEM_CHARS } from "../lambda/cert
 import { parseDuration, signToken } from "../token/sign.js";
 import { createVerifier, type Verifier } from "../token/verifier.js";
 import {
+  DevAuthorizationServer,
+  OAuthError,
+  sendOAuth,
+  sendOAuthError,
+} from "./oauth/authorization-server.js";
+import {
   ALL_PRESET_PARAMETERS,
   PRESET_PARAMETERS,
   type ProviderToken,
@@ -37,6 +43,10 @@ import {
  * - `POST /revoke`: `jti`, `sub` (every token of that subject issued until now), or `token` (its
  *   `jti`, or an opaque token itself); `GET /revocations.json`: the revocation list document gatepass
  *   reads (`issuers[].revocation.url`), `{ revoked_jti, subjects }`.
+ * - OAuth 2.1 for MCP clients (./oauth/authorization-server.ts): RFC 8414 metadata at
+ *   `/.well-known/oauth-authorization-server` (the issuer's path appended), `GET /oauth2/authorize`
+ *   (approves at once, PKCE S256), `POST /oauth2/register` (RFC 7591), and the `authorization_code`
+ *   and `refresh_token` grants on `POST /token`.
  *
  * It signs with an ES256 key (the default) and an RS256 key (RSA 2048, `alg=RS256`: what an HTTP
  * API's native JWT authorizer accepts), each generated once and kept in `keysDir` (private JWK,
@@ -52,6 +62,9 @@ export const ISSUER_PATHS = {
   introspect: "/introspect",
   revoke: "/revoke",
   revocations: "/revocations.json",
+  authorizationServer: "/.well-known/oauth-authorization-server",
+  authorize: "/oauth2/authorize",
+  register: "/oauth2/register",
 } as const;
 
 /** Most opaque tokens and revocation entries the issuer remembers (the oldest go first). */
@@ -228,11 +241,48 @@ export class DevIssuer {
   private readonly subjects = new Map<string, number>();
   /** Verifies this issuer's own JWTs for introspection (any `iss`: preset-shaped tokens too). */
   private ownTokens: Verifier | undefined;
+  /** The protected resource the gateway serves (the configuration's `resource`), for RFC 8707. */
+  private protectedResource: () => { uri: string; scopesSupported: readonly string[] } | undefined = () =>
+    undefined;
+  /** The OAuth authorization server side: registration, authorization, code and refresh grants. */
+  private readonly oauth: DevAuthorizationServer;
 
   private constructor(
     private readonly keys: Readonly<Record<DevAlgorithm, JwkObject>>,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.oauth = new DevAuthorizationServer(
+      {
+        issuerUrl: () => this.issuerUrl,
+        mint: (request) => this.mint(request),
+        revoke: (what) => this.revoke(what),
+        resources: () => {
+          const resource = this.protectedResource();
+          return resource === undefined ? [] : [resource.uri];
+        },
+        scopes: () => this.protectedResource()?.scopesSupported ?? [],
+      },
+      {
+        metadata: ISSUER_PATHS.authorizationServer,
+        authorize: ISSUER_PATHS.authorize,
+        register: ISSUER_PATHS.register,
+        token: ISSUER_PATHS.token,
+        jwks: ISSUER_PATHS.jwks,
+        introspect: ISSUER_PATHS.introspect,
+      },
+      now,
+    );
+  }
+
+  /**
+   * Names the resource the gateway protects (read on every request: a reloaded configuration
+   * counts): tokens of the authorization_code grant are for it, and another `resource` is refused.
+   */
+  setProtectedResource(
+    resource: () => { uri: string; scopesSupported: readonly string[] } | undefined,
+  ): void {
+    this.protectedResource = resource;
+  }
 
   /**
    * Loads (or generates) the signing key in `keysDir`.
@@ -546,11 +596,19 @@ export class DevIssuer {
     }
     if (path === ISSUER_PATHS.introspect || path === ISSUER_PATHS.revoke)
       return this.handleStatus(req, res, path);
+    if (await this.oauth.handle(req, res, path)) return true;
     if (path !== ISSUER_PATHS.token) return false;
     if (req.method !== "POST")
       return send(res, 405, { error: "invalid_request", error_description: "use POST" }, { allow: "POST" });
     try {
       const fields = await readFields(req);
+      if (fields.grant_type === "authorization_code" || fields.grant_type === "refresh_token") {
+        try {
+          return sendOAuth(res, 200, this.oauth.token(fields), { pragma: "no-cache" });
+        } catch (error) {
+          return sendOAuthError(res, error instanceof OAuthError ? error : undefined);
+        }
+      }
       const response = this.mint(toMintRequest(fields, req.headers.authorization));
       send(res, 200, response, { "cache-control": "no-store", pragma: "no-cache" });
     } catch (error) {
@@ -662,7 +720,7 @@ function toMintRequest(fields: Record<string, unknown>, authorization: string | 
     if (grant !== "client_credentials") {
       throw new TokenRequestError(
         "unsupported_grant_type",
-        `grant_type ${JSON.stringify(grant)} is not supported (use client_credentials)`,
+        `grant_type ${JSON.stringify(grant)} is not supported (use client_credentials, authorization_code or refresh_token)`,
       );
     }
     if (clientId === undefined && authorization?.toLowerCase().startsWith("basic ")) {

@@ -112,7 +112,10 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
   const corsEntries = Object.entries(cors);
   /** The issuer's own path for a request path under its prefix (`""` or `/_gatepass/issuer`), else `undefined`. */
   const issuerPrefix = issuer?.pathPrefix ?? "";
+  // RFC 8414 §3.1: the metadata of an issuer with a path has the well-known part inserted before it.
+  const insertedMetadataPath = `${ISSUER_PATHS.authorizationServer}${issuerPrefix}`;
   const issuerPathOf = (path: string): string | undefined => {
+    if (path === insertedMetadataPath) return ISSUER_PATHS.authorizationServer;
     if (!path.startsWith(issuerPrefix)) return undefined;
     const rest = path.slice(issuerPrefix.length);
     return ISSUER_PATH_SET.has(rest) ? rest : undefined;

@@ -320,6 +320,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ? await DevIssuer.open(resolve(cwd, options.keysDir ?? ".gatepass/dev-keys"), now)
       : null;
     issuer?.setUrl(issuerUrl);
+    issuer?.setProtectedResource(() => state?.config?.resource);
     const issuerPlacement: IssuerPlacement = {
       state: served ? "on" : options.issuer === false ? "off-flag" : "off-untrusted",
       prefix: issuerUrl.slice(url.length),

@@ -184,12 +184,13 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
   it("PKCE is required: no challenge, plain, a malformed challenge are refused", async () => {
     const clientId = await newClient();
     const base = { response_type: "code", client_id: clientId, redirect_uri: REDIRECT, resource };
-    for (const extra of [
+    const variants: Record<string, string>[] = [
       {},
       { code_challenge: pkce().verifier, code_challenge_method: "plain" },
       { code_challenge: pkce().challenge },
       { code_challenge: "short", code_challenge_method: "S256" },
-    ]) {
+    ];
+    for (const extra of variants) {
       const res = await authorize({ ...base, ...extra });
       assert.equal(res.status, 302, JSON.stringify(extra));
       const location = new URL(res.headers.location!);

@@ -335,6 +335,40 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
     assert.equal(info.client_secret, undefined);
   });
 
+  it("another origin's page gets no CORS answer from registration or the token endpoint", async () => {
+    for (const path of ["/oauth2/register", "/token"]) {
+      const res = await call(`${url}${path}`, {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://evil.example.com",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+      assert.equal(res.headers["access-control-allow-origin"], undefined, path);
+    }
+    const registered = await register(
+      { redirect_uris: [REDIRECT] },
+      { "content-type": "application/json", origin: "https://evil.example.com" },
+    );
+    assert.equal(registered.headers["access-control-allow-origin"], undefined);
+  });
+
+  it("a client that did not register refresh_token gets no refresh token", async () => {
+    const clientId = await newClient(["authorization_code"]);
+    const { verifier, challenge } = pkce();
+    const code = await codeFor(clientId, challenge);
+    const res = await token({
+      grant_type: "authorization_code",
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal((res.json() as { refresh_token?: string }).refresh_token, undefined);
+  });
+
   it("client_credentials and the plain /token forms still work", async () => {
     const cc = await token({
       grant_type: "client_credentials",

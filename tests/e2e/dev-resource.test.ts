@@ -220,6 +220,13 @@ describe("gatepass dev: resource.uri on another origin", { timeout: 30_000 }, ()
         banner,
       );
       assert.ok(banner.includes(`set resource.uri to ${url}/mcp`), banner);
+      const prefixed = resourceBanner(t.server.config, "rest-token", url, false, `${url}/_gatepass/issuer`);
+      assert.ok(
+        prefixed
+          .join("\n")
+          .includes(`authorization server: ${url}/.well-known/oauth-authorization-server/_gatepass/issuer (`),
+        prefixed.join("\n"),
+      );
     } finally {
       await t.close();
     }

@@ -137,7 +137,9 @@ function banner(server: DevServer, watch = false): string {
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   const placement = server.issuerPlacement;
   if (server.consoleUrl !== null) lines.push(`  console     ${server.consoleUrl}`);
-  lines.push(...resourceBanner(server.config, dev.api, server.url, server.definition !== null));
+  lines.push(
+    ...resourceBanner(server.config, dev.api, server.url, server.definition !== null, server.issuer?.url),
+  );
   if (server.issuer) {
     const at = placement.prefix;
     lines.push(

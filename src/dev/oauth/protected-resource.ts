@@ -92,13 +92,15 @@ export function resourceMetadataEndpoint(
 
 /**
  * The banner lines of `config.resource` on a server at `url`: where the metadata is, whether 401/403
- * answers carry challenges, and, when the resource is not this server, which local URL serves it.
+ * answers carry challenges, when the resource is not this server which local URL serves it, and the
+ * development issuer's authorization server metadata when it is served (`issuerUrl`).
  */
 export function resourceBanner(
   config: GatepassConfig | null,
   api: DevApiType,
   url: string,
   fromDefinition: boolean,
+  issuerUrl?: string,
 ): string[] {
   const resource = config?.resource;
   if (resource === undefined) return [];
@@ -118,6 +120,14 @@ export function resourceBanner(
     lines.push(
       "              401/403 carry WWW-Authenticate (UNAUTHORIZED and ACCESS_DENIED Gateway Responses)",
     );
+  if (issuerUrl !== undefined) {
+    // RFC 8414 §3.1: the well-known part goes before the issuer's path.
+    const issuer = new URL(issuerUrl);
+    const path = issuer.pathname === "/" ? "" : issuer.pathname;
+    lines.push(
+      `              authorization server: ${issuer.origin}/.well-known/oauth-authorization-server${path} (registration, PKCE S256, code grant)`,
+    );
+  }
   return lines;
 }
 

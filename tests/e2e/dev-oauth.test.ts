@@ -369,6 +369,43 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
     assert.equal((res.json() as { refresh_token?: string }).refresh_token, undefined);
   });
 
+  it("refresh_token: another client's, a client without the grant, a widened scope, a foreign resource are refused", async () => {
+    const clientId = await newClient();
+    const codeOnly = await newClient(["authorization_code"]);
+    const fresh = async () => {
+      const { verifier, challenge } = pkce();
+      const code = await codeFor(clientId, challenge);
+      const res = await token({
+        grant_type: "authorization_code",
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+        client_id: clientId,
+      });
+      return (res.json() as { refresh_token: string }).refresh_token;
+    };
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ["another client", { client_id: codeOnly }, "invalid_grant"],
+      ["a widened scope", { client_id: clientId, scope: "mcp:read mcp:write" }, "invalid_scope"],
+      [
+        "a foreign resource",
+        { client_id: clientId, resource: "https://other.example.com/mcp" },
+        "invalid_target",
+      ],
+    ];
+    for (const [name, fields, error] of cases) {
+      const res = await token({ grant_type: "refresh_token", refresh_token: await fresh(), ...fields });
+      assert.equal(res.status, 400, name);
+      assert.equal((res.json() as { error: string }).error, error, name);
+    }
+    const noGrant = await token({
+      grant_type: "refresh_token",
+      refresh_token: await fresh(),
+      client_id: codeOnly,
+    });
+    assert.equal((noGrant.json() as { error: string }).error, "invalid_grant");
+  });
+
   it("client_credentials and the plain /token forms still work", async () => {
     const cc = await token({
       grant_type: "client_credentials",

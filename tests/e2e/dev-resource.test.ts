@@ -84,6 +84,15 @@ describe("gatepass dev: a REST API protecting resource.uri", { timeout: 30_000 }
     assert.equal(t.requests().at(-1)!.outcome, "metadata");
   });
 
+  it("the console's routes view has the resource's metadata and where it is served", async () => {
+    const res = await call(`${url}/_gatepass/api/routes`);
+    assert.equal(res.status, 200, res.text);
+    const { resource } = res.json() as { resource: { metadataUrl: string; path: string; document: unknown } };
+    assert.equal(resource.metadataUrl, metadataUrl);
+    assert.equal(resource.path, "/.well-known/oauth-protected-resource/mcp");
+    assert.equal((resource.document as { resource: string }).resource, `${url}/mcp`);
+  });
+
   it("every 401 carries WWW-Authenticate: Bearer resource_metadata (no token, a bad token)", async () => {
     for (const headers of [{}, bearer("not-a-jwt")]) {
       const res = await call(`${url}/mcp`, { headers });

@@ -81,7 +81,10 @@ describe("README: Locally: gatepass dev as resource and authorization server, as
     const [block] = blocks("sh");
     assert.ok(block);
     const [start, ...curls] = commands(block).map(local);
-    assert.ok(start?.startsWith("npx gatepass dev --config mcp.config.json --upstream "), String(start));
+    assert.ok(
+      start !== undefined && start.startsWith("npx gatepass dev --config mcp.config.json --upstream "),
+      String(start),
+    );
     assert.equal(curls.length, 4);
 
     const { PORT: _p, GATEPASS_CONFIG: _c, ...env } = process.env;

@@ -81,10 +81,8 @@ describe("README: Locally: gatepass dev as resource and authorization server, as
     const [block] = blocks("sh");
     assert.ok(block);
     const [start, ...curls] = commands(block).map(local);
-    assert.ok(
-      start !== undefined && start.startsWith("npx gatepass dev --config mcp.config.json --upstream "),
-      String(start),
-    );
+    if (start === undefined) throw new Error("the block has no commands");
+    assert.ok(start.startsWith("npx gatepass dev --config mcp.config.json --upstream "), start);
     assert.equal(curls.length, 4);
 
     const { PORT: _p, GATEPASS_CONFIG: _c, ...env } = process.env;

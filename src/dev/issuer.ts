@@ -391,13 +391,19 @@ export class DevIssuer {
       alg,
       issuer: this.issuerUrl,
       subject,
-      audience: request.aud ?? (claims.aud as string | string[] | undefined) ?? DEV_AUDIENCE,
+      audience: request.aud ?? (claims.aud as string | string[] | undefined) ?? this.defaultAudience(),
       expiresIn: ttl,
       now: Math.floor(this.now() / 1000),
     });
     const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
     if (scopes.length > 0) response.scope = scopes.join(" ");
     return response;
+  }
+
+  /** The audience of a token that names none: the dev audience, and the protected resource's URI when there is one. */
+  private defaultAudience(): string | string[] {
+    const resource = this.protectedResource();
+    return resource === undefined ? DEV_AUDIENCE : [DEV_AUDIENCE, resource.uri];
   }
 
   /** An opaque token: 32 random bytes, its claims kept here (by hash) for introspection. */
@@ -414,7 +420,7 @@ export class DevIssuer {
       ...claims,
       iss: this.issuerUrl,
       sub: subject,
-      aud: request.aud ?? (claims.aud as string | string[] | undefined) ?? DEV_AUDIENCE,
+      aud: request.aud ?? (claims.aud as string | string[] | undefined) ?? this.defaultAudience(),
       iat: now,
       exp: now + ttl,
       token_type: "Bearer",
@@ -609,7 +615,19 @@ export class DevIssuer {
           return sendOAuthError(res, error instanceof OAuthError ? error : undefined);
         }
       }
-      const response = this.mint(toMintRequest(fields, req.headers.authorization));
+      const request = toMintRequest(fields, req.headers.authorization);
+      // RFC 8707 on the client_credentials grant: the resource is the audience.
+      if (fields.grant_type === "client_credentials" && fields.resource !== undefined) {
+        if (request.aud !== undefined)
+          throw new TokenRequestError("invalid_request", "give resource or aud, not both");
+        try {
+          const resource = this.oauth.resourceParameter(fields.resource);
+          if (resource !== undefined) request.aud = resource;
+        } catch (error) {
+          return sendOAuthError(res, error);
+        }
+      }
+      const response = this.mint(request);
       send(res, 200, response, { "cache-control": "no-store", pragma: "no-cache" });
     } catch (error) {
       const known = error instanceof TokenRequestError;

@@ -421,6 +421,37 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
     assert.equal((unknown.json() as { error: string }).error, "unsupported_grant_type");
   });
 
+  it("with a resource configured, /token's default audience includes it (the gateway's ready token too)", async () => {
+    const plain = await token({ sub: "bob", scope: "mcp:read" });
+    assert.deepEqual(decodeJwt((plain.json() as { access_token: string }).access_token).aud, [
+      "gatepass-dev",
+      resource,
+    ]);
+    const ready = t.server.mintToken({ sub: "demo-user" }).access_token;
+    assert.deepEqual(decodeJwt(ready).aud, ["gatepass-dev", resource]);
+    const given = await token({ sub: "bob", aud: "orders-api" });
+    assert.equal(decodeJwt((given.json() as { access_token: string }).access_token).aud, "orders-api");
+  });
+
+  it("client_credentials takes RFC 8707 resource as the audience, and refuses one not protected here", async () => {
+    const ok = await token({
+      grant_type: "client_credentials",
+      client_id: "svc",
+      client_secret: "x",
+      resource,
+    });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(decodeJwt((ok.json() as { access_token: string }).access_token).aud, resource);
+    const other = await token({
+      grant_type: "client_credentials",
+      client_id: "svc",
+      client_secret: "x",
+      resource: "https://other.example.com/mcp",
+    });
+    assert.equal(other.status, 400);
+    assert.equal((other.json() as { error: string }).error, "invalid_target");
+  });
+
   it("never writes a code, verifier or token into its log lines", async () => {
     const clientId = await newClient();
     const { verifier, challenge } = pkce();

@@ -346,8 +346,8 @@ export class DevAuthorizationServer {
     };
   }
 
-  /** The resource a request names (RFC 8707), checked against the protected ones. */
-  private resourceOf(value: unknown): string | undefined {
+  /** The resource a request names (RFC 8707), checked against the protected ones; throws `invalid_target`. */
+  resourceParameter(value: unknown): string | undefined {
     if (value === undefined) return undefined;
     if (typeof value !== "string")
       throw new OAuthError("invalid_target", "give one resource (a token here is for one resource)");
@@ -414,7 +414,7 @@ export class DevAuthorizationServer {
       if (!S256_CHALLENGE.test(challenge))
         throw new OAuthError("invalid_request", "code_challenge must be BASE64URL(SHA-256(verifier))");
       const scope = scopeValue(single(params.scope, "scope"));
-      const resource = this.resourceOf(params.resource);
+      const resource = this.resourceParameter(params.resource);
       const sub = single(params.login_hint, "login_hint", MAX_NAME_CHARS) ?? "demo-user";
       const code = randomToken();
       remember(this.codes, sha256(code), {
@@ -482,7 +482,7 @@ export class DevAuthorizationServer {
     const expected = Buffer.from(pending.challenge);
     if (computed.length !== expected.length || !timingSafeEqual(computed, expected))
       throw new OAuthError("invalid_grant", "code_verifier does not match the code_challenge");
-    const resource = this.resourceOf(fields.resource);
+    const resource = this.resourceParameter(fields.resource);
     if (resource !== undefined && pending.resource !== undefined && resource !== pending.resource)
       throw new OAuthError("invalid_target", "resource differs from the authorization request's");
     const answer = this.issue(clientId, client, {
@@ -517,7 +517,7 @@ export class DevAuthorizationServer {
       if (!scope.split(" ").every((s) => granted.has(s)))
         throw new OAuthError("invalid_scope", "scope may only narrow the scopes first granted");
     }
-    const resource = this.resourceOf(fields.resource);
+    const resource = this.resourceParameter(fields.resource);
     if (resource !== undefined && grant.resource !== undefined && resource !== grant.resource)
       throw new OAuthError("invalid_target", "resource differs from the one first granted");
     return this.issue(clientId, client, {

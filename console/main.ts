@@ -481,10 +481,26 @@ let routesLoaded = false;
 async function loadRoutes(): Promise<void> {
   if (routesLoaded) return;
   try {
-    const { routes, unmatched } = await api<{ routes: RouteRow[]; unmatched: string | null }>("routes");
+    const { routes, unmatched, resource } = await api<{
+      routes: RouteRow[];
+      unmatched: string | null;
+      resource: { metadataUrl: string; path: string; document: Record<string, unknown> } | null;
+    }>("routes");
     routeRows = routes;
     routesLoaded = true;
     $("routes-unmatched").textContent = unmatched ?? "";
+    $("routes-resource").replaceChildren(
+      ...(resource === null
+        ? []
+        : [
+            h(
+              "p",
+              { class: "muted" },
+              `Protected resource (RFC 9728) ${String(resource.document.resource)}: metadata served without a token at ${resource.path}, named in every 401 as ${resource.metadataUrl}`,
+            ),
+            h("pre", { class: "mono" }, JSON.stringify(resource.document, null, 2)),
+          ]),
+    );
     renderRoutes();
   } catch (error) {
     $("routes-result").replaceChildren(errorBox(error));

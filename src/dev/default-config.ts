@@ -58,9 +58,14 @@ export function defaultDevConfig(issuerUrl: string, api: DevApiType = "rest-toke
 
 /**
  * A configuration document given with `--config` that has no `issuers` trusts the development
- * issuer: teams can try their rules and API type against dev tokens without writing an issuer.
+ * issuer: teams can try their rules and API type against dev tokens without writing an issuer. With
+ * a `resource`, its `uri` is an accepted audience too (the authorization_code grant's tokens carry it).
  */
 export function withDevIssuer(doc: Record<string, unknown>, issuerUrl: string): Record<string, unknown> {
   if (doc.issuers !== undefined) return doc;
-  return { ...doc, issuers: [devIssuerEntry(issuerUrl)] };
+  const entry = devIssuerEntry(issuerUrl);
+  // A protected resource (RFC 8707): the dev issuer's tokens for it carry its URI as audience.
+  const uri = (doc.resource as { uri?: unknown } | undefined)?.uri;
+  if (typeof uri === "string") entry.audience = [DEV_AUDIENCE, uri];
+  return { ...doc, issuers: [entry] };
 }

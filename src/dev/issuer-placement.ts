@@ -16,6 +16,9 @@ const ISSUER_REQUESTS: readonly (readonly [string, string])[] = [
   ["GET", ISSUER_PATHS.discovery],
   ["GET", ISSUER_PATHS.jwks],
   ["POST", ISSUER_PATHS.token],
+  ["GET", ISSUER_PATHS.authorizationServer],
+  ["GET", ISSUER_PATHS.authorize],
+  ["POST", ISSUER_PATHS.register],
 ];
 
 /**

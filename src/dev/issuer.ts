@@ -7,6 +7,12 @@ import { certificateThumbprint, MAX_CLIENT_CERT_PEM_CHARS } from "../lambda/cert
 import { parseDuration, signToken } from "../token/sign.js";
 import { createVerifier, type Verifier } from "../token/verifier.js";
 import {
+  DevAuthorizationServer,
+  OAuthError,
+  sendOAuth,
+  sendOAuthError,
+} from "./oauth/authorization-server.js";
+import {
   ALL_PRESET_PARAMETERS,
   PRESET_PARAMETERS,
   type ProviderToken,
@@ -39,6 +45,10 @@ import { peerOf, type TlsPeer } from "./tls.js";
  * - `POST /revoke`: `jti`, `sub` (every token of that subject issued until now), or `token` (its
  *   `jti`, or an opaque token itself); `GET /revocations.json`: the revocation list document gatepass
  *   reads (`issuers[].revocation.url`), `{ revoked_jti, subjects }`.
+ * - OAuth 2.1 for MCP clients (./oauth/authorization-server.ts): RFC 8414 metadata at
+ *   `/.well-known/oauth-authorization-server` (the issuer's path appended), `GET /oauth2/authorize`
+ *   (approves at once, PKCE S256), `POST /oauth2/register` (RFC 7591), and the `authorization_code`
+ *   and `refresh_token` grants on `POST /token`.
  *
  * It signs with an ES256 key (the default) and an RS256 key (RSA 2048, `alg=RS256`: what an HTTP
  * API's native JWT authorizer accepts), each generated once and kept in `keysDir` (private JWK,
@@ -54,6 +64,9 @@ export const ISSUER_PATHS = {
   introspect: "/introspect",
   revoke: "/revoke",
   revocations: "/revocations.json",
+  authorizationServer: "/.well-known/oauth-authorization-server",
+  authorize: "/oauth2/authorize",
+  register: "/oauth2/register",
 } as const;
 
 /** Most opaque tokens and revocation entries the issuer remembers (the oldest go first). */
@@ -230,11 +243,48 @@ export class DevIssuer {
   private readonly subjects = new Map<string, number>();
   /** Verifies this issuer's own JWTs for introspection (any `iss`: preset-shaped tokens too). */
   private ownTokens: Verifier | undefined;
+  /** The protected resource the gateway serves (the configuration's `resource`), for RFC 8707. */
+  private protectedResource: () => { uri: string; scopesSupported: readonly string[] } | undefined = () =>
+    undefined;
+  /** The OAuth authorization server side: registration, authorization, code and refresh grants. */
+  private readonly oauth: DevAuthorizationServer;
 
   private constructor(
     private readonly keys: Readonly<Record<DevAlgorithm, JwkObject>>,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.oauth = new DevAuthorizationServer(
+      {
+        issuerUrl: () => this.issuerUrl,
+        mint: (request) => this.mint(request),
+        revoke: (what) => this.revoke(what),
+        resources: () => {
+          const resource = this.protectedResource();
+          return resource === undefined ? [] : [resource.uri];
+        },
+        scopes: () => this.protectedResource()?.scopesSupported ?? [],
+      },
+      {
+        metadata: ISSUER_PATHS.authorizationServer,
+        authorize: ISSUER_PATHS.authorize,
+        register: ISSUER_PATHS.register,
+        token: ISSUER_PATHS.token,
+        jwks: ISSUER_PATHS.jwks,
+        introspect: ISSUER_PATHS.introspect,
+      },
+      now,
+    );
+  }
+
+  /**
+   * Names the resource the gateway protects (read on every request: a reloaded configuration
+   * counts): tokens of the authorization_code grant are for it, and another `resource` is refused.
+   */
+  setProtectedResource(
+    resource: () => { uri: string; scopesSupported: readonly string[] } | undefined,
+  ): void {
+    this.protectedResource = resource;
+  }
 
   /**
    * Loads (or generates) the signing key in `keysDir`.
@@ -343,13 +393,19 @@ export class DevIssuer {
       alg,
       issuer: this.issuerUrl,
       subject,
-      audience: request.aud ?? (claims.aud as string | string[] | undefined) ?? DEV_AUDIENCE,
+      audience: request.aud ?? (claims.aud as string | string[] | undefined) ?? this.defaultAudience(),
       expiresIn: ttl,
       now: Math.floor(this.now() / 1000),
     });
     const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
     if (scopes.length > 0) response.scope = scopes.join(" ");
     return response;
+  }
+
+  /** The audience of a token that names none: the dev audience, and the protected resource's URI when there is one. */
+  private defaultAudience(): string | string[] {
+    const resource = this.protectedResource();
+    return resource === undefined ? DEV_AUDIENCE : [DEV_AUDIENCE, resource.uri];
   }
 
   /** An opaque token: 32 random bytes, its claims kept here (by hash) for introspection. */
@@ -366,7 +422,7 @@ export class DevIssuer {
       ...claims,
       iss: this.issuerUrl,
       sub: subject,
-      aud: request.aud ?? (claims.aud as string | string[] | undefined) ?? DEV_AUDIENCE,
+      aud: request.aud ?? (claims.aud as string | string[] | undefined) ?? this.defaultAudience(),
       iat: now,
       exp: now + ttl,
       token_type: "Bearer",
@@ -548,12 +604,32 @@ export class DevIssuer {
     }
     if (path === ISSUER_PATHS.introspect || path === ISSUER_PATHS.revoke)
       return this.handleStatus(req, res, path);
+    if (await this.oauth.handle(req, res, path)) return true;
     if (path !== ISSUER_PATHS.token) return false;
     if (req.method !== "POST")
       return send(res, 405, { error: "invalid_request", error_description: "use POST" }, { allow: "POST" });
     try {
       const fields = await readFields(req);
-      const response = this.mint(toMintRequest(fields, req.headers.authorization, peerOf(req.socket)));
+      if (fields.grant_type === "authorization_code" || fields.grant_type === "refresh_token") {
+        try {
+          return sendOAuth(res, 200, this.oauth.token(fields), { pragma: "no-cache" });
+        } catch (error) {
+          return sendOAuthError(res, error instanceof OAuthError ? error : undefined);
+        }
+      }
+      const request = toMintRequest(fields, req.headers.authorization, peerOf(req.socket));
+      // RFC 8707 on the client_credentials grant: the resource is the audience.
+      if (fields.grant_type === "client_credentials" && fields.resource !== undefined) {
+        if (request.aud !== undefined)
+          throw new TokenRequestError("invalid_request", "give resource or aud, not both");
+        try {
+          const resource = this.oauth.resourceParameter(fields.resource);
+          if (resource !== undefined) request.aud = resource;
+        } catch (error) {
+          return sendOAuthError(res, error);
+        }
+      }
+      const response = this.mint(request);
       send(res, 200, response, { "cache-control": "no-store", pragma: "no-cache" });
     } catch (error) {
       const known = error instanceof TokenRequestError;
@@ -676,7 +752,7 @@ function toMintRequest(
     if (grant !== "client_credentials") {
       throw new TokenRequestError(
         "unsupported_grant_type",
-        `grant_type ${JSON.stringify(grant)} is not supported (use client_credentials)`,
+        `grant_type ${JSON.stringify(grant)} is not supported (use client_credentials, authorization_code or refresh_token)`,
       );
     }
     if (clientId === undefined && authorization?.toLowerCase().startsWith("basic ")) {

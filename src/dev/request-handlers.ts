@@ -12,6 +12,7 @@ import { requestIdHeaders } from "./gateway.js";
 import { checkRequestHost } from "./hosts.js";
 import { type DevIssuer, ISSUER_PATHS } from "./issuer.js";
 import { checkRequestLimits } from "./limits.js";
+import type { ResourceMetadataEndpoint } from "./oauth/protected-resource.js";
 import { type DevRequest, toDevRequest } from "./request.js";
 import { type LineOutcome, requestLine } from "./request-line.js";
 import { mutualTlsRefusal } from "./tls.js";
@@ -46,6 +47,8 @@ export interface RequestHandlersContext {
   readonly dispatch?: (request: DevRequest) => Promise<Dispatch>;
   /** The console: its paths are answered before anything else, and every other request is recorded. */
   readonly console?: { readonly handler: ConsoleHandler; readonly recorder: RequestRecorder };
+  /** The protected resource's metadata (RFC 9728), answered without authorization at its path. */
+  readonly resourceMetadata?: ResourceMetadataEndpoint;
 }
 
 export interface RequestHandlers {
@@ -110,7 +113,10 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
   const corsEntries = Object.entries(cors);
   /** The issuer's own path for a request path under its prefix (`""` or `/_gatepass/issuer`), else `undefined`. */
   const issuerPrefix = issuer?.pathPrefix ?? "";
+  // RFC 8414 §3.1: the metadata of an issuer with a path has the well-known part inserted before it.
+  const insertedMetadataPath = `${ISSUER_PATHS.authorizationServer}${issuerPrefix}`;
   const issuerPathOf = (path: string): string | undefined => {
+    if (path === insertedMetadataPath) return ISSUER_PATHS.authorizationServer;
     if (!path.startsWith(issuerPrefix)) return undefined;
     const rest = path.slice(issuerPrefix.length);
     return ISSUER_PATH_SET.has(rest) ? rest : undefined;
@@ -204,6 +210,10 @@ export function createRequestHandlers(context: RequestHandlersContext): RequestH
         res.writeHead(r.status, r.headers);
         res.end(r.body);
         logRequest(request, r.status, started, "refused", undefined);
+        return;
+      }
+      if (context.resourceMetadata?.handle(req, res, request.path)) {
+        logRequest(request, res.statusCode, started, "metadata", undefined);
         return;
       }
       // API Gateway's request limits (headers, declared payload size), before anything else of the API runs.

@@ -2,7 +2,7 @@ import type { Outcome, Verdict } from "./gateway.js";
 import type { DevRequest } from "./request.js";
 
 /** What the request line reports as `outcome`: the gateway's verdict, or who else answered. */
-export type LineOutcome = Outcome | "issuer" | "preflight" | "refused" | "no-route";
+export type LineOutcome = Outcome | "issuer" | "metadata" | "preflight" | "refused" | "no-route";
 
 /**
  * The request line: `level`, `event`, the request, the outcome, the verdict's reason, cache state

@@ -37,6 +37,7 @@ import type { LambdaHandler } from "./invoke.js";
 import { DevIssuer, ISSUER_PATHS, type MintRequest, type TokenResponse } from "./issuer.js";
 import { configRouteKeys, ISSUER_PREFIX, routesShadowedByIssuer } from "./issuer-placement.js";
 import { createNativeJwtAuthorizer } from "./native-jwt.js";
+import { configGatewayResponses, resourceMetadataEndpoint } from "./oauth/protected-resource.js";
 import { RouteTable } from "./request.js";
 import { createRequestHandlers, type RequestHandlers } from "./request-handlers.js";
 import { createTlsServer, type DevTlsOptions, loadDevTls, pinnedFetch } from "./tls.js";
@@ -343,6 +344,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const served = options.issuer ?? (first.config === null || trusted(first.config));
     const issuer = served ? await DevIssuer.open(keysDir, now) : null;
     issuer?.setUrl(issuerUrl);
+    issuer?.setProtectedResource(() => state?.config?.resource);
     const issuerPlacement: IssuerPlacement = {
       state: served ? "on" : options.issuer === false ? "off-flag" : "off-untrusted",
       prefix: issuerUrl.slice(url.length),
@@ -386,7 +388,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         typeof options.authorizer === "string" ? options.authorizer : undefined,
         { logger, now, ...(authorizerFetch ? { fetch: authorizerFetch } : {}) },
       );
-      const gatewayResponses = options.gatewayResponses ?? definition?.gatewayResponses;
+      // A definition's Gateway Responses as written; else those a resource's REST API deploys.
+      const gatewayResponses =
+        options.gatewayResponses ?? definition?.gatewayResponses ?? configGatewayResponses(config, dev.api);
       const authorizerDescription = customAuthorizer ? authorizer.description : "gatepass";
       let router: ApiRouter | undefined;
       const devConsole: DevConsole | undefined =
@@ -464,6 +468,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         logger.warn("cert_binding_config", { detail });
       for (const detail of config === null ? [] : dpopWarnings(config, dev))
         logger.warn("dpop_config", { detail });
+      const resourceMetadata = resourceMetadataEndpoint(config);
       const requestHandlers = createRequestHandlers({
         dev,
         gateway,
@@ -477,6 +482,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         upgraded,
         ...(router ? { dispatch: router.dispatch } : {}),
         ...(devConsole ? { console: devConsole } : {}),
+        ...(resourceMetadata ? { resourceMetadata } : {}),
       });
       return {
         config,

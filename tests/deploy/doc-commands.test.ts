@@ -77,6 +77,27 @@ const COVERED: Record<string, How> = {
     },
   "curl -s http://127.0.0.1:4000/token -d preset=cognito -d userPoolId=eu-west-1_AbCdEf123 -d clientId=4o5p6q -d sub=alice -d scope=orders:read -d groups=admin":
     { test: "tests/e2e/dev-issuer-presets.test.ts", evidence: /userPoolId/ },
+  // README.md, Local development: gatepass dev as resource and authorization server (the block, as processes)
+  "npx gatepass dev --config mcp.config.json --upstream http://127.0.0.1:3000": {
+    test: "tests/e2e/dev-mcp-readme.test.ts",
+    evidence: /Locally: gatepass dev as resource and authorization server/,
+  },
+  "curl -i http://127.0.0.1:4000/mcp": {
+    test: "tests/e2e/dev-mcp-readme.test.ts",
+    evidence: /Locally: gatepass dev as resource and authorization server/,
+  },
+  "curl -s http://127.0.0.1:4000/.well-known/oauth-protected-resource/mcp": {
+    test: "tests/e2e/dev-mcp-readme.test.ts",
+    evidence: /Locally: gatepass dev as resource and authorization server/,
+  },
+  "curl -s http://127.0.0.1:4000/.well-known/oauth-authorization-server": {
+    test: "tests/e2e/dev-mcp-readme.test.ts",
+    evidence: /Locally: gatepass dev as resource and authorization server/,
+  },
+  "curl -s http://127.0.0.1:4000/token -d scope=mcp:read -d aud=http://127.0.0.1:4000/mcp": {
+    test: "tests/e2e/dev-mcp-readme.test.ts",
+    evidence: /Locally: gatepass dev as resource and authorization server/,
+  },
   "curl -s http://127.0.0.1:4000/token -d alg=RS256 -d aud=orders-api -d scope=orders:read": {
     test: "tests/e2e/dev-issuer-rs256.test.ts",
     evidence: /alg: "RS256", aud: "orders-api", scope: "orders:read"/,

@@ -6,6 +6,7 @@ import { DEMO_TOKEN } from "../../dev/default-config.js";
 import { loadApiDefinitions } from "../../dev/definition/load.js";
 import type { ApiDefinition } from "../../dev/definition/model.js";
 import { parseIdentitySource } from "../../dev/identity.js";
+import { resourceBanner } from "../../dev/oauth/protected-resource.js";
 import { type DevServer, PortInUseError, startDevServer } from "../../dev/server.js";
 import { parseDuration } from "../../token/sign.js";
 import { action, CliError, ExitCode, parser, printHuman, usageError } from "../output.js";
@@ -143,6 +144,9 @@ function banner(server: DevServer, watch = false): string {
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   const placement = server.issuerPlacement;
   if (server.consoleUrl !== null) lines.push(`  console     ${server.consoleUrl}`);
+  lines.push(
+    ...resourceBanner(server.config, dev.api, server.url, server.definition !== null, server.issuer?.url),
+  );
   if (server.issuer) {
     const at = placement.prefix;
     lines.push(

@@ -1,3 +1,4 @@
+import { protectedResourceMetadata } from "../../config/resource.js";
 import type { DevConfig, GatepassConfig } from "../../config/types.js";
 import type { Logger } from "../../log.js";
 import { type ApiIdentity, requestArn } from "../events.js";
@@ -5,7 +6,7 @@ import { parseIdentitySources } from "../identity.js";
 import type { DevIssuer } from "../issuer.js";
 import { RouteTable } from "../request.js";
 import type { ConsoleAssets } from "./assets.js";
-import { type ConsoleHandler, createConsoleHandler } from "./handler.js";
+import { type ConsoleHandler, type ConsoleResource, createConsoleHandler } from "./handler.js";
 import { RequestRecorder } from "./records.js";
 import type { RouteSource } from "./routes.js";
 
@@ -69,6 +70,18 @@ export function createDevConsole(options: DevConsoleOptions): DevConsole {
     routes: options.routes,
     authorizer: options.authorizer,
     now: options.now,
+    resource: consoleResource(options.config),
   });
   return { recorder, handler, path: `${prefix}/` };
+}
+
+/** The configuration's protected resource for the routes view; `null` without one. */
+function consoleResource(config: GatepassConfig | null): ConsoleResource | null {
+  const document = config === null ? null : protectedResourceMetadata(config);
+  if (config?.resource === undefined || document === null) return null;
+  return {
+    metadataUrl: config.resource.metadataUrl,
+    path: new URL(config.resource.metadataUrl).pathname,
+    document,
+  };
 }

@@ -40,6 +40,18 @@ export interface ConsoleContext {
   readonly routes: RouteSource;
   readonly authorizer: string;
   readonly now: () => number;
+  /** The configuration's protected resource (RFC 9728) for the routes view: its metadata and where it is served. */
+  readonly resource?: ConsoleResource | null;
+}
+
+/** The protected resource as the routes view shows it. */
+export interface ConsoleResource {
+  /** `resource.metadataUrl`. */
+  readonly metadataUrl: string;
+  /** The local path serving it. */
+  readonly path: string;
+  /** The RFC 9728 document served. */
+  readonly document: Record<string, unknown>;
 }
 
 export interface ConsoleHandler {
@@ -349,7 +361,11 @@ export function createConsoleHandler(context: ConsoleContext): ConsoleHandler {
     if (method === "GET" && name === "info") return sendJson(res, 200, info());
     if (method === "GET" && name === "records") return sendJson(res, 200, { records: recorder.views() });
     if (method === "GET" && name === "routes")
-      return sendJson(res, 200, { routes: context.routes.routes(), unmatched: context.routes.unmatched() });
+      return sendJson(res, 200, {
+        routes: context.routes.routes(),
+        unmatched: context.routes.unmatched(),
+        resource: context.resource ?? null,
+      });
     if (method === "POST" && name === "explain")
       return sendJson(res, 200, await explain(await readJson(req)));
     if (method === "POST" && name === "mint") return sendJson(res, 200, mint(await readJson(req)));

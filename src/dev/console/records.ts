@@ -263,6 +263,8 @@ function reasonOf(outcome: LineOutcome): string {
   switch (outcome) {
     case "issuer":
       return "answered by the development issuer";
+    case "metadata":
+      return "protected resource metadata (RFC 9728), served without authorization";
     case "preflight":
       return "CORS preflight answered by the gateway (no authorizer)";
     case "refused":

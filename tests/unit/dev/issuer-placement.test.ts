@@ -22,6 +22,12 @@ describe("routesShadowedByIssuer", () => {
     ["ANY /admin/{proxy+}", false],
     ["GET /hello", false],
     ["not a route", false],
+    ["GET /oauth2/authorize", true],
+    ["POST /oauth2/register", true],
+    ["GET /oauth2/{action}", true],
+    ["GET /.well-known/oauth-authorization-server", true],
+    ["GET /{id}", false], // the OAuth endpoints are two segments deep
+    ["GET /oauth2/register", false], // registration is POST only
   ];
   for (const [key, expected] of cases) {
     it(`${key} → ${expected ? "shadows the issuer" : "leaves it at the root"}`, () => {

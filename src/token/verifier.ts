@@ -11,7 +11,7 @@ import { type Logger, silentLogger } from "../log.js";
 import { deepFreeze } from "../util/freeze.js";
 import type { JsonObject } from "../util/json.js";
 import { type TokenCheck, withCheck } from "./check.js";
-import { validateClaims } from "./claims.js";
+import { validateClaims } from "./resource-audience.js";
 import { type DecodedToken, decodeToken } from "./decode.js";
 import { verifySignature } from "./signature.js";
 import { tokenStatus } from "./status.js";

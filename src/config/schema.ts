@@ -830,6 +830,12 @@ function parseResource(value: unknown, issuers: readonly IssuerConfig[]): Resour
         ? resourceMetadataUrl(uri)
         : resourceUrl(string(o.metadataUrl, "resource.metadataUrl"), "resource.metadataUrl"),
   };
+  // The 401's challenge is a static Gateway Response value, written between single quotes.
+  if (out.metadataUrl.includes("'"))
+    throw new ConfigError(
+      o.metadataUrl === undefined ? "resource.uri" : "resource.metadataUrl",
+      "must not hold a single quote (the metadata URL goes into a quoted static Gateway Response value); write it as %27.",
+    );
   if (o.resourceName !== undefined) out.resourceName = string(o.resourceName, "resource.resourceName");
   if (o.documentation !== undefined)
     out.documentation = resourceUrl(

@@ -97,6 +97,11 @@ describe("config: resource", () => {
     assert.equal(cfg.resource!.metadataUrl, "http://127.0.0.1:4000/.well-known/oauth-protected-resource/mcp");
   });
 
+  test("a metadata URL holding a single quote is refused (it goes into a quoted static Gateway Response value)", () => {
+    refused(withResource({ metadataUrl: "https://api.example.com/it's/meta" }), "resource.metadataUrl", [/%27/]);
+    refused(withResource({ uri: "https://api.example.com/it's" }), "resource.uri", [/single quote/]);
+  });
+
   test("unknown keys and a bad metadataUrl are refused", () => {
     refused(withResource({ audience: "x" }), "resource.audience");
     refused(withResource({ metadataUrl: "ftp://x.example.com/m" }), "resource.metadataUrl");

@@ -75,23 +75,40 @@ export function resourceChallenge(
     return out;
   }
 
-  function scopeList(claims: Record<string, unknown>, scopeClaims: readonly string[]) {
-    const needed = new Set<string>();
-    for (const rule of rules.rules) {
-      const requirement = rule.requirement;
-      if (requirement.scopes.length === 0) continue;
-      let failed: boolean;
-      try {
-        failed = checkRequirement(requirement, claims, scopeClaims) !== null;
-      } catch {
-        failed = true;
+  /**
+   * The scopes of the rules the principal fails. They follow from its verdict on each distinct
+   * requirement, which is what identifies its IAM plan (the policy builder's, memoized by the rule
+   * set): so they are computed once per plan, not per request.
+   */
+  const neededByPlan = new WeakMap<object, ReadonlySet<string>>();
+  function failingScopes(claims: Record<string, unknown>, scopeClaims: readonly string[] | undefined) {
+    const plan = rules.iamPlan(claims, { scopeClaims });
+    let needed = neededByPlan.get(plan);
+    if (needed === undefined) {
+      const out = new Set<string>();
+      for (const rule of rules.rules) {
+        const requirement = rule.requirement;
+        if (requirement.scopes.length === 0) continue;
+        let failed: boolean;
+        try {
+          failed = checkRequirement(requirement, claims, scopeClaims) !== null;
+        } catch {
+          failed = true;
+        }
+        if (failed) for (const scope of requirement.scopes) out.add(scope);
       }
-      if (failed) for (const scope of requirement.scopes) needed.add(scope);
+      needed = out;
+      neededByPlan.set(plan, needed);
     }
-    const has = held(claims, scopeClaims);
+    return needed;
+  }
+
+  function scopeList(claims: Record<string, unknown>, scopeClaims: readonly string[] | undefined) {
+    const needed = failingScopes(claims, scopeClaims);
+    const has = held(claims, scopeClaims ?? DEFAULT_SCOPE_CLAIMS);
     // Nothing to ask for: the principal holds every scope the failing rules name.
     if ([...needed].every((scope) => has.has(scope))) return null;
-    const valid = (set: Set<string>) => [...set].filter((s) => SCOPE_TOKEN.test(s)).sort();
+    const valid = (set: ReadonlySet<string>) => [...set].filter((s) => SCOPE_TOKEN.test(s)).sort();
     return { needed: valid(needed), all: valid(new Set([...has, ...needed])) };
   }
 
@@ -115,7 +132,7 @@ export function resourceChallenge(
         return undefined;
       }
       if (document === undefined || allowsWholeStage(document, arn)) return undefined;
-      const scopes = scopeList(claims, scopeClaims ?? DEFAULT_SCOPE_CLAIMS);
+      const scopes = scopeList(claims, scopeClaims);
       const error = "insufficient_scope" as const;
       if (scopes === null || scopes.needed.length === 0) return entry(bearerChallenge(resource, { error }));
       for (const scope of [scopes.all, scopes.needed]) {

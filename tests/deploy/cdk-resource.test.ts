@@ -13,7 +13,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { GatepassAuthorizer } from "../../src/cdk/index.js";
+import { GatepassAuthorizer, type GatepassAuthorizerProps } from "../../src/cdk/index.js";
 
 const dirs: string[] = [];
 after(() => {
@@ -36,7 +36,10 @@ function stackWith(config: Record<string, unknown>) {
   writeFileSync(join(bundleDir, "index.mjs"), "export const handler = async () => ({});\n");
   const app = new App({ outdir });
   const stack = new Stack(app, "GatepassResource", { env: { account: "123456789012", region: "eu-west-1" } });
-  const auth = new GatepassAuthorizer(stack, "Auth", { bundleDir, config });
+  const auth = new GatepassAuthorizer(stack, "Auth", {
+    bundleDir,
+    config: config as unknown as GatepassAuthorizerProps["config"],
+  });
   const backend = new lambda.Function(stack, "Backend", {
     runtime: lambda.Runtime.NODEJS_22_X,
     handler: "index.handler",

@@ -98,7 +98,9 @@ describe("config: resource", () => {
   });
 
   test("a metadata URL holding a single quote is refused (it goes into a quoted static Gateway Response value)", () => {
-    refused(withResource({ metadataUrl: "https://api.example.com/it's/meta" }), "resource.metadataUrl", [/%27/]);
+    refused(withResource({ metadataUrl: "https://api.example.com/it's/meta" }), "resource.metadataUrl", [
+      /%27/,
+    ]);
     refused(withResource({ uri: "https://api.example.com/it's" }), "resource.uri", [/single quote/]);
   });
 

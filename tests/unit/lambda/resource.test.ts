@@ -32,11 +32,11 @@ const RULES = [
   { route: "ANY /users/{id}", scopes: ["users:manage", "orders:write"], scopesMode: "any" },
 ];
 
-let esPrivate: CryptoKey;
+let esPrivate: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 let esPublic: JWK;
 before(async () => {
   const pair = await generateKeyPair("ES256", { extractable: true });
-  esPrivate = pair.privateKey as CryptoKey;
+  esPrivate = pair.privateKey;
   esPublic = { ...(await exportJWK(pair.publicKey)), kid: "es-1", alg: "ES256" };
 });
 
@@ -346,7 +346,7 @@ describe("resource: the insufficient_scope challenge in a REST Deny's context (R
   test("http-v2 simple responses: the warning too, and the decision unchanged", OPTS, async () => {
     const run = authorizer(config());
     const jwt = await hsToken({ scope: "orders:read" }, AUD);
-    const answer = (await run.handler(loadEvent("http-v2", jwt) as never)) as {
+    const answer = (await run.handler(loadEvent("http-v2", jwt) as never)) as unknown as {
       isAuthorized: boolean;
       context: Record<string, unknown>;
     };

@@ -10,6 +10,8 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-ap
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import type { GatepassConfigInput } from "../config/input.js";
+import { protectedResourceMetadata, resourceGatewayResponses } from "../config/resource.js";
+import type { ResourceConfig } from "../config/types.js";
 import { parseConfig } from "../lambda/config.js";
 
 /** Props of {@link GatepassAuthorizer}. Give `bundleDir` or `code`. */
@@ -61,6 +63,17 @@ export interface GatepassGatewayResponseOptions {
   readonly allowHeaders?: string;
 }
 
+/** Options of {@link GatepassAuthorizer.addProtectedResource}. */
+export interface GatepassProtectedResourceOptions {
+  /**
+   * The path the API is served under at the metadata URL's host, taken off that URL's path to find
+   * the API resource [`""`: a custom domain with this API mapped at the root, where RFC 9728's
+   * well-known URL lives]. For the `execute-api` URL of stage `prod`, `"/prod"` (and `resource.metadataUrl`
+   * set to that URL).
+   */
+  readonly basePath?: string;
+}
+
 /**
  * Options of {@link GatepassAuthorizer.addUsagePlan}: per-caller throttling of a REST API from the
  * token. With `usageIdentifierClaim` in the configuration, gatepass returns that claim's value as
@@ -106,6 +119,10 @@ export class GatepassAuthorizer extends Construct {
     Map<string, { key: string; authorizer: HttpLambdaAuthorizer }>
   >();
   private readonly responsesAdded = new WeakSet<apigateway.IRestApi>();
+  /** The configuration's `resource` (RFC 9728), when `config` sets one. */
+  readonly resource?: ResourceConfig;
+  /** Its RFC 9728 metadata document. */
+  private readonly resourceMetadata?: Record<string, unknown>;
 
   constructor(scope: Construct, id: string, props: GatepassAuthorizerProps) {
     super(scope, id);
@@ -118,7 +135,11 @@ export class GatepassAuthorizer extends Construct {
     const environment: Record<string, string> = { ...props.environment };
     if (props.config !== undefined) {
       // What the cold start would do with GATEPASS_CONFIG, now: a typo fails synth, not every request.
-      parseConfig(JSON.parse(JSON.stringify(props.config)) as unknown);
+      const parsed = parseConfig(JSON.parse(JSON.stringify(props.config)) as unknown);
+      if (parsed.resource !== undefined) {
+        this.resource = parsed.resource;
+        this.resourceMetadata = protectedResourceMetadata(parsed) ?? undefined;
+      }
       environment.GATEPASS_CONFIG = JSON.stringify(props.config);
     }
     this.function = new lambda.Function(this, "Function", {
@@ -159,6 +180,10 @@ export class GatepassAuthorizer extends Construct {
     id = "GatepassHttpAuthorizer",
     options: GatepassHttpAuthorizerOptions = {},
   ): apigwv2.IHttpRouteAuthorizer {
+    if (this.resource !== undefined)
+      throw new Error(
+        "GatepassAuthorizer: the configuration sets resource, which needs a REST API: HTTP APIs (and WebSocket APIs) have no Gateway Responses to carry its WWW-Authenticate challenges",
+      );
     const props = {
       authorizerName: options.authorizerName ?? "gatepass",
       responseTypes: [HttpLambdaResponseType.SIMPLE],
@@ -191,7 +216,9 @@ export class GatepassAuthorizer extends Construct {
   /**
    * The REST API's own 401 (`UNAUTHORIZED`, with `WWW-Authenticate: Bearer`) and 403
    * (`ACCESS_DENIED`) answers with CORS headers, so that a browser can read them. Once per API;
-   * further calls for the same API do nothing.
+   * further calls for the same API do nothing. With `resource` configured, the 401 names the
+   * metadata URL (`Bearer resource_metadata="…"`, RFC 9728 §5.1) and the 403 carries the Deny's
+   * `insufficient_scope` challenge (`context.authorizer.wwwAuthenticate`, RFC 6750 §3.1).
    */
   addGatewayResponses(api: apigateway.IRestApi, options: GatepassGatewayResponseOptions = {}): void {
     if (this.responsesAdded.has(api)) return;
@@ -200,20 +227,79 @@ export class GatepassAuthorizer extends Construct {
       "Access-Control-Allow-Origin": `'${options.allowOrigin ?? "*"}'`,
       "Access-Control-Allow-Headers": `'${options.allowHeaders ?? "Authorization,Content-Type"}'`,
     };
+    const challenges = this.resource === undefined ? undefined : resourceGatewayResponses(this.resource);
     new apigateway.GatewayResponse(api, "GatepassUnauthorized", {
       restApi: api,
       type: apigateway.ResponseType.UNAUTHORIZED,
       statusCode: "401",
-      responseHeaders: { ...cors, "WWW-Authenticate": "'Bearer'" },
+      responseHeaders: { ...cors, "WWW-Authenticate": challenges?.UNAUTHORIZED ?? "'Bearer'" },
       templates: { "application/json": '{"message":"Unauthorized"}' },
     });
     new apigateway.GatewayResponse(api, "GatepassAccessDenied", {
       restApi: api,
       type: apigateway.ResponseType.ACCESS_DENIED,
       statusCode: "403",
-      responseHeaders: cors,
+      responseHeaders: challenges ? { ...cors, "WWW-Authenticate": challenges.ACCESS_DENIED } : cors,
       templates: { "application/json": '{"message":"Forbidden"}' },
     });
+  }
+
+  /**
+   * The protected resource of the configuration (`resource`) on a REST API: its RFC 9728 metadata
+   * document served without authorization on `GET` of the metadata URL's path (a MOCK integration
+   * answering the document of `protectedResourceMetadata`, `application/json`), and the Gateway
+   * Responses of {@link addGatewayResponses} with their `WWW-Authenticate` challenges. Needs
+   * `config` with `resource`. RFC 9728's well-known URL sits at the host root: serve the API on a
+   * custom domain mapped at the root, or set `resource.metadataUrl` to a URL under the stage and
+   * `basePath` to the stage's path.
+   */
+  addProtectedResource(
+    api: apigateway.IRestApi,
+    options: GatepassProtectedResourceOptions = {},
+  ): apigateway.Method {
+    const resource = this.resource;
+    if (resource === undefined)
+      throw new Error("GatepassAuthorizer: addProtectedResource needs config with resource");
+    const basePath = (options.basePath ?? "").replace(/\/+$/, "");
+    const path = new URL(resource.metadataUrl).pathname;
+    if (!path.startsWith(`${basePath}/`))
+      throw new Error(
+        `GatepassAuthorizer: the metadata URL's path ${path} is not under basePath ${JSON.stringify(basePath)}`,
+      );
+    const document = this.resourceMetadata;
+    // An integration response template is read by Velocity: `$` and `#` written as JSON escapes.
+    const body = JSON.stringify(document).replace(/[$#]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+    const method = api.root.resourceForPath(path.slice(basePath.length)).addMethod(
+      "GET",
+      new apigateway.MockIntegration({
+        passthroughBehavior: apigateway.PassthroughBehavior.WHEN_NO_TEMPLATES,
+        requestTemplates: { "application/json": '{"statusCode": 200}' },
+        integrationResponses: [
+          {
+            statusCode: "200",
+            responseTemplates: { "application/json": body },
+            responseParameters: {
+              "method.response.header.Content-Type": "'application/json'",
+              "method.response.header.Cache-Control": "'max-age=300'",
+            },
+          },
+        ],
+      }),
+      {
+        authorizationType: apigateway.AuthorizationType.NONE,
+        methodResponses: [
+          {
+            statusCode: "200",
+            responseParameters: {
+              "method.response.header.Content-Type": true,
+              "method.response.header.Cache-Control": true,
+            },
+          },
+        ],
+      },
+    );
+    this.addGatewayResponses(api);
+    return method;
   }
 
   /**

@@ -10,6 +10,7 @@ import { devCommand } from "./commands/dev.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keysCommand } from "./commands/keys.js";
 import { mintCommand } from "./commands/mint.js";
+import { resourceCommand } from "./commands/resource.js";
 import { runCli } from "./output.js";
 
 /** The package version, read from package.json (two levels up from dist/cli/ and src/cli/). */
@@ -37,5 +38,6 @@ program.addCommand(mintCommand());
 program.addCommand(inspectCommand());
 program.addCommand(bundleCommand());
 program.addCommand(devCommand());
+program.addCommand(resourceCommand());
 
 process.exitCode = await runCli(program, process.argv);

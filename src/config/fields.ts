@@ -245,7 +245,8 @@ export const ISSUER_FIELDS = {
   audience: {
     parser: true,
     type: { kind: "anyOf", types: [string, { kind: "array", items: string, minItems: 1 }, NULL] },
-    defaultText: "required with a public-key source; optional with `secret`",
+    defaultText:
+      "required with a public-key source (unless the issuer is one of `resource.authorizationServers`: then `[resource.uri]`); optional with `secret`",
     doc: "`aud` must contain one of these (string or array); `null` skips on purpose",
   },
   algorithms: {

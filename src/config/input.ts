@@ -145,7 +145,7 @@ export interface IssuerConfigInput {
   /**
    * `aud` must contain one of these (string or array); `null` skips on purpose
    *
-   * @defaultValue required with a public-key source; optional with `secret`
+   * @defaultValue required with a public-key source (unless the issuer is one of `resource.authorizationServers`: then `[resource.uri]`); optional with `secret`
    */
   audience?: string | readonly string[] | null;
   /**

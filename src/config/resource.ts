@@ -86,3 +86,23 @@ export function bearerChallenge(
  * so it is usable in a mapping expression.
  */
 export const CHALLENGE_CONTEXT_KEY = "wwwAuthenticate";
+
+/**
+ * What a REST API's Gateway Responses carry for `resource` (`responseParameters` values of
+ * `gatewayresponse.header.WWW-Authenticate`): the `UNAUTHORIZED` (401) answer is API Gateway's own,
+ * so its challenge is a static value (`'…'`, RFC 9728 §5.1); the `ACCESS_DENIED` (403) answer maps the
+ * whole value the Deny carries in its context (RFC 6750 §3.1 `insufficient_scope`). HTTP APIs and
+ * WebSocket APIs have no Gateway Responses.
+ */
+export function resourceGatewayResponses(resource: Pick<ResourceConfig, "metadataUrl">): {
+  UNAUTHORIZED: string;
+  ACCESS_DENIED: string;
+} {
+  const challenge = bearerChallenge(resource);
+  // A static value is written between single quotes, with no escape for one inside.
+  if (challenge.includes("'"))
+    throw new RangeError(
+      "resource.metadataUrl holds a single quote, which a Gateway Response value cannot carry.",
+    );
+  return { UNAUTHORIZED: `'${challenge}'`, ACCESS_DENIED: `context.authorizer.${CHALLENGE_CONTEXT_KEY}` };
+}

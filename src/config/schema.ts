@@ -7,7 +7,7 @@ import { DEFAULT_CONTEXT_CLAIMS, DEV_APIS, type FieldShape, type FieldType, MAX_
 import type { GatepassConfigInput } from "./input.js";
 import { isAllowedKeyUrl } from "./key-url.js";
 import { expandPreset, PRESET_ONLY_FIELDS } from "./presets.js";
-import { resourceMetadataUrl } from "./resource.js";
+import { CHALLENGE_CONTEXT_KEY, resourceMetadataUrl } from "./resource.js";
 import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_SHAPE } from "./shape.js";
 import type {
   DevApiType,
@@ -304,11 +304,15 @@ function parseKeyUrl(value: unknown, field: string): string {
  * One entry of `issuers`: a plain issuer, or a preset, which expands into one plain issuer per exact
  * `iss` its provider may use (each remembers the preset and the entry's position).
  */
-function parseIssuerEntry(value: unknown, index: number): IssuerConfig[] {
+function parseIssuerEntry(
+  value: unknown,
+  index: number,
+  resource: ResourceAudience | undefined,
+): IssuerConfig[] {
   const field = `issuers[${index}]`;
   const o = object(value, field);
   onlyKeys(o, field, keysOf(ISSUER_SHAPE));
-  if (o.preset === undefined) return [parseIssuer(o, field)];
+  if (o.preset === undefined) return [parseIssuer(o, field, resource)];
   return expandPreset(o, field).map((entry) => ({
     ...parseIssuer(entry, field),
     preset: o.preset as string,
@@ -336,7 +340,24 @@ function parseClaimValues(value: unknown, field: string): Record<string, string[
   return out;
 }
 
-function parseIssuer(value: unknown, field: string): IssuerConfig {
+/**
+ * What `resource` means for an issuer's `audience`, read from the raw document before the issuers are
+ * parsed (`parseResource` validates it fully afterwards): an issuer listed in
+ * `resource.authorizationServers` may leave `audience` out, and its audience is then `resource.uri`.
+ */
+interface ResourceAudience {
+  readonly uri: string;
+  readonly servers: ReadonlySet<unknown>;
+}
+
+function resourceAudience(value: unknown): ResourceAudience | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { uri, authorizationServers } = value as Record<string, unknown>;
+  if (typeof uri !== "string" || !Array.isArray(authorizationServers)) return undefined;
+  return { uri, servers: new Set(authorizationServers) };
+}
+
+function parseIssuer(value: unknown, field: string, resource?: ResourceAudience): IssuerConfig {
   const o = object(value, field);
   onlyKeys(o, field, keysOf(ISSUER_SHAPE));
   for (const key of PRESET_ONLY_FIELDS) {
@@ -359,16 +380,23 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     throw new ConfigError(`${field}.jwksFile`, "can only stand alone or pre-seed jwksUri or discovery.");
   }
   const isSecret = source === "secret";
+  // RFC 8707: an authorization server of `resource` issues tokens for `resource.uri`, its audience.
+  const audienceFromResource =
+    o.audience === undefined && resource !== undefined && resource.servers.has(o.issuer);
   for (const k of ["issuer", "audience"] as const) {
-    if (!isSecret && o[k] === undefined) {
+    if (!isSecret && o[k] === undefined && !(k === "audience" && audienceFromResource)) {
       throw new ConfigError(
         `${field}.${k}`,
-        `is required with a public-key source (${source}); set it to null to skip the check on purpose.`,
+        `is required with a public-key source (${source}); set it to null to skip the check on purpose${
+          k === "audience" && resource !== undefined
+            ? ", or list this issuer in resource.authorizationServers to make resource.uri its audience"
+            : ""
+        }.`,
       );
     }
   }
   const issuer = o.issuer === undefined || o.issuer === null ? null : string(o.issuer, `${field}.issuer`);
-  let audience: string[] | null = null;
+  let audience: string[] | null = audienceFromResource ? [resource!.uri] : null;
   if (typeof o.audience === "string") audience = [string(o.audience, `${field}.audience`)];
   else if (o.audience !== undefined && o.audience !== null)
     audience = stringArray(o.audience, `${field}.audience`, { nonEmpty: true });
@@ -673,8 +701,9 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
   if (!Array.isArray(o.issuers) || o.issuers.length === 0) {
     throw new ConfigError("issuers", "expected a non-empty array of issuers (each with a key source).");
   }
+  const audienceOfResource = resourceAudience(o.resource);
   const entries = o.issuers.flatMap((issuer, i) =>
-    parseIssuerEntry(issuer, i).map((config) => ({ config, index: i })),
+    parseIssuerEntry(issuer, i, audienceOfResource).map((config) => ({ config, index: i })),
   );
   const issuers = entries.map((e) => e.config);
   const seen = new Set<string | null>();
@@ -745,7 +774,20 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
     dev: parseDev(o.dev),
   };
   if (o.metrics !== undefined) config.metrics = parseMetrics(o.metrics);
-  if (o.resource !== undefined) config.resource = parseResource(o.resource, config.issuers);
+  if (o.resource !== undefined) {
+    const resource = parseResource(o.resource, config.issuers);
+    config.resource = resource;
+    // RFC 8707 / MCP: every token must name this resource in `aud`, whatever its issuer's `audience`
+    // (an issuer whose audience is exactly the resource checks it already).
+    for (const issuer of issuers)
+      if (issuer.audience?.length !== 1 || issuer.audience[0] !== resource.uri)
+        issuer.resourceAudience = resource.uri;
+    if (config.context.claims.includes(CHALLENGE_CONTEXT_KEY))
+      throw new ConfigError(
+        "context.claims",
+        `"${CHALLENGE_CONTEXT_KEY}" is the context key of the WWW-Authenticate challenge with resource set; rename the claim or leave it out.`,
+      );
+  }
   // Only when set: configurations without it keep their shape.
   const usageIdentifierClaim = usageClaim(
     fieldValue(CONFIG_SHAPE, o, "usageIdentifierClaim", "") as string | null,
@@ -788,6 +830,12 @@ function parseResource(value: unknown, issuers: readonly IssuerConfig[]): Resour
         ? resourceMetadataUrl(uri)
         : resourceUrl(string(o.metadataUrl, "resource.metadataUrl"), "resource.metadataUrl"),
   };
+  // The 401's challenge is a static Gateway Response value, written between single quotes.
+  if (out.metadataUrl.includes("'"))
+    throw new ConfigError(
+      o.metadataUrl === undefined ? "resource.uri" : "resource.metadataUrl",
+      "must not hold a single quote (the metadata URL goes into a quoted static Gateway Response value); write it as %27.",
+    );
   if (o.resourceName !== undefined) out.resourceName = string(o.resourceName, "resource.resourceName");
   if (o.documentation !== undefined)
     out.documentation = resourceUrl(

@@ -105,6 +105,11 @@ export interface IssuerConfig {
   requiredClaimValues?: Record<string, string[]>;
   /** Claims that `scopes` rules read [`["scope", "scp"]`]. */
   scopeClaims?: string[];
+  /**
+   * RFC 8707: with `resource`, `aud` must also contain this (the resource URI, compared exactly), on
+   * top of the `audience` check; absent: no such check. Set from `resource`, never configured here.
+   */
+  resourceAudience?: string;
   /** The identity-provider preset this entry was expanded from (`"cognito"`…); absent for a plain issuer. */
   preset?: string;
   /**

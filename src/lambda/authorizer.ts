@@ -29,6 +29,7 @@ import {
 } from "../token/verifier.js";
 import { claimPath } from "../util/json-pointer.js";
 import { certBinding } from "./cert-binding.js";
+import { resourceChallenge } from "./challenge.js";
 import { dpop } from "./dpop.js";
 import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
 import { type AuthorizerMetrics, metricsFor } from "./metrics.js";
@@ -228,6 +229,8 @@ export function buildAuthorizer(
   const binding = certBinding(cfg, logger);
   // RFC 9449 DPoP: `undefined` (no work per call) unless an issuer sets `dpop`.
   const dpopCheck = dpop(cfg, options.now === undefined ? {} : { now: options.now });
+  // RFC 9728 / RFC 6750 §3: `undefined` (no work per call) unless `resource` is configured.
+  const challenges = resourceChallenge(cfg, rules, logger);
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
   const contextClaims = cfg.context.claims.map(claimPath);
   const contextValues = hooks?.contextValues;
@@ -302,11 +305,19 @@ export function buildAuthorizer(
       ? null
       : buildPolicyResult({ principalId, arn, ruleSet: rules, claims, decision, maxBytes, scopeClaims });
     if (built?.narrowed) logger.warn("policy_too_large", { maxBytes, kind: request.kind });
+    // The Deny's WWW-Authenticate challenge (`resource`), first in the context: claims get the rest.
+    const challenge = challenges?.valueFor(
+      request.kind,
+      claims,
+      scopeClaims,
+      built?.response.policyDocument,
+      arn,
+    );
     // Simple responses: `{"isAuthorized":false,"context":{"principalId":…}}` and one separator.
     const frame =
       (built ? built.bytes + CONTEXT_MEMBER_BYTES : Buffer.byteLength(JSON.stringify(principalId)) + 50) +
       (usageKey === undefined ? 0 : Buffer.byteLength(JSON.stringify(usageKey)) + 22);
-    const room = Math.min(maxContextBytes, maxBytes - frame);
+    const room = Math.min(maxContextBytes, maxBytes - frame) - (challenge ? challenge.bytes : 0);
     const { context, dropped } = encodeContext(claims, contextClaims, { flat, maxBytes: room, extra });
     if (dropped.length > 0) logger.warn("context_truncated", { dropped, maxBytes: room });
     // An HTTP API 2.0 integration gets the context (`requestContext.authorizer.lambda`) and no
@@ -320,7 +331,8 @@ export function buildAuthorizer(
         principalId,
       };
     }
-    if (room >= 2) built.response.context = context;
+    if (challenge) built.response.context = Object.assign(context, challenge.context);
+    else if (room >= 2) built.response.context = context;
     if (usageKey !== undefined) (built.response as PolicyAuthorizerResponse).usageIdentifierKey = usageKey;
     // What API Gateway will answer for this request: the policy's own answer, which the log must report.
     return { response: built.response, allows: built.allowsRequest, decision, principalId };

@@ -14,6 +14,8 @@ export interface ClaimRules {
   readonly clientIdClaim?: readonly string[] | undefined;
   /** Each named claim must be a string equal to one of its values. */
   readonly requiredClaimValues?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** RFC 8707: `aud` must name this resource URI (checked by `resource-audience.ts`'s `validateClaims`). */
+  readonly resourceAudience?: string | undefined;
 }
 
 const DEFAULT_CLIENT_ID_CLAIM: readonly string[] = ["client_id"];

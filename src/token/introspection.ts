@@ -4,7 +4,7 @@ import { describeUrl, FetchJsonError, fetchJson } from "../keys/jwks/fetch-json.
 import { type Logger, silentLogger } from "../log.js";
 import { nodeCrypto } from "../util/builtins.js";
 import type { JsonObject } from "../util/json.js";
-import { validateClaims } from "./claims.js";
+import { validateClaims } from "./resource-audience.js";
 
 /**
  * Token introspection (RFC 7662) at one issuer's endpoint (`issuers[].introspection`):

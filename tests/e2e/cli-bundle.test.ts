@@ -47,12 +47,14 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * gzip with the handler's DPoP import swapped for `lambda/no-dpop.ts`, 140,027 / 47,858 with it
  * (+5.4 KB: the proof checks, the replay memory and their refusal sentences); an
  * environment-configured bundle may turn `dpop` on at cold start, so it carries them; `--config`
- * bundles only when an issuer uses it (asserted below). Raised for the `resource` section (RFC 9728):
- * 140,027 / 47,858 before, 142,183 / 48,439 after (+2.1 KB: its validation in the schema, which an
- * environment-configured bundle carries).
+ * bundles only when an issuer uses it (asserted below). Raised for the protected resource (RFC
+ * 9728/8707): 142,182 / 48,452 gzip before (the merged tree was over the previous budget already),
+ * 145,468 / 49,766 after (+3.3 KB: the metadata and challenge functions, the resource audience check
+ * and the 403 challenge); an environment-configured bundle may set `resource` at cold start, so it
+ * carries them; `--config` bundles only when the configuration has `resource` (cli-resource.test.ts).
  */
-const BUNDLE_BUDGET_BYTES = 140 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 48 * 1024;
+const BUNDLE_BUDGET_BYTES = 143 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 49 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the

@@ -128,6 +128,7 @@ describe("package exports", { timeout: 60_000 }, () => {
       "GatepassAuthorizerProps",
       "GatepassGatewayResponseOptions",
       "GatepassHttpAuthorizerOptions",
+      "GatepassProtectedResourceOptions",
       "GatepassUsagePlanOptions",
     ]);
   });

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Command } from "commander";
@@ -118,6 +118,10 @@ const CERT_BINDING_MODULE = /^\.\/cert-binding\.js$/;
 const HANDLER = /[\\/]lambda[\\/]authorizer\.[jt]s$/;
 /** The DPoP check as the handler imports it. */
 const DPOP_MODULE = /^\.\/dpop\.js$/;
+/** The protected resource's audience check as the verifier and introspection import it, and its challenge as the handler does. */
+const RESOURCE_AUDIENCE_MODULE = /^\.\/resource-audience\.js$/;
+const RESOURCE_AUDIENCE_IMPORTERS = /[\\/]token[\\/](verifier|introspection)\.[jt]s$/;
+const CHALLENGE_MODULE = /^\.\/challenge\.js$/;
 
 /**
  * The bundler plugin of `--config`: the virtual modules `lambda/embedded-entry.ts` imports (typed in
@@ -135,6 +139,8 @@ const DPOP_MODULE = /^\.\/dpop\.js$/;
  * - with no issuer using `certificateBound`, the handler's certificate-binding check is
  *   `lambda/no-cert-binding.ts`: no X.509 code.
  * - with no issuer using `dpop`, the handler's DPoP check is `lambda/no-dpop.ts`.
+ * - without `resource`, the verifier's claims check is `token/claims.ts` itself (no resource audience
+ *   check) and the handler's challenge is `lambda/no-challenge.ts`.
  */
 function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const open = config.routes.length === 0 && config.unmatchedRoutes === "allow";
@@ -151,6 +157,8 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
   const noDpop = config.issuers.some((issuer) => issuer.dpop !== undefined)
     ? undefined
     : lambdaModule("no-dpop");
+  const noResource = config.resource === undefined;
+  const noChallenge = noResource ? lambdaModule("no-challenge") : undefined;
   return {
     name: "gatepass-config",
     setup(build) {
@@ -180,6 +188,16 @@ function embeddedConfigPlugin(config: GatepassConfig): Plugin {
       if (noDpop !== undefined) {
         build.onResolve({ filter: DPOP_MODULE }, (args) =>
           HANDLER.test(args.importer) ? { path: noDpop } : undefined,
+        );
+      }
+      if (noResource) {
+        build.onResolve({ filter: RESOURCE_AUDIENCE_MODULE }, (args) =>
+          RESOURCE_AUDIENCE_IMPORTERS.test(args.importer)
+            ? { path: join(dirname(args.importer), `claims${extname(args.importer)}`) }
+            : undefined,
+        );
+        build.onResolve({ filter: CHALLENGE_MODULE }, (args) =>
+          HANDLER.test(args.importer) ? { path: noChallenge! } : undefined,
         );
       }
       if (noRemoteKeys !== undefined) {

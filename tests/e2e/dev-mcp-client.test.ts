@@ -190,9 +190,7 @@ describe("an MCP client (@modelcontextprotocol/sdk auth()) against gatepass dev"
     assert.equal(res.status, 403);
   });
 
-  it("that 403 carries error=insufficient_scope and the scope for the client's step-up", {
-    todo: "gatepass's Deny carries context.wwwAuthenticate once the verifier side of resource lands",
-  }, async () => {
+  it("that 403 carries error=insufficient_scope and the scope for the client's step-up", {}, async () => {
     const provider = await connect("mcp:read");
     const res = await fetch(mcp, {
       method: "DELETE",
@@ -201,6 +199,14 @@ describe("an MCP client (@modelcontextprotocol/sdk auth()) against gatepass dev"
     assert.equal(res.status, 403);
     const challenge = extractWWWAuthenticateParams(res);
     assert.equal(challenge.error, "insufficient_scope");
-    assert.equal(challenge.scope, "mcp:write");
+    // The scope held and the one missing: a client asking for these loses nothing it had.
+    assert.equal(challenge.scope, "mcp:read mcp:write");
+    // Step-up: the client authorizes again with the challenged scope, and the route answers.
+    const stepped = await connect(challenge.scope);
+    const again = await fetch(mcp, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${stepped.saved!.access_token}` },
+    });
+    assert.equal(again.status, 200);
   });
 });

@@ -115,15 +115,14 @@ describe("gatepass dev: a REST API protecting resource.uri", { timeout: 30_000 }
     assert.equal(res.status, 403, res.text);
   });
 
-  it("the 403 of a missing scope carries error=insufficient_scope and the scope (the Deny's context)", {
-    todo: "gatepass's Deny carries context.wwwAuthenticate once the verifier side of resource lands",
-  }, async () => {
+  it("the 403 of a missing scope carries error=insufficient_scope and the scope (the Deny's context)", {}, async () => {
     const token = t.server.mintToken({ sub: "alice", scope: "mcp:read", aud: `${url}/mcp` }).access_token;
     const res = await call(`${url}/mcp`, { method: "POST", headers: bearer(token) });
     assert.equal(res.status, 403);
     assert.equal(
       res.headers["www-authenticate"],
-      `Bearer resource_metadata="${metadataUrl}", error="insufficient_scope", scope="mcp:write"`,
+      // The scopes of the failing rule plus the ones held (MCP 2025-11-25's step-up: nothing is lost).
+      `Bearer resource_metadata="${metadataUrl}", error="insufficient_scope", scope="mcp:read mcp:write"`,
     );
   });
 });

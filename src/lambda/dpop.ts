@@ -16,7 +16,7 @@ import { nodeBuffer, nodeCrypto } from "../util/builtins.js";
  * accepted only as `Authorization: DPoP <token>` with a `DPoP` proof header signed by that key,
  * checked as RFC 9449 §4.3 and §7.1 say (one proof, `typ: dpop+jwt`, an asymmetric `alg` of the
  * issuer's allowlist, a public `jwk`, the signature, `htm`, `htu`, `iat`, `jti`, `ath`, `cnf.jkt`).
- * - `"required"`: a token without `cnf.jkt`, or presented as `Bearer`, is refused (401 `ERR_DPOP`);
+ * - `"required"`: a token without `cnf.jkt`, or presented as `Bearer`, is refused (401 `ERR_DPOP_INVALID`);
  * - `"if-present"`: only tokens carrying `cnf.jkt` need a proof (and must use the DPoP scheme);
  * - absent: neither the scheme nor `cnf.jkt` is looked at.
  * Only events that show the request's headers can carry a proof: REST `REQUEST` and HTTP API
@@ -61,7 +61,7 @@ export interface Dpop {
   /** The token of an `Authorization: DPoP <token>` credential in `event`, or `null`. */
   credential(event: unknown, kind: EventKind): string | null;
   /**
-   * Throws `AuthError` `ERR_DPOP` when `verified`'s issuer uses DPoP and the proof does not hold
+   * Throws `AuthError` `ERR_DPOP_INVALID` when `verified`'s issuer uses DPoP and the proof does not hold
    * for this request; `viaDpop` is whether `token` came with the DPoP scheme.
    */
   check(
@@ -318,7 +318,7 @@ function normalizedUrl(url: string): string | null {
 
 /** The reasons name the check only: never the token, the proof, or a claim's value. */
 function refuse(detail: string): never {
-  throw new AuthError(AuthErrorCodes.DPOP, detail);
+  throw new AuthError(AuthErrorCodes.DPOP_INVALID, detail);
 }
 
 /**

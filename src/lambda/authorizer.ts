@@ -32,6 +32,7 @@ import { certBinding } from "./cert-binding.js";
 import { dpop } from "./dpop.js";
 import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
 import { type AuthorizerMetrics, metricsFor } from "./metrics.js";
+import type { DynamoDbClientLike } from "./replay-dynamodb.js";
 
 export type { ContextHook, ContextHookResult } from "./hooks.js";
 
@@ -128,6 +129,23 @@ export interface AuthorizerOptions extends VerifierOptions {
    * `metrics` / `POWERTOOLS_METRICS_NAMESPACE` (see `metrics.ts`) unless given; absent: no metrics.
    */
   metrics?: AuthorizerMetrics;
+  /**
+   * With `dpopReplay.store: "dynamodb"`: the DynamoDB client to use (an `@aws-sdk/client-dynamodb`
+   * `DynamoDBClient`, with your endpoint, credentials or retries) instead of one made from
+   * `dpopReplay.region` with the SDK Lambda's Node.js runtime provides.
+   */
+  dynamoDbClient?: DynamoDbClientLike;
+  /**
+   * The URL base every DPoP proof's `htu` is checked against, over the issuers' `dpopUrlBase` and
+   * `https://` + `Host`: for a gateway whose clients call another origin (`gatepass dev` passes its
+   * own `http://127.0.0.1:port`).
+   */
+  dpopUrlBase?: string;
+  /**
+   * The DynamoDB table of the DPoP replay store, over `dpopReplay` (the `GATEPASS_DPOP_REPLAY_TABLE`
+   * of a bundle whose configuration is embedded); refused when no issuer uses `dpop`.
+   */
+  dpopReplayTable?: string;
 }
 
 /** The one error API Gateway turns into 401. Its message must be exactly this word. */
@@ -227,7 +245,7 @@ export function buildAuthorizer(
   // RFC 8705 certificate binding: `undefined` (no work per call) unless an issuer sets `certificateBound`.
   const binding = certBinding(cfg, logger);
   // RFC 9449 DPoP: `undefined` (no work per call) unless an issuer sets `dpop`.
-  const dpopCheck = dpop(cfg, options.now === undefined ? {} : { now: options.now });
+  const dpopCheck = dpop(cfg, options, logger);
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
   const contextClaims = cfg.context.claims.map(claimPath);
   const contextValues = hooks?.contextValues;
@@ -369,7 +387,9 @@ export function buildAuthorizer(
       }
       issuer = verified.issuer;
       binding?.check(verified, event, request.kind);
-      dpopCheck?.check(verified, request.token, viaDpop, event, request.kind, request.method);
+      // A shared replay store answers with a promise; the in-memory one synchronously (no await).
+      const replay = dpopCheck?.check(verified, request.token, viaDpop, event, request.kind, request.method);
+      if (replay !== undefined) await replay;
       const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;

@@ -1,15 +1,25 @@
 import { isRecord, ownRecord, ownString } from "../adapters/event-lookup.js";
 import type { EventKind } from "../adapters/types.js";
 import { ALGORITHMS, type Algorithm } from "../config/algorithms.js";
-import type { GatepassConfig } from "../config/types.js";
-import { AuthError, AuthErrorCodes } from "../errors.js";
+import {
+  DEFAULT_REPLAY_TIMEOUT_MS,
+  DYNAMODB_TABLE_PATTERN,
+  REPLAY_TABLE_VARIABLE,
+} from "../config/dpop-replay.js";
+import type { DpopReplayConfig, GatepassConfig } from "../config/types.js";
+import { AuthError, AuthErrorCodes, ConfigError } from "../errors.js";
 import { ALGORITHM_SPECS } from "../keys/algorithms.js";
 import { importJwk } from "../keys/import.js";
 import { jwkThumbprint } from "../keys/thumbprint.js";
 import type { Jwk, VerificationKey } from "../keys/types.js";
 import { decodeToken } from "../token/decode.js";
 import { verifySignature } from "../token/signature.js";
+import type { Logger } from "../log.js";
 import { nodeBuffer, nodeCrypto } from "../util/builtins.js";
+import { type DynamoDbClientLike, dynamoDbReplayStore, ReplayStoreError } from "./replay-dynamodb.js";
+import { memoryReplayStore, type ReplayStore } from "./replay-store.js";
+
+export { REPLAY_ENTRIES } from "./replay-store.js";
 
 /**
  * DPoP-bound access tokens (RFC 9449): per issuer `dpop`, a token whose `cnf.jkt` names a key is
@@ -23,10 +33,12 @@ import { nodeBuffer, nodeCrypto } from "../util/builtins.js";
  * (1.0, 2.0) events. A REST `TOKEN` event sees only its identity source and a WebSocket `$connect`
  * is not a DPoP request, so DPoP-bound tokens are refused there.
  *
- * Replay: each accepted proof's `jti` is remembered, per key, until its `iat` leaves the window, in
- * a bounded in-memory map of this instance ({@link REPLAY_ENTRIES}). That protects one warm
- * instance only: another instance of the function (or this one after a cold start) does not know
- * the `jti`. When the map is full the oldest entry goes first.
+ * Replay: each accepted proof's `jti` is remembered, per key, until its `iat` leaves the window,
+ * last, once every other check passed. By default in a bounded in-memory map of this instance
+ * (`replay-store.ts`, {@link REPLAY_ENTRIES}), which protects one warm instance only: another
+ * instance of the function (or this one after a cold start) does not know the `jti`. With
+ * `dpopReplay.store: "dynamodb"`, in a table all instances share (`replay-dynamodb.ts`): the check
+ * then answers with a promise, and a store that fails or does not answer in time refuses the request.
  *
  * `createAuthorizer` builds it only when an issuer configures `dpop`, and `gatepass bundle --config`
  * replaces this module by `lambda/no-dpop.ts` otherwise.
@@ -34,8 +46,6 @@ import { nodeBuffer, nodeCrypto } from "../util/builtins.js";
 
 /** Largest proof read (characters). */
 export const MAX_DPOP_PROOF_CHARS = 8192;
-/** How many `jti`s one instance remembers. */
-export const REPLAY_ENTRIES = 10_000;
 /** Largest `jti` accepted (characters). */
 const MAX_JTI_CHARS = 256;
 /** Keys imported from proofs, by thumbprint: a client reusing its key is judged once per instance. */
@@ -62,7 +72,8 @@ export interface Dpop {
   credential(event: unknown, kind: EventKind): string | null;
   /**
    * Throws `AuthError` `ERR_DPOP_INVALID` when `verified`'s issuer uses DPoP and the proof does not hold
-   * for this request; `viaDpop` is whether `token` came with the DPoP scheme.
+   * for this request; `viaDpop` is whether `token` came with the DPoP scheme. With a shared replay
+   * store, answers a promise (rejecting the same way) once the proof's checks passed; else `undefined`.
    */
   check(
     verified: BoundToken,
@@ -71,7 +82,18 @@ export interface Dpop {
     event: unknown,
     kind: EventKind,
     method: string | null,
-  ): void;
+  ): Promise<void> | undefined;
+}
+
+/** The authorizer's options the check reads (`AuthorizerOptions` has them, documented there). */
+export interface DpopOptions {
+  now?: () => number;
+  /** With `dpopReplay.store: "dynamodb"`: this client rather than one made from `dpopReplay.region`. */
+  dynamoDbClient?: DynamoDbClientLike | undefined;
+  /** The URL base of every issuer's `htu` check, over `dpopUrlBase` and `https://` + `Host`. */
+  dpopUrlBase?: string | undefined;
+  /** The replay store becomes this DynamoDB table (`GATEPASS_DPOP_REPLAY_TABLE` of an embedded bundle). */
+  dpopReplayTable?: string | undefined;
 }
 
 interface IssuerDpop {
@@ -87,7 +109,7 @@ export function usesDpop(cfg: GatepassConfig): boolean {
 }
 
 /** The check for `cfg`, or `undefined` when no issuer configures `dpop`. */
-export function dpop(cfg: GatepassConfig, options: { now?: () => number } = {}): Dpop | undefined {
+export function dpop(cfg: GatepassConfig, options: DpopOptions = {}, logger?: Logger): Dpop | undefined {
   if (!usesDpop(cfg)) return undefined;
   const now = options.now ?? Date.now;
   const issuers = new Map<string | null, IssuerDpop>();
@@ -96,12 +118,22 @@ export function dpop(cfg: GatepassConfig, options: { now?: () => number } = {}):
       issuers.set(issuer.issuer, {
         mode: issuer.dpop,
         windowSeconds: issuer.dpopIatWindowSeconds ?? 60,
-        urlBase: issuer.dpopUrlBase,
+        urlBase: options.dpopUrlBase ?? issuer.dpopUrlBase,
         algorithms: proofAlgorithms(issuer.algorithms),
       });
   const keys = new Map<string, VerificationKey>();
-  /** `jkt` + " " + `jti` → until when (ms) it is remembered; insertion order is age order. */
-  const seen = new Map<string, number>();
+  const replay = replayOf(cfg.dpopReplay, options.dpopReplayTable);
+  /** Keyed by `jkt` + " " + `jti`. */
+  const store: ReplayStore =
+    replay?.store === "dynamodb"
+      ? dynamoDbReplayStore({
+          table: replay.table,
+          region: replay.region,
+          timeoutMs: replay.timeoutMs,
+          client: options.dynamoDbClient,
+          now,
+        })
+      : memoryReplayStore(now);
 
   function keyOf(jwk: Jwk, thumbprint: string, algorithms: readonly Algorithm[]): VerificationKey {
     const memo = keys.get(thumbprint);
@@ -113,17 +145,23 @@ export function dpop(cfg: GatepassConfig, options: { now?: () => number } = {}):
     return imported.key;
   }
 
-  function remember(id: string, until: number, at: number): void {
-    const known = seen.get(id);
-    if (known !== undefined && known >= at) refuse("the DPoP proof's jti was already used (replay)");
-    if (known !== undefined) seen.delete(id);
-    // Drop expired entries from the old end, then the oldest live one if still full.
-    for (const [k, expires] of seen) {
-      if (expires >= at && seen.size < REPLAY_ENTRIES) break;
-      seen.delete(k);
-      if (expires >= at) break;
-    }
-    seen.set(id, until);
+  /** The store's answer: refused when seen; a shared store's promise refuses the same way, or with its failure. */
+  function remember(id: string, expiresAtSeconds: number): Promise<void> | undefined {
+    const fresh = store.remember(id, expiresAtSeconds);
+    if (fresh === true) return undefined;
+    if (fresh === false) replayed();
+    return fresh.then(
+      (ok) => {
+        if (!ok) replayed();
+      },
+      (error: unknown) => {
+        const detail =
+          error instanceof ReplayStoreError ? error.message : "the DPoP replay store failed (error)";
+        // At `error`: the requests a failing store refuses are the operator's problem, not the caller's.
+        logger?.error("dpop_replay_store_failed", { detail });
+        refuse(detail);
+      },
+    );
   }
 
   return {
@@ -230,9 +268,26 @@ export function dpop(cfg: GatepassConfig, options: { now?: () => number } = {}):
       // §4.3 (13): the proof's key is the one the token is bound to.
       if (!sameText(thumbprint, jkt)) refuse("the token's cnf.jkt does not match the DPoP proof's key");
       // §11.1: a jti seen within the window is a replay. Recorded last: only valid proofs fill the memory.
-      remember(`${thumbprint} ${jti}`, iat * 1000 + windowMs, at);
+      return remember(`${thumbprint} ${jti}`, iat + issuer.windowSeconds);
     },
   };
+}
+
+/** `dpopReplay`, with the table `GATEPASS_DPOP_REPLAY_TABLE` names when a bundle's environment sets it. */
+function replayOf(
+  replay: DpopReplayConfig | undefined,
+  table: string | undefined,
+): DpopReplayConfig | undefined {
+  const name = table?.trim();
+  if (name === undefined || name === "") return replay;
+  if (!new RegExp(DYNAMODB_TABLE_PATTERN).test(name))
+    throw new ConfigError(
+      REPLAY_TABLE_VARIABLE,
+      "expected a DynamoDB table name (3-255 letters, digits, _ - or .).",
+    );
+  return replay?.store === "dynamodb"
+    ? { ...replay, table: name }
+    : { store: "dynamodb", table: name, timeoutMs: DEFAULT_REPLAY_TIMEOUT_MS };
 }
 
 /**
@@ -314,6 +369,10 @@ function normalizedUrl(url: string): string | null {
   parsed.search = "";
   parsed.hash = "";
   return parsed.href;
+}
+
+function replayed(): never {
+  refuse("the DPoP proof's jti was already used (replay)");
 }
 
 /** The reasons name the check only: never the token, the proof, or a claim's value. */

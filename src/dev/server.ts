@@ -356,7 +356,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         config,
         customAuthorizer,
         typeof options.authorizer === "string" ? options.authorizer : undefined,
-        { logger, now },
+        { logger, now, url },
       );
       const gatewayResponses = options.gatewayResponses ?? definition?.gatewayResponses;
       const authorizerDescription = customAuthorizer ? authorizer.description : "gatepass";

@@ -1,5 +1,5 @@
 import { toAuthRequest } from "../adapters/detect.js";
-import type { AuthRequest } from "../adapters/types.js";
+import type { AuthRequest, EventKind } from "../adapters/types.js";
 import type { GatepassConfigInput } from "../config/input.js";
 import type { GatepassConfig } from "../config/types.js";
 import {
@@ -136,11 +136,12 @@ export interface AuthorizerOptions extends VerifierOptions {
    */
   dynamoDbClient?: DynamoDbClientLike;
   /**
-   * The URL base every DPoP proof's `htu` is checked against, over the issuers' `dpopUrlBase` and
-   * `https://` + `Host`: for a gateway whose clients call another origin (`gatepass dev` passes its
-   * own `http://127.0.0.1:port`).
+   * The URL the client sent the request to (query and fragment are dropped), for the DPoP proofs'
+   * `htu`, instead of the issuers' `dpopUrlBase` or `https://` + `Host` followed by the path API
+   * Gateway received; `null`: unknown, the proof is refused. For a gateway that is not API Gateway:
+   * `gatepass dev` passes the URL its local clients called (`http://127.0.0.1:4000/orders/42`).
    */
-  dpopUrlBase?: string;
+  dpopRequestUrl?: (event: Readonly<Record<string, unknown>>, kind: EventKind) => string | null;
   /**
    * The DynamoDB table of the DPoP replay store, over `dpopReplay` (the `GATEPASS_DPOP_REPLAY_TABLE`
    * of a bundle whose configuration is embedded); refused when no issuer uses `dpop`.

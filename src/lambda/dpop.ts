@@ -57,7 +57,10 @@ const DPOP_CREDENTIAL = /^dpop [A-Za-z0-9\-._~+/]+=*$/i;
 const DPOP_PREFIX_LENGTH = 5;
 /** Members of private (or symmetric) JWKs: a proof's `jwk` must carry none (RFC 9449 §4.2). */
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-const ASYMMETRIC = ALGORITHMS.filter((a) => ALGORITHM_SPECS[a].family !== "hmac");
+/** The asymmetric algorithms: what a DPoP proof may be signed with when nothing narrows it. */
+export const ASYMMETRIC: readonly Algorithm[] = ALGORITHMS.filter(
+  (a) => ALGORITHM_SPECS[a].family !== "hmac",
+);
 
 export type DpopMode = "required" | "if-present";
 
@@ -90,8 +93,8 @@ export interface DpopOptions {
   now?: () => number;
   /** With `dpopReplay.store: "dynamodb"`: this client rather than one made from `dpopReplay.region`. */
   dynamoDbClient?: DynamoDbClientLike | undefined;
-  /** The URL base of every issuer's `htu` check, over `dpopUrlBase` and `https://` + `Host`. */
-  dpopUrlBase?: string | undefined;
+  /** The URL the client sent the request to, for every issuer's `htu` check. */
+  dpopRequestUrl?: ((event: Readonly<Record<string, unknown>>, kind: EventKind) => string | null) | undefined;
   /** The replay store becomes this DynamoDB table (`GATEPASS_DPOP_REPLAY_TABLE` of an embedded bundle). */
   dpopReplayTable?: string | undefined;
 }
@@ -118,12 +121,13 @@ export function dpop(cfg: GatepassConfig, options: DpopOptions = {}, logger?: Lo
       issuers.set(issuer.issuer, {
         mode: issuer.dpop,
         windowSeconds: issuer.dpopIatWindowSeconds ?? 60,
-        urlBase: options.dpopUrlBase ?? issuer.dpopUrlBase,
+        urlBase: issuer.dpopUrlBase,
         algorithms: proofAlgorithms(issuer.algorithms),
       });
   const keys = new Map<string, VerificationKey>();
   const replay = replayOf(cfg.dpopReplay, options.dpopReplayTable);
   /** Keyed by `jkt` + " " + `jti`. */
+  const requestUrlOf = options.dpopRequestUrl;
   const store: ReplayStore =
     replay?.store === "dynamodb"
       ? dynamoDbReplayStore({
@@ -209,58 +213,16 @@ export function dpop(cfg: GatepassConfig, options: DpopOptions = {}, logger?: Lo
       const proofs = headerValues(record, "dpop");
       if (proofs.length === 0) refuse("the request has no DPoP proof header");
       if (proofs.length > 1 || proofs[0]!.includes(",")) refuse("the request has more than one DPoP proof");
-      const proof = proofs[0]!;
-      if (proof.length > MAX_DPOP_PROOF_CHARS) refuse("the DPoP proof is larger than gatepass reads");
-      let decoded: ReturnType<typeof decodeToken>;
-      try {
-        decoded = decodeToken(proof, MAX_DPOP_PROOF_CHARS);
-      } catch {
-        refuse("the DPoP proof is not a well-formed JWT");
-      }
-      const { header, payload } = decoded;
-      // §4.3 (4): the type.
-      if (header.typ !== "dpop+jwt") refuse("the DPoP proof's typ is not dpop+jwt");
-      if (Object.hasOwn(header, "crit"))
-        refuse("the DPoP proof has a crit header gatepass does not understand");
-      // §4.3 (5): an asymmetric algorithm of the issuer's allowlist (never none, never HS*).
-      const alg = header.alg;
-      if (typeof alg !== "string" || !(issuer.algorithms as readonly string[]).includes(alg))
-        refuse("the DPoP proof's alg is not an allowed asymmetric algorithm");
-      // §4.3 (7): a public key, no private members.
-      const jwk = header.jwk;
-      if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk))
-        refuse("the DPoP proof has no jwk header");
-      const members = jwk as Jwk;
-      for (const name of PRIVATE_MEMBERS)
-        if (Object.hasOwn(members, name)) refuse("the DPoP proof's jwk holds private key material");
-      let thumbprint: string;
-      try {
-        thumbprint = jwkThumbprint(members);
-      } catch {
-        refuse("the DPoP proof's jwk is not a usable public key");
-      }
-      // §4.3 (6): the signature, with the proof's own key.
-      const key = keyOf(members, thumbprint, issuer.algorithms);
-      if (!key.algorithms.has(alg as Algorithm)) refuse("the DPoP proof's alg does not fit its jwk");
-      if (!verifySignature(alg as Algorithm, key.key, decoded.signingInput, decoded.signature))
-        refuse("the DPoP proof's signature does not verify with its jwk");
-      // §4.3 (3): the claims.
-      const { htm, htu, iat, jti, ath } = payload;
-      if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_CHARS)
-        refuse("the DPoP proof has no usable jti");
-      if (typeof htm !== "string") refuse("the DPoP proof has no htm");
-      if (typeof htu !== "string") refuse("the DPoP proof has no htu");
-      if (typeof iat !== "number" || !Number.isFinite(iat)) refuse("the DPoP proof has no numeric iat");
-      // §4.3 (8): the method.
-      if (method === null || htm !== method) refuse("the DPoP proof's htm does not match the request method");
-      // §4.3 (9): the URL, without query and fragment.
-      const actual = requestUrl(record, kind, issuer.urlBase);
-      if (actual === null || normalizedUrl(htu) !== actual)
-        refuse("the DPoP proof's htu does not match the request URL");
-      // §4.3 (11): iat within the window.
-      const at = now();
-      const windowMs = issuer.windowSeconds * 1000;
-      if (Math.abs(iat * 1000 - at) > windowMs) refuse("the DPoP proof's iat is outside the accepted window");
+      // §4.3 (9): the URL the client sent the request to, without query and fragment.
+      const url =
+        requestUrlOf === undefined
+          ? requestUrl(record, kind, issuer.urlBase)
+          : normalizedUrl(requestUrlOf(record, kind) ?? "");
+      const { thumbprint, jti, iat, ath } = verifyDpopProof(
+        proofs[0]!,
+        { algorithms: issuer.algorithms, method, url, at: now(), windowSeconds: issuer.windowSeconds },
+        keyOf,
+      );
       // §4.3 (12): ath = base64url(SHA-256(access token)).
       const expectedAth = nodeCrypto.createHash("sha256").update(token, "ascii").digest("base64url");
       if (typeof ath !== "string" || !sameText(ath, expectedAth))
@@ -271,6 +233,95 @@ export function dpop(cfg: GatepassConfig, options: DpopOptions = {}, logger?: Lo
       return remember(`${thumbprint} ${jti}`, iat + issuer.windowSeconds);
     },
   };
+}
+
+/** What a proof must match: the request's method and URL (normalized), now (ms), and the checks' settings. */
+export interface ProofExpectation {
+  readonly algorithms: readonly Algorithm[];
+  readonly method: string | null;
+  /** The request URL as {@link normalizedUrl} gives it; `null`: unknown (every proof is refused). */
+  readonly url: string | null;
+  readonly at: number;
+  readonly windowSeconds: number;
+}
+
+/** A proof that passed {@link verifyDpopProof}: its key's thumbprint and the claims left to check. */
+export interface CheckedProof {
+  readonly thumbprint: string;
+  readonly jti: string;
+  readonly iat: number;
+  readonly ath: unknown;
+}
+
+/**
+ * The checks of one DPoP proof JWT that need neither the access token nor a replay memory
+ * (RFC 9449 §4.3 (2)-(11)): well-formed, `typ`, no `crit`, `alg` of `expected.algorithms`, a public
+ * `jwk` that verifies the signature, `jti`, `htm`, `htu`, `iat` within the window. Throws
+ * `AuthError` `ERR_DPOP_INVALID` naming the check. The authorizer adds `ath`, `cnf.jkt` and the
+ * replay check; the development issuer's token endpoint (RFC 9449 §5) a replay check of its own.
+ */
+export function verifyDpopProof(
+  proof: string,
+  expected: ProofExpectation,
+  keyOf: (jwk: Jwk, thumbprint: string, algorithms: readonly Algorithm[]) => VerificationKey = importProofKey,
+): CheckedProof {
+  if (proof.length > MAX_DPOP_PROOF_CHARS) refuse("the DPoP proof is larger than gatepass reads");
+  let decoded: ReturnType<typeof decodeToken>;
+  try {
+    decoded = decodeToken(proof, MAX_DPOP_PROOF_CHARS);
+  } catch {
+    refuse("the DPoP proof is not a well-formed JWT");
+  }
+  const { header, payload } = decoded;
+  // §4.3 (4): the type.
+  if (header.typ !== "dpop+jwt") refuse("the DPoP proof's typ is not dpop+jwt");
+  if (Object.hasOwn(header, "crit")) refuse("the DPoP proof has a crit header gatepass does not understand");
+  // §4.3 (5): an asymmetric algorithm of the issuer's allowlist (never none, never HS*).
+  const alg = header.alg;
+  if (typeof alg !== "string" || !(expected.algorithms as readonly string[]).includes(alg))
+    refuse("the DPoP proof's alg is not an allowed asymmetric algorithm");
+  // §4.3 (7): a public key, no private members.
+  const jwk = header.jwk;
+  if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk))
+    refuse("the DPoP proof has no jwk header");
+  const members = jwk as Jwk;
+  for (const name of PRIVATE_MEMBERS)
+    if (Object.hasOwn(members, name)) refuse("the DPoP proof's jwk holds private key material");
+  let thumbprint: string;
+  try {
+    thumbprint = jwkThumbprint(members);
+  } catch {
+    refuse("the DPoP proof's jwk is not a usable public key");
+  }
+  // §4.3 (6): the signature, with the proof's own key.
+  const key = keyOf(members, thumbprint, expected.algorithms);
+  if (!key.algorithms.has(alg as Algorithm)) refuse("the DPoP proof's alg does not fit its jwk");
+  if (!verifySignature(alg as Algorithm, key.key, decoded.signingInput, decoded.signature))
+    refuse("the DPoP proof's signature does not verify with its jwk");
+  // §4.3 (3): the claims.
+  const { htm, htu, iat, jti, ath } = payload;
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_CHARS)
+    refuse("the DPoP proof has no usable jti");
+  if (typeof htm !== "string") refuse("the DPoP proof has no htm");
+  if (typeof htu !== "string") refuse("the DPoP proof has no htu");
+  if (typeof iat !== "number" || !Number.isFinite(iat)) refuse("the DPoP proof has no numeric iat");
+  // §4.3 (8): the method.
+  if (expected.method === null || htm !== expected.method)
+    refuse("the DPoP proof's htm does not match the request method");
+  // §4.3 (9): the URL.
+  if (expected.url === null || normalizedUrl(htu) !== expected.url)
+    refuse("the DPoP proof's htu does not match the request URL");
+  // §4.3 (11): iat within the window.
+  if (Math.abs(iat * 1000 - expected.at) > expected.windowSeconds * 1000)
+    refuse("the DPoP proof's iat is outside the accepted window");
+  return { thumbprint, jti, iat, ath };
+}
+
+/** A proof's public key, imported for `algorithms` (no memo). */
+function importProofKey(jwk: Jwk, _thumbprint: string, algorithms: readonly Algorithm[]): VerificationKey {
+  const imported = importJwk(jwk, algorithms, { allowSymmetric: false });
+  if (!imported.ok) refuse("the DPoP proof's jwk is not a usable public key for the allowed algorithms");
+  return imported.key;
 }
 
 /** `dpopReplay`, with the table `GATEPASS_DPOP_REPLAY_TABLE` names when a bundle's environment sets it. */
@@ -357,7 +408,7 @@ function requestUrl(
 }
 
 /** `url` parsed and serialized (scheme and host case, default port, dot segments), query and fragment dropped. */
-function normalizedUrl(url: string): string | null {
+export function normalizedUrl(url: string): string | null {
   if (url.length > MAX_DPOP_PROOF_CHARS) return null;
   let parsed: URL;
   try {

@@ -5,6 +5,7 @@ import type { DevApiType, DevConfig } from "../../config/types.js";
 import { DEMO_TOKEN } from "../../dev/default-config.js";
 import { loadApiDefinitions } from "../../dev/definition/load.js";
 import type { ApiDefinition } from "../../dev/definition/model.js";
+import { dpopBannerLines } from "../../dev/dpop-local.js";
 import { parseIdentitySource } from "../../dev/identity.js";
 import { type DevServer, PortInUseError, startDevServer } from "../../dev/server.js";
 import { parseDuration } from "../../token/sign.js";
@@ -132,6 +133,7 @@ function banner(server: DevServer, watch = false): string {
     lines.push(
       `  watch       handlers, authorizer${server.definition ? ", the definition" : ""} and --config reload on change`,
     );
+  lines.push(...dpopBannerLines(server.config, dev, server.url, server.issuer?.url ?? null));
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   const placement = server.issuerPlacement;

@@ -64,7 +64,10 @@ test("SAM: the authorizer function runs the gatepass bundle", () => {
 test("SAM: an optional DPoP replay table (on-demand, TTL on expiresAt), PutItem on it only, named to the function", () => {
   const parameter = block(block(sam, "Parameters"), "CreateDpopReplayTable");
   assert.match(parameter, /Default: "false"/);
-  assert.match(block(sam, "Conditions"), /HasDpopReplayTable: !Equals \[!Ref CreateDpopReplayTable, "true"\]/);
+  assert.match(
+    block(sam, "Conditions"),
+    /HasDpopReplayTable: !Equals \[!Ref CreateDpopReplayTable, "true"\]/,
+  );
   const table = block(sam, "DpopReplayTable");
   assert.match(table, /Type: AWS::DynamoDB::Table/);
   assert.match(table, /Condition: HasDpopReplayTable/);

@@ -6,9 +6,14 @@
  * API 2.0 alike.
  */
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -231,5 +236,68 @@ describe("gatepass dev: the DPoP configuration on the banner", () => {
       ),
       [],
     );
+  });
+});
+
+/** The fenced block of `lang` that follows the first line of README.md containing `marker`. */
+function readmeBlock(marker: string, lang: string): string {
+  const text = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+  const after = text.slice(text.indexOf(marker));
+  const match = new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\`$`, "m").exec(after);
+  assert.ok(match, `no ${lang} block after ${marker}`);
+  return match[1]!;
+}
+
+describe("the README's DPoP commands for gatepass dev, as processes", { timeout: 60_000 }, () => {
+  it("npx gatepass dev --config dpop.config.json, then node dpop-client.mjs <url>/orders/42: DPoP 200 401", async () => {
+    const cli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), "gatepass-dev-dpop-"));
+    // The printed configuration and client; the port is a free one (tests never listen on 4000).
+    const port = await freePort();
+    const printed = "http://127.0.0.1:4000";
+    const url = `http://127.0.0.1:${port}`;
+    writeFileSync(
+      join(dir, "dpop.config.json"),
+      readmeBlock("`dpop.config.json`:", "json").replaceAll(printed, url),
+    );
+    writeFileSync(join(dir, "dpop-client.mjs"), readmeBlock("`dpop-client.mjs`", "js"));
+    // `npm install jose`: the repository's own.
+    symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(dir, "node_modules"));
+    const child = spawn(
+      process.execPath,
+      [cli, "dev", "--config", "dpop.config.json", "--port", String(port)],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "", HOME: tmpdir() },
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes("Ctrl-C")) {
+        assert.ok(Date.now() < deadline, `no banner: ${out}`);
+        assert.equal(child.exitCode, null, out);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.match(out, /dpop {8}proofs checked against the URL called here/);
+      assert.doesNotMatch(out, /warning: dpop/, "the printed configuration has the result cache off");
+      const client = spawnSync(process.execPath, ["dpop-client.mjs", `${url}/orders/42`], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(client.status, 0, client.stderr);
+      assert.equal(client.stdout.trim(), "DPoP 200 401");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((done) => child.once("exit", done));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -254,6 +254,31 @@ describe("DPoP replay store on DynamoDB (dynalite)", () => {
     }
   });
 
+  test(
+    "latency per authorized request, in-memory vs this local DynamoDB (printed; the README quotes it)",
+    OPTS,
+    async () => {
+      const token = await boundToken();
+      const proofs = await Promise.all(Array.from({ length: 400 }, () => proof(token)));
+      const median = async (one: ReturnType<typeof instance>, from: number) => {
+        const times: number[] = [];
+        for (const p of proofs.slice(from, from + 200)) {
+          const started = process.hrtime.bigint();
+          assert.equal(await allows(one.handler, event(token, p)), true);
+          times.push(Number(process.hrtime.bigint() - started) / 1e6);
+        }
+        times.sort((a, b) => a - b);
+        return times[times.length >> 1]!;
+      };
+      const memory = await median(instance({ store: "memory" }), 0);
+      const shared = await median(instance(), 200);
+      console.log(
+        `# dpop replay: median ${memory.toFixed(2)} ms per request in memory, ${shared.toFixed(2)} ms with the conditional PutItem to dynalite on 127.0.0.1`,
+      );
+      assert.ok(shared >= 0 && memory >= 0);
+    },
+  );
+
   test("a proof failing another check never reaches the store", OPTS, async () => {
     let puts = 0;
     const counting = { send: async () => void puts++ };

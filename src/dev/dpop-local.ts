@@ -47,3 +47,11 @@ export function dpopBannerLines(
   for (const warning of dpopWarnings(config, dev)) lines.push(`              warning: ${warning}`);
   return lines;
 }
+
+/**
+ * Whether the development issuer's tokens need DPoP here (its issuer entry says `dpop: "required"`):
+ * the banner's ready Bearer token and curl line would get 401, so it prints neither.
+ */
+export function devIssuerNeedsDpop(config: GatepassConfig | null, issuerUrl: string | null): boolean {
+  return config?.issuers.some((i) => i.issuer === issuerUrl && i.dpop === "required") === true;
+}

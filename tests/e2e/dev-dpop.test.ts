@@ -287,6 +287,9 @@ describe("the README's DPoP commands for gatepass dev, as processes", { timeout:
       }
       assert.match(out, /dpop {8}proofs checked against the URL called here/);
       assert.doesNotMatch(out, /warning: dpop/, "the printed configuration has the result cache off");
+      // A Bearer token is refused under dpop "required": the banner prints no ready token or curl line for it.
+      assert.doesNotMatch(out, /Ready token|Authorization: Bearer/);
+      assert.match(out, /POST http:\/\/127\.0\.0\.1:\d+\/token with a DPoP proof header mints a DPoP-bound token/);
       const client = spawnSync(process.execPath, ["dpop-client.mjs", `${url}/orders/42`], {
         cwd: dir,
         encoding: "utf8",

@@ -5,7 +5,7 @@ import type { DevApiType, DevConfig } from "../../config/types.js";
 import { DEMO_TOKEN } from "../../dev/default-config.js";
 import { loadApiDefinitions } from "../../dev/definition/load.js";
 import type { ApiDefinition } from "../../dev/definition/model.js";
-import { dpopBannerLines } from "../../dev/dpop-local.js";
+import { devIssuerNeedsDpop, dpopBannerLines } from "../../dev/dpop-local.js";
 import { parseIdentitySource } from "../../dev/identity.js";
 import { type DevServer, PortInUseError, startDevServer } from "../../dev/server.js";
 import { parseDuration } from "../../token/sign.js";
@@ -156,7 +156,7 @@ function banner(server: DevServer, watch = false): string {
   } else {
     lines.push("  dev issuer  off (--no-issuer)");
   }
-  if (server.trustsDevIssuer) {
+  if (server.trustsDevIssuer && !devIssuerNeedsDpop(server.config, server.issuer?.url ?? null)) {
     const token = server.mintToken(DEMO_TOKEN).access_token;
     const source = dev.identitySources[0] ? parseIdentitySource(dev.identitySources[0]) : undefined;
     const header = source?.kind === "header" ? source.name : "authorization";

@@ -39,8 +39,13 @@ export function dpopBannerLines(
   issuerUrl: string | null,
 ): string[] {
   if (config === null || !usesDpop(config)) return [];
+  const replay = config.dpopReplay;
+  const memory =
+    replay?.store === "dynamodb"
+      ? `in the DynamoDB table of dpopReplay (the AWS SDK and credentials of this environment, AWS_ENDPOINT_URL_DYNAMODB for a local one)`
+      : "in this process";
   const lines = [
-    `  dpop        proofs checked against the URL called here (${serverUrl}/…), their jti remembered in this process`,
+    `  dpop        proofs checked against the URL called here (${serverUrl}/…), their jti remembered ${memory}`,
   ];
   if (issuerUrl !== null)
     lines.push(`              POST ${issuerUrl}/token with a DPoP proof header mints a DPoP-bound token`);

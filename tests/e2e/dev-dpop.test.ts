@@ -225,6 +225,21 @@ describe("gatepass dev: the DPoP configuration on the banner", () => {
       lines.join("\n"),
       /warning: dpop checks a new proof on every call: set the authorizer's result TTL to 0/,
     );
+    const shared = parseConfig({
+      issuers: [
+        { issuer: "https://as.example.test/", audience: ["a"], secret: "x".repeat(40), dpop: "required" },
+      ],
+      dpopReplay: { store: "dynamodb", table: "replay-table" },
+    });
+    assert.match(
+      dpopBannerLines(
+        shared,
+        { api: "rest-request", resultTtlSeconds: 0 },
+        "http://127.0.0.1:4000",
+        null,
+      )[0]!,
+      /remembered in the DynamoDB table of dpopReplay/,
+    );
     assert.deepEqual(
       dpopBannerLines(
         parseConfig({
@@ -289,7 +304,10 @@ describe("the README's DPoP commands for gatepass dev, as processes", { timeout:
       assert.doesNotMatch(out, /warning: dpop/, "the printed configuration has the result cache off");
       // A Bearer token is refused under dpop "required": the banner prints no ready token or curl line for it.
       assert.doesNotMatch(out, /Ready token|Authorization: Bearer/);
-      assert.match(out, /POST http:\/\/127\.0\.0\.1:\d+\/token with a DPoP proof header mints a DPoP-bound token/);
+      assert.match(
+        out,
+        /POST http:\/\/127\.0\.0\.1:\d+\/token with a DPoP proof header mints a DPoP-bound token/,
+      );
       const client = spawnSync(process.execPath, ["dpop-client.mjs", `${url}/orders/42`], {
         cwd: dir,
         encoding: "utf8",

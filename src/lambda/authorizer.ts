@@ -456,7 +456,12 @@ export function buildAuthorizer(
   };
   // One implementation for every event shape: the adapters pick the answer's shape by event kind,
   // which the overloads of AuthorizerHandler describe.
-  return Object.assign(handler, { hydrate: () => verifier.hydrate() }) as AuthorizerHandler;
+  // The cold start also loads a shared DPoP replay store's SDK, so no request waits for it.
+  const hydrate =
+    dpopCheck === undefined
+      ? () => verifier.hydrate()
+      : () => Promise.all([verifier.hydrate(), dpopCheck.hydrate()]).then(() => undefined);
+  return Object.assign(handler, { hydrate }) as AuthorizerHandler;
 }
 
 function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {

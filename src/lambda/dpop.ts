@@ -86,6 +86,8 @@ export interface Dpop {
     kind: EventKind,
     method: string | null,
   ): Promise<void> | undefined;
+  /** Resolves once the replay store can answer (the shared store's SDK loaded): for the cold start. Never rejects. */
+  hydrate(): Promise<void>;
 }
 
 /** The authorizer's options the check reads (`AuthorizerOptions` has them, documented there). */
@@ -169,6 +171,9 @@ export function dpop(cfg: GatepassConfig, options: DpopOptions = {}, logger?: Lo
   }
 
   return {
+    hydrate: async () => {
+      await store.ready?.();
+    },
     credential(event, kind) {
       if (!isRecord(event)) return null;
       let value: string | null;

@@ -69,8 +69,12 @@ export function dynamoDbReplayStore(options: DynamoDbReplayOptions): ReplayStore
   // A failed load surfaces on the first request, not as an unhandled rejection.
   ready.catch(() => undefined);
 
-  async function put(id: string, expiresAtSeconds: number, signal: AbortSignal): Promise<boolean> {
-    const { sdk, client } = await ready;
+  async function put(
+    { sdk, client }: Awaited<typeof ready>,
+    id: string,
+    expiresAtSeconds: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const command = new sdk.PutItemCommand({
       TableName: table,
       Item: {
@@ -96,7 +100,15 @@ export function dynamoDbReplayStore(options: DynamoDbReplayOptions): ReplayStore
   const timeoutDetail = `the DPoP replay store did not answer within ${timeoutMs} ms`;
 
   return {
+    ready: () =>
+      ready.then(
+        () => undefined,
+        () => undefined,
+      ),
     async remember(id, expiresAtSeconds) {
+      // The SDK's loading is local work of the cold start (`ready`, which `hydrate` awaits during
+      // init): the timeout is the put's alone.
+      const loaded = await ready;
       const controller = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
       // A client that ignores the abort signal cannot hold the request longer either.
@@ -107,7 +119,7 @@ export function dynamoDbReplayStore(options: DynamoDbReplayOptions): ReplayStore
         }, timeoutMs);
       });
       try {
-        return await Promise.race([put(id, expiresAtSeconds, controller.signal), timeout]);
+        return await Promise.race([put(loaded, id, expiresAtSeconds, controller.signal), timeout]);
       } finally {
         clearTimeout(timer);
       }

@@ -9,6 +9,8 @@ export interface ReplayStore {
    * the request is refused. The in-memory store answers synchronously; shared stores with a promise.
    */
   remember(id: string, expiresAtSeconds: number): boolean | Promise<boolean>;
+  /** Resolves once the store can answer (a shared store's client loaded); never rejects. */
+  ready?(): Promise<void>;
 }
 
 /** How many `jti`s one instance remembers by default. */

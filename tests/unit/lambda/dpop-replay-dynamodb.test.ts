@@ -279,6 +279,26 @@ describe("DPoP replay store on DynamoDB (dynalite)", () => {
     },
   );
 
+  test(
+    "hydrate (the cold start) loads the store's SDK and never rejects; the first put's timeout is its own",
+    OPTS,
+    async () => {
+      let sends = 0;
+      const slow = {
+        send: async () => {
+          sends++;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        },
+      };
+      const one = instance({ store: "dynamodb", table: TABLE, timeoutMs: 1000 }, { dynamoDbClient: slow });
+      await one.handler.hydrate();
+      assert.equal(sends, 0, "hydrate writes nothing");
+      const token = await boundToken();
+      assert.equal(await allows(one.handler, event(token, await proof(token))), true);
+      assert.equal(sends, 1);
+    },
+  );
+
   test("a proof failing another check never reaches the store", OPTS, async () => {
     let puts = 0;
     const counting = { send: async () => void puts++ };

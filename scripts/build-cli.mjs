@@ -20,7 +20,9 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["esbuild"],
+  // @aws-sdk/client-dynamodb: the DPoP replay store's SDK, provided by Lambda's Node.js runtime and
+  // loaded only when configured; never part of a gatepass bundle.
+  external: ["esbuild", "@aws-sdk/client-dynamodb"],
   define: { __GATEPASS_CONSOLE_ASSETS__: JSON.stringify(JSON.stringify(await bundleConsole())) },
   legalComments: "inline",
   // commander is CommonJS: its require() calls of Node builtins need a require in this ES module.

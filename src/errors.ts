@@ -69,7 +69,7 @@ export const AuthErrorCodes = {
    * RFC 9449: the DPoP proof is missing or fails a check (signature, `typ`, `alg`, `jwk`, `htm`,
    * `htu`, `iat`, `jti` replay, `ath`, `cnf.jkt`), or (`dpop: "required"`) the token is not DPoP-bound.
    */
-  DPOP: "ERR_DPOP",
+  DPOP_INVALID: "ERR_DPOP_INVALID",
 } as const;
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];

@@ -1,5 +1,6 @@
 import { ALGORITHMS } from "./algorithms.js";
 import { METRICS_NAMESPACE_PATTERN, METRICS_SERVICE_PATTERN } from "./cloudwatch.js";
+import { AWS_REGION_PATTERN, DEFAULT_REPLAY_TIMEOUT_MS, DYNAMODB_TABLE_PATTERN } from "./dpop-replay.js";
 
 /**
  * The configuration document (README, "Configuration") as one declarative table: every field with its type,
@@ -670,6 +671,36 @@ export const CONFIG_FIELDS = {
     type: { kind: "positive", max: 1 },
     default: 1,
     doc: "the share of `allow` decision lines written (`0.01`: one in a hundred, each with `sampling_rate`); deny, 401 and error lines are always written (env `GATEPASS_LOG_SAMPLE_RATE`)",
+  },
+  dpopReplay: {
+    type: {
+      kind: "object",
+      fields: {
+        store: {
+          type: { kind: "enum", values: ["memory", "dynamodb"] },
+          default: "memory",
+          doc: '`"memory"`: each Lambda instance remembers the `jti`s it accepted; `"dynamodb"`: one conditional `PutItem` per proof in a table all instances share',
+        },
+        table: {
+          type: { kind: "string", pattern: DYNAMODB_TABLE_PATTERN },
+          defaultText: "required with `dynamodb` (env `GATEPASS_DPOP_REPLAY_TABLE`)",
+          doc: "the DynamoDB table: partition key `pk` (string), TTL attribute `expiresAt`",
+        },
+        region: {
+          type: { kind: "string", pattern: AWS_REGION_PATTERN },
+          defaultText: "the function's `AWS_REGION`",
+          doc: "the table's AWS region",
+        },
+        timeoutMs: {
+          type: { kind: "integer", min: 10, max: 10000 },
+          default: DEFAULT_REPLAY_TIMEOUT_MS,
+          doc: "a put not answered in time (or failing) refuses the request (401 `ERR_DPOP_INVALID`): fail closed",
+        },
+      },
+      name: "DpopReplayConfigInput",
+    },
+    defaultText: '`{ "store": "memory" }`',
+    doc: "where accepted DPoP proofs' `jti`s are remembered until their `iat` window ends (see [DPoP](#dpop-rfc-9449)); only with an issuer using `dpop`",
   },
   metrics: {
     type: {

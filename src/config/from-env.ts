@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.js";
 import { fileSystem } from "../util/builtins.js";
 import { jsonErrorPosition } from "../util/json.js";
+import { REPLAY_TABLE_VARIABLE, replayTableOf } from "./dpop-replay.js";
 import type { GatepassConfig } from "./types.js";
 
 export type Env = Record<string, string | undefined>;
@@ -141,7 +142,8 @@ export type ConfigParser = (doc: unknown) => GatepassConfig;
  * `GATEPASS_SECRET` (alias `SECRET_KEY`), `GATEPASS_PUBLIC_KEY`, `GATEPASS_JWKS_URI`,
  * `GATEPASS_ISSUER`, `GATEPASS_AUDIENCE`, `GATEPASS_ALGORITHMS`, `GATEPASS_PRINCIPAL_CLAIM`,
  * `GATEPASS_SECRET_PREVIOUS` (a second trusted secret, for rotation), `GATEPASS_ALLOW_INSECURE_SHORT_SECRET`
- * and `GATEPASS_CONTEXT_CLAIMS` (comma-separated). `GATEPASS_LOG_LEVEL` and `GATEPASS_LOG_SAMPLE_RATE` apply to both. Throws one `ConfigError` naming the variable or field:
+ * and `GATEPASS_CONTEXT_CLAIMS` (comma-separated). `GATEPASS_LOG_LEVEL`, `GATEPASS_LOG_SAMPLE_RATE` and
+ * `GATEPASS_DPOP_REPLAY_TABLE` (`dpopReplay` on DynamoDB, this table) apply to both. Throws one `ConfigError` naming the variable or field:
  * an error of a field set by a shortcut names the variable. `loadConfig` (`lambda/config.ts`) is
  * this with the full validation.
  */
@@ -167,6 +169,13 @@ export function loadConfigWith(env: Env, parse: ConfigParser): GatepassConfig {
   if (env.GATEPASS_LOG_LEVEL !== undefined) doc.logLevel = env.GATEPASS_LOG_LEVEL.trim().toLowerCase();
   if (env.GATEPASS_LOG_SAMPLE_RATE !== undefined)
     doc.logSampleRate = sampleRateOf(env.GATEPASS_LOG_SAMPLE_RATE);
+  // The table of a shared DPoP replay store, often named by the deployment (a CloudFormation `!Ref`).
+  const replayTable = replayTableOf(env);
+  if (replayTable !== undefined) {
+    const current = doc.dpopReplay;
+    const rest = typeof current === "object" && current !== null && !Array.isArray(current) ? current : {};
+    doc.dpopReplay = { ...rest, store: "dynamodb", table: replayTable };
+  }
   try {
     return parse(doc);
   } catch (error) {
@@ -186,6 +195,12 @@ export function loadConfigWith(env: Env, parse: ConfigParser): GatepassConfig {
       if (variable === "GATEPASS_SECRET") variable = secretVariable(env);
       if (variable) throw new ConfigError(variable, error.detail);
     }
+    if (
+      error instanceof ConfigError &&
+      replayTable !== undefined &&
+      (error.field === "dpopReplay" || error.field === "dpopReplay.table")
+    )
+      throw new ConfigError(REPLAY_TABLE_VARIABLE, error.detail);
     for (const [field, variable] of Object.entries(LOG_VARIABLES)) {
       if (error instanceof ConfigError && error.field === field && env[variable] !== undefined) {
         throw new ConfigError(variable, error.detail);

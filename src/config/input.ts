@@ -116,6 +116,12 @@ export interface GatepassConfigInput {
    */
   logSampleRate?: number;
   /**
+   * where accepted DPoP proofs' `jti`s are remembered until their `iat` window ends (see [DPoP](#dpop-rfc-9449)); only with an issuer using `dpop`
+   *
+   * @defaultValue `{ "store": "memory" }`
+   */
+  dpopReplay?: DpopReplayConfigInput;
+  /**
    * CloudWatch metrics in Embedded Metric Format, one document per invocation (see [Metrics](#metrics))
    *
    * @defaultValue off (`POWERTOOLS_METRICS_NAMESPACE` turns it on)
@@ -490,6 +496,33 @@ export interface RouteConfigInput {
    * `true` opens the route to any authenticated principal, overriding `unmatchedRoutes: "deny"`
    */
   allow?: boolean;
+}
+
+export interface DpopReplayConfigInput {
+  /**
+   * `"memory"`: each Lambda instance remembers the `jti`s it accepted; `"dynamodb"`: one conditional `PutItem` per proof in a table all instances share
+   *
+   * @defaultValue `"memory"`
+   */
+  store?: "memory" | "dynamodb";
+  /**
+   * the DynamoDB table: partition key `pk` (string), TTL attribute `expiresAt`
+   *
+   * @defaultValue required with `dynamodb` (env `GATEPASS_DPOP_REPLAY_TABLE`)
+   */
+  table?: string;
+  /**
+   * the table's AWS region
+   *
+   * @defaultValue the function's `AWS_REGION`
+   */
+  region?: string;
+  /**
+   * a put not answered in time (or failing) refuses the request (401 `ERR_DPOP_INVALID`): fail closed
+   *
+   * @defaultValue `1000`
+   */
+  timeoutMs?: number;
 }
 
 export interface MetricsConfigInput {

@@ -12,6 +12,7 @@ import { CONFIG_SHAPE, DEFAULT_JWKS_CACHE, DEV_SHAPE, ISSUER_SHAPE, JWKS_CACHE_S
 import type {
   DevApiType,
   DevUsagePlan,
+  DpopReplayConfig,
   GatepassConfig,
   IntrospectionConfig,
   IssuerConfig,
@@ -788,6 +789,7 @@ export function parseConfigShape(doc: unknown): GatepassConfig {
         `"${CHALLENGE_CONTEXT_KEY}" is the context key of the WWW-Authenticate challenge with resource set; rename the claim or leave it out.`,
       );
   }
+  if (o.dpopReplay !== undefined) config.dpopReplay = parseDpopReplay(o.dpopReplay, config.issuers);
   // Only when set: configurations without it keep their shape.
   const usageIdentifierClaim = usageClaim(
     fieldValue(CONFIG_SHAPE, o, "usageIdentifierClaim", "") as string | null,
@@ -869,6 +871,39 @@ function resourceUrl(value: string, field: string): string {
  * `dpopUrlBase`: an `https` URL with neither query, fragment nor credentials (it prefixes the path of
  * the URL a DPoP proof names), kept without its trailing `/`.
  */
+/**
+ * `dpopReplay`: `memory`, or `dynamodb` with a table name DynamoDB accepts (a name only: no ARN,
+ * path or anything else) and a region name; only with an issuer using `dpop`.
+ */
+function parseDpopReplay(value: unknown, issuers: readonly IssuerConfig[]): DpopReplayConfig {
+  const o = object(value, "dpopReplay");
+  const shape = CONFIG_SHAPE.dpopReplay.type.fields;
+  onlyKeys(o, "dpopReplay", keysOf(shape));
+  if (!issuers.some((issuer) => issuer.dpop !== undefined))
+    throw new ConfigError("dpopReplay", "applies only with an issuer using dpop.");
+  const store = fieldValue(shape, o, "store", "dpopReplay") as DpopReplayConfig["store"];
+  const named = (key: "table" | "region", expected: string) => {
+    const v = string(o[key], `dpopReplay.${key}`);
+    if (!new RegExp(shape[key].type.pattern).test(v))
+      throw new ConfigError(`dpopReplay.${key}`, `expected ${expected}, got ${show(v)}.`);
+    return v;
+  };
+  if (store === "memory") {
+    for (const key of ["table", "region", "timeoutMs"])
+      if (o[key] !== undefined)
+        throw new ConfigError(`dpopReplay.${key}`, 'applies only with store "dynamodb".');
+    return { store };
+  }
+  if (o.table === undefined) throw new ConfigError("dpopReplay.table", 'is required with store "dynamodb".');
+  const out: DpopReplayConfig = {
+    store,
+    table: named("table", "a DynamoDB table name (3-255 letters, digits, _ - or .)"),
+    timeoutMs: fieldValue(shape, o, "timeoutMs", "dpopReplay") as number,
+  };
+  if (o.region !== undefined) out.region = named("region", "an AWS region name (eu-west-1)");
+  return out;
+}
+
 function parseDpopUrlBase(value: string, field: string): string {
   let url: URL | undefined;
   try {

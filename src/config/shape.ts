@@ -189,6 +189,17 @@ export const CONFIG_SHAPE = {
   },
   logLevel: { type: { kind: "enum", values: ["debug", "info", "warn", "error", "silent"] }, default: "info" },
   logSampleRate: { type: { kind: "positive", max: 1 }, default: 1 },
+  dpopReplay: {
+    type: {
+      kind: "object",
+      fields: {
+        store: { type: { kind: "enum", values: ["memory", "dynamodb"] }, default: "memory" },
+        table: { type: { kind: "string", pattern: "^[A-Za-z0-9_.-]{3,255}$" } },
+        region: { type: { kind: "string", pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$" } },
+        timeoutMs: { type: { kind: "integer", min: 10, max: 10000 }, default: 1000 },
+      },
+    },
+  },
   metrics: {
     type: {
       kind: "object",

@@ -192,7 +192,15 @@ export interface GatepassConfig {
   metrics?: MetricsConfig;
   /** An OAuth protected resource (RFC 9728, RFC 8707); absent: off. */
   resource?: ResourceConfig;
+  /** Where accepted DPoP proofs' `jti`s are remembered; absent: in each instance's memory. */
+  dpopReplay?: DpopReplayConfig;
 }
+
+/** `dpopReplay`: the replay memory of DPoP proofs (only with an issuer using `dpop`). */
+export type DpopReplayConfig =
+  | { store: "memory" }
+  /** One conditional `PutItem` per accepted proof; `region` absent: the function's `AWS_REGION`. */
+  | { store: "dynamodb"; table: string; region?: string; timeoutMs: number };
 
 /** `resource`: what RFC 9728's metadata says, and the audience every token must carry. */
 export interface ResourceConfig {

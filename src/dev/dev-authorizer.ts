@@ -1,6 +1,7 @@
 import type { GatepassConfig } from "../config/types.js";
 import { createAuthorizer } from "../lambda/authorizer.js";
 import type { LogFields, Logger } from "../log.js";
+import { devDpopRequestUrl } from "./dpop-local.js";
 import type { LambdaHandler } from "./invoke.js";
 
 /** The authorizer the local gateway runs: the team's own handler, or gatepass's. */
@@ -26,7 +27,7 @@ export function createDevAuthorizer(
   config: GatepassConfig | null,
   custom: LambdaHandler | undefined,
   spec: string | undefined,
-  options: { logger: Logger; now: () => number; fetch?: typeof fetch },
+  options: { logger: Logger; now: () => number; fetch?: typeof fetch; url?: string },
 ): DevAuthorizer {
   const explanations = new Map<string, string>();
   if (custom) {
@@ -37,6 +38,8 @@ export function createDevAuthorizer(
     now: options.now,
     sharedKeyCache: false,
     fetch: options.fetch ?? unpooledFetch,
+    // DPoP proofs sign the URL the local client called (http://127.0.0.1:port/...).
+    ...(options.url === undefined ? {} : { dpopRequestUrl: devDpopRequestUrl(options.url) }),
   });
   return {
     handler: gatepass as unknown as LambdaHandler,

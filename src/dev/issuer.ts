@@ -4,8 +4,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { generateSigningKey, type JwkObject } from "../keys/generate.js";
 import { certificateThumbprint, MAX_CLIENT_CERT_PEM_CHARS } from "../lambda/cert-binding.js";
+import { ASYMMETRIC } from "../lambda/dpop.js";
 import { parseDuration, signToken } from "../token/sign.js";
 import { createVerifier, type Verifier } from "../token/verifier.js";
+import { DpopProofError, tokenEndpointDpop } from "./dpop-token.js";
 import {
   DevAuthorizationServer,
   OAuthError,
@@ -39,6 +41,8 @@ import { peerOf, type TlsPeer } from "./tls.js";
  *   client certificate) or `cnf_x5t` (its thumbprint), the token is certificate-bound (RFC 8705
  *   `cnf["x5t#S256"]`); with `bind_cert=1`, bound to the client certificate of the request's own
  *   mutual-TLS connection (`gatepass dev --tls --client-ca`).
+ *   With a `DPoP` proof header (RFC 9449 §5), it is bound to the proof's key
+ *   (`cnf.jkt`, `token_type: "DPoP"`; see ./dpop-token.ts).
  * - `POST /introspect` (RFC 7662): `token` (form or JSON), the client authenticated with HTTP Basic
  *   (any non-empty client id and secret: a dev tool); answers `{ active, …claims }` for its own JWTs
  *   and opaque tokens, `{ active: false }` for anything else, expired or revoked.
@@ -124,12 +128,14 @@ export interface MintRequest {
    * accepts RSA keys only.
    */
   alg?: DevAlgorithm;
+  /** RFC 9449: bind the token to this key thumbprint (`cnf.jkt`); the answer's `token_type` is `DPoP`. */
+  jkt?: string;
 }
 
 /** A minted token, as the token endpoint answers it. */
 export interface TokenResponse {
   access_token: string;
-  token_type: "Bearer";
+  token_type: "Bearer" | "DPoP";
   expires_in: number;
   scope?: string;
 }
@@ -248,6 +254,8 @@ export class DevIssuer {
     undefined;
   /** The OAuth authorization server side: registration, authorization, code and refresh grants. */
   private readonly oauth: DevAuthorizationServer;
+  /** The token endpoint's DPoP proofs (RFC 9449 §5). */
+  private dpopProofs: ReturnType<typeof tokenEndpointDpop> | undefined;
 
   private constructor(
     private readonly keys: Readonly<Record<DevAlgorithm, JwkObject>>,
@@ -343,12 +351,19 @@ export class DevIssuer {
       token_endpoint_auth_methods_supported: ["none", "client_secret_post", "client_secret_basic"],
       id_token_signing_alg_values_supported: [...DEV_ALGORITHMS],
       token_endpoint_auth_signing_alg_values_supported: ["ES256"],
+      dpop_signing_alg_values_supported: [...ASYMMETRIC],
       claims_supported: ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id"],
     };
   }
 
   /** Signs a development token. Throws a `TokenRequestError`-like `Error` for a bad request. */
   mint(request: MintRequest = {}): TokenResponse {
+    const response = this.mintToken(request);
+    if (request.jkt !== undefined) response.token_type = "DPoP";
+    return response;
+  }
+
+  private mintToken(request: MintRequest): TokenResponse {
     if (!this.issuerUrl) throw new Error("the dev issuer has no URL yet");
     const alg = devAlgorithm(request.alg);
     let ttl: number;
@@ -367,6 +382,14 @@ export class DevIssuer {
       if (RESERVED_CLAIMS.has(name))
         throw new TokenRequestError("invalid_request", `claims: "${name}" is set by the issuer`);
       if (name !== "__proto__") claims[name] = value;
+    }
+    if (request.jkt !== undefined) {
+      if ("cnf" in claims || request.x5tS256 !== undefined)
+        throw new TokenRequestError(
+          "invalid_request",
+          "a DPoP proof binds the token: give no cnf, cert or cnf_x5t",
+        );
+      claims.cnf = { jkt: request.jkt };
     }
     if (request.preset !== undefined) {
       if (request.tokenFormat === "opaque")
@@ -425,7 +448,7 @@ export class DevIssuer {
       aud: request.aud ?? (claims.aud as string | string[] | undefined) ?? this.defaultAudience(),
       iat: now,
       exp: now + ttl,
-      token_type: "Bearer",
+      token_type: request.jkt === undefined ? "Bearer" : "DPoP",
     });
     const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: ttl };
     if (scopes.length > 0) response.scope = scopes.join(" ");
@@ -629,10 +652,14 @@ export class DevIssuer {
           return sendOAuthError(res, error);
         }
       }
+      // RFC 9449 §5: a DPoP proof binds the token to its key.
+      this.dpopProofs ??= tokenEndpointDpop(this.now);
+      const jkt = this.dpopProofs.bind(req.headers.dpop, `${this.issuerUrl}${ISSUER_PATHS.token}`);
+      if (jkt !== undefined) request.jkt = jkt;
       const response = this.mint(request);
       send(res, 200, response, { "cache-control": "no-store", pragma: "no-cache" });
     } catch (error) {
-      const known = error instanceof TokenRequestError;
+      const known = error instanceof TokenRequestError || error instanceof DpopProofError;
       send(res, 400, {
         error: known ? error.error : "invalid_request",
         error_description: error instanceof Error ? error.message : String(error),

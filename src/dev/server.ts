@@ -386,7 +386,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         config,
         customAuthorizer,
         typeof options.authorizer === "string" ? options.authorizer : undefined,
-        { logger, now, ...(authorizerFetch ? { fetch: authorizerFetch } : {}) },
+        { logger, now, url, ...(authorizerFetch ? { fetch: authorizerFetch } : {}) },
       );
       // A definition's Gateway Responses as written; else those a resource's REST API deploys.
       const gatewayResponses =

@@ -1,5 +1,5 @@
 import { toAuthRequest } from "../adapters/detect.js";
-import type { AuthRequest } from "../adapters/types.js";
+import type { AuthRequest, EventKind } from "../adapters/types.js";
 import type { GatepassConfigInput } from "../config/input.js";
 import type { GatepassConfig } from "../config/types.js";
 import {
@@ -33,6 +33,7 @@ import { resourceChallenge } from "./challenge.js";
 import { dpop } from "./dpop.js";
 import { type AuthorizerHooks, authorizerHooks, type ContextHook } from "./hooks.js";
 import { type AuthorizerMetrics, metricsFor } from "./metrics.js";
+import type { DynamoDbClientLike } from "./replay-dynamodb.js";
 
 export type { ContextHook, ContextHookResult } from "./hooks.js";
 
@@ -129,6 +130,24 @@ export interface AuthorizerOptions extends VerifierOptions {
    * `metrics` / `POWERTOOLS_METRICS_NAMESPACE` (see `metrics.ts`) unless given; absent: no metrics.
    */
   metrics?: AuthorizerMetrics;
+  /**
+   * With `dpopReplay.store: "dynamodb"`: the DynamoDB client to use (an `@aws-sdk/client-dynamodb`
+   * `DynamoDBClient`, with your endpoint, credentials or retries) instead of one made from
+   * `dpopReplay.region` with the SDK Lambda's Node.js runtime provides.
+   */
+  dynamoDbClient?: DynamoDbClientLike;
+  /**
+   * The URL the client sent the request to (query and fragment are dropped), for the DPoP proofs'
+   * `htu`, instead of the issuers' `dpopUrlBase` or `https://` + `Host` followed by the path API
+   * Gateway received; `null`: unknown, the proof is refused. For a gateway that is not API Gateway:
+   * `gatepass dev` passes the URL its local clients called (`http://127.0.0.1:4000/orders/42`).
+   */
+  dpopRequestUrl?: (event: Readonly<Record<string, unknown>>, kind: EventKind) => string | null;
+  /**
+   * The DynamoDB table of the DPoP replay store, over `dpopReplay` (the `GATEPASS_DPOP_REPLAY_TABLE`
+   * of a bundle whose configuration is embedded); refused when no issuer uses `dpop`.
+   */
+  dpopReplayTable?: string;
 }
 
 /** The one error API Gateway turns into 401. Its message must be exactly this word. */
@@ -228,7 +247,7 @@ export function buildAuthorizer(
   // RFC 8705 certificate binding: `undefined` (no work per call) unless an issuer sets `certificateBound`.
   const binding = certBinding(cfg, logger);
   // RFC 9449 DPoP: `undefined` (no work per call) unless an issuer sets `dpop`.
-  const dpopCheck = dpop(cfg, options.now === undefined ? {} : { now: options.now });
+  const dpopCheck = dpop(cfg, options, logger);
   // RFC 9728 / RFC 6750 §3: `undefined` (no work per call) unless `resource` is configured.
   const challenges = resourceChallenge(cfg, rules, logger);
   // Claim pointers (`/realm_access/roles`) are parsed once here, not per request.
@@ -381,7 +400,9 @@ export function buildAuthorizer(
       }
       issuer = verified.issuer;
       binding?.check(verified, event, request.kind);
-      dpopCheck?.check(verified, request.token, viaDpop, event, request.kind, request.method);
+      // A shared replay store answers with a promise; the in-memory one synchronously (no await).
+      const replay = dpopCheck?.check(verified, request.token, viaDpop, event, request.kind, request.method);
+      if (replay !== undefined) await replay;
       const extra = contextValues === undefined ? undefined : await contextValues(verified);
       const { response, allows, decision, principalId } = decide(request, arn, verified, extra);
       principal = principalId;
@@ -447,7 +468,12 @@ export function buildAuthorizer(
   };
   // One implementation for every event shape: the adapters pick the answer's shape by event kind,
   // which the overloads of AuthorizerHandler describe.
-  return Object.assign(handler, { hydrate: () => verifier.hydrate() }) as AuthorizerHandler;
+  // The cold start also loads a shared DPoP replay store's SDK, so no request waits for it.
+  const hydrate =
+    dpopCheck === undefined
+      ? () => verifier.hydrate()
+      : () => Promise.all([verifier.hydrate(), dpopCheck.hydrate()]).then(() => undefined);
+  return Object.assign(handler, { hydrate }) as AuthorizerHandler;
 }
 
 function routeOf(request: AuthRequest, arn: ArnParts | null): string | null {

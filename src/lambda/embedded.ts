@@ -10,7 +10,7 @@ const LOG_LEVELS: ReadonlyArray<GatepassConfig["logLevel"]> = ["debug", "info", 
  * The handler of a bundle built by `gatepass bundle --config`: the configuration was validated and
  * normalized at bundle time and is embedded as is, so the cold start neither reads nor validates
  * it again. Only `GATEPASS_LOG_LEVEL` and `GATEPASS_LOG_SAMPLE_RATE` are read from the environment, so logging can change
- * without a new bundle; an unknown level fails the cold start, as `gatepass/lambda` does.
+ * without a new bundle, and `GATEPASS_DPOP_REPLAY_TABLE` (a table the deployment names); an unknown level fails the cold start, as `gatepass/lambda` does.
  */
 export function embeddedAuthorizer(
   config: GatepassConfig,
@@ -18,7 +18,11 @@ export function embeddedAuthorizer(
   env: Record<string, string | undefined> = process.env,
   metrics?: AuthorizerMetrics,
 ): AuthorizerHandler {
-  const options = metrics === undefined ? {} : { metrics };
+  const table = env.GATEPASS_DPOP_REPLAY_TABLE;
+  const options = {
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(table === undefined ? {} : { dpopReplayTable: table }),
+  };
   const raw = env.GATEPASS_LOG_LEVEL;
   const rate = sampleRate(env.GATEPASS_LOG_SAMPLE_RATE);
   const sampled = rate === undefined ? config : { ...config, logSampleRate: rate };

@@ -57,6 +57,15 @@ const COVERED: Record<string, How> = {
     test: HERE,
     evidence: /dev --help/,
   },
+  // README.md, DPoP: the local commands, run as processes
+  "npx gatepass dev --config dpop.config.json": {
+    test: "tests/e2e/dev-dpop.test.ts",
+    evidence: /"dev", "--config", "dpop\.config\.json"/,
+  },
+  "node dpop-client.mjs http://127.0.0.1:4000/orders/42": {
+    test: "tests/e2e/dev-dpop.test.ts",
+    evidence: /"dpop-client\.mjs", `\$\{url\}\/orders\/42`/,
+  },
   // README.md, Local development: pointing gatepass dev at a definition (each run as a process)
   "npx gatepass dev --template template.yaml": {
     test: "tests/e2e/dev-definition-files.test.ts",

@@ -61,6 +61,32 @@ test("SAM: the authorizer function runs the gatepass bundle", () => {
   assert.doesNotMatch(sam, /GATEPASS_CONFIG|GatepassConfig/);
 });
 
+test("SAM: an optional DPoP replay table (on-demand, TTL on expiresAt), PutItem on it only, named to the function", () => {
+  const parameter = block(block(sam, "Parameters"), "CreateDpopReplayTable");
+  assert.match(parameter, /Default: "false"/);
+  assert.match(
+    block(sam, "Conditions"),
+    /HasDpopReplayTable: !Equals \[!Ref CreateDpopReplayTable, "true"\]/,
+  );
+  const table = block(sam, "DpopReplayTable");
+  assert.match(table, /Type: AWS::DynamoDB::Table/);
+  assert.match(table, /Condition: HasDpopReplayTable/);
+  assert.match(table, /BillingMode: PAY_PER_REQUEST/);
+  assert.match(table, /AttributeName: pk\s+AttributeType: S/);
+  assert.match(table, /AttributeName: pk\s+KeyType: HASH/);
+  assert.match(block(table, "TimeToLiveSpecification"), /AttributeName: expiresAt[\s\S]*Enabled: true/);
+  const fn = block(sam, "AuthorizerFunction");
+  assert.match(
+    block(fn, "Variables"),
+    /GATEPASS_DPOP_REPLAY_TABLE: !If \[HasDpopReplayTable, !Ref DpopReplayTable, !Ref AWS::NoValue\]/,
+  );
+  const policies = block(fn, "Policies");
+  assert.match(policies, /- !If\s+- HasDpopReplayTable/);
+  // One action on one table: nothing else of DynamoDB, nothing on other resources.
+  assert.deepEqual(policies.match(/dynamodb:\w+/g), ["dynamodb:PutItem"]);
+  assert.match(policies, /Resource: !GetAtt DpopReplayTable\.Arn/);
+});
+
 test("SAM: REST API TOKEN authorizer on the Authorization header, TTL 300", () => {
   const api = block(sam, "RestApi");
   assert.match(api, /Type: AWS::Serverless::Api/);

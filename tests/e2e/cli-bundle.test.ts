@@ -5,11 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { copyFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import dynalite from "dynalite";
 import { unzipSync } from "fflate";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { makeTestPki } from "../helpers/certs.js";
@@ -47,14 +51,16 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * gzip with the handler's DPoP import swapped for `lambda/no-dpop.ts`, 140,027 / 47,858 with it
  * (+5.4 KB: the proof checks, the replay memory and their refusal sentences); an
  * environment-configured bundle may turn `dpop` on at cold start, so it carries them; `--config`
- * bundles only when an issuer uses it (asserted below). Raised for the protected resource (RFC
- * 9728/8707): 142,182 / 48,452 gzip before (the merged tree was over the previous budget already),
- * 145,468 / 49,766 after (+3.3 KB: the metadata and challenge functions, the resource audience check
- * and the 403 challenge); an environment-configured bundle may set `resource` at cold start, so it
- * carries them; `--config` bundles only when the configuration has `resource` (cli-resource.test.ts).
+ * bundles only when an issuer uses it (asserted below). Raised for the shared DPoP replay store
+ * (`dpopReplay`, DynamoDB): 142,207 / 48,444 gzip before (already over 138 KiB with the `resource`
+ * configuration merged), 146,358 / 50,043 after (+4.2 KB: the field and its validation, the
+ * replay-store interface, the DynamoDB store with its timeout and cold-start loading; the AWS SDK
+ * itself stays outside, imported at run time from Lambda's runtime). `--config` without dpop:
+ * 55,775 → 56,049 (the handler awaiting a replay promise and hydrating the store,
+ * `GATEPASS_DPOP_REPLAY_TABLE` refused by the stub); with dpop 61,058 → 63,734.
  */
-const BUNDLE_BUDGET_BYTES = 143 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 49 * 1024;
+const BUNDLE_BUDGET_BYTES = 146 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 50 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the
@@ -124,14 +130,33 @@ const NO_PACKAGES_HOOK = `
     return next(specifier, context);
   }`;
 
+/** As {@link NO_PACKAGES_HOOK}, except the bundle may import what Lambda's runtime provides (and that its own imports). */
+const RUNTIME_SDK_HOOK = `
+  import { isBuiltin } from "node:module";
+  export async function resolve(specifier, context, next) {
+    const bundle = context.parentURL === process.env.BUNDLE_URL;
+    if (bundle && !isBuiltin(specifier) && !/^(file:|\\.{1,2}\\/|\\/)/.test(specifier) && specifier !== "@aws-sdk/client-dynamodb") {
+      throw new Error("the bundle imports a package: " + specifier);
+    }
+    return next(specifier, context);
+  }`;
+
 /**
  * Copies `bundleFile` alone into a new temp directory and imports it from a fresh `node` whose cwd
  * is that directory, with no NODE_PATH and package imports refused; calls its handler with each event.
  */
-async function invoke(bundleFile: string, events: unknown[], env: Record<string, string> = {}) {
+async function invoke(
+  bundleFile: string,
+  events: unknown[],
+  env: Record<string, string> = {},
+  runtimeSdk = false,
+) {
   const cwd = tempDir("gatepass-lambda-");
   const copy = join(cwd, "index.mjs");
   copyFileSync(bundleFile, copy);
+  // As Lambda's Node.js runtime: its AWS SDK v3 importable, and nothing else for the bundle itself.
+  if (runtimeSdk)
+    symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(cwd, "node_modules"));
   const script = `
     import { register } from "node:module";
     register("data:text/javascript," + encodeURIComponent(process.env.HOOK));
@@ -148,7 +173,7 @@ async function invoke(bundleFile: string, events: unknown[], env: Record<string,
     env: {
       BUNDLE_URL: pathToFileURL(copy).href,
       EVENTS: JSON.stringify(events),
-      HOOK: NO_PACKAGES_HOOK,
+      HOOK: runtimeSdk ? RUNTIME_SDK_HOOK : NO_PACKAGES_HOOK,
       NODE_PATH: "",
       ...env,
     },
@@ -531,6 +556,100 @@ describe("gatepass bundle", { concurrency: true }, () => {
     const { results } = await invoke(join(dir, "index.mjs"), [requestEvent(true), requestEvent(false)]);
     assertAllow(results[0]?.response);
     assert.deepEqual(results[1], { error: "Unauthorized" });
+  });
+
+  test("--config with dpop and GATEPASS_DPOP_REPLAY_TABLE: the runtime's AWS SDK is imported, never bundled, and two instances share the replay table", async () => {
+    const server = dynalite({ createTableMs: 0 });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+    const db = new DynamoDBClient({ endpoint, region: "eu-west-1", credentials });
+    try {
+      await db.send(
+        new CreateTableCommand({
+          TableName: "dpop-replay",
+          BillingMode: "PAY_PER_REQUEST",
+          AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+          KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        }),
+      );
+      const secret = "a-shared-secret-of-at-least-32-bytes!";
+      const file = join(root, "dpop-replay.config.json");
+      writeFileSync(
+        file,
+        JSON.stringify({
+          issuers: [{ issuer: ISSUER, audience: [AUDIENCE], secret, dpop: "required" }],
+          // The table comes from GATEPASS_DPOP_REPLAY_TABLE below, over this one; a put may take
+          // long on a loaded machine (the whole suite on two cores), hence the long timeout.
+          dpopReplay: { store: "dynamodb", table: "not-this-table", timeoutMs: 10000 },
+        }),
+      );
+      const dir = join(root, "dpop-replay");
+      const report = await bundle(dir, ["--config", file]);
+      for (const m of [...report.modules, ...plain.report.modules])
+        assert.doesNotMatch(m, /@aws-sdk|@smithy/, `${m} in a bundle`);
+      assert.match(readFileSync(join(dir, "index.mjs"), "utf8"), /"@aws-sdk\/client-dynamodb"/);
+      const client = await generateKeyPair("ES256", { extractable: true });
+      const jwk = await exportJWK(client.publicKey);
+      const bound = await new SignJWT({ sub: "user-1", cnf: { jkt: await calculateJwkThumbprint(jwk) } })
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(secret));
+      const proof = (jti: string) =>
+        new SignJWT({
+          htm: "GET",
+          htu: "https://api.example.com/prod/orders/42",
+          jti,
+          ath: createHash("sha256").update(bound).digest("base64url"),
+        })
+          .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk })
+          .setIssuedAt()
+          .sign(client.privateKey);
+      const requestEvent = (dpopProof: string) => ({
+        type: "REQUEST",
+        methodArn: METHOD_ARN,
+        httpMethod: "GET",
+        path: "/orders/42",
+        headers: { Authorization: `DPoP ${bound}`, Host: "api.example.com", DPoP: dpopProof },
+        requestContext: { path: "/prod/orders/42" },
+      });
+      const [first, second] = [await proof("replay-1"), await proof("replay-2")];
+      const env = {
+        GATEPASS_DPOP_REPLAY_TABLE: "dpop-replay",
+        AWS_REGION: "eu-west-1",
+        AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      };
+      // Two processes: two Lambda instances.
+      const a = await invoke(join(dir, "index.mjs"), [requestEvent(first)], env, true);
+      assertAllow(a.results[0]?.response);
+      const b = await invoke(join(dir, "index.mjs"), [requestEvent(first), requestEvent(second)], env, true);
+      assert.deepEqual(b.results[0], { error: "Unauthorized" });
+      assert.match(b.logs, /already used \(replay\)/);
+      assertAllow(b.results[1]?.response);
+      // Without the runtime's SDK: refused (fail closed), never allowed.
+      const bare = await invoke(join(dir, "index.mjs"), [requestEvent(await proof("replay-3"))], env);
+      assert.deepEqual(bare.results[0], { error: "Unauthorized" });
+      assert.match(bare.logs, /cannot load @aws-sdk\/client-dynamodb/);
+      // A bundle without dpop refuses the variable at cold start.
+      const cwd = tempDir("gatepass-lambda-");
+      const refused = await runNode(["--input-type=module", "-e", "await import(process.env.BUNDLE_URL)"], {
+        cwd,
+        env: {
+          BUNDLE_URL: pathToFileURL(join(embedded.dir, "index.mjs")).href,
+          GATEPASS_DPOP_REPLAY_TABLE: "dpop-replay",
+        },
+      });
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /GATEPASS_DPOP_REPLAY_TABLE: applies only with an issuer using dpop/);
+    } finally {
+      db.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test("--config without metrics carries no metrics code; with metrics, one EMF line per invocation", async () => {

@@ -15,7 +15,7 @@ describe("ReasonCodes", () => {
       "ERR_CERT_BINDING",
       "ERR_CHECK_REFUSED",
       "ERR_CLAIM_MISMATCH",
-      "ERR_DPOP",
+      "ERR_DPOP_INVALID",
       "ERR_EVENT_INVALID_ARN",
       "ERR_EVENT_UNSUPPORTED",
       "ERR_HOOK_FAILED",

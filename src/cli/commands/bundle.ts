@@ -116,6 +116,8 @@ const TOKEN_STATUS = /[\\/]token[\\/]status\.[jt]s$/;
 /** The certificate-binding check as the handler imports it. */
 const CERT_BINDING_MODULE = /^\.\/cert-binding\.js$/;
 const HANDLER = /[\\/]lambda[\\/]authorizer\.[jt]s$/;
+/** The AWS SDK package of the DPoP replay store on DynamoDB: never in a bundle. */
+const DYNAMODB_SDK = "@aws-sdk/client-dynamodb";
 /** The DPoP check as the handler imports it. */
 const DPOP_MODULE = /^\.\/dpop\.js$/;
 /** The protected resource's audience check as the verifier and introspection import it, and its challenge as the handler does. */
@@ -228,6 +230,8 @@ async function bundle(options: BundleOptions): Promise<undefined> {
       format: "esm",
       platform: "node",
       target: "node22",
+      // The DPoP replay store's SDK: Lambda's Node.js runtime provides it, loaded only when configured.
+      external: [DYNAMODB_SDK],
       outfile,
       write: false,
       metafile: true,

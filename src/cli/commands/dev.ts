@@ -5,6 +5,7 @@ import type { DevApiType, DevConfig } from "../../config/types.js";
 import { DEMO_TOKEN } from "../../dev/default-config.js";
 import { loadApiDefinitions } from "../../dev/definition/load.js";
 import type { ApiDefinition } from "../../dev/definition/model.js";
+import { devIssuerNeedsDpop, dpopBannerLines } from "../../dev/dpop-local.js";
 import { parseIdentitySource } from "../../dev/identity.js";
 import { resourceBanner } from "../../dev/oauth/protected-resource.js";
 import { type DevServer, PortInUseError, startDevServer } from "../../dev/server.js";
@@ -140,6 +141,7 @@ function banner(server: DevServer, watch = false): string {
     lines.push(
       `  watch       handlers, authorizer${server.definition ? ", the definition" : ""} and --config reload on change`,
     );
+  lines.push(...dpopBannerLines(server.config, dev, server.url, server.issuer?.url ?? null));
   if (dev.allowedHosts !== undefined && dev.allowedHosts.length > 0)
     lines.push(`  hosts       loopback names and ${dev.allowedHosts.join(", ")}`);
   const placement = server.issuerPlacement;
@@ -165,7 +167,7 @@ function banner(server: DevServer, watch = false): string {
   } else {
     lines.push("  dev issuer  off (--no-issuer)");
   }
-  if (server.trustsDevIssuer) {
+  if (server.trustsDevIssuer && !devIssuerNeedsDpop(server.config, server.issuer?.url ?? null)) {
     const token = server.mintToken(DEMO_TOKEN).access_token;
     const source = dev.identitySources[0] ? parseIdentitySource(dev.identitySources[0]) : undefined;
     const header = source?.kind === "header" ? source.name : "authorization";

@@ -101,7 +101,7 @@ export interface AuthorizationServerHost {
   /** Mints an access token (the issuer's `mint`). */
   mint(request: { sub: string; scope?: string; aud?: string; clientId: string; ttl: number }): {
     access_token: string;
-    token_type: "Bearer";
+    token_type: "Bearer" | "DPoP";
     expires_in: number;
     scope?: string;
   };

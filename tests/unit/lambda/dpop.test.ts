@@ -149,7 +149,7 @@ function assertNoSecrets(lines: readonly unknown[], secrets: readonly string[]):
   }
 }
 
-/** A 401 with `ERR_DPOP` whose detail contains `detailPart`; no token or proof in the logs. */
+/** A 401 with `ERR_DPOP_INVALID` whose detail contains `detailPart`; no token or proof in the logs. */
 async function assertDpopRefused(
   run: ReturnType<typeof authorizer>,
   e: Record<string, unknown>,
@@ -158,7 +158,7 @@ async function assertDpopRefused(
 ): Promise<void> {
   await assert.rejects(run.handler(e as never), (err: Error) => err.message === "Unauthorized");
   const decision = run.logger.lines.findLast((l) => l.message === "decision");
-  assert.equal(decision?.reason, "ERR_DPOP");
+  assert.equal(decision?.reason, "ERR_DPOP_INVALID");
   assert.match(String(decision?.detail), new RegExp(detailPart));
   assertNoSecrets(run.logger.lines, secrets);
 }

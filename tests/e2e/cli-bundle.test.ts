@@ -57,10 +57,12 @@ import { cleanupTempDirs, isOneLineError, runCli, runNode, tempDir } from "./cli
  * replay-store interface, the DynamoDB store with its timeout and cold-start loading; the AWS SDK
  * itself stays outside, imported at run time from Lambda's runtime). `--config` without dpop:
  * 55,775 → 56,049 (the handler awaiting a replay promise and hydrating the store,
- * `GATEPASS_DPOP_REPLAY_TABLE` refused by the stub); with dpop 61,058 → 63,734.
+ * `GATEPASS_DPOP_REPLAY_TABLE` refused by the stub); with dpop 61,058 → 63,734. Both merged with the
+ * protected resource (`resource`, RFC 9728/8707, its 403 challenge and audience check): 149,774 /
+ * 51,394 gzip; `--config` without either, 56,199.
  */
-const BUNDLE_BUDGET_BYTES = 146 * 1024;
-const BUNDLE_GZIP_BUDGET_BYTES = 50 * 1024;
+const BUNDLE_BUDGET_BYTES = 147 * 1024;
+const BUNDLE_GZIP_BUDGET_BYTES = 51 * 1024;
 /**
  * With `--config`, the configuration is validated at bundle time and the bundle leaves out the
  * schema, the environment reader, (no rules) the rule compiler and (no jwksUri or discovery) the

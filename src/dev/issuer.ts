@@ -633,9 +633,12 @@ export class DevIssuer {
       return send(res, 405, { error: "invalid_request", error_description: "use POST" }, { allow: "POST" });
     try {
       const fields = await readFields(req);
+      // RFC 9449 §5: a DPoP proof binds the token (every grant) to its key.
+      this.dpopProofs ??= tokenEndpointDpop(this.now);
+      const jkt = this.dpopProofs.bind(req.headers.dpop, `${this.issuerUrl}${ISSUER_PATHS.token}`);
       if (fields.grant_type === "authorization_code" || fields.grant_type === "refresh_token") {
         try {
-          return sendOAuth(res, 200, this.oauth.token(fields), { pragma: "no-cache" });
+          return sendOAuth(res, 200, this.oauth.token(fields, jkt), { pragma: "no-cache" });
         } catch (error) {
           return sendOAuthError(res, error instanceof OAuthError ? error : undefined);
         }
@@ -652,9 +655,6 @@ export class DevIssuer {
           return sendOAuthError(res, error);
         }
       }
-      // RFC 9449 §5: a DPoP proof binds the token to its key.
-      this.dpopProofs ??= tokenEndpointDpop(this.now);
-      const jkt = this.dpopProofs.bind(req.headers.dpop, `${this.issuerUrl}${ISSUER_PATHS.token}`);
       if (jkt !== undefined) request.jkt = jkt;
       const response = this.mint(request);
       send(res, 200, response, { "cache-control": "no-store", pragma: "no-cache" });

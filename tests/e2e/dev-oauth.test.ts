@@ -6,10 +6,18 @@
  * jose, not the product's code.
  */
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
+import {
+  calculateJwkThumbprint,
+  createRemoteJWKSet,
+  decodeJwt,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import { bearer, call, manualClock, startTestServer, type TestServer } from "../fixtures/dev/harness.js";
 
 function freePort(): Promise<number> {
@@ -73,12 +81,28 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
     assert.ok(code, res.headers.location);
     return code;
   };
-  const token = (fields: Record<string, string>) =>
+  const token = (fields: Record<string, string>, extraHeaders: Record<string, string> = {}) =>
     call(`${url}/token`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", ...extraHeaders },
       body: new URLSearchParams(fields).toString(),
     });
+  /** A client's DPoP key and a proof of it for the token endpoint (RFC 9449 §4), made with jose. */
+  const dpopKey = async () => {
+    const pair = await generateKeyPair("ES256", { extractable: true });
+    const jwk = await exportJWK(pair.publicKey);
+    const jkt = await calculateJwkThumbprint(jwk);
+    const proof = () =>
+      new SignJWT({
+        htm: "POST",
+        htu: `${url}/token`,
+        jti: randomUUID(),
+        iat: Math.floor(clock.now() / 1000),
+      })
+        .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk })
+        .sign(pair.privateKey);
+    return { jkt, proof };
+  };
 
   before(async () => {
     const port = await freePort();
@@ -163,6 +187,51 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
     });
     assert.equal(replayed.status, 400);
     assert.equal((replayed.json() as { error: string }).error, "invalid_grant");
+  });
+
+  it("RFC 9449 §5: a DPoP proof binds the code grant's token and its refresh token to the proof's key", async () => {
+    const clientId = await newClient();
+    const client = await dpopKey();
+    const { verifier, challenge } = pkce();
+    const code = await codeFor(clientId, challenge);
+    const fields = {
+      grant_type: "authorization_code",
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    };
+    const res = await token(fields, { dpop: await client.proof() });
+    assert.equal(res.status, 200, res.text);
+    const body = res.json() as { access_token: string; token_type: string; refresh_token: string };
+    assert.equal(body.token_type, "DPoP");
+    assert.deepEqual(decodeJwt(body.access_token).cnf, { jkt: client.jkt });
+
+    // The refresh token is bound too: no proof, or another key's proof, is refused (and spends it).
+    const other = await dpopKey();
+    for (const headers of [{}, { dpop: await other.proof() }]) {
+      const code2 = await codeFor(clientId, challenge);
+      const again = await token({ ...fields, code: code2 }, { dpop: await client.proof() });
+      const refresh = (again.json() as { refresh_token: string }).refresh_token;
+      const refused = await token(
+        { grant_type: "refresh_token", refresh_token: refresh, client_id: clientId },
+        headers,
+      );
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal((refused.json() as { error: string }).error, "invalid_grant");
+    }
+    const refreshed = await token(
+      { grant_type: "refresh_token", refresh_token: body.refresh_token, client_id: clientId },
+      { dpop: await client.proof() },
+    );
+    assert.equal(refreshed.status, 200, refreshed.text);
+    const next = refreshed.json() as { access_token: string; token_type: string };
+    assert.equal(next.token_type, "DPoP");
+    assert.deepEqual(decodeJwt(next.access_token).cnf, { jkt: client.jkt });
+
+    // A proof that does not hold is a 400 before any grant is looked at.
+    const bad = await token(fields, { dpop: "not-a-proof" });
+    assert.equal(bad.status, 400);
   });
 
   it("a resource the configuration does not protect is refused (invalid_target, in the redirect)", async () => {

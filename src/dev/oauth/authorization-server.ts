@@ -75,6 +75,8 @@ interface RefreshGrant {
   readonly resource: string | undefined;
   readonly sub: string;
   readonly expiresAt: number;
+  /** RFC 9449 §5: a public client's refresh token is bound to the DPoP key it was issued with. */
+  readonly jkt: string | undefined;
 }
 
 /** What a code or refresh token issued, to revoke when a code is presented twice. */
@@ -99,7 +101,7 @@ export interface AuthorizationServerHost {
   /** The issuer identifier, e.g. `http://127.0.0.1:4000`. */
   issuerUrl(): string;
   /** Mints an access token (the issuer's `mint`). */
-  mint(request: { sub: string; scope?: string; aud?: string; clientId: string; ttl: number }): {
+  mint(request: { sub: string; scope?: string; aud?: string; clientId: string; ttl: number; jkt?: string }): {
     access_token: string;
     token_type: "Bearer" | "DPoP";
     expires_in: number;
@@ -433,21 +435,25 @@ export class DevAuthorizationServer {
     }
   }
 
-  /** The token endpoint's `authorization_code` and `refresh_token` grants (form fields). */
-  token(fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  /**
+   * The token endpoint's `authorization_code` and `refresh_token` grants (form fields); `jkt` is the
+   * thumbprint of the request's verified DPoP proof key (RFC 9449 §5), if it carried one.
+   */
+  token(fields: Readonly<Record<string, unknown>>, jkt?: string): Record<string, unknown> {
     const grant = fields.grant_type;
     const clientId = single(fields.client_id, "client_id");
     const client = clientId === undefined ? undefined : this.clients.get(clientId);
     if (clientId === undefined || client === undefined)
       throw new OAuthError("invalid_client", "unknown client_id (a registered public client sends it)", 401);
-    if (grant === "authorization_code") return this.exchangeCode(clientId, client, fields);
-    return this.refresh(clientId, client, fields);
+    if (grant === "authorization_code") return this.exchangeCode(clientId, client, fields, jkt);
+    return this.refresh(clientId, client, fields, jkt);
   }
 
   private exchangeCode(
     clientId: string,
     client: Client,
     fields: Readonly<Record<string, unknown>>,
+    jkt: string | undefined,
   ): Record<string, unknown> {
     const code = single(fields.code, "code", MAX_URI_CHARS);
     const verifier = single(fields.code_verifier, "code_verifier");
@@ -489,6 +495,7 @@ export class DevAuthorizationServer {
       sub: pending.sub,
       scope: pending.scope,
       resource: resource ?? pending.resource,
+      jkt,
     });
     remember(this.usedCodes, key, {
       jti: jtiOf(answer.access_token as string),
@@ -502,6 +509,7 @@ export class DevAuthorizationServer {
     clientId: string,
     client: Client,
     fields: Readonly<Record<string, unknown>>,
+    jkt: string | undefined,
   ): Record<string, unknown> {
     const token = single(fields.refresh_token, "refresh_token", MAX_URI_CHARS);
     if (token === undefined) throw new OAuthError("invalid_request", "refresh_token is required");
@@ -511,6 +519,12 @@ export class DevAuthorizationServer {
       throw new OAuthError("invalid_grant", "unknown, expired or already used refresh token");
     // Rotation: the presented token is spent.
     this.refreshTokens.delete(key);
+    // RFC 9449 §5: a DPoP-bound refresh token is used only with a proof of the same key.
+    if (grant.jkt !== undefined && grant.jkt !== jkt)
+      throw new OAuthError(
+        "invalid_grant",
+        "the refresh token is bound to another DPoP key (send a proof of that key)",
+      );
     const scope = scopeValue(single(fields.scope, "scope"));
     if (scope !== undefined) {
       const granted = new Set((grant.scope ?? "").split(" "));
@@ -524,6 +538,7 @@ export class DevAuthorizationServer {
       sub: grant.sub,
       scope: scope ?? grant.scope,
       resource: resource ?? grant.resource,
+      jkt: grant.jkt ?? jkt,
     });
   }
 
@@ -531,7 +546,7 @@ export class DevAuthorizationServer {
   private issue(
     clientId: string,
     client: Client,
-    grant: { sub: string; scope: string | undefined; resource: string | undefined },
+    grant: { sub: string; scope: string | undefined; resource: string | undefined; jkt: string | undefined },
   ): Record<string, unknown> {
     const protectedOnes = this.host.resources();
     const aud = grant.resource ?? (protectedOnes.length === 1 ? protectedOnes[0] : undefined);
@@ -541,6 +556,7 @@ export class DevAuthorizationServer {
       ttl: ACCESS_TTL_SECONDS,
       ...(grant.scope !== undefined ? { scope: grant.scope } : {}),
       ...(aud !== undefined ? { aud } : {}),
+      ...(grant.jkt !== undefined ? { jkt: grant.jkt } : {}),
     });
     const answer: Record<string, unknown> = { ...minted };
     if (client.grantTypes.includes("refresh_token")) {
@@ -551,6 +567,7 @@ export class DevAuthorizationServer {
         resource: grant.resource,
         sub: grant.sub,
         expiresAt: this.seconds() + REFRESH_TTL_SECONDS,
+        jkt: grant.jkt,
       });
       answer.refresh_token = refresh;
     }

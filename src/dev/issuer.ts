@@ -271,6 +271,7 @@ export class DevIssuer {
           return resource === undefined ? [] : [resource.uri];
         },
         scopes: () => this.protectedResource()?.scopesSupported ?? [],
+        dpopAlgorithms: () => ASYMMETRIC,
       },
       {
         metadata: ISSUER_PATHS.authorizationServer,

@@ -134,6 +134,7 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
     assert.ok((doc.grant_types_supported as string[]).includes("authorization_code"));
     assert.ok((doc.token_endpoint_auth_methods_supported as string[]).includes("none"));
     assert.deepEqual(doc.scopes_supported, ["mcp:read", "mcp:write"]);
+    assert.ok((doc.dpop_signing_alg_values_supported as string[]).includes("ES256"));
   });
 
   it("registers a public client; the code flow gives a token for the resource that the route accepts; the refresh token rotates", async () => {
@@ -209,7 +210,8 @@ describe("gatepass dev: the dev issuer as an OAuth authorization server", { time
 
     // The refresh token is bound too: no proof, or another key's proof, is refused (and spends it).
     const other = await dpopKey();
-    for (const headers of [{}, { dpop: await other.proof() }]) {
+    const cases: Record<string, string>[] = [{}, { dpop: await other.proof() }];
+    for (const headers of cases) {
       const code2 = await codeFor(clientId, challenge);
       const again = await token({ ...fields, code: code2 }, { dpop: await client.proof() });
       const refresh = (again.json() as { refresh_token: string }).refresh_token;

@@ -113,6 +113,8 @@ export interface AuthorizationServerHost {
   resources(): readonly string[];
   /** The scopes the protected resource lists (`resource.scopesSupported`), for the metadata. */
   scopes(): readonly string[];
+  /** The algorithms the token endpoint accepts for DPoP proofs (RFC 9449 §5.1). */
+  dpopAlgorithms(): readonly string[];
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("base64url");
@@ -287,6 +289,7 @@ export class DevAuthorizationServer {
       token_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
       introspection_endpoint_auth_methods_supported: ["client_secret_basic"],
       authorization_response_iss_parameter_supported: true,
+      dpop_signing_alg_values_supported: [...this.host.dpopAlgorithms()],
     };
     const scopes = this.host.scopes();
     if (scopes.length > 0) doc.scopes_supported = [...scopes];

@@ -847,13 +847,17 @@ function parseResource(value: unknown, issuers: readonly IssuerConfig[]): Resour
   return out;
 }
 
-function resourceUrl(value: string, field: string): string {
-  let url: URL | undefined;
+/** `value` parsed as an absolute URL, or `undefined`. */
+function urlOf(value: string): URL | undefined {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
-    url = undefined;
+    return undefined;
   }
+}
+
+function resourceUrl(value: string, field: string): string {
+  const url = urlOf(value);
   if (
     url === undefined ||
     !isAllowedKeyUrl(value) ||
@@ -867,10 +871,6 @@ function resourceUrl(value: string, field: string): string {
   return value;
 }
 
-/**
- * `dpopUrlBase`: an `https` URL with neither query, fragment nor credentials (it prefixes the path of
- * the URL a DPoP proof names), kept without its trailing `/`.
- */
 /**
  * `dpopReplay`: `memory`, or `dynamodb` with a table name DynamoDB accepts (a name only: no ARN,
  * path or anything else) and a region name; only with an issuer using `dpop`.
@@ -904,13 +904,12 @@ function parseDpopReplay(value: unknown, issuers: readonly IssuerConfig[]): Dpop
   return out;
 }
 
+/**
+ * `dpopUrlBase`: an `https` URL with neither query, fragment nor credentials (it prefixes the path of
+ * the URL a DPoP proof names), kept without its trailing `/`.
+ */
 function parseDpopUrlBase(value: string, field: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
+  const url = urlOf(value);
   if (
     url === undefined ||
     url.protocol !== "https:" ||

@@ -3,10 +3,11 @@
  * `constructs` are optional peer dependencies: this module is the only one that imports them, and
  * nothing else in the package imports this module.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import type { GatepassConfigInput } from "../config/input.js";
@@ -29,9 +30,18 @@ export interface GatepassAuthorizerProps {
   readonly code?: lambda.Code;
   /**
    * How long API Gateway caches a decision [5 minutes; 0 disables; at most 1 hour]. Keep it well
-   * under the tokens' lifetime: a cached Allow outlives the token's `exp`.
+   * under the tokens' lifetime: a cached Allow outlives the token's `exp`. With an issuer using
+   * `dpop` or `certificateBound` in `config`: [0], and more is refused at synth (a cached Allow
+   * would skip the per-request proof or certificate check).
    */
   readonly resultsCacheTtl?: Duration;
+  /**
+   * The DPoP replay store's DynamoDB table (partition key `pk`, String; TTL on `expiresAt`; see
+   * {@link GatepassAuthorizer.dpopReplayTable}): the function gets `dynamodb:PutItem` on it and
+   * nothing else (plus its customer-managed key's use, if any), and `GATEPASS_DPOP_REPLAY_TABLE` =
+   * its name. Needs an issuer using `dpop` (refused at synth when `config` has none).
+   */
+  readonly dpopReplayTable?: dynamodb.ITable;
   /** Extra environment variables (e.g. `GATEPASS_LOG_LEVEL`). */
   readonly environment?: Record<string, string>;
   /** Memory in MB [256]: more memory is more CPU, which is what RSA verification wants. */
@@ -113,6 +123,12 @@ export class GatepassAuthorizer extends Construct {
   /** The decision cache TTL used by both authorizer kinds. */
   readonly resultsCacheTtl: Duration;
   private restAuthorizer?: apigateway.TokenAuthorizer;
+  private restRequestAuthorizer?: apigateway.RequestAuthorizer;
+  /**
+   * The issuer options of `config` that bind a token to something of each request (`dpop`,
+   * `certificateBound`): what a TOKEN authorizer never receives, and a cached decision skips.
+   */
+  private readonly boundBy: readonly string[] = [];
   /** Per HTTP API, per authorizer id: the authorizer bound to it (an HttpLambdaAuthorizer binds to one API). */
   private readonly httpAuthorizers = new Map<
     apigwv2.IHttpApi,
@@ -129,9 +145,6 @@ export class GatepassAuthorizer extends Construct {
     if ((props.bundleDir === undefined) === (props.code === undefined)) {
       throw new Error("GatepassAuthorizer: give exactly one of bundleDir or code");
     }
-    this.resultsCacheTtl = props.resultsCacheTtl ?? Duration.minutes(5);
-    if (this.resultsCacheTtl.toSeconds() > 3600)
-      throw new Error("GatepassAuthorizer: resultsCacheTtl is at most 1 hour");
     const environment: Record<string, string> = { ...props.environment };
     if (props.config !== undefined) {
       // What the cold start would do with GATEPASS_CONFIG, now: a typo fails synth, not every request.
@@ -140,7 +153,30 @@ export class GatepassAuthorizer extends Construct {
         this.resource = parsed.resource;
         this.resourceMetadata = protectedResourceMetadata(parsed) ?? undefined;
       }
+      this.boundBy = (["dpop", "certificateBound"] as const).filter((option) =>
+        parsed.issuers.some((issuer) => issuer[option] !== undefined),
+      );
+      if (props.dpopReplayTable !== undefined && !this.boundBy.includes("dpop"))
+        throw new Error(
+          "GatepassAuthorizer: dpopReplayTable applies only with an issuer using dpop (the function would refuse GATEPASS_DPOP_REPLAY_TABLE at cold start)",
+        );
       environment.GATEPASS_CONFIG = JSON.stringify(props.config);
+    }
+    const bound = this.boundBy.join(" and ");
+    if (bound !== "" && props.resultsCacheTtl !== undefined && props.resultsCacheTtl.toSeconds() > 0)
+      throw new Error(
+        `GatepassAuthorizer: the configuration uses ${bound}, checked on every request: resultsCacheTtl must be 0 (a cached Allow would skip that check)`,
+      );
+    this.resultsCacheTtl =
+      props.resultsCacheTtl ?? (bound === "" ? Duration.minutes(5) : Duration.seconds(0));
+    if (this.resultsCacheTtl.toSeconds() > 3600)
+      throw new Error("GatepassAuthorizer: resultsCacheTtl is at most 1 hour");
+    if (props.dpopReplayTable !== undefined) {
+      if (environment.GATEPASS_DPOP_REPLAY_TABLE !== undefined)
+        throw new Error(
+          "GatepassAuthorizer: give the DPoP replay table as dpopReplayTable or in environment, not both",
+        );
+      environment.GATEPASS_DPOP_REPLAY_TABLE = props.dpopReplayTable.tableName;
     }
     this.function = new lambda.Function(this, "Function", {
       description: "gatepass JWT authorizer",
@@ -153,6 +189,34 @@ export class GatepassAuthorizer extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       environment,
     });
+    const table = props.dpopReplayTable;
+    if (table !== undefined) {
+      // One conditional PutItem per accepted proof: no read, update, delete or describe.
+      table.grant(this.function, "dynamodb:PutItem");
+      // A customer-managed key: what DynamoDB needs of it to write (aws-cdk-lib's own write grant's key part).
+      table.encryptionKey?.grant(
+        this.function,
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+      );
+    }
+  }
+
+  /**
+   * A DynamoDB table shaped for the DPoP replay store, for `dpopReplayTable`: on-demand billing,
+   * partition key `pk` (String), TTL on `expiresAt`, removed with the stack (it holds only proofs'
+   * hashes for a minute or so).
+   */
+  static dpopReplayTable(scope: Construct, id: string): dynamodb.Table {
+    return new dynamodb.Table(scope, id, {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: "expiresAt",
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
   }
 
   /**
@@ -161,6 +225,10 @@ export class GatepassAuthorizer extends Construct {
    * of one RestApi as needed.
    */
   get tokenAuthorizer(): apigateway.TokenAuthorizer {
+    if (this.boundBy.length > 0)
+      throw new Error(
+        `GatepassAuthorizer: the configuration uses ${this.boundBy.join(" and ")}, and a TOKEN authorizer receives neither the DPoP proof nor the client certificate, so bound tokens would always get 401: use requestAuthorizer (a REQUEST authorizer)`,
+      );
     this.restAuthorizer ??= new apigateway.TokenAuthorizer(this, "TokenAuthorizer", {
       handler: this.function,
       authorizerName: "gatepass",
@@ -168,6 +236,22 @@ export class GatepassAuthorizer extends Construct {
       resultsCacheTtl: this.resultsCacheTtl,
     });
     return this.restAuthorizer;
+  }
+
+  /**
+   * The REST API REQUEST authorizer (identity source `method.request.header.Authorization`, TTL
+   * `resultsCacheTtl`): it receives the headers (the `DPoP` proof) and the mutual TLS client
+   * certificate, which `dpop` and `certificateBound` need. Created on first use, like
+   * {@link tokenAuthorizer}; use it on as many methods of one RestApi as needed.
+   */
+  get requestAuthorizer(): apigateway.RequestAuthorizer {
+    this.restRequestAuthorizer ??= new apigateway.RequestAuthorizer(this, "RequestAuthorizer", {
+      handler: this.function,
+      authorizerName: "gatepass-request",
+      identitySources: [apigateway.IdentitySource.header("Authorization")],
+      resultsCacheTtl: this.resultsCacheTtl,
+    });
+    return this.restRequestAuthorizer;
   }
 
   /**

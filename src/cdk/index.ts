@@ -107,7 +107,9 @@ export interface GatepassUsagePlanOptions {
 /**
  * The gatepass Lambda authorizer: one function serving a REST API (`tokenAuthorizer`, a TOKEN
  * authorizer on the `Authorization` header) and any number of HTTP APIs (`httpAuthorizer()`, a
- * payload 2.0 authorizer with simple responses, cached per token and route).
+ * payload 2.0 authorizer with simple responses, cached per token and route). With an issuer using
+ * `dpop` or `certificateBound` in `config`, the REST API takes `requestAuthorizer` (a REQUEST
+ * authorizer: a TOKEN one receives neither the proof nor the certificate) and the result cache is off.
  *
  * @example
  * const auth = new GatepassAuthorizer(this, "Auth", {

@@ -7,10 +7,11 @@
  * written out here, not computed by gatepass.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { App, Duration, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
@@ -247,4 +248,49 @@ test("GatepassAuthorizer.dpopReplayTable(): on-demand, partition key pk (String)
   template.hasResourceProperties("AWS::Lambda::Function", {
     Environment: { Variables: Match.objectLike({ GATEPASS_DPOP_REPLAY_TABLE: Match.anyValue() }) },
   });
+});
+
+/** deploy/cdk/README.md's snippet, as printed there; the test below synthesizes the same code. */
+const SNIPPET = `const bound = new GatepassAuthorizer(this, "BoundAuth", {
+  bundleDir: "dist-lambda",
+  config: {
+    issuers: [{ issuer: "https://id.example.com/", audience: ["orders-api"], discovery: true, dpop: "required" }],
+  },
+  dpopReplayTable: GatepassAuthorizer.dpopReplayTable(this, "DpopReplay"), // PutItem on it only
+});
+const payments = new apigateway.RestApi(this, "Payments");
+payments.root.addMethod("POST", new apigateway.LambdaIntegration(backend), {
+  authorizer: bound.requestAuthorizer, // REQUEST, TTL 0; bound.tokenAuthorizer fails synth
+});
+`;
+
+test("deploy/cdk/README.md's DPoP snippet synthesizes: REQUEST authorizer with TTL 0, PutItem on the replay table", () => {
+  const readme = readFileSync(fileURLToPath(new URL("../../deploy/cdk/README.md", import.meta.url)), "utf8");
+  assert.ok(readme.includes(`\`\`\`ts\n${SNIPPET}\`\`\``), "the snippet is printed as written here");
+  const self = stack("Snippet");
+  const fn = backend(self);
+  // The snippet's code, `this` being the stack and bundleDir a bundle directory.
+  const bound = new GatepassAuthorizer(self, "BoundAuth", {
+    bundleDir: bundle(),
+    config: {
+      issuers: [
+        { issuer: "https://id.example.com/", audience: ["orders-api"], discovery: true, dpop: "required" },
+      ],
+    },
+    dpopReplayTable: GatepassAuthorizer.dpopReplayTable(self, "DpopReplay"),
+  });
+  const payments = new apigateway.RestApi(self, "Payments");
+  payments.root.addMethod("POST", new apigateway.LambdaIntegration(fn), {
+    authorizer: bound.requestAuthorizer,
+  });
+  assert.throws(() => bound.tokenAuthorizer, /TOKEN authorizer/);
+  const template = Template.fromStack(self);
+  template.hasResourceProperties("AWS::ApiGateway::Authorizer", {
+    Type: "REQUEST",
+    AuthorizerResultTtlInSeconds: 0,
+  });
+  assert.deepEqual(
+    statementsOf(template).map((s) => s.Action),
+    ["dynamodb:PutItem"],
+  );
 });

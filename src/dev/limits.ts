@@ -47,111 +47,74 @@ export interface LimitAnswer {
 
 const json = "application/json";
 
+/** An HTTP API answer: `{"message":"…"}`, no error type header. */
+const httpAnswer = (status: number, type: GatewayResponseType, message: string): LimitAnswer => ({
+  status,
+  body: `{"message":${JSON.stringify(message)}}`,
+  contentType: json,
+  type,
+  message,
+});
+
+/** A REST (and WebSocket) answer: `{"message": "…"}` (with its space) and `x-amzn-ErrorType`. */
+const restAnswer = (
+  status: number,
+  type: GatewayResponseType,
+  message: string,
+  errorType: string,
+): LimitAnswer => ({
+  status,
+  body: `{"message": ${JSON.stringify(message)}}`,
+  contentType: json,
+  errorType,
+  type,
+  message,
+});
+
 /** The answer when the integration fails (`timedOut`: it did not answer in time). */
 export function integrationFailureAnswer(api: DevApiType, timedOut: boolean): LimitAnswer {
   if (isHttpApi(api))
     return timedOut
-      ? {
-          status: 503,
-          body: '{"message":"Service Unavailable"}',
-          contentType: json,
-          type: "DEFAULT_5XX",
-          message: "Service Unavailable",
-        }
-      : {
-          status: 500,
-          body: '{"message":"Internal Server Error"}',
-          contentType: json,
-          type: "DEFAULT_5XX",
-          message: "Internal Server Error",
-        };
+      ? httpAnswer(503, "DEFAULT_5XX", "Service Unavailable")
+      : httpAnswer(500, "DEFAULT_5XX", "Internal Server Error");
   return timedOut
-    ? {
-        status: 504,
-        body: '{"message": "Endpoint request timed out"}',
-        contentType: json,
-        errorType: "InternalServerErrorException",
-        type: "INTEGRATION_TIMEOUT",
-        message: "Endpoint request timed out",
-      }
-    : {
-        status: 502,
-        body: '{"message": "Internal server error"}',
-        contentType: json,
-        errorType: "InternalServerErrorException",
-        type: "DEFAULT_5XX",
-        message: "Internal server error",
-      };
+    ? restAnswer(504, "INTEGRATION_TIMEOUT", "Endpoint request timed out", "InternalServerErrorException")
+    : restAnswer(502, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException");
 }
 
 /** The answer to a body over {@link MAX_PAYLOAD_BYTES}. */
 export function payloadTooLargeAnswer(api: DevApiType): LimitAnswer {
-  if (isHttpApi(api))
-    return {
-      status: 413,
-      body: '{"message":"Request Entity Too Large"}',
-      contentType: json,
-      type: "REQUEST_TOO_LARGE",
-      message: "Request Entity Too Large",
-    };
+  if (isHttpApi(api)) return httpAnswer(413, "REQUEST_TOO_LARGE", "Request Entity Too Large");
+  const message = `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`;
   return {
     status: 413,
-    body: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`,
+    body: message,
     contentType: "text; charset=utf-8",
     type: "REQUEST_TOO_LARGE",
-    message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`,
+    message,
   };
 }
 
 /** The answer when the proxy event would exceed Lambda's {@link MAX_LAMBDA_EVENT_BYTES}. */
 export function lambdaEventTooLargeAnswer(api: DevApiType): LimitAnswer {
-  if (isHttpApi(api))
-    return {
-      status: 413,
-      body: '{"message":"Request Entity Too Large"}',
-      contentType: json,
-      type: "REQUEST_TOO_LARGE",
-      message: "Request Entity Too Large",
-    };
-  return {
-    status: 413,
-    body: '{"message": "Request Too Long"}',
-    contentType: json,
-    errorType: "BadRequestException",
-    type: "REQUEST_TOO_LARGE",
-    message: "Request Too Long",
-  };
+  if (isHttpApi(api)) return httpAnswer(413, "REQUEST_TOO_LARGE", "Request Entity Too Large");
+  return restAnswer(413, "REQUEST_TOO_LARGE", "Request Too Long", "BadRequestException");
 }
 
 /** The answer to headers over {@link MAX_HEADER_BYTES}. */
 export function headersTooLargeAnswer(): LimitAnswer {
-  return {
-    status: 431,
-    body: '{"message":"Request Header Fields Too Large"}',
-    contentType: json,
-    type: "DEFAULT_4XX",
-    message: "Request Header Fields Too Large",
-  };
+  return httpAnswer(431, "DEFAULT_4XX", "Request Header Fields Too Large");
 }
 
 /** The answer to a request no route matches: REST 403 Missing Authentication Token, HTTP API 404 Not Found. */
 export function noRouteAnswer(api: DevApiType): LimitAnswer {
-  if (isHttpApi(api))
-    return {
-      status: 404,
-      body: '{"message":"Not Found"}',
-      contentType: json,
-      type: "RESOURCE_NOT_FOUND",
-      message: "Not Found",
-    };
-  return {
-    status: 403,
-    body: '{"message":"Missing Authentication Token"}',
-    contentType: json,
-    errorType: "MissingAuthenticationTokenException",
-    type: "MISSING_AUTHENTICATION_TOKEN",
-    message: "Missing Authentication Token",
-  };
+  if (isHttpApi(api)) return httpAnswer(404, "RESOURCE_NOT_FOUND", "Not Found");
+  return restAnswer(
+    403,
+    "MISSING_AUTHENTICATION_TOKEN",
+    "Missing Authentication Token",
+    "MissingAuthenticationTokenException",
+  );
 }
 
 /** The headers of one of the gateway's own answers: content type, request id (per API type), `x-amzn-ErrorType`. */

@@ -47,8 +47,8 @@ export interface LimitAnswer {
 
 const json = "application/json";
 
-/** An HTTP API answer: `{"message":"…"}`, no error type header. */
-const httpAnswer = (status: number, type: GatewayResponseType, message: string): LimitAnswer => ({
+/** An answer whose body is `{"message":"…"}` (HTTP APIs; REST's Missing Authentication Token). */
+const compactAnswer = (status: number, type: GatewayResponseType, message: string): LimitAnswer => ({
   status,
   body: `{"message":${JSON.stringify(message)}}`,
   contentType: json,
@@ -56,8 +56,8 @@ const httpAnswer = (status: number, type: GatewayResponseType, message: string):
   message,
 });
 
-/** A REST (and WebSocket) answer: `{"message": "…"}` (with its space) and `x-amzn-ErrorType`. */
-const restAnswer = (
+/** A REST (and WebSocket) answer whose body is `{"message": "…"}` (with a space), with `x-amzn-ErrorType`. */
+const spacedAnswer = (
   status: number,
   type: GatewayResponseType,
   message: string,
@@ -75,16 +75,16 @@ const restAnswer = (
 export function integrationFailureAnswer(api: DevApiType, timedOut: boolean): LimitAnswer {
   if (isHttpApi(api))
     return timedOut
-      ? httpAnswer(503, "DEFAULT_5XX", "Service Unavailable")
-      : httpAnswer(500, "DEFAULT_5XX", "Internal Server Error");
+      ? compactAnswer(503, "DEFAULT_5XX", "Service Unavailable")
+      : compactAnswer(500, "DEFAULT_5XX", "Internal Server Error");
   return timedOut
-    ? restAnswer(504, "INTEGRATION_TIMEOUT", "Endpoint request timed out", "InternalServerErrorException")
-    : restAnswer(502, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException");
+    ? spacedAnswer(504, "INTEGRATION_TIMEOUT", "Endpoint request timed out", "InternalServerErrorException")
+    : spacedAnswer(502, "DEFAULT_5XX", "Internal server error", "InternalServerErrorException");
 }
 
 /** The answer to a body over {@link MAX_PAYLOAD_BYTES}. */
 export function payloadTooLargeAnswer(api: DevApiType): LimitAnswer {
-  if (isHttpApi(api)) return httpAnswer(413, "REQUEST_TOO_LARGE", "Request Entity Too Large");
+  if (isHttpApi(api)) return compactAnswer(413, "REQUEST_TOO_LARGE", "Request Entity Too Large");
   const message = `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`;
   return {
     status: 413,
@@ -97,24 +97,22 @@ export function payloadTooLargeAnswer(api: DevApiType): LimitAnswer {
 
 /** The answer when the proxy event would exceed Lambda's {@link MAX_LAMBDA_EVENT_BYTES}. */
 export function lambdaEventTooLargeAnswer(api: DevApiType): LimitAnswer {
-  if (isHttpApi(api)) return httpAnswer(413, "REQUEST_TOO_LARGE", "Request Entity Too Large");
-  return restAnswer(413, "REQUEST_TOO_LARGE", "Request Too Long", "BadRequestException");
+  if (isHttpApi(api)) return compactAnswer(413, "REQUEST_TOO_LARGE", "Request Entity Too Large");
+  return spacedAnswer(413, "REQUEST_TOO_LARGE", "Request Too Long", "BadRequestException");
 }
 
 /** The answer to headers over {@link MAX_HEADER_BYTES}. */
 export function headersTooLargeAnswer(): LimitAnswer {
-  return httpAnswer(431, "DEFAULT_4XX", "Request Header Fields Too Large");
+  return compactAnswer(431, "DEFAULT_4XX", "Request Header Fields Too Large");
 }
 
 /** The answer to a request no route matches: REST 403 Missing Authentication Token, HTTP API 404 Not Found. */
 export function noRouteAnswer(api: DevApiType): LimitAnswer {
-  if (isHttpApi(api)) return httpAnswer(404, "RESOURCE_NOT_FOUND", "Not Found");
-  return restAnswer(
-    403,
-    "MISSING_AUTHENTICATION_TOKEN",
-    "Missing Authentication Token",
-    "MissingAuthenticationTokenException",
-  );
+  if (isHttpApi(api)) return compactAnswer(404, "RESOURCE_NOT_FOUND", "Not Found");
+  return {
+    ...compactAnswer(403, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"),
+    errorType: "MissingAuthenticationTokenException",
+  };
 }
 
 /** The headers of one of the gateway's own answers: content type, request id (per API type), `x-amzn-ErrorType`. */
